@@ -1,0 +1,123 @@
+"""Settings: from .streamlit/secrets.toml (the Streamlit convention) or environment variables.
+
+Backend choice: Google Sheets when a spreadsheet is configured, else the embedded local workbook.
+
+secrets.toml, Google mode:
+    [connections.gsheets]
+    spreadsheet = "<spreadsheet key or URL>"
+    type = "service_account"
+    client_email = "..."
+    private_key = "..."
+    ...
+Environment: ECOLE_ENTREPRISE_SPREADSHEET (key or URL), ECOLE_ENTREPRISE_CREDENTIALS (service-account JSON path),
+ECOLE_ENTREPRISE_WORKBOOK (local .xlsx path), ECOLE_ENTREPRISE_CACHE_TTL, ECOLE_ENTREPRISE_RETRY_SECONDS,
+ECOLE_ENTREPRISE_DEV_USER, ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_WORKBOOK = ROOT / "data" / "rencontres-ecole-entreprise.xlsx"
+SECRETS_PATHS = (ROOT / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml")
+
+_SERVICE_ACCOUNT_KEYS = {
+    "type", "project_id", "private_key_id", "private_key", "client_email", "client_id", "auth_uri", "token_uri",
+    "auth_provider_x509_cert_url", "client_x509_cert_url", "universe_domain",
+}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = ""
+    port: int = 587
+    starttls: bool = True
+    user: str = ""
+    password: str = ""
+    sender: str = ""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
+class Settings:
+    backend: str = "local"  # "local" or "google"
+    workbook_path: Path = DEFAULT_WORKBOOK
+    spreadsheet: str = ""  # key (or URL, reduced to the key)
+    service_account_info: dict = field(default_factory=dict)
+    credentials_file: str = ""
+    cache_ttl_s: float = 60.0
+    retry_total_s: float = 30.0  # total time budget for retries of one operation
+    retry_attempts: int = 5
+    request_timeout_s: float = 20.0
+    dev_user: str = ""
+    allow_local_login: bool = False  # force the demo identity chooser even with the Google backend
+    auth_configured: bool = False  # an [auth] section exists: use st.login
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+
+    @property
+    def service_account_email(self) -> str:
+        if self.service_account_info:
+            return self.service_account_info.get("client_email", "")
+        if self.credentials_file and Path(self.credentials_file).exists():
+            try:
+                return json.loads(Path(self.credentials_file).read_text()).get("client_email", "")
+            except (OSError, ValueError):
+                return ""
+        return ""
+
+
+def spreadsheet_key(value: str) -> str:
+    """Accept a bare key or a full spreadsheet URL."""
+    match = re.search(r"/spreadsheets/d/([a-zA-Z0-9-_]+)", value or "")
+    return match.group(1) if match else (value or "").strip()
+
+
+def _read_secrets(paths) -> dict:
+    for path in paths:
+        if path.exists():
+            with path.open("rb") as handle:
+                return tomllib.load(handle)
+    return {}
+
+
+def _truthy(value) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "oui", "on"}
+
+
+def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Settings:
+    env = dict(os.environ if env is None else env)
+    secrets = _read_secrets(secrets_paths)
+    gsheets = secrets.get("connections", {}).get("gsheets", {})
+    app = secrets.get("app", {})
+    smtp_raw = secrets.get("smtp", {})
+    sheet = env.get("ECOLE_ENTREPRISE_SPREADSHEET") or gsheets.get("spreadsheet", "")
+    info = {k: v for k, v in gsheets.items() if k in _SERVICE_ACCOUNT_KEYS}
+    workbook = env.get("ECOLE_ENTREPRISE_WORKBOOK") or app.get("workbook") or str(DEFAULT_WORKBOOK)
+    return Settings(
+        backend="google" if sheet else "local",
+        workbook_path=Path(workbook),
+        spreadsheet=spreadsheet_key(sheet),
+        service_account_info=info,
+        credentials_file=env.get("ECOLE_ENTREPRISE_CREDENTIALS") or env.get("GOOGLE_APPLICATION_CREDENTIALS", ""),
+        cache_ttl_s=float(env.get("ECOLE_ENTREPRISE_CACHE_TTL") or app.get("cache_ttl_s", 60)),
+        retry_total_s=float(env.get("ECOLE_ENTREPRISE_RETRY_SECONDS") or app.get("retry_total_s", 30)),
+        retry_attempts=int(app.get("retry_attempts", 5)),
+        request_timeout_s=float(app.get("request_timeout_s", 20)),
+        dev_user=env.get("ECOLE_ENTREPRISE_DEV_USER", ""),
+        allow_local_login=_truthy(env.get("ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN") or app.get("allow_local_login", "")),
+        auth_configured=bool(secrets.get("auth")),
+        smtp=SmtpSettings(
+            host=smtp_raw.get("host", ""), port=int(smtp_raw.get("port", 587)),
+            starttls=_truthy(smtp_raw.get("starttls", True)), user=smtp_raw.get("user", ""),
+            password=smtp_raw.get("password", ""), sender=smtp_raw.get("sender", smtp_raw.get("user", "")),
+        ),
+    )

@@ -1,0 +1,252 @@
+"""The store port: what every backend (Google Sheets, local workbook) must do, and its errors.
+
+Rules every adapter follows (the contract suite in tests/test_store_contract.py checks them):
+- `read()` returns a snapshot of every tab; every cell is text, never converted to numbers.
+- Columns are located by header at write time; columns a person added are kept untouched.
+- Rows are located by ID at write time; row numbers are only for messages.
+- `update` compares the row's current fingerprint with the one the caller read: a mismatch is a Conflict.
+- `append` is idempotent on the record ID: a record whose ID is already in the tab is not written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from ..domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, Schema, TabSchema
+from ..domain.values import format_datetime, now_paris
+
+_ID_ALPHABET = string.ascii_uppercase.replace("O", "").replace("I", "") + "23456789"
+
+
+def new_id(prefix: str) -> str:
+    """Client-made, collision-resistant IDs (e.g. ENT-7KQ2M9XA): made before the first send, so retries are safe."""
+    return f"{prefix}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+
+
+def fingerprint(tab: TabSchema, values: dict[str, str]) -> str:
+    """Hash of the schema cells of a row; any change by a person or another session changes it."""
+    joined = "\x1f".join((values.get(name) or "") for name in tab.field_names)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    values: dict[str, str]  # field name -> cell text ("" when empty), every schema field present
+    extra: dict[str, str]  # columns a person added: header -> text (kept, never written by the app)
+    row_number: int  # 1-based row as seen in the sheet when read (for messages only)
+    fingerprint: str
+
+    def __getitem__(self, name: str) -> str:
+        return self.values.get(name, "")
+
+
+@dataclass
+class TabIssue:
+    """A structural problem seen while reading (missing header, row without ID, duplicate ID…)."""
+
+    tab: str
+    message: str
+    row_number: int | None = None
+    column: str = ""
+
+
+@dataclass
+class TabData:
+    name: str
+    headers: list[str]  # as found in the sheet, in sheet order
+    rows: list[Row]  # rows with an ID, in sheet order
+    issues: list[TabIssue] = field(default_factory=list)
+    rows_without_id: list[Row] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, Row]:
+        return {r.id: r for r in self.rows}
+
+
+@dataclass
+class Snapshot:
+    tabs: dict[str, TabData]
+    read_at: datetime
+    requests: int = 0  # API requests this read cost (0 when served from cache)
+
+    def rows(self, tab: str) -> list[Row]:
+        return self.tabs[tab].rows if tab in self.tabs else []
+
+    def get(self, tab: str, row_id: str) -> Row | None:
+        for row in self.rows(tab):
+            if row.id == row_id:
+                return row
+        return None
+
+    def issues(self) -> list[TabIssue]:
+        return [issue for data in self.tabs.values() for issue in data.issues]
+
+
+@dataclass
+class InitReport:
+    created_tabs: list[str] = field(default_factory=list)
+    missing_columns: dict[str, list[str]] = field(default_factory=dict)  # tab -> headers added
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)  # tab -> headers a person added
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def drift(self) -> bool:
+        return bool(self.missing_columns or self.extra_columns)
+
+
+# ---- errors: every message is French and meant for the user ----------------------------------------------
+
+
+class StoreError(Exception):
+    """Base class; `str(error)` is a French message that can be shown as is."""
+
+
+class SchemaMismatch(StoreError):
+    """A tab or a required column is missing from the sheet."""
+
+    def __init__(self, tab: str, column: str = ""):
+        self.tab, self.column = tab, column
+        if column:
+            super().__init__(f"L'onglet « {tab} » n'a pas de colonne « {column} ». "
+                             "Rétablissez l'en-tête ou lancez `python -m ecole_entreprise init`.")
+        else:
+            super().__init__(f"L'onglet « {tab} » est introuvable. Lancez `python -m ecole_entreprise init`.")
+
+
+class RowNotFound(StoreError):
+    def __init__(self, tab: str, row_id: str):
+        self.tab, self.row_id = tab, row_id
+        super().__init__(f"La ligne {row_id} n'existe plus dans l'onglet « {tab} » (supprimée entre-temps ?).")
+
+
+class DuplicateId(StoreError):
+    def __init__(self, tab: str, row_id: str, row_numbers: list[int]):
+        self.tab, self.row_id = tab, row_id
+        rows = ", ".join(str(n) for n in row_numbers)
+        super().__init__(f"L'identifiant {row_id} apparaît plusieurs fois dans « {tab} » (lignes {rows}). "
+                         "Corrigez la feuille avant de modifier cette fiche.")
+
+
+class Conflict(StoreError):
+    """The row changed since the caller read it: carries both versions, nothing was written."""
+
+    def __init__(self, tab: str, row_id: str, expected: dict[str, str] | None, current: Row,
+                 attempted: dict[str, str] | None = None):
+        self.tab, self.row_id, self.expected, self.current = tab, row_id, expected, current
+        self.attempted = attempted or {}
+        super().__init__(f"La fiche {row_id} (« {tab} ») a été modifiée par quelqu'un d'autre depuis son "
+                         "ouverture. Rien n'a été enregistré : comparez les deux versions.")
+
+    def changed_fields(self) -> list[str]:
+        if self.expected is None:
+            return []
+        return [k for k, v in self.current.values.items() if self.expected.get(k, "") != v]
+
+
+class SpreadsheetNotFound(StoreError):
+    pass
+
+
+class PermissionDenied(StoreError):
+    pass
+
+
+class QuotaExceeded(StoreError):
+    pass
+
+
+class Unreachable(StoreError):
+    pass
+
+
+class ReadOnlyTab(StoreError):
+    def __init__(self, tab: str):
+        super().__init__(f"L'onglet « {tab} » est en ajout seul : ses lignes ne se modifient pas.")
+
+
+# ---- the port ----------------------------------------------------------------------------------------------
+
+
+class Store(Protocol):
+    schema: Schema
+
+    def describe(self) -> dict[str, str]:
+        """Where the data lives, for the home page: {"kind", "title", "location", "url"}."""
+
+    def read(self) -> Snapshot:
+        """Every tab in one request."""
+
+    def append(self, tab: str, records: list[dict[str, str]]) -> list[Row]:
+        """Add rows; records may carry an "id" (else one is made). Existing IDs are not written twice."""
+
+    def update(self, tab: str, row_id: str, changes: dict[str, str], expected_fingerprint: str) -> Row:
+        """Change some fields of one row, if and only if it still has `expected_fingerprint`."""
+
+    def delete(self, tab: str, row_ids: list[str]) -> int:
+        """Remove rows by ID (retention purges only); returns how many were removed."""
+
+    def init(self) -> InitReport:
+        """Create missing tabs and columns; report drift; never remove anything."""
+
+
+def stamp_new(tab: TabSchema, record: dict[str, str]) -> dict[str, str]:
+    """Fill ID, defaults and timestamps of a record about to be appended."""
+    now = format_datetime(now_paris())
+    out = {f.name: "" for f in tab.fields}
+    for f in tab.fields:
+        if f.default:
+            out[f.name] = f.default
+    out.update({k: ("" if v is None else str(v)) for k, v in record.items() if k in out})
+    out[ID_FIELD] = out[ID_FIELD] or new_id(tab.id_prefix)
+    out[CREATED_FIELD] = out[CREATED_FIELD] or now
+    out[UPDATED_FIELD] = now
+    return out
+
+
+def stamp_changes(tab: TabSchema, changes: dict[str, str]) -> dict[str, str]:
+    """Only known, non-ID fields change; `updated_at` always moves."""
+    clean = {k: ("" if v is None else str(v)) for k, v in changes.items()
+             if k in tab.field_names and k not in (ID_FIELD, CREATED_FIELD)}
+    clean[UPDATED_FIELD] = format_datetime(now_paris())
+    return clean
+
+
+def rows_from_grid(tab: TabSchema, grid: list[list[str]]) -> TabData:
+    """Turn a grid of text cells (first row = headers) into a TabData; shared by both adapters.
+
+    Ragged rows are padded, blank rows skipped, unknown headers kept as `extra`, and structural
+    problems collected as issues rather than raised: reading never fails on a person's typing.
+    """
+    headers = [str(h).strip() for h in (grid[0] if grid else [])]
+    data = TabData(name=tab.name, headers=headers, rows=[])
+    known = tab.by_header()
+    position = {h: i for i, h in enumerate(headers) if h}
+    for f in tab.fields:
+        if f.header not in position:
+            data.issues.append(TabIssue(tab.name, f"Colonne « {f.header} » absente.", column=f.header))
+    if "ID" not in position:
+        return data
+    seen: dict[str, int] = {}
+    for offset, cells in enumerate(grid[1:], start=2):
+        if not any(str(c).strip() for c in cells):
+            continue
+        cell = lambda i: str(cells[i]) if i < len(cells) and cells[i] is not None else ""  # noqa: E731
+        values = {f.name: cell(position[f.header]) if f.header in position else "" for f in tab.fields}
+        values[ID_FIELD] = values[ID_FIELD].strip()
+        extra = {h: cell(i) for h, i in position.items() if h not in known}
+        row = Row(values[ID_FIELD], values, extra, offset, fingerprint(tab, values))
+        if not row.id:
+            data.rows_without_id.append(row)
+            data.issues.append(TabIssue(tab.name, "Ligne sans identifiant (colonne ID vide).", offset, "ID"))
+            continue
+        if row.id in seen:
+            data.issues.append(TabIssue(tab.name, f"Identifiant {row.id} en double (déjà ligne {seen[row.id]}).",
+                                        offset, "ID"))
+        seen.setdefault(row.id, offset)
+        data.rows.append(row)
+    return data
