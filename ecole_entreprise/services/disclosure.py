@@ -1,0 +1,37 @@
+"""The rule deciding when a meeting's counterpart contact details may be disclosed (GDPR).
+
+Contact details of the other side become visible only when: the person gave the consent to share professional
+contact details with the matched counterpart, both sides gave the participation consent, and the meeting was
+accepted by both sides. Who may *view* them (role, scope) is decided in services/access.py.
+"""
+
+from __future__ import annotations
+
+from ..store.base import Row
+
+DISCLOSABLE_MEETING_STATES = {"acceptée", "planifiée", "réalisée", "bilan saisi"}
+
+
+def disclosure_blockers(meeting: Row, entreprise: Row, personnel: Row) -> list[str]:
+    """French reasons why contact details may not be shared yet; empty list means allowed."""
+    reasons = []
+    if not entreprise["consentement_participation"]:
+        reasons.append("L'entreprise n'a pas donné son consentement à participer.")
+    if not personnel["consentement_participation"]:
+        reasons.append("Le personnel n'a pas donné son consentement à participer.")
+    if not entreprise["consentement_partage"]:
+        reasons.append("L'entreprise n'a pas consenti au partage de ses coordonnées.")
+    if not personnel["consentement_partage"]:
+        reasons.append("Le personnel n'a pas consenti au partage de ses coordonnées.")
+    if not (meeting["acceptation_entreprise"] and meeting["acceptation_personnel"]):
+        reasons.append("La rencontre n'a pas encore été acceptée par les deux parties.")
+    if meeting["statut"] not in DISCLOSABLE_MEETING_STATES:
+        reasons.append(f"La rencontre est au statut « {meeting['statut']} ».")
+    for row in (entreprise, personnel):
+        if row["statut"] in ("archivé", "à valider"):
+            reasons.append(f"La fiche {row.id} est au statut « {row['statut']} ».")
+    return reasons
+
+
+def disclosure_allowed(meeting: Row, entreprise: Row, personnel: Row) -> bool:
+    return not disclosure_blockers(meeting, entreprise, personnel)
