@@ -1,0 +1,138 @@
+"""Command line: `python -m ecole_entreprise COMMAND`. Thin: parses arguments, calls services, prints French text."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from .config import load_settings
+from .store import build_store
+from .store.base import StoreError
+
+
+def _store():
+    return build_store(load_settings())
+
+
+def cmd_init(args) -> int:
+    store = _store()
+    report = store.init()
+    where = store.describe()
+    print(f"Données : {where['title']} ({where['location']})")
+    for tab in report.created_tabs:
+        print(f"  onglet créé : {tab}")
+    for tab, headers in report.missing_columns.items():
+        print(f"  {tab} : colonnes ajoutées en fin de ligne d'en-tête : {', '.join(headers)}")
+    for tab, headers in report.extra_columns.items():
+        print(f"  {tab} : colonnes ajoutées à la main (conservées) : {', '.join(headers)}")
+    for note in report.notes:
+        print(f"  {note}")
+    if not (report.created_tabs or report.drift or report.notes):
+        print("  tous les onglets sont conformes au schéma.")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .services.demo import DemoRefused, load_demo
+
+    store = _store()
+    store.init()
+    try:
+        counts = load_demo(store, force=args.force,
+                           on_progress=lambda fraction, message: print(f"  {fraction:>4.0%} {message}"))
+    except DemoRefused as refused:
+        print(str(refused), file=sys.stderr)
+        return 1
+    print("Données de démonstration chargées : " + ", ".join(f"{n} {tab}" for tab, n in counts.items()))
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .services.journal import verify_chain
+    from .services.quality import anomalies_frame, check_snapshot
+
+    store = _store()
+    snapshot = store.read()
+    anomalies = check_snapshot(snapshot, store.schema)
+    chain = verify_chain(snapshot.rows("Journal"))
+    if anomalies:
+        frame = anomalies_frame(anomalies)
+        print(frame.to_string(index=False, max_colwidth=60))
+    print(f"{len(anomalies)} anomalie(s) dans les données.")
+    print(("Journal : " + chain.message_fr))
+    return 1 if anomalies or not chain.ok else 0
+
+
+def cmd_import(args) -> int:
+    from .services.imports import import_cli
+
+    code, text = import_cli(_store(), args.tab, Path(args.file), args.dry_run)
+    print(text)
+    return code
+
+
+def cmd_purge(args) -> int:
+    from .services.retention import purge
+
+    report = purge(_store(), date.today(), dry_run=args.dry_run)
+    print(report.summary_fr())
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .services.report import report_cli
+
+    store = _store()
+    report_cli(store.read(), args.year, Path(args.out), Path(args.xlsx) if args.xlsx else None)
+    print(f"Rapport écrit : {args.out}" + (f" et {args.xlsx}" if args.xlsx else ""))
+    return 0
+
+
+def cmd_add_user(args) -> int:
+    from .services.users import add_user
+
+    row = add_user(_store(), args.email, args.role, args.scope or "", args.name or "")
+    print(f"Utilisateur {row['email']} ajouté ({row['role']}).")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m ecole_entreprise",
+                                   description="Rencontres École–Entreprise BFC : outils en ligne de commande.")
+    sub = main.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="crée les onglets manquants et signale les écarts au schéma").set_defaults(run=cmd_init)
+    demo = sub.add_parser("demo", help="charge un jeu de données fictif")
+    demo.add_argument("--force", action="store_true", help="charger même si des données existent")
+    demo.set_defaults(run=cmd_demo)
+    sub.add_parser("check", help="contrôle qualité de tous les onglets et du journal").set_defaults(run=cmd_check)
+    imp = sub.add_parser("import", help="importe un fichier CSV ou xlsx dans un onglet")
+    imp.add_argument("tab", choices=["Entreprises", "Personnels"])
+    imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="valider sans rien écrire")
+    imp.set_defaults(run=cmd_import)
+    purge = sub.add_parser("purge", help="anonymise les inactifs et purge le journal ancien (RGPD)")
+    purge.add_argument("--dry-run", action="store_true", help="lister sans rien modifier")
+    purge.set_defaults(run=cmd_purge)
+    report = sub.add_parser("report", help="génère le bilan PDF (et xlsx) pour le comité de pilotage")
+    report.add_argument("--year", required=True, help="année scolaire, par exemple 2025-2026")
+    report.add_argument("--out", required=True, help="chemin du PDF")
+    report.add_argument("--xlsx", help="chemin du classeur des tableaux agrégés")
+    report.set_defaults(run=cmd_report)
+    user = sub.add_parser("add-user", help="autorise un utilisateur (email, rôle, périmètre)")
+    user.add_argument("email")
+    user.add_argument("role", help="admin, « coordinateur académie », « coordinateur CPME », « comité de pilotage »")
+    user.add_argument("--scope", help="académie ou départements, par exemple « Dijon » ou « 25,39 »")
+    user.add_argument("--name")
+    user.set_defaults(run=cmd_add_user)
+    return main
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except StoreError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 2

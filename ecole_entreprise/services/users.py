@@ -1,0 +1,50 @@
+"""The Utilisateurs tab: email → role and scope."""
+
+from __future__ import annotations
+
+from ..domain.roles import ROLES, User, parse_scope
+from ..domain.values import parse_bool
+from ..store.base import Snapshot, StoreError
+
+TAB = "Utilisateurs"
+
+
+class UnknownUser(StoreError):
+    def __init__(self, email: str):
+        super().__init__(f"Le compte {email} n'est pas autorisé dans l'application. Demandez à l'administrateur du "
+                         "service école-entreprise de l'ajouter dans l'onglet « Utilisateurs ».")
+
+
+def _active(text: str) -> bool:
+    try:
+        return parse_bool(text) if text.strip() else True
+    except ValueError:
+        return False
+
+
+def users(snapshot: Snapshot) -> list[User]:
+    found = []
+    for row in snapshot.rows(TAB):
+        if row["role"] in ROLES and _active(row["actif"]) and row["email"].strip():
+            found.append(User(email=row["email"].strip().lower(), role=row["role"], nom=row["nom"],
+                              departements=parse_scope(row["perimetre"])))
+    return found
+
+
+def find_user(snapshot: Snapshot, email: str) -> User:
+    """The active user with this email, or UnknownUser (its message says whom to ask)."""
+    wanted = (email or "").strip().lower()
+    for user in users(snapshot):
+        if user.email == wanted:
+            return user
+    raise UnknownUser(email)
+
+
+def add_user(store, email: str, role: str, scope: str = "", name: str = ""):
+    if role not in ROLES:
+        raise StoreError(f"Rôle inconnu « {role} ». Rôles possibles : {', '.join(ROLES)}.")
+    if "@" not in email:
+        raise StoreError(f"« {email} » n'est pas une adresse électronique.")
+    [row] = store.append(TAB, [{"email": email.strip().lower(), "role": role, "perimetre": scope, "nom": name,
+                                "actif": "oui"}])
+    return row

@@ -1,0 +1,140 @@
+"""Helpers shared by pages: store access, data freshness, schema-driven form widgets, French messages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import streamlit as st
+
+from ecole_entreprise.config import Settings, load_settings
+from ecole_entreprise.domain import values as cells
+from ecole_entreprise.domain.schema import Field, TabSchema
+from ecole_entreprise.store import shared_store
+from ecole_entreprise.store.base import Conflict, Snapshot, StoreError
+
+
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def get_store():
+    """The process-wide cached store (one read cache for all sessions)."""
+    return shared_store(get_settings())
+
+
+def get_snapshot(fresh: bool = False) -> Snapshot:
+    """All tabs; served from the shared cache, so calling it several times in one run costs nothing."""
+    return get_store().read(fresh=fresh)
+
+
+def refresh_button() -> None:
+    if st.sidebar.button("🔄 Relire les données", help="Relire la feuille maintenant (sinon toutes les minutes)"):
+        get_store().invalidate()
+        st.rerun()
+
+
+def is_empty(snapshot: Snapshot) -> bool:
+    return not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontres", "Utilisateurs"))
+
+
+def demo_loader() -> None:
+    """Empty state: offer the fictional demo data (local workbook only)."""
+    from ecole_entreprise.services.demo import DemoRefused, load_demo
+
+    st.write("Le classeur est vide. Chargez le jeu de démonstration (données fictives) pour découvrir l'outil, "
+             "ou ajoutez vos propres données dans le classeur puis rechargez la page.")
+    if st.button("Charger les données de démonstration", type="primary", key="load_demo"):
+        bar = st.progress(0.0, text="Chargement…")
+        try:
+            load_demo(get_store(), on_progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+        except (DemoRefused, StoreError) as error:
+            st.error(str(error))
+            return
+        st.success("Données de démonstration chargées.")
+        st.rerun()
+
+
+def data_location_caption() -> str:
+    store = get_store()
+    where = store.describe()
+    age = store.age_s()
+    fresh = "à l'instant" if not age or age < 5 else f"il y a {int(age)} s"
+    if where["kind"] == "google":
+        return f"Données : Google Sheets « {where['title']} » ([ouvrir]({where['url']})) — lues {fresh}."
+    return f"Données : classeur local `{where['location']}` — lues {fresh}."
+
+
+def show_conflict(conflict: Conflict, schema: TabSchema) -> None:
+    """Both versions side by side; nothing was written."""
+    st.error(str(conflict))
+    changed = conflict.changed_fields() or list(conflict.attempted)
+    rows = []
+    for name in changed:
+        if name in ("updated_at",):
+            continue
+        header = schema.field(name).header if name in schema.field_names else name
+        rows.append({"Champ": header, "Version actuelle de la feuille": conflict.current[name],
+                     "Votre saisie": conflict.attempted.get(name, "")})
+    if rows:
+        st.table(rows)
+    st.caption("Rechargez la fiche pour repartir de la version actuelle, puis ressaisissez vos modifications.")
+
+
+# ---- schema-driven widgets -------------------------------------------------------------------------------
+
+
+def _parsed_date(text: str) -> date | None:
+    try:
+        return cells.parse_date(text) if text else None
+    except ValueError:
+        return None
+
+
+def field_widget(field: Field, current: str, key: str) -> str:
+    """One input for one schema field; returns the cell text to validate (validation is the service's job)."""
+    label = field.header + (" *" if field.required else "")
+    help_text = field.help or None
+    if field.type == "choice":
+        options = [""] + list(field.choices)
+        index = options.index(current) if current in options else 0
+        return st.selectbox(label, options, index=index, key=key, help=help_text,
+                            format_func=lambda v: v or "—")
+    if field.type == "multichoice":
+        chosen = [v for v in cells.parse_multi(current) if v in field.choices]
+        return cells.format_multi(st.multiselect(label, list(field.choices), default=chosen, key=key,
+                                                 help=help_text, placeholder="Choisir…"))
+    if field.type == "bool":
+        return cells.format_bool(st.checkbox(label, value=current.strip().lower() in cells.TRUE_WORDS,
+                                             key=key, help=help_text))
+    if field.type == "date":
+        value = st.date_input(label, value=_parsed_date(current), key=key, help=help_text, format="DD/MM/YYYY")
+        return cells.format_date(value) if value else ""
+    if field.type == "text" and (field.max_length or 0) > 300:
+        return st.text_area(label, value=current, key=key, help=help_text, max_chars=field.max_length)
+    return st.text_input(label, value=current, key=key, help=help_text, max_chars=field.max_length)
+
+
+def field_error(errors: dict[str, str], warnings: dict[str, str], name: str) -> None:
+    """The French message right under its field."""
+    if name in errors:
+        st.markdown(f":red[⚠ {errors[name]}]")
+    elif name in warnings:
+        st.markdown(f":orange[ℹ {warnings[name]}]")
+
+
+def fr_datetime(text: str) -> str:
+    try:
+        return cells.parse_datetime(text).strftime("%d/%m/%Y %H:%M") if text else ""
+    except ValueError:
+        return text
+
+
+def fr_date(value) -> str:
+    if isinstance(value, (date, datetime)):
+        return value.strftime("%d/%m/%Y")
+    parsed = _parsed_date(str(value or ""))
+    return parsed.strftime("%d/%m/%Y") if parsed else str(value or "")
+
+
+def fr_time(value: time | None) -> str:
+    return value.strftime("%H:%M") if value else ""

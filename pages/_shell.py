@@ -1,0 +1,141 @@
+"""Who is using the app, and which pages they get. The services enforce the same rules on every call."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ecole_entreprise.domain.roles import User
+from ecole_entreprise.services import access
+from ecole_entreprise.services.users import UnknownUser, find_user, users
+from ecole_entreprise.store.base import StoreError
+from pages._shared import get_settings, get_snapshot
+
+# key -> (file, French title, icon, section)
+PAGES = {
+    "accueil": ("pages/home.py", "Accueil", "🏠", "Pilotage"),
+    "bilan": ("pages/bilan.py", "Bilan", "📊", "Pilotage"),
+    "entreprises": ("pages/entreprises.py", "Entreprises", "🏭", "Recensement"),
+    "personnels": ("pages/personnels.py", "Personnels", "🎓", "Recensement"),
+    "import": ("pages/import.py", "Import", "📥", "Recensement"),
+    "qualite": ("pages/qualite.py", "Qualité des données", "🩺", "Recensement"),
+    "appariement": ("pages/appariement.py", "Appariement", "🔗", "Rencontres"),
+    "rencontres": ("pages/rencontres.py", "Rencontres", "🤝", "Rencontres"),
+    "calendrier": ("pages/calendrier.py", "Calendrier", "📅", "Rencontres"),
+    "partenariats": ("pages/partenariats.py", "Partenariats", "🏫", "Rencontres"),
+    "rgpd": ("pages/rgpd.py", "Demandes RGPD", "🛡️", "RGPD"),
+    "journal": ("pages/journal.py", "Journal", "📜", "RGPD"),
+    "utilisateurs": ("pages/utilisateurs.py", "Utilisateurs", "👥", "RGPD"),
+    "registre": ("pages/registre.py", "Registre des traitements", "📒", "RGPD"),
+    "confidentialite": ("pages/confidentialite.py", "Confidentialité", "🔒", "RGPD"),
+}
+PUBLIC_PAGES = {
+    "inscription_entreprise": ("pages/inscription_entreprise.py", "Inscription entreprise", "🏭", "Inscription"),
+    "inscription_personnel": ("pages/inscription_personnel.py", "Inscription personnel", "🎓", "Inscription"),
+    "confidentialite": ("pages/confidentialite.py", "Confidentialité", "🔒", "Inscription"),
+}
+
+
+def _page(key: str, spec, default: bool = False) -> st.Page:
+    path, title, icon, _ = spec
+    return st.Page(path, title=title, icon=icon, url_path=key, default=default)
+
+
+def build_navigation(user: User | None):
+    if user is None:
+        st.session_state.pop("_user", None)
+        login = st.Page(_login_page, title="Connexion", icon="🔑", url_path="connexion", default=True)
+        public = [_page(k, spec) for k, spec in PUBLIC_PAGES.items()]
+        return st.navigation({"Accès": [login], "Inscription": public})
+    sections: dict[str, list[st.Page]] = {}
+    for key in access.pages_for(user):
+        if key in PAGES:
+            spec = PAGES[key]
+            sections.setdefault(spec[3], []).append(_page(key, spec, default=key == "accueil"))
+    with st.sidebar:
+        st.caption(f"Connecté : {user.label}")
+        if st.button("Se déconnecter", key="logout"):
+            _logout()
+    return st.navigation(sections)
+
+
+def identify_user() -> User | None:
+    """The signed-in user mapped through the Utilisateurs tab; None shows the login page."""
+    settings = get_settings()
+    local_login = settings.backend == "local" or settings.allow_local_login
+    try:
+        snapshot = get_snapshot()
+    except StoreError as error:
+        st.error(str(error))
+        st.stop()
+    email = ""
+    if settings.dev_user and local_login:
+        email = settings.dev_user
+    elif local_login:
+        email = st.session_state.get("local_user", "")
+    elif settings.auth_configured:
+        if not st.user.is_logged_in:
+            return None
+        email = st.user.email or ""
+    else:
+        st.error("Connexion impossible : configurez la section [auth] de .streamlit/secrets.toml (voir le README), "
+                 "ou autorisez explicitement la connexion locale (ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN=1).")
+        st.stop()
+    if not email:
+        return None
+    try:
+        user = find_user(snapshot, email)
+    except UnknownUser as error:
+        st.error(str(error))
+        st.session_state.pop("local_user", None)
+        if settings.auth_configured and not local_login:
+            st.button("Se déconnecter", on_click=st.logout)
+        st.stop()
+    st.session_state["_user"] = user
+    return user
+
+
+def current_user() -> User:
+    """The user identified by streamlit_app.py in this run (pages are only reachable through it)."""
+    user = st.session_state.get("_user")
+    if user is None:
+        st.warning("Session expirée : reconnectez-vous.")
+        st.stop()
+    return user
+
+
+def _logout() -> None:
+    settings = get_settings()
+    st.session_state.pop("local_user", None)
+    if settings.auth_configured and not (settings.backend == "local" or settings.allow_local_login):
+        st.logout()
+    st.rerun()
+
+
+def _login_page() -> None:
+    settings = get_settings()
+    st.title("Rencontres École–Entreprise BFC")
+    st.write("« Les chefs d'entreprise invitent l'Éducation nationale » — outil de suivi du programme.")
+    if settings.backend == "local" or settings.allow_local_login:
+        _local_identity_chooser()
+    else:
+        st.button("Se connecter", type="primary", on_click=st.login)
+    st.info("Vous êtes chef d'entreprise ou personnel de l'Éducation nationale ? Inscrivez-vous avec les pages "
+            "« Inscription » du menu.")
+
+
+def _local_identity_chooser() -> None:
+    from pages._shared import demo_loader
+
+    st.subheader("Mode local — identité de démonstration")
+    st.caption("Ce sélecteur n'existe qu'en mode local (classeur embarqué) : en production, la connexion passe par "
+               "le fournisseur d'identité de l'établissement.")
+    known = users(get_snapshot())
+    if not known:
+        st.warning("Aucun utilisateur n'est encore enregistré.")
+        demo_loader()
+        return
+    labels = {u.label: u.email for u in known}
+    choice = st.selectbox("Se connecter en tant que", list(labels), key="local_user_choice")
+    if st.button("Entrer", type="primary"):
+        st.session_state["local_user"] = labels[choice]
+        st.rerun()

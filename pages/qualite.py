@@ -1,0 +1,35 @@
+"""Data quality: every row of every tab checked against the schema, with a link to fix it."""
+
+import streamlit as st
+
+from ecole_entreprise.services import access
+from ecole_entreprise.services.exports import csv_bytes
+from ecole_entreprise.services.quality import anomalies_frame, check_snapshot
+from pages._shared import data_location_caption, get_snapshot, get_store, refresh_button
+from pages._shell import current_user
+
+FIX_PAGES = {"Entreprises": "entreprises", "Personnels": "personnels"}
+
+user = current_user()
+access.require(user, access.VIEW_QUALITY)
+st.title("Qualité des données")
+st.caption(data_location_caption())
+refresh_button()
+snapshot = get_snapshot()
+anomalies = check_snapshot(snapshot, get_store().schema)
+if not anomalies:
+    st.success("Aucune anomalie : toutes les lignes respectent le schéma.")
+    st.stop()
+frame = anomalies_frame(anomalies)
+errors = int((frame["Gravité"] == "erreur").sum())
+st.warning(f"{len(frame)} anomalie(s) dont {errors} erreur(s). Corrigez-les dans la feuille ou depuis la fiche.")
+tabs = st.multiselect("Onglets", sorted(frame["Onglet"].unique()), placeholder="Tous")
+if tabs:
+    frame = frame[frame["Onglet"].isin(tabs)]
+frame["Corriger"] = [
+    f"/{FIX_PAGES[t]}?id={i}" if t in FIX_PAGES and i else "" for t, i in zip(frame["Onglet"], frame["ID"], strict=True)
+]
+st.dataframe(frame, hide_index=True, width="stretch",
+             column_config={"Corriger": st.column_config.LinkColumn("Corriger", display_text="✏️ corriger")})
+st.download_button("Télécharger les anomalies (CSV)", csv_bytes(frame.drop(columns=["Corriger"])),
+                   file_name="anomalies.csv", mime="text/csv")

@@ -1,0 +1,8 @@
+"""Entry point: page config, identity → role → the pages this role may open."""
+
+import streamlit as st
+
+from pages._shell import build_navigation, identify_user
+
+st.set_page_config(page_title="Rencontres École–Entreprise BFC", page_icon="🤝", layout="wide")
+build_navigation(identify_user()).run()

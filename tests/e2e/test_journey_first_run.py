@@ -1,0 +1,25 @@
+"""Journey 1, as a new user would: the app opens on the embedded default, the demo data loads, home shows counts."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_first_run_loads_demo_and_shows_counts(start_app, page):
+    app = start_app()
+    page.goto(app.url)
+    page.get_by_text("Mode local — identité de démonstration").wait_for()
+    page.get_by_text("Aucun utilisateur n'est encore enregistré.").wait_for()
+    assert app.workbook.exists(), "the local workbook is created on first run"
+
+    page.get_by_role("button", name="Charger les données de démonstration").click()
+    page.get_by_text("Se connecter en tant que").wait_for(timeout=90_000)
+    page.get_by_role("button", name="Entrer").click()
+
+    page.get_by_role("heading", name="Accueil").wait_for()
+    page.get_by_text("Données : classeur local").wait_for()
+    body = page.inner_text("main")
+    assert "Entreprises" in body and "Volontaires" in body
+    tiles = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert tiles and all(t.strip() for t in tiles)
+    assert any(int(t.replace("\u202f", "").replace(" ", "")) >= 50 for t in tiles if t.strip().replace("\u202f", "").replace(" ", "").isdigit())
