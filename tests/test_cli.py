@@ -1,0 +1,54 @@
+"""The CLI on the embedded default (a workbook in a temporary folder)."""
+
+import pytest
+
+from ecole_entreprise.cli import main
+
+
+@pytest.fixture
+def workbook(tmp_path, monkeypatch):
+    path = tmp_path / "classeur.xlsx"
+    monkeypatch.setenv("ECOLE_ENTREPRISE_WORKBOOK", str(path))
+    return path
+
+
+def test_init_creates_the_workbook_then_reports_no_drift(workbook, capsys):
+    assert main(["init"]) == 0
+    assert workbook.exists()
+    first = capsys.readouterr().out
+    assert "onglet créé : Entreprises" in first or "conformes" in first
+    assert main(["init"]) == 0
+    assert "tous les onglets sont conformes au schéma" in capsys.readouterr().out
+
+
+def test_demo_refuses_a_non_empty_store_without_force(workbook, capsys):
+    assert main(["demo"]) == 0
+    assert "Données de démonstration chargées" in capsys.readouterr().out
+    assert main(["demo"]) == 1
+    assert "--force" in capsys.readouterr().err
+
+
+def test_check_is_clean_on_demo_data_and_fails_on_a_bad_row(workbook, capsys):
+    main(["demo"])
+    capsys.readouterr()
+    assert main(["check"]) == 0, capsys.readouterr().out
+    import openpyxl
+
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["Entreprises"]
+    headers = [c.value for c in sheet[1]]
+    row = [None] * len(headers)
+    row[headers.index("ID")] = "ENT-BADROW01"
+    row[headers.index("Raison sociale")] = "Ligne saisie à la main"
+    row[headers.index("SIRET")] = "12345678901234"
+    sheet.append(row)
+    book.save(workbook)
+    assert main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "ENT-BADROW01" in out and "SIRET" in out
+
+
+def test_store_errors_are_french_messages_not_tracebacks(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ECOLE_ENTREPRISE_WORKBOOK", str(tmp_path / "classeur.xlsx"))
+    assert main(["add-user", "x@exemple.fr", "pirate"]) == 2
+    assert "Rôle inconnu" in capsys.readouterr().err
