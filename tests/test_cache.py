@@ -1,0 +1,74 @@
+"""One shared read cache: served within the TTL, cleared by every write of this process."""
+
+from datetime import datetime
+
+import pytest
+
+from ecole_entreprise.store.base import Snapshot, StoreError
+from ecole_entreprise.store.cache import CachedStore
+
+
+class CountingStore:
+    def __init__(self, schema, fail_writes=False):
+        self.schema, self.reads, self.fail_writes = schema, 0, fail_writes
+
+    def describe(self):
+        return {"kind": "test", "title": "t", "location": "", "url": ""}
+
+    def read(self):
+        self.reads += 1
+        return Snapshot(tabs={}, read_at=datetime.now(), requests=1)
+
+    def append(self, tab, records):
+        if self.fail_writes:
+            raise StoreError("échec")
+        return []
+
+    def update(self, tab, row_id, changes, expected):
+        return None
+
+    def delete(self, tab, ids):
+        return 0
+
+    def init(self):
+        return None
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_reads_are_shared_within_ttl_and_refreshed_after(schema):
+    inner, clock = CountingStore(schema), Clock()
+    cache = CachedStore(inner, ttl_s=60, clock=clock)
+    assert cache.read().requests == 1
+    assert cache.read().requests == 0 and inner.reads == 1
+    clock.now = 61
+    cache.read()
+    assert inner.reads == 2
+    cache.read(fresh=True)
+    assert inner.reads == 3
+
+
+@pytest.mark.parametrize("write", ["append", "update", "delete", "init"])
+def test_every_write_invalidates(schema, write):
+    inner = CountingStore(schema)
+    cache = CachedStore(inner, ttl_s=60, clock=Clock())
+    cache.read()
+    {"append": lambda: cache.append("T", []), "update": lambda: cache.update("T", "x", {}, "f"),
+     "delete": lambda: cache.delete("T", []), "init": cache.init}[write]()
+    cache.read()
+    assert inner.reads == 2
+
+
+def test_a_failed_write_also_invalidates(schema):
+    inner = CountingStore(schema, fail_writes=True)
+    cache = CachedStore(inner, ttl_s=60, clock=Clock())
+    cache.read()
+    with pytest.raises(StoreError):
+        cache.append("T", [{}])
+    cache.read()
+    assert inner.reads == 2
