@@ -139,3 +139,12 @@ def _local_identity_chooser() -> None:
     if st.button("Entrer", type="primary"):
         st.session_state["local_user"] = labels[choice]
         st.rerun()
+
+
+def page_user(permission: str) -> User:
+    """The current user, if their role grants `permission`; otherwise a French refusal and the page stops."""
+    user = current_user()
+    if not access.allowed(user, permission):
+        st.error("Votre rôle ne donne pas accès à cette page. Adressez-vous au service école-entreprise.")
+        st.stop()
+    return user

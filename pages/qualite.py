@@ -6,12 +6,11 @@ from ecole_entreprise.services import access
 from ecole_entreprise.services.exports import csv_bytes
 from ecole_entreprise.services.quality import anomalies_frame, check_snapshot
 from pages._shared import data_location_caption, get_snapshot, get_store, refresh_button
-from pages._shell import current_user
+from pages._shell import page_user
 
 FIX_PAGES = {"Entreprises": "entreprises", "Personnels": "personnels"}
 
-user = current_user()
-access.require(user, access.VIEW_QUALITY)
+user = page_user(access.VIEW_QUALITY)
 st.title("Qualité des données")
 st.caption(data_location_caption())
 refresh_button()

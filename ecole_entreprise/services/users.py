@@ -48,3 +48,16 @@ def add_user(store, email: str, role: str, scope: str = "", name: str = ""):
     [row] = store.append(TAB, [{"email": email.strip().lower(), "role": role, "perimetre": scope, "nom": name,
                                 "actif": "oui"}])
     return row
+
+
+def set_active(store, snapshot: Snapshot, actor: User, user_row_id: str, active: bool):
+    """Deactivate rather than delete: the journal keeps pointing at a known account."""
+    from . import access
+
+    access.require(actor, access.MANAGE_USERS)
+    row = snapshot.get(TAB, user_row_id)
+    if row is None:
+        raise StoreError(f"Utilisateur {user_row_id} introuvable.")
+    if not active and row["email"].strip().lower() == actor.email:
+        raise StoreError("Vous ne pouvez pas désactiver votre propre compte.")
+    return store.update(TAB, user_row_id, {"actif": "oui" if active else "non"}, row.fingerprint)
