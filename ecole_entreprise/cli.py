@@ -61,7 +61,7 @@ def cmd_check(args) -> int:
         frame = anomalies_frame(anomalies)
         print(frame.to_string(index=False, max_colwidth=60))
     print(f"{len(anomalies)} anomalie(s) dans les données.")
-    print(("Journal : " + chain.message_fr))
+    print("Journal : " + chain.message_fr)
     return 1 if anomalies or not chain.ok else 0
 
 

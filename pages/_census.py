@@ -10,7 +10,13 @@ from ecole_entreprise.domain.communes import communes_for_postcode
 from ecole_entreprise.services import access, census
 from ecole_entreprise.store.base import Conflict, StoreError
 from pages._shared import (
-    data_location_caption, field_error, field_widget, get_snapshot, get_store, refresh_button, show_conflict,
+    data_location_caption,
+    field_error,
+    field_widget,
+    get_snapshot,
+    get_store,
+    refresh_button,
+    show_conflict,
 )
 
 # Set by the services or by dedicated actions, never typed in the form.

@@ -5,7 +5,11 @@ import random
 import pytest
 
 from ecole_entreprise.store.base import (
-    Conflict, ReadOnlyTab, RowNotFound, SchemaMismatch, fingerprint,
+    Conflict,
+    ReadOnlyTab,
+    RowNotFound,
+    SchemaMismatch,
+    fingerprint,
 )
 
 TAB = "Entreprises"
@@ -188,7 +192,7 @@ def test_randomized_interleaving_loses_no_update(env, seed, schema):
         if actor == 2:  # the person edits the sheet directly
             grid = env.human.grid(TAB)
             line = next(i for i, r in enumerate(grid, start=1) if row_id in r)
-            current = dict(zip(grid[0], grid[line - 1] + [""] * len(grid[0])))
+            current = dict(zip(grid[0], grid[line - 1] + [""] * len(grid[0]), strict=False))
             env.human.set_cell(TAB, line, "Rencontres par année scolaire",
                                str(int(current["Rencontres par année scolaire"] or 0) + 1))
             applied += 1

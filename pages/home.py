@@ -1,0 +1,44 @@
+"""Home: where the data lives, the year's KPI tiles and today's to-do list (each item links to where to act)."""
+
+from datetime import date
+
+import streamlit as st
+
+from ecole_entreprise.services import access, todo
+from ecole_entreprise.services.bilan import home_kpis
+from pages._shared import data_location_caption, demo_loader, get_settings, get_snapshot, refresh_button
+from pages._shell import PAGES, page_user
+
+user = page_user(access.VIEW_HOME)
+st.title("Accueil")
+st.caption(data_location_caption())
+refresh_button()
+snapshot = get_snapshot()
+today = date.today()
+
+if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontres")):
+    st.info("Aucune entreprise ni aucun volontaire pour l'instant. Saisissez-les dans les pages Entreprises et "
+            "Personnels, importez une liste (page Import) ou remplissez directement la feuille.")
+    if get_settings().backend == "local" and access.allowed(user, access.MANAGE_USERS):
+        demo_loader()
+    st.stop()
+
+kpis = home_kpis(snapshot, todo.current_school_year(snapshot, today), small_cells=user.role == "comité de pilotage")
+st.subheader(f"Année scolaire {kpis.annee}")
+for column, tile in zip(st.columns(len(kpis.tiles)), kpis.tiles, strict=True):
+    column.metric(tile.label, tile.value, help=tile.help or None)
+
+if not access.allowed(user, access.VIEW_PERSON_LISTS):
+    st.caption("Les listes nominatives ne sont pas accessibles à votre rôle ; le détail est dans la page Bilan.")
+    st.stop()
+
+st.subheader("À faire")
+items = todo.todo_items(snapshot, user, today)
+if not items:
+    st.success("Rien en attente : tout est à jour.")
+for item in items:
+    with st.container(border=True):
+        left, right = st.columns([5, 1])
+        left.markdown(f"**{item.title}** — {item.count}")
+        left.caption(item.detail)
+        right.page_link(PAGES[item.page_key][0], label=item.action, icon="➡️")
