@@ -1,0 +1,203 @@
+"""Census service on the real local workbook: create / edit / archive / validate, duplicates, conflicts, lists."""
+
+import pytest
+
+from ecole_entreprise.domain.roles import ADMIN, COMITE, COORD_CPME, User, parse_scope
+from ecole_entreprise.domain.schema import default_schema
+from ecole_entreprise.services import census
+from ecole_entreprise.services.access import AccessDenied
+from ecole_entreprise.store.workbook import WorkbookStore
+
+ADMIN_USER = User(email="admin@exemple.fr", role=ADMIN)
+TAB = "Entreprises"
+
+
+def company(**extra):
+    base = {"raison_sociale": "Menuiserie Démo Lambert", "siret": "732 829 320 00074", "code_postal": "21000",
+            "commune_insee": "21231", "contact_nom": "Lambert", "contact_prenom": "Léa",
+            "contact_email": "Lea.Lambert@Exemple-Entreprise.fr", "contact_telephone": "03 80 44 84 00"}
+    base.update(extra)
+    return base
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = WorkbookStore(default_schema(), tmp_path / "census.xlsx")
+    store.init()
+    return store
+
+
+def rows(store, tab=TAB):
+    return store.read().rows(tab)
+
+
+def test_create_writes_canonical_values_and_defaults(store):
+    result = census.create(store, store.read(), ADMIN_USER, TAB, company())
+    assert result.ok and result.errors == {}
+    [row] = rows(store)
+    assert row.id == result.row.id and row.id.startswith("ENT-")
+    assert row["siret"] == "73282932000074"
+    assert row["contact_telephone"] == "+33380448400"
+    assert row["contact_email"] == "Lea.Lambert@exemple-entreprise.fr"
+    assert row["departement"] == "21" and row["commune"] == "Dijon"  # derived from the INSEE code
+    assert row["statut"] == "validé" and row["source"] == "saisie" and row["capacite_annuelle"] == "1"
+
+
+def test_validation_errors_are_french_and_nothing_is_written(store):
+    result = census.create(store, store.read(), ADMIN_USER, TAB,
+                           company(siret="73282932000075", contact_email="", code_postal="25000"))
+    assert not result.ok and result.row is None
+    assert "SIRET" in result.errors["siret"] and "clé de contrôle" in result.errors["siret"]
+    assert "obligatoire" in result.errors["contact_email"]
+    assert "25000" in result.errors["code_postal"] and "Dijon" in result.errors["code_postal"]
+    assert rows(store) == []
+
+
+def test_duplicates_are_returned_before_create_and_can_be_confirmed(store):
+    first = census.create(store, store.read(), ADMIN_USER, TAB, company()).row
+    again = company(raison_sociale="Autre nom SARL", contact_email="autre@exemple-entreprise.fr")
+    result = census.create(store, store.read(), ADMIN_USER, TAB, again)
+    assert not result.ok and result.errors == {}
+    assert [d.row_id for d in result.duplicates] == [first.id]
+    assert "SIRET" in result.duplicates[0].reason
+    assert len(rows(store)) == 1
+    confirmed = census.create(store, store.read(), ADMIN_USER, TAB, again, confirm_duplicates=True)
+    assert confirmed.ok and len(rows(store)) == 2
+
+
+def test_double_submit_with_the_form_id_creates_one_row(store):
+    stale = store.read()
+    first = census.create(store, stale, ADMIN_USER, TAB, company(), client_id="ENT-FORM0001")
+    # The same form sent again, with the snapshot the page had before the first write, then a fresh one.
+    second = census.create(store, stale, ADMIN_USER, TAB, company(), client_id="ENT-FORM0001")
+    third = census.create(store, store.read(), ADMIN_USER, TAB, company(), client_id="ENT-FORM0001")
+    assert first.row.id == second.row.id == third.row.id == "ENT-FORM0001"
+    assert second.duplicates == [] and third.duplicates == []
+    assert [r.id for r in rows(store)] == ["ENT-FORM0001"]
+
+
+def test_edit_updates_only_after_validation(store):
+    row = census.create(store, store.read(), ADMIN_USER, TAB, company()).row
+    bad = census.edit(store, store.read(), ADMIN_USER, TAB, row.id, {"contact_telephone": "380448400"},
+                      row.fingerprint)
+    assert not bad.ok and "0 initial" in bad.errors["contact_telephone"]
+    assert rows(store)[0]["contact_telephone"] == "+33380448400"
+    good = census.edit(store, store.read(), ADMIN_USER, TAB, row.id, {"contact_fonction": "Gérante"},
+                       row.fingerprint)
+    assert good.ok and good.conflict is None
+    assert rows(store)[0]["contact_fonction"] == "Gérante"
+
+
+def test_edit_conflict_is_surfaced_not_swallowed(store):
+    row = census.create(store, store.read(), ADMIN_USER, TAB, company()).row
+    opened = store.read()  # coordinator A opens the form
+    store.update(TAB, row.id, {"notes": "modifié par B"}, row.fingerprint)  # coordinator B saves first
+    result = census.edit(store, opened, ADMIN_USER, TAB, row.id, {"contact_fonction": "Gérante"},
+                         opened.get(TAB, row.id).fingerprint)
+    assert not result.ok and result.conflict is not None
+    assert "modifiée par quelqu'un d'autre" in result.errors[""]
+    assert "notes" in result.conflict.changed_fields()
+    current = rows(store)[0]
+    assert current["notes"] == "modifié par B" and current["contact_fonction"] == ""
+
+
+def test_edit_of_a_vanished_row_says_so(store):
+    row = census.create(store, store.read(), ADMIN_USER, TAB, company()).row
+    opened = store.read()
+    store.delete(TAB, [row.id])
+    result = census.edit(store, opened, ADMIN_USER, TAB, row.id, {"contact_fonction": "Gérante"}, row.fingerprint)
+    assert not result.ok and "n'existe plus" in result.errors[""]
+
+
+def test_archive_keeps_the_row(store):
+    row = census.create(store, store.read(), ADMIN_USER, TAB, company()).row
+    result = census.archive(store, store.read(), ADMIN_USER, TAB, row.id, row.fingerprint)
+    assert result.ok and result.row["statut"] == "archivé"
+    assert [r["statut"] for r in rows(store)] == ["archivé"]
+
+
+def test_validate_pending_registration(store):
+    pending = census.create(store, store.read(), ADMIN_USER, TAB, company(statut="à valider")).row
+    assert pending["statut"] == "à valider"
+    result = census.validate_pending(store, store.read(), ADMIN_USER, TAB, pending.id, pending.fingerprint)
+    assert result.ok and rows(store)[0]["statut"] == "validé"
+    again = census.validate_pending(store, store.read(), ADMIN_USER, TAB, pending.id, result.row.fingerprint)
+    assert not again.ok and "n'est pas « à valider »" in again.errors["statut"]
+
+
+def test_validate_pending_shows_duplicates_first(store):
+    existing = census.create(store, store.read(), ADMIN_USER, TAB, company()).row
+    twin = census.create(store, store.read(), ADMIN_USER, TAB,
+                         company(statut="à valider", siret="", raison_sociale="Menuiserie Demo Lambert"),
+                         confirm_duplicates=True).row
+    blocked = census.validate_pending(store, store.read(), ADMIN_USER, TAB, twin.id, twin.fingerprint)
+    assert not blocked.ok and [d.row_id for d in blocked.duplicates] == [existing.id]
+    assert store.read().get(TAB, twin.id)["statut"] == "à valider"
+    done = census.validate_pending(store, store.read(), ADMIN_USER, TAB, twin.id, twin.fingerprint,
+                                   confirm_duplicates=True)
+    assert done.ok and done.row["statut"] == "validé"
+
+
+CPME_21 = User(email="coord.cpme21@exemple.fr", role=COORD_CPME, departements=parse_scope("21, 58, 71, 89"))
+
+
+def test_coordinator_writes_only_their_side_within_scope(store):
+    assert census.create(store, store.read(), CPME_21, TAB, company()).ok
+    with pytest.raises(AccessDenied, match="hors de votre périmètre"):
+        census.create(store, store.read(), CPME_21, TAB,
+                      company(raison_sociale="Garage Démo Doubs", siret="", contact_email="g@exemple.fr",
+                              code_postal="25000", commune_insee="25056"))
+    with pytest.raises(AccessDenied, match="ne permet pas"):
+        census.create(store, store.read(), CPME_21, "Personnels", {"nom": "Martin"})
+    comite = User(email="comite@exemple.fr", role=COMITE)
+    with pytest.raises(AccessDenied):
+        census.create(store, store.read(), comite, TAB, company(siret="", contact_email="c@exemple.fr"))
+    assert len(rows(store)) == 1
+
+
+def test_edit_cannot_move_a_record_out_of_scope(store):
+    row = census.create(store, store.read(), CPME_21, TAB, company()).row
+    with pytest.raises(AccessDenied):
+        census.edit(store, store.read(), CPME_21, TAB, row.id, {"code_postal": "25000", "commune_insee": "25056",
+                                                                "departement": "25", "commune": ""},
+                    row.fingerprint)
+    assert rows(store)[0]["departement"] == "21"
+
+
+def test_writes_are_journaled_with_field_names_only(store):
+    row = census.create(store, store.read(), ADMIN_USER, TAB, company()).row
+    census.archive(store, store.read(), ADMIN_USER, TAB, row.id, row.fingerprint)
+    entries = store.read().rows("Journal")
+    assert [e["action"] for e in entries] == ["création fiche", "archivage fiche"]
+    assert all(e["cible_id"] == row.id and e["acteur"] == "admin@exemple.fr" for e in entries)
+    assert "contact_email" in entries[0]["champs"] and entries[1]["champs"] == "statut"
+    assert not any("Lambert" in " ".join(e.values.values()) for e in entries)
+
+
+LIST_ROWS = [
+    {"id": "ENT-A", "raison_sociale": "École de conduite Démo", "departement": "21", "thematiques": "orientation"},
+    {"id": "ENT-B", "raison_sociale": "Garage Démo Martin", "departement": "25",
+     "thematiques": "management; orientation"},
+    {"id": "ENT-C", "raison_sociale": "Atelier Démo Morel", "departement": "21", "thematiques": "management"},
+]
+
+
+def test_list_frame_search_is_accent_and_case_insensitive():
+    frame, total = census.list_frame(LIST_ROWS, TAB, query="ECOLE demo")
+    assert total == 1 and list(frame["Raison sociale"]) == ["École de conduite Démo"]
+    assert list(frame.columns) == ["ID", "Raison sociale", "Département", "Thématiques"]
+
+
+def test_list_frame_filters_single_and_multichoice():
+    _, total = census.list_frame(LIST_ROWS, TAB, filters={"departement": "21"})
+    assert total == 2
+    frame, total = census.list_frame(LIST_ROWS, TAB, filters={"thematiques": ["management"], "departement": ["25"]})
+    assert total == 1 and list(frame["ID"]) == ["ENT-B"]
+
+
+def test_list_frame_paginates_and_reports_total():
+    many = [{"id": f"ENT-{i:03d}", "raison_sociale": f"Entreprise {i}"} for i in range(60)]
+    frame, total = census.list_frame(many, TAB, page=3, page_size=25)
+    assert total == 60 and list(frame["ID"]) == [f"ENT-{i:03d}" for i in range(50, 60)]
+    empty, total = census.list_frame([], TAB)
+    assert total == 0 and list(empty.columns) == default_schema().tab(TAB).headers

@@ -1,0 +1,178 @@
+"""Self-registration on the real local workbook: consents, pending status, honeypot, rate and size limits."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from ecole_entreprise.domain.schema import default_schema
+from ecole_entreprise.services import registration
+from ecole_entreprise.services.registration import MAX_PAYLOAD_BYTES, RateLimiter, submit
+from ecole_entreprise.store.workbook import WorkbookStore
+
+NOW = datetime(2026, 2, 3, 14, 30, 5)
+YES = {"participation": True, "partage": True}
+
+
+def staff(**extra):
+    base = {"civilite": "Mme", "nom": "Démo-Fontaine", "prenom": "Claire", "fonction": "professeur",
+            "code_postal": "25000", "commune_insee": "25056", "email": "demo.claire.fontaine@ac-besancon.fr",
+            "canal": "salon REE", "thematiques": ["orientation", "management"]}
+    base.update(extra)
+    return base
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = WorkbookStore(default_schema(), tmp_path / "inscriptions.xlsx")
+    store.init()
+    return store
+
+
+@pytest.fixture
+def limiter():
+    return RateLimiter()
+
+
+def send(store, limiter, values=None, consents=YES, honeypot="", key="client-1", now=NOW, **kwargs):
+    return submit(store, store.read(), "Personnels", staff() if values is None else values, consents, honeypot,
+                  key, now, limiter=limiter, **kwargs)
+
+
+def test_registration_lands_pending_with_dated_versioned_consents(store, limiter):
+    result = send(store, limiter)
+    assert result.accepted and result.row_id and "Merci" in result.message
+    [row] = store.read().rows("Personnels")
+    assert row.id == result.row_id
+    assert row["statut"] == "à valider" and row["source"] == "auto-inscription"
+    assert row["consentement_participation"] == "2026-02-03 14:30:05"
+    assert row["consentement_partage"] == "2026-02-03 14:30:05"
+    assert row["consentement_source"] == "auto-inscription"
+    assert row["consentement_version"] == "2025-09"  # Parametres version_notice
+    assert row["academie"] == "Besançon" and row["departement"] == "25"
+    assert row["thematiques"] == "management; orientation"
+
+
+def test_notice_version_follows_parametres(store, limiter):
+    param = next(r for r in store.read().rows("Parametres") if r["cle"] == "version_notice")
+    store.update("Parametres", param.id, {"valeur": "2026-01"}, param.fingerprint)
+    send(store, limiter)
+    assert store.read().rows("Personnels")[0]["consentement_version"] == "2026-01"
+
+
+def test_consent_is_journaled_without_personal_values(store, limiter):
+    result = send(store, limiter, consents={"participation": True, "partage": False})
+    [entry] = store.read().rows("Journal")
+    assert entry["action"] == "consentement" and entry["cible_id"] == result.row_id
+    assert entry["champs"] == "consentement_participation" and "2025-09" in entry["details"]
+    assert "Fontaine" not in " ".join(entry.values.values())
+
+
+def test_sharing_is_optional_participation_is_required(store, limiter):
+    assert send(store, limiter, consents={"participation": True, "partage": False}).accepted
+    assert store.read().rows("Personnels")[0]["consentement_partage"] == ""
+    refused = send(store, limiter, values=staff(email="demo.autre@ac-besancon.fr", nom="Autre"),
+                   consents={"participation": False, "partage": True})
+    assert not refused.accepted and refused.row_id is None
+    assert "consentement" in refused.message and "consentement_participation" in refused.errors
+    assert len(store.read().rows("Personnels")) == 1
+
+
+def test_validation_errors_in_french_and_nothing_written(store, limiter):
+    result = send(store, limiter, values=staff(email="claire.fontaine.ac-besancon.fr", code_postal="2500"))
+    assert not result.accepted
+    assert "il manque le @" in result.errors["email"]
+    assert "4 chiffres" in result.errors["code_postal"]
+    assert store.read().rows("Personnels") == []
+
+
+def test_public_form_cannot_set_internal_fields(store, limiter):
+    send(store, limiter, values=staff(statut="validé", source="import", notes="je me valide", id="PER-CHOSEN01"))
+    [row] = store.read().rows("Personnels")
+    assert row["statut"] == "à valider" and row["source"] == "auto-inscription"
+    assert row["notes"] == "" and row.id != "PER-CHOSEN01"
+
+
+def test_honeypot_is_silently_accepted_but_not_written(store, limiter):
+    result = send(store, limiter, honeypot="http://spam.example")
+    real = send(store, limiter, key="client-2")
+    assert result.accepted and result.message == real.message
+    assert result.row_id is None
+    assert [r.id for r in store.read().rows("Personnels")] == [real.row_id]
+
+
+def test_double_submit_with_the_form_id_writes_once(store, limiter):
+    stale = store.read()
+    first = submit(store, stale, "Personnels", staff(), YES, "", "k", NOW, submission_id="PER-FORM0001",
+                   limiter=limiter)
+    second = submit(store, store.read(), "Personnels", staff(), YES, "", "k", NOW, submission_id="PER-FORM0001",
+                    limiter=limiter)
+    third = submit(store, stale, "Personnels", staff(), YES, "", "k", NOW, submission_id="PER-FORM0001",
+                   limiter=limiter)
+    assert first.row_id == second.row_id == third.row_id == "PER-FORM0001"
+    assert [r.id for r in store.read().rows("Personnels")] == ["PER-FORM0001"]
+
+
+def test_rate_limit_per_client_with_sliding_window(store, limiter):
+    for n in range(5):
+        values = staff(email=f"demo.claire{n}@ac-besancon.fr", nom=f"Démo{n}")
+        assert send(store, limiter, values=values, now=NOW + timedelta(minutes=n)).accepted
+    blocked = send(store, limiter, values=staff(email="demo.six@ac-besancon.fr", nom="Six"),
+                   now=NOW + timedelta(minutes=30))
+    assert not blocked.accepted and "Trop d'inscriptions" in blocked.message
+    other_client = send(store, limiter, values=staff(email="demo.sept@ac-besancon.fr", nom="Sept"), key="client-2",
+                        now=NOW + timedelta(minutes=30))
+    assert other_client.accepted
+    later = send(store, limiter, values=staff(email="demo.huit@ac-besancon.fr", nom="Huit"),
+                 now=NOW + timedelta(hours=1, seconds=1))  # the first submission left the window
+    assert later.accepted
+    assert len(store.read().rows("Personnels")) == 7
+
+
+def test_limiter_memory_is_bounded():
+    small = RateLimiter(limit=1, max_keys=3)
+    for key in "abcd":
+        small.record(key, NOW)
+    assert small.allowed("a", NOW)  # the oldest client was forgotten
+    assert not small.allowed("d", NOW)
+
+
+def test_field_and_payload_size_limits(store, limiter):
+    too_long = send(store, limiter, values=staff(attendus="x" * 2001))
+    assert not too_long.accepted and "limité à 2000 caractères" in too_long.errors["attendus"]
+    huge = send(store, limiter, values=staff(attendus="x" * 1500, **{f"champ{i}": "y" * 1000 for i in range(20)}))
+    assert not huge.accepted and "trop volumineux" in huge.errors[""]
+    assert f"{MAX_PAYLOAD_BYTES // 1000} ko" in huge.errors[""]
+    assert store.read().rows("Personnels") == []
+
+
+def test_company_registration(store, limiter):
+    values = {"raison_sociale": "Scierie Démo du Jura", "code_postal": "39000", "commune_insee": "39300",
+              "contact_nom": "Démo", "contact_prenom": "Paul", "contact_email": "paul@exemple-entreprise.fr",
+              "siret": "73282932000074"}
+    result = submit(store, store.read(), "Entreprises", values, YES, "", "c", NOW, limiter=limiter)
+    assert result.accepted
+    row = store.read().get("Entreprises", result.row_id)
+    assert row["statut"] == "à valider" and row["departement"] == "39" and row["capacite_annuelle"] == "1"
+
+
+def test_other_tabs_are_closed(store, limiter):
+    result = submit(store, store.read(), "Utilisateurs", {"email": "x@exemple.fr", "role": "admin"}, YES, "", "c",
+                    NOW, limiter=limiter)
+    assert not result.accepted and store.read().rows("Utilisateurs") == []
+
+
+def test_default_limiter_is_shared_by_calls(store, monkeypatch):
+    monkeypatch.setattr(registration, "_limiter", RateLimiter(limit=1))
+    assert submit(store, store.read(), "Personnels", staff(), YES, "", "same", NOW).accepted
+    again = submit(store, store.read(), "Personnels", staff(email="demo.b@ac-besancon.fr", nom="B"), YES, "",
+                   "same", NOW)
+    assert not again.accepted and len(store.read().rows("Personnels")) == 1
+
+
+def test_refused_submissions_do_not_use_up_the_limit(store):
+    limiter = RateLimiter(limit=2)
+    for _ in range(3):
+        assert not send(store, limiter, values=staff(email="sans-arobase")).accepted
+    assert send(store, limiter).accepted
+    assert send(store, limiter, values=staff(email="demo.deux@ac-besancon.fr", nom="Deux")).accepted
+    assert not send(store, limiter, values=staff(email="demo.trois@ac-besancon.fr", nom="Trois")).accepted
