@@ -68,7 +68,7 @@ def cmd_check(args) -> int:
 def cmd_import(args) -> int:
     from .services.imports import import_cli
 
-    code, text = import_cli(_store(), args.tab, Path(args.file), args.dry_run)
+    code, text = import_cli(_store(), args.tab, Path(args.file), args.dry_run, third_party=args.liste_tierce)
     print(text)
     return code
 
@@ -111,6 +111,8 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("tab", choices=["Entreprises", "Personnels"])
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="valider sans rien écrire")
+    imp.add_argument("--liste-tierce", action="store_true",
+                     help="liste fournie par un tiers : date limite d'information des personnes à un mois")
     imp.set_defaults(run=cmd_import)
     purge = sub.add_parser("purge", help="anonymise les inactifs et purge le journal ancien (RGPD)")
     purge.add_argument("--dry-run", action="store_true", help="lister sans rien modifier")

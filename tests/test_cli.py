@@ -52,3 +52,20 @@ def test_store_errors_are_french_messages_not_tracebacks(tmp_path, monkeypatch, 
     monkeypatch.setenv("ECOLE_ENTREPRISE_WORKBOOK", str(tmp_path / "classeur.xlsx"))
     assert main(["add-user", "x@exemple.fr", "pirate"]) == 2
     assert "Rôle inconnu" in capsys.readouterr().err
+
+
+def test_import_dry_run_writes_nothing_and_third_party_sets_the_information_date(workbook, tmp_path, capsys):
+    main(["init"])
+    source = tmp_path / "clee.csv"
+    source.write_text(
+        "Nom;Prénom;Fonction;Mail;CP;Ville;Canal\n"
+        "Durand;Anne;professeur;anne.durand@ac-dijon.fr;21000;Dijon;CLEE\n"
+        "Petit;Marc;professeur;pas-un-email;21000;Dijon;CLEE\n", encoding="utf-8")
+    assert main(["import", "Personnels", str(source), "--dry-run"]) == 1
+    from ecole_entreprise.config import load_settings
+    from ecole_entreprise.store import build_store
+
+    assert build_store(load_settings()).read().rows("Personnels") == []
+    assert main(["import", "Personnels", str(source), "--liste-tierce"]) == 1
+    [row] = build_store(load_settings()).read().rows("Personnels")
+    assert row["nom"] == "Durand" and row["informer_avant"]
