@@ -1,0 +1,559 @@
+"""The Google Sheets adapter: the Store port over the Sheets API v4, through gspread's HTTP client.
+
+Requests per operation: read 1 (values:batchGet over every tab), update 2 (read the tab, write the changed
+cells), append 2 (read the tab, values.append), delete 2 (+1 metadata, fetched once and cached), init about 4
+plus the seeding of Listes and Parametres. Cells are written RAW and read FORMATTED, so "01000", "+33…" or
+"=SUM(…)" stay text. Columns are found by header and rows by ID at write time, on the tab as it is then.
+
+Every request goes through a bounded retry (RetryPolicy) on 408/429/5xx, timeouts and connection errors;
+what still fails becomes a French StoreError. gspread's BackOffHTTPClient is not used: it never gives up.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+import zlib
+from collections import OrderedDict
+from contextlib import contextmanager
+
+import google.auth.exceptions
+import gspread
+import requests
+from google.auth.transport.requests import AuthorizedSession
+from gspread.exceptions import APIError
+
+from ..domain.schema import ID_FIELD, UPDATED_FIELD, Field, Schema, TabSchema
+from ..domain.values import now_paris
+from .base import (
+    Conflict,
+    DuplicateId,
+    InitReport,
+    PermissionDenied,
+    QuotaExceeded,
+    ReadOnlyTab,
+    Row,
+    RowNotFound,
+    SchemaMismatch,
+    Snapshot,
+    SpreadsheetNotFound,
+    StoreError,
+    TabData,
+    TabIssue,
+    Unreachable,
+    fingerprint,
+    rows_from_grid,
+    stamp_changes,
+    stamp_new,
+)
+from .retry import RetryPolicy
+
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive.readonly")
+TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
+NEW_TAB_ROWS, NEW_TAB_COLS = 1000, 26
+READ_PARAMS = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
+APPEND_PARAMS = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
+MISSING_TAB = "Onglet absent du classeur : lancez `python -m ecole_entreprise init` pour le créer."
+ID_PROTECTION = "Identifiants gérés par l'application : ne pas modifier."
+MULTI_HINT = "Plusieurs valeurs possibles : séparez-les par « ; »."
+
+DEFAULT_RETRY = RetryPolicy()
+_locks: dict[str, threading.RLock] = {}
+_locks_guard = threading.Lock()
+
+
+def spreadsheet_lock(key: str) -> threading.RLock:
+    """One lock per spreadsheet for the whole process: every session of this server shares it."""
+    with _locks_guard:
+        return _locks.setdefault(key, threading.RLock())
+
+
+def a1_title(title: str) -> str:
+    """A tab title as an A1 range: always quoted, which is valid for any title."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 26 -> AA."""
+    n, out = index + 1, ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+class _MissingTab(Exception):
+    """Internal: Google could not parse a range because its tab does not exist."""
+
+
+def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, APIError):
+        return error.code in TRANSIENT_STATUS or error.code >= 500
+    return isinstance(error, (requests.exceptions.Timeout, requests.exceptions.ConnectionError,
+                              google.auth.exceptions.TransportError))
+
+
+def _text_grid(values) -> list[list[str]]:
+    return [["" if v is None else str(v) for v in row] for row in (values or [])]
+
+
+def _positions(headers: list[str]) -> dict[str, int]:
+    # Same rule as rows_from_grid (last occurrence wins), so reads and writes agree on a column.
+    return {h: i for i, h in enumerate(headers) if h}
+
+
+class GoogleSheetsStore:
+    """Store port on one Google spreadsheet; safe to share between the threads of one server."""
+
+    def __init__(self, schema: Schema, spreadsheet_key: str, *, credentials=None, session=None,
+                 retry: RetryPolicy = DEFAULT_RETRY, service_account_email: str = "", timeout_s: float = 20):
+        if session is None:
+            if credentials is None:
+                raise StoreError("Aucun compte de service Google configuré : renseignez [connections.gsheets] "
+                                 "dans .streamlit/secrets.toml ou ECOLE_ENTREPRISE_CREDENTIALS.")
+            session = AuthorizedSession(credentials)
+        self.schema = schema
+        self.key = spreadsheet_key
+        self.retry = retry
+        self.service_account_email = service_account_email
+        self._http = gspread.Client(auth=None, session=session).http_client
+        self._http.set_timeout(timeout_s)
+        self._lock = spreadsheet_lock(spreadsheet_key)
+        self._meta: dict | None = None  # {"title": str, "sheets": {title: sheet properties}}
+        self._count_lock = threading.Lock()
+        self._local = threading.local()
+        self.requests_sent = 0
+        self._seen: dict[tuple[str, str], OrderedDict] = {}  # (tab, id) -> fingerprint -> values read
+
+    @classmethod
+    def from_settings(cls, schema: Schema, settings) -> GoogleSheetsStore:
+        from google.oauth2 import service_account
+
+        try:
+            if settings.service_account_info:
+                credentials = service_account.Credentials.from_service_account_info(
+                    settings.service_account_info, scopes=SCOPES)
+            elif settings.credentials_file:
+                credentials = service_account.Credentials.from_service_account_file(
+                    settings.credentials_file, scopes=SCOPES)
+            else:
+                credentials = None
+        except (ValueError, KeyError, OSError) as error:
+            raise PermissionDenied(f"Identifiants du compte de service illisibles ou incomplets ({error}) : "
+                                   "vérifiez la clé JSON dans la configuration.") from error
+        email = settings.service_account_email or getattr(credentials, "service_account_email", "")
+        return cls(schema, settings.spreadsheet, credentials=credentials, retry=RetryPolicy.from_settings(settings),
+                   service_account_email=email, timeout_s=settings.request_timeout_s)
+
+    # ---- the port ------------------------------------------------------------------------------------------
+
+    def describe(self) -> dict[str, str]:
+        with self._translated():
+            title = self._metadata()["title"]
+        return {"kind": "google", "title": title, "location": self.key,
+                "url": f"https://docs.google.com/spreadsheets/d/{self.key}/edit"}
+
+    def read(self) -> Snapshot:
+        self._local.count = 0
+        names = self.schema.tab_names
+        with self._translated():
+            try:
+                grids, missing = self._batch_get(names), []
+            except _MissingTab:  # someone deleted or renamed a tab: find which, read the others
+                present = self._metadata(refresh=True)["sheets"]
+                missing = [n for n in names if n not in present]
+                kept = [n for n in names if n in present]
+                grids = self._batch_get(kept) if kept else {}
+        tabs = {}
+        for name in names:
+            tab = self.schema.tab(name)
+            if name in missing:
+                tabs[name] = TabData(name, [], [], [TabIssue(name, MISSING_TAB)])
+            else:
+                tabs[name] = rows_from_grid(tab, grids[name])
+                self._remember(name, tabs[name].rows)
+        return Snapshot(tabs=tabs, read_at=now_paris(), requests=self._local.count)
+
+    def update(self, tab: str, row_id: str, changes: dict[str, str], expected_fingerprint: str) -> Row:
+        schema = self.schema.tab(tab)
+        if schema.append_only:
+            raise ReadOnlyTab(tab)
+        clean = stamp_changes(schema, changes)
+        # The process-wide lock makes read-compare-write atomic between the sessions of this server, so two
+        # coordinators can never both win. A person typing in the Google UI during the ~100 ms between our
+        # read and our write is the remaining window: the API offers no conditional write.
+        with self._translated(), self._lock:
+            data = rows_from_grid(schema, self._read_tab(tab))
+            columns = self._columns(schema, data.headers, list(clean))
+            current = self._locate(data, row_id)
+            if current.fingerprint != expected_fingerprint:
+                raise Conflict(tab, row_id, self._recall(tab, row_id, expected_fingerprint), current, clean)
+            writes = {k: v for k, v in clean.items() if v != current.values.get(k, "") or k == UPDATED_FIELD}
+            body = {"valueInputOption": "RAW", "data": [
+                {"range": f"{a1_title(tab)}!{column_letter(columns[k])}{current.row_number}", "values": [[v]]}
+                for k, v in writes.items()]}
+            self._call(lambda: self._http.values_batch_update(self.key, body=body))
+        values = {**current.values, **clean}
+        row = Row(row_id, values, dict(current.extra), current.row_number, fingerprint(schema, values))
+        self._remember(tab, [row])
+        return row
+
+    def append(self, tab: str, records: list[dict[str, str]]) -> list[Row]:
+        schema = self.schema.tab(tab)
+        stamped = _unique_by_id([stamp_new(schema, x) for x in records])
+        if not stamped:
+            return []
+        with self._translated(), self._lock:
+            grid = self._read_tab(tab)
+            headers = [h.strip() for h in grid[0]] if grid else []
+            position = self._append_positions(schema, headers, stamped)
+            existing = self._rows_by_id(schema, grid)
+            pending = [r for r in stamped if r[ID_FIELD] not in existing]
+            attempts = 0
+
+            def attempt():
+                nonlocal existing, pending, attempts
+                attempts += 1
+                if attempts > 1:  # the last response may have been lost after Google applied it
+                    existing = self._rows_by_id(schema, self._read_tab(tab, retry=False))
+                    pending = [r for r in pending if r[ID_FIELD] not in existing]
+                if not pending:
+                    return None
+                cells = [self._ordered(schema, position, len(headers), r) for r in pending]
+                body = {"majorDimension": "ROWS", "values": cells}
+                # INSERT_ROWS: Google inserts rows after the table found from A1, never overwriting a cell.
+                return self._send(lambda: self._http.values_append(self.key, f"{a1_title(tab)}!A1",
+                                                                   params=dict(APPEND_PARAMS), body=body))
+
+            answer = self.retry.run(attempt, _is_transient)
+        first = _first_row(answer["updates"]["updatedRange"]) if answer else 0
+        numbers = {r[ID_FIELD]: first + i for i, r in enumerate(pending)}
+        extra = {h: "" for h in _positions(headers) if h not in schema.by_header()}
+        rows = [existing.get(r[ID_FIELD]) or
+                Row(r[ID_FIELD], r, dict(extra), numbers.get(r[ID_FIELD], 0), fingerprint(schema, r))
+                for r in stamped]
+        self._remember(tab, rows)
+        return rows
+
+    def delete(self, tab: str, row_ids: list[str]) -> int:
+        schema = self.schema.tab(tab)
+        wanted = set(row_ids)
+        if not wanted:
+            return 0
+        found: list[int] = []
+        with self._translated(), self._lock:
+            sheet_id = self._sheet_id(tab)
+
+            def attempt():  # re-locates rows on every attempt: deleting by row number is not idempotent
+                data = rows_from_grid(schema, self._read_tab(tab, retry=False))
+                matches = [r for r in data.rows if r.id in wanted]
+                for row_id in {r.id for r in matches}:
+                    numbers = [r.row_number for r in matches if r.id == row_id]
+                    if len(numbers) > 1:
+                        raise DuplicateId(tab, row_id, numbers)
+                if not found:
+                    found.append(len(matches))
+                if matches:
+                    body = {"requests": [
+                        {"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
+                                                       "startIndex": r.row_number - 1, "endIndex": r.row_number}}}
+                        for r in sorted(matches, key=lambda r: -r.row_number)]}
+                    self._send(lambda: self._http.batch_update(self.key, body))
+
+            self.retry.run(attempt, _is_transient)
+        return found[0] if found else 0
+
+    def init(self) -> InitReport:
+        report = InitReport()
+        structure: list[dict] = []
+        headers_to_write: list[dict] = []
+        with self._translated(), self._lock:
+            sheets = self._metadata(refresh=True)["sheets"]
+            present = [t for t in self.schema.tabs.values() if t.name in sheets]
+            grids = self._batch_get([t.name for t in present]) if present else {}
+            used_ids = {p["sheetId"] for p in sheets.values()}
+            for tab in self.schema.tabs.values():
+                if tab.name in sheets:
+                    self._reconcile(tab, grids[tab.name], sheets[tab.name], report, structure, headers_to_write)
+                else:
+                    sheet_id = _free_sheet_id(tab.name, used_ids)
+                    structure += _new_tab_requests(tab, sheet_id)
+                    headers_to_write.append({"range": f"{a1_title(tab.name)}!A1", "values": [tab.headers]})
+                    report.created_tabs.append(tab.name)
+            if structure:
+                self._call(lambda: self._http.batch_update(self.key, {"requests": structure}))
+                self._meta = None
+            if headers_to_write:
+                body = {"valueInputOption": "RAW", "data": headers_to_write}
+                self._call(lambda: self._http.values_batch_update(self.key, body=body))
+            for name in ("Listes", "Parametres"):  # reference tabs are filled only while empty
+                grid = grids.get(name, [])
+                if name in self.schema.tabs and not any(any(c.strip() for c in r) for r in grid[1:]):
+                    self._seed(self.schema.tab(name), report)
+        return report
+
+    # ---- reading and locating -----------------------------------------------------------------------------
+
+    def _batch_get(self, names: list[str]) -> dict[str, list[list[str]]]:
+        ranges = [a1_title(n) for n in names]
+        answer = self._call(lambda: self._http.values_batch_get(self.key, ranges, params=dict(READ_PARAMS)))
+        return {n: _text_grid(vr.get("values")) for n, vr in zip(names, answer.get("valueRanges", []), strict=False)}
+
+    def _read_tab(self, name: str, retry: bool = True) -> list[list[str]]:
+        def get():
+            return self._http.values_get(self.key, a1_title(name), params=dict(READ_PARAMS))
+
+        try:
+            answer = self._call(get) if retry else self._send(get)
+        except _MissingTab:
+            raise SchemaMismatch(name) from None
+        return _text_grid(answer.get("values"))
+
+    def _rows_by_id(self, schema: TabSchema, grid: list[list[str]]) -> dict[str, Row]:
+        rows: dict[str, Row] = {}
+        for row in rows_from_grid(schema, grid).rows:
+            rows.setdefault(row.id, row)
+        return rows
+
+    @staticmethod
+    def _locate(data: TabData, row_id: str) -> Row:
+        matches = [r for r in data.rows if r.id == row_id]
+        if not matches:
+            raise RowNotFound(data.name, row_id)
+        if len(matches) > 1:
+            raise DuplicateId(data.name, row_id, [r.row_number for r in matches])
+        return matches[0]
+
+    @staticmethod
+    def _columns(schema: TabSchema, headers: list[str], names: list[str]) -> dict[str, int]:
+        position = _positions(headers)
+        columns = {}
+        for name in names:
+            header = schema.field(name).header
+            if header not in position:
+                raise SchemaMismatch(schema.name, header)
+            columns[name] = position[header]
+        return columns
+
+    @staticmethod
+    def _append_positions(schema: TabSchema, headers: list[str], records: list[dict[str, str]]) -> dict[str, int]:
+        """Header -> column; a missing column is an error only if some record has a value for it."""
+        position = _positions(headers)
+        if "ID" not in position:
+            raise SchemaMismatch(schema.name, "ID")
+        for f in schema.fields:
+            if f.header not in position and any(r.get(f.name) for r in records):
+                raise SchemaMismatch(schema.name, f.header)
+        return position
+
+    @staticmethod
+    def _ordered(schema: TabSchema, position: dict[str, int], width: int, record: dict[str, str]) -> list[str]:
+        cells = [""] * width  # cells of columns a person added stay empty in the new row
+        for f in schema.fields:
+            if f.header in position:
+                cells[position[f.header]] = record.get(f.name, "")
+        return cells
+
+    # ---- metadata ------------------------------------------------------------------------------------------
+
+    def _metadata(self, refresh: bool = False) -> dict:
+        if self._meta is None or refresh:
+            answer = self._call(lambda: self._http.fetch_sheet_metadata(
+                self.key, params={"includeGridData": "false", "fields": "properties.title,sheets.properties"}))
+            sheets = {s["properties"]["title"]: s["properties"] for s in answer.get("sheets", [])}
+            self._meta = {"title": answer.get("properties", {}).get("title", ""), "sheets": sheets}
+        return self._meta
+
+    def _sheet_id(self, tab: str) -> int:
+        sheets = self._metadata()["sheets"]
+        if tab not in sheets:
+            sheets = self._metadata(refresh=True)["sheets"]
+        if tab not in sheets:
+            raise SchemaMismatch(tab)
+        return sheets[tab].get("sheetId", 0)
+
+    # ---- init helpers --------------------------------------------------------------------------------------
+
+    def _reconcile(self, tab: TabSchema, grid, props: dict, report: InitReport, structure: list,
+                   headers_to_write: list) -> None:
+        """Report drift on an existing tab; add missing columns after the last header, never remove anything."""
+        headers = [h.strip() for h in grid[0]] if grid else []
+        missing = [h for h in tab.headers if h not in headers]
+        extra = [h for h in headers if h and h not in tab.by_header()]
+        if extra:
+            report.extra_columns[tab.name] = extra
+        for old, new in _renamed(tab.headers, headers, missing, extra).items():
+            report.notes.append(f"« {tab.name} » : la colonne « {new} » semble être « {old} » renommée. "
+                                f"La colonne « {old} » est ajoutée à la fin ; rétablissez l'en-tête pour "
+                                "retrouver les valeurs saisies.")
+        if not missing:
+            return
+        report.missing_columns[tab.name] = missing
+        start = len(headers)
+        sheet_id = props.get("sheetId", 0)
+        columns = props.get("gridProperties", {}).get("columnCount", NEW_TAB_COLS)
+        if start + len(missing) > columns:
+            structure.append({"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                                                  "length": start + len(missing) - columns}})
+        by_header = tab.by_header()
+        for offset, header in enumerate(missing):
+            rule = _validation_request(by_header[header], sheet_id, start + offset)
+            if rule:
+                structure.append(rule)
+        headers_to_write.append({"range": f"{a1_title(tab.name)}!{column_letter(start)}1", "values": [missing]})
+
+    def _seed(self, tab: TabSchema, report: InitReport) -> None:
+        if tab.name == "Listes":
+            records = [{"liste": name, "valeur": value, "ordre": str(order)}
+                       for name, values in self.schema.lists.items() for order, value in enumerate(values, 1)]
+        elif tab.name == "Parametres":
+            records = [{"cle": key, "valeur": str(v.get("valeur", "")) if isinstance(v, dict) else str(v),
+                        "description": str(v.get("description", "")) if isinstance(v, dict) else ""}
+                       for key, v in tab.defaults.items()]
+        else:
+            return
+        if records:
+            self.append(tab.name, records)
+            report.notes.append(f"« {tab.name} » rempli avec {len(records)} lignes par défaut.")
+
+    # ---- requests, retries and errors ----------------------------------------------------------------------
+
+    def _send(self, call):
+        """One HTTP request, counted; a range naming a missing tab becomes _MissingTab."""
+        with self._count_lock:
+            self.requests_sent += 1
+        self._local.count = getattr(self._local, "count", 0) + 1
+        try:
+            return call()
+        except APIError as error:
+            if error.code == 400 and "Unable to parse range" in str(error.error.get("message", "")):
+                raise _MissingTab(error.error.get("message", "")) from error
+            raise
+
+    def _call(self, call):
+        return self.retry.run(lambda: self._send(call), _is_transient)
+
+    @contextmanager
+    def _translated(self):
+        """Whatever escaped the retries becomes a French StoreError."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except APIError as error:
+            raise self._api_error(error) from error
+        except _MissingTab as error:  # a tab vanished between two requests of one operation
+            match = re.search(r"'((?:[^']|'')*)'", str(error))
+            raise SchemaMismatch(match.group(1).replace("''", "'") if match else str(error)) from error
+        except google.auth.exceptions.RefreshError as error:
+            raise PermissionDenied("Google refuse les identifiants du compte de service (clé révoquée ou "
+                                   "invalide) : vérifiez la clé JSON dans la configuration.") from error
+        except (requests.exceptions.RequestException, google.auth.exceptions.TransportError) as error:
+            raise Unreachable("Google Sheets est injoignable (réseau coupé ou délai dépassé), malgré plusieurs "
+                              "essais : vérifiez la connexion puis réessayez dans quelques instants.") from error
+
+    def _api_error(self, error: APIError) -> StoreError:
+        code = error.code
+        if code == 404:
+            return SpreadsheetNotFound(f"Classeur introuvable : vérifiez la clé « {self.key} » dans la "
+                                       "configuration (secrets.toml ou ECOLE_ENTREPRISE_SPREADSHEET).")
+        if code == 403:
+            who = self.service_account_email or "le compte de service de l'application"
+            return PermissionDenied(f"Accès refusé au classeur « {self.key} ». Partagez le classeur avec {who} "
+                                    "en tant qu'éditeur.")
+        if code == 401:
+            return PermissionDenied("Google refuse les identifiants du compte de service : vérifiez la clé JSON "
+                                    "dans la configuration.")
+        if code == 429:
+            return QuotaExceeded("Quota de requêtes Google Sheets dépassé, malgré plusieurs essais : patientez "
+                                 "une minute puis réessayez.")
+        if code in TRANSIENT_STATUS or code >= 500:
+            return Unreachable(f"Google Sheets est injoignable ou indisponible (erreur {code}), malgré plusieurs "
+                               "essais : réessayez dans quelques instants.")
+        return StoreError(f"Google Sheets a refusé la requête (erreur {code}) : {error.error.get('message', '')}")
+
+    # ---- what the caller saw, for Conflict messages ---------------------------------------------------------
+
+    def _remember(self, tab: str, rows: list[Row]) -> None:
+        for row in rows:
+            seen = self._seen.setdefault((tab, row.id), OrderedDict())
+            seen[row.fingerprint] = row.values
+            while len(seen) > 4:
+                seen.popitem(last=False)
+
+    def _recall(self, tab: str, row_id: str, wanted: str) -> dict[str, str] | None:
+        return self._seen.get((tab, row_id), {}).get(wanted)
+
+
+def _unique_by_id(records: list[dict[str, str]]) -> list[dict[str, str]]:
+    seen: dict[str, dict[str, str]] = {}
+    for record in records:
+        seen.setdefault(record[ID_FIELD], record)
+    return list(seen.values())
+
+
+def _first_row(updated_range: str) -> int:
+    match = re.search(r"!\$?[A-Z]+\$?(\d+)", updated_range)
+    return int(match.group(1)) if match else 0
+
+
+def _free_sheet_id(name: str, used: set[int]) -> int:
+    """A stable sheet ID derived from the tab name, so init can format the tab in the same request."""
+    candidate = zlib.crc32(name.encode("utf-8")) & 0x7FFFFFFF
+    while candidate in used or candidate == 0:
+        candidate = (candidate + 1) & 0x7FFFFFFF
+    used.add(candidate)
+    return candidate
+
+
+def _new_tab_requests(tab: TabSchema, sheet_id: int) -> list[dict]:
+    width = len(tab.fields)
+    requests_ = [
+        {"addSheet": {"properties": {"sheetId": sheet_id, "title": tab.name, "gridProperties": {
+            "rowCount": NEW_TAB_ROWS, "columnCount": max(NEW_TAB_COLS, width), "frozenRowCount": 1}}}},
+        {"repeatCell": {"range": {"sheetId": sheet_id, "startRowIndex": 0, "endRowIndex": 1,
+                                  "startColumnIndex": 0, "endColumnIndex": width},
+                        "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                        "fields": "userEnteredFormat.textFormat.bold"}},
+        {"addProtectedRange": {"protectedRange": {
+            "range": {"sheetId": sheet_id, "startColumnIndex": 0, "endColumnIndex": 1},
+            "description": ID_PROTECTION, "warningOnly": True}}},
+    ]
+    for col, f in enumerate(tab.fields):
+        rule = _validation_request(f, sheet_id, col)
+        if rule:
+            requests_.append(rule)
+    return requests_
+
+
+def _validation_request(f: Field, sheet_id: int, col: int) -> dict | None:
+    """A dropdown from schema.lists: strict on choice columns, advisory on bool and multichoice ones."""
+    choices = ("oui", "non") if f.type == "bool" else f.choices
+    if f.type not in ("choice", "multichoice", "bool") or not choices:
+        return None
+    rule = {"condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": c} for c in choices]},
+            "strict": f.type == "choice", "showCustomUi": True}
+    if f.type == "multichoice":
+        rule["inputMessage"] = MULTI_HINT
+    return {"setDataValidation": {"range": {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": col,
+                                            "endColumnIndex": col + 1}, "rule": rule}}
+
+
+def _renamed(schema_headers: list[str], headers: list[str], missing: list[str], extra: list[str]) -> dict:
+    """Missing header -> the extra header that probably replaced it (same place between neighbours, or close)."""
+    found: dict[str, str] = {}
+    position = {h: i for i, h in enumerate(headers)}
+    for header in missing:
+        k = schema_headers.index(header)
+        slots = []
+        if k > 0 and schema_headers[k - 1] in position:
+            slots.append(position[schema_headers[k - 1]] + 1)
+        if k + 1 < len(schema_headers) and schema_headers[k + 1] in position:
+            slots.append(position[schema_headers[k + 1]] - 1)
+        free = [h for h in extra if h not in found.values()]
+        guess = next((headers[i] for i in slots if 0 <= i < len(headers) and headers[i] in free), None)
+        guess = guess or next(iter(difflib.get_close_matches(header, free, n=1, cutoff=0.75)), None)
+        if guess:
+            found[header] = guess
+    return found

@@ -1,0 +1,51 @@
+"""Bounded retries for calls to a remote API: exponential backoff with full jitter, capped in attempts and time.
+
+Full jitter (a uniform wait in [0, min(cap, base·2^(n-1))]) spreads the retries of several app processes hitting
+the same quota, and the caps make sure a user waits at most about `total_s` before getting a clear error.
+`sleep`, `clock` and `jitter` are injectable so tests never wait for real.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5  # attempts in all, the first one included
+    total_s: float = 30.0  # no new attempt once this much time has passed since the first
+    base_s: float = 0.5
+    cap_s: float = 8.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    jitter: Callable[[], float] = random.random
+
+    @classmethod
+    def from_settings(cls, settings) -> RetryPolicy:
+        return cls(max_attempts=max(1, int(settings.retry_attempts)), total_s=float(settings.retry_total_s))
+
+    def backoff(self, attempt: int) -> float:
+        """Wait before attempt `attempt + 1`."""
+        return self.jitter() * min(self.cap_s, self.base_s * 2 ** (attempt - 1))
+
+    def run(self, call: Callable[[], T], retryable: Callable[[BaseException], bool]) -> T:
+        """Call until success, a non-retryable error, or the budget is spent; the last error is re-raised."""
+        started = self.clock()
+        attempt = 1
+        while True:
+            try:
+                return call()
+            except Exception as error:
+                if not retryable(error) or attempt >= self.max_attempts:
+                    raise
+                delay = self.backoff(attempt)
+                if self.clock() - started + delay > self.total_s:
+                    raise
+                self.sleep(delay)
+                attempt += 1

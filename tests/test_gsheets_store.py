@@ -1,0 +1,418 @@
+"""GoogleSheetsStore on the fake Sheets API: request counts, retries, errors, idempotent appends, init."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from ecole_entreprise.config import Settings
+from ecole_entreprise.store.base import (
+    Conflict,
+    DuplicateId,
+    PermissionDenied,
+    QuotaExceeded,
+    SpreadsheetNotFound,
+    StoreError,
+    Unreachable,
+)
+from ecole_entreprise.store.gsheets import GoogleSheetsStore
+from ecole_entreprise.store.retry import RetryPolicy
+from tests.support.fake_sheets import FakeSheets
+from tests.support.google_env import SERVICE_ACCOUNT, FakeClock, FakeSheetsHuman, make_store
+
+TAB = "Entreprises"
+RAW_VALUES = {"contact_telephone": "0612345678", "code_postal": "01000", "siret": "73282932000074",
+              "attendus": "+33380448400", "notes": "=SUM(A1:A3)"}
+
+
+def company(name, **extra):
+    return {"raison_sociale": name, "code_postal": "21000", "commune_insee": "21231", "departement": "21",
+            "contact_nom": "Martin", "contact_prenom": "Léa", "contact_email": "lea@exemple.fr", **extra}
+
+
+class World:
+    """A fake spreadsheet, a store on it with a fake clock, and the person editing it."""
+
+    def __init__(self, schema, **policy):
+        self.schema = schema
+        self.fake = FakeSheets()
+        self.key = self.fake.create_spreadsheet("Classeur de test")
+        self.clock = FakeClock()
+        self.store = make_store(schema, self.fake, self.key, self.clock, **policy)
+        self.human = FakeSheetsHuman(self.fake, self.key)
+
+    def seeded(self, names=("Alpha", "Bravo", "Charlie")):
+        self.store.init()
+        rows = self.store.append(TAB, [company(n) for n in names])
+        self.fake.reset_counts()
+        return rows
+
+    def line_of(self, row_id: str) -> int:
+        return next(i for i, r in enumerate(self.human.grid(TAB), start=1) if row_id in r)
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _ in self.fake.log]
+
+
+@pytest.fixture
+def world(schema):
+    return World(schema)
+
+
+# ---- request counts ------------------------------------------------------------------------------------------
+
+
+def test_read_is_one_batch_get_over_every_tab(world, schema):
+    world.seeded()
+    snapshot = world.store.read()
+    assert world.kinds() == ["values.batchGet"]
+    assert snapshot.requests == 1
+    assert set(snapshot.tabs) == set(schema.tab_names)
+    assert [r["raison_sociale"] for r in snapshot.rows(TAB)] == ["Alpha", "Bravo", "Charlie"]
+
+
+def test_update_costs_two_requests_and_writes_only_changed_cells(world):
+    rows = world.seeded()
+    row = world.store.read().get(TAB, rows[1].id)
+    world.fake.reset_counts()
+    world.store.update(TAB, row.id, {"notes": "rappeler", "commune": row["commune"]}, row.fingerprint)
+    assert world.kinds() == ["values.get", "values.batchUpdate"]
+    sheet = world.fake.sheet(world.key, TAB)
+    line = world.line_of(row.id) - 1
+    headers = world.human.grid(TAB)[0]
+    assert sheet.get(line, headers.index("Notes")).text == "rappeler"
+    assert sheet.get(line, headers.index("Modifié le")).text != ""
+
+
+def test_append_costs_two_requests(world):
+    world.seeded()
+    written = world.store.append(TAB, [company("Delta"), company("Echo")])
+    assert world.kinds() == ["values.get", "values.append"]
+    grid = world.human.grid(TAB)
+    assert [grid[r.row_number - 1][grid[0].index("Raison sociale")] for r in written] == ["Delta", "Echo"]
+
+
+def test_raw_values_read_back_exactly(world):
+    world.seeded()
+    [row] = world.store.append(TAB, [company("Texte", **RAW_VALUES)])
+    again = world.store.read().get(TAB, row.id)
+    assert {k: again[k] for k in RAW_VALUES} == RAW_VALUES
+    # what the same text becomes when a person types it (USER_ENTERED): the reason writes are RAW
+    world.human.set_cell(TAB, again.row_number, "Code postal", "01000")
+    assert world.store.read().get(TAB, row.id)["code_postal"] == "1000"
+
+
+# ---- retries and errors --------------------------------------------------------------------------------------
+
+
+def test_429_then_success(world):
+    world.seeded()
+    world.fake.fail_next("values.batchGet", status=429)
+    snapshot = world.store.read()
+    assert snapshot.requests == 2 and len(snapshot.rows(TAB)) == 3
+    assert len(world.clock.sleeps) == 1 and 0 <= world.clock.sleeps[0] <= 0.5
+
+
+@pytest.mark.parametrize("status, error, words", [
+    (503, Unreachable, "Google Sheets est injoignable"),
+    (429, QuotaExceeded, "Quota de requêtes Google Sheets dépassé"),
+])
+def test_persistent_errors_stop_after_the_attempt_budget(world, status, error, words):
+    world.seeded()
+    world.fake.fail_next("values.batchGet", status=status, times=50)
+    with pytest.raises(error) as caught:
+        world.store.read()
+    assert words in str(caught.value)
+    assert world.fake.count("values.batchGet") == 4  # max_attempts of the policy
+    assert len(world.clock.sleeps) == 3
+
+
+def test_total_time_caps_the_retries(schema):
+    world = World(schema, max_attempts=10, total_s=1.2, base_s=0.5, jitter=lambda: 1.0)
+    world.seeded()
+    world.fake.fail_next(None, status=503, times=50)
+    with pytest.raises(Unreachable):
+        world.store.read()
+    assert world.clock.sleeps == [0.5]  # a second wait of 1.0 s would exceed 1.2 s in all
+    assert world.fake.count() == 2
+
+
+def test_backoff_is_exponential_with_full_jitter(schema):
+    world = World(schema, jitter=lambda: 1.0)
+    world.seeded()
+    world.fake.fail_next("values.batchGet", status=503, times=3)
+    assert len(world.store.read().rows(TAB)) == 3
+    assert world.clock.sleeps == [0.5, 1.0, 2.0]
+
+
+def test_connection_errors_become_unreachable(world):
+    world.seeded()
+    world.fake.disconnect_next(None, times=50)
+    with pytest.raises(Unreachable) as caught:
+        world.store.read()
+    assert "Google Sheets est injoignable" in str(caught.value)
+    assert world.fake.count() == 4
+
+
+@pytest.mark.parametrize("how", ["timeout-after", "timeout-before", "503-after"])
+def test_lost_append_response_writes_exactly_one_row(world, how):
+    world.seeded()
+    if how == "503-after":
+        world.fake.fail_next("values.append", status=503, after_apply=True)
+    else:
+        world.fake.timeout_next("values.append", after_apply=how == "timeout-after")
+    [row] = world.store.append(TAB, [company("Foxtrot")])
+    names = [r["raison_sociale"] for r in world.store.read().rows(TAB)]
+    assert names.count("Foxtrot") == 1 and len(names) == 4
+    assert world.store.read().get(TAB, row.id)["raison_sociale"] == "Foxtrot"
+    assert world.fake.count("values.append") == (1 if how != "timeout-before" else 2)
+
+
+def test_append_of_a_known_id_sends_nothing(world):
+    rows = world.seeded()
+    again = world.store.append(TAB, [company("Alpha bis", id=rows[0].id)])
+    assert world.kinds() == ["values.get"]
+    assert again[0]["raison_sociale"] == "Alpha" and again[0].row_number == rows[0].row_number
+
+
+def test_unknown_spreadsheet_is_a_french_not_found(schema):
+    fake = FakeSheets()
+    store = make_store(schema, fake, "cle-inexistante")
+    with pytest.raises(SpreadsheetNotFound) as caught:
+        store.read()
+    assert "Classeur introuvable" in str(caught.value) and "cle-inexistante" in str(caught.value)
+    assert fake.count() == 1  # a 404 is not retried
+
+
+def test_private_spreadsheet_names_the_service_account(world):
+    world.fake.make_private(world.key)
+    with pytest.raises(PermissionDenied) as caught:
+        world.store.update(TAB, "ENT-X", {"notes": "x"}, "0")
+    assert f"Partagez le classeur avec {SERVICE_ACCOUNT} en tant qu'éditeur" in str(caught.value)
+
+
+def test_missing_tab_is_reported_not_raised(world):
+    world.seeded()
+    book = world.fake.book(world.key)
+    book.sheets = [s for s in book.sheets if s.title != "Evenements"]
+    snapshot = world.store.read()
+    assert snapshot.tabs["Evenements"].rows == []
+    assert "Onglet absent" in snapshot.tabs["Evenements"].issues[0].message
+    assert len(snapshot.rows(TAB)) == 3
+    assert snapshot.requests == 3  # failed batchGet, metadata, batchGet of the tabs still there
+
+
+# ---- rows and columns found at write time --------------------------------------------------------------------
+
+
+def test_update_after_sort_and_inserts_above_writes_the_right_row(world):
+    rows = world.seeded()
+    seen = world.store.read().get(TAB, rows[0].id)  # Alpha, read before the person's edits
+    world.human.sort_rows(TAB, "Raison sociale", reverse=True)
+    for _ in range(3):
+        world.human.insert_row(TAB, 2, ["ENT-HUMAIN" + str(_), "Saisie manuelle"])
+    before = world.human.grid(TAB)
+    world.store.update(TAB, rows[0].id, {"notes": "la bonne ligne"}, seen.fingerprint)
+    after = world.human.grid(TAB)
+    notes = after[0].index("Notes")
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert changed == [world.line_of(rows[0].id) - 1]
+    assert after[changed[0]][after[0].index("Raison sociale")] == "Alpha"
+    assert after[changed[0]][notes] == "la bonne ligne"
+
+
+def test_an_id_typed_twice_by_a_person_blocks_the_update(world):
+    rows = world.seeded()
+    seen = world.store.read().get(TAB, rows[2].id)
+    world.human.append_cells(TAB, [rows[2].id, "Copie"])
+    world.fake.reset_counts()
+    with pytest.raises(DuplicateId) as caught:
+        world.store.update(TAB, rows[2].id, {"notes": "x"}, seen.fingerprint)
+    assert rows[2].id in str(caught.value) and "plusieurs fois" in str(caught.value)
+    assert world.kinds() == ["values.get"]
+
+
+def test_conflict_carries_both_versions_and_writes_nothing(world):
+    rows = world.seeded()
+    seen = world.store.read().get(TAB, rows[1].id)
+    world.human.set_cell(TAB, world.line_of(rows[1].id), "Notes", "saisi à la main")
+    before = world.human.grid(TAB)
+    world.fake.reset_counts()
+    with pytest.raises(Conflict) as caught:
+        world.store.update(TAB, seen.id, {"notes": "version de l'app"}, seen.fingerprint)
+    conflict = caught.value
+    assert conflict.expected["notes"] == "" and conflict.current["notes"] == "saisi à la main"
+    assert conflict.changed_fields() == ["notes"]
+    assert conflict.attempted["notes"] == "version de l'app"
+    assert world.kinds() == ["values.get"] and world.human.grid(TAB) == before
+
+
+def test_columns_added_by_a_person_keep_their_values(world):
+    rows = world.seeded()
+    world.human.add_column(TAB, "Suivi CPME", ["appelé", "", "à relancer"])
+    world.human.move_column(TAB, "Notes", 2)
+    seen = world.store.read().get(TAB, rows[0].id)
+    world.store.update(TAB, rows[0].id, {"notes": "vu", "raison_sociale": "Alpha SAS"}, seen.fingerprint)
+    [added] = world.store.append(TAB, [company("Golf", notes="note G")])
+    grid = world.human.grid(TAB)
+    new_line = grid[added.row_number - 1]
+    assert new_line[2] == "note G" and new_line[grid[0].index("Raison sociale")] == "Golf"
+    suivi = grid[0].index("Suivi CPME")
+    column = [line[suivi] if suivi < len(line) else "" for line in grid[1:]]
+    assert column[:3] == ["appelé", "", "à relancer"] and column[3] == ""
+    assert grid[0][2] == "Notes" and grid[world.line_of(rows[0].id) - 1][2] == "vu"
+    assert added.extra == {"Suivi CPME": ""}
+
+
+def test_two_sessions_of_one_server_serialize_check_and_write(world):
+    rows = world.seeded()
+    other = make_store(world.schema, world.fake, world.key)
+    seen = world.store.read().get(TAB, rows[0].id)
+    outcome = {}
+
+    def second():
+        try:
+            other.update(TAB, rows[0].id, {"notes": "B"}, seen.fingerprint)
+            outcome["B"] = "gagné"
+        except Conflict:
+            outcome["B"] = "conflit"
+
+    original = world.store._read_tab
+    blocked = {}
+
+    def read_then_let_b_try(name, retry=True):
+        grid = original(name, retry)
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=0.3)
+        blocked["B"] = thread.is_alive()  # B waits for A's lock between A's read and A's write
+        world.store._read_tab = original
+        blocked["thread"] = thread
+        return grid
+
+    world.store._read_tab = read_then_let_b_try
+    world.store.update(TAB, rows[0].id, {"notes": "A"}, seen.fingerprint)
+    blocked["thread"].join(timeout=5)
+    assert blocked["B"] is True and outcome["B"] == "conflit"
+    assert world.store.read().get(TAB, rows[0].id)["notes"] == "A"
+
+
+def test_delete_by_id_survives_a_lost_response(world):
+    rows = world.seeded(names=("Alpha", "Bravo", "Charlie", "Delta"))
+    world.human.sort_rows(TAB, "Raison sociale", reverse=True)
+    world.fake.timeout_next("batchUpdate", after_apply=True)
+    assert world.store.delete(TAB, [rows[1].id, rows[3].id]) == 2
+    names = sorted(r["raison_sociale"] for r in world.store.read().rows(TAB))
+    assert names == ["Alpha", "Charlie"]
+
+
+def test_delete_costs_two_requests_once_metadata_is_cached(world):
+    rows = world.seeded()
+    world.store.describe()
+    world.fake.reset_counts()
+    assert world.store.delete(TAB, [rows[0].id, "ENT-ABSENT1"]) == 1
+    assert world.kinds() == ["values.get", "batchUpdate"]
+
+
+def test_describe_fetches_the_title_once(world):
+    first, second = world.store.describe(), world.store.describe()
+    assert first == second == {"kind": "google", "title": "Classeur de test", "location": world.key,
+                               "url": f"https://docs.google.com/spreadsheets/d/{world.key}/edit"}
+    assert world.fake.count("metadata") == 1
+
+
+# ---- init ----------------------------------------------------------------------------------------------------
+
+
+def test_init_on_an_empty_spreadsheet_lays_out_every_tab(world, schema):
+    report = world.store.init()
+    assert report.created_tabs == schema.tab_names and not report.drift
+    assert world.fake.titles(world.key)[0] == "Sheet1"  # nothing removed
+    for tab in schema.tabs.values():
+        sheet = world.fake.sheet(world.key, tab.name)
+        assert world.human.grid(tab.name)[0] == tab.headers
+        assert sheet.frozen_rows == 1 and sheet.col_count >= len(tab.headers)
+        assert sheet.format_at(0, len(tab.headers) - 1)["textFormat"]["bold"] is True
+        [protection] = sheet.protected
+        assert protection["warningOnly"] is True and protection["range"].get("endColumnIndex") == 1
+        for col, f in enumerate(tab.fields):
+            rule = sheet.validation_at(5, col)
+            if f.type == "choice":
+                assert [v["userEnteredValue"] for v in rule["condition"]["values"]] == list(f.choices)
+                assert rule["condition"]["type"] == "ONE_OF_LIST" and rule["strict"] is True
+            elif f.type == "multichoice":
+                assert rule["strict"] is False
+            elif f.type not in ("bool",):
+                assert rule is None
+            assert sheet.validation_at(0, col) is None  # never on the header row
+    snapshot = world.store.read()
+    assert len(snapshot.rows("Listes")) == sum(len(v) for v in schema.lists.values())
+    params = {r["cle"]: r["valeur"] for r in snapshot.rows("Parametres")}
+    assert params == {k: str(v["valeur"]) for k, v in schema.tab("Parametres").defaults.items()}
+
+
+def test_init_on_a_drifted_spreadsheet_reports_and_deletes_nothing(world, schema):
+    rows = world.seeded()
+    world.human.rename_header(TAB, "Notes", "Remarques")
+    world.human.add_column(TAB, "Suivi CPME", ["appelé"])
+    book = world.fake.book(world.key)
+    book.sheets = [s for s in book.sheets if s.title != "Evenements"]
+    listes_before = len(world.store.read().rows("Listes"))
+    before = world.human.grid(TAB)
+    report = world.store.init()
+    assert report.created_tabs == ["Evenements"]
+    assert report.missing_columns == {TAB: ["Notes"]}
+    assert report.extra_columns == {TAB: ["Remarques", "Suivi CPME"]}
+    assert any("Remarques" in note and "Notes" in note for note in report.notes)
+    after = world.human.grid(TAB)
+    assert after[0] == before[0] + ["Notes"]
+    assert [line[: len(before[0])] for line in after[1:]] == [line[: len(before[0])] for line in before[1:]]
+    snapshot = world.store.read()
+    assert len(snapshot.rows("Listes")) == listes_before
+    assert [r.id for r in snapshot.rows(TAB)] == [r.id for r in rows]
+    assert snapshot.get(TAB, rows[0].id).extra["Remarques"] == ""
+
+
+def test_init_is_idempotent(world):
+    world.store.init()
+    world.fake.reset_counts()
+    report = world.store.init()
+    assert report.created_tabs == [] and not report.drift
+    assert "batchUpdate" not in world.kinds() and "values.append" not in world.kinds()
+
+
+# ---- construction --------------------------------------------------------------------------------------------
+
+
+def _service_account_info():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return {"type": "service_account", "project_id": "test", "private_key_id": "1", "private_key": pem,
+            "client_email": SERVICE_ACCOUNT, "client_id": "1", "token_uri": "https://oauth2.example.invalid/token"}
+
+
+def test_from_settings_builds_service_account_credentials(schema):
+    settings = Settings(backend="google", spreadsheet="CLE123", service_account_info=_service_account_info(),
+                        retry_attempts=3, retry_total_s=7.0, request_timeout_s=9.0)
+    store = GoogleSheetsStore.from_settings(schema, settings)
+    assert store.service_account_email == SERVICE_ACCOUNT
+    assert (store.retry.max_attempts, store.retry.total_s) == (3, 7.0)
+    assert store._http.timeout == 9.0
+    assert set(store._http.session.credentials.scopes) == {
+        "https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive.readonly"}
+
+
+def test_without_credentials_the_error_is_french(schema):
+    with pytest.raises(StoreError) as caught:
+        GoogleSheetsStore.from_settings(schema, Settings(backend="google", spreadsheet="CLE123"))
+    assert "compte de service" in str(caught.value)
+
+
+def test_retry_policy_from_settings():
+    policy = RetryPolicy.from_settings(Settings(retry_attempts=2, retry_total_s=3.5))
+    assert (policy.max_attempts, policy.total_s) == (2, 3.5)
