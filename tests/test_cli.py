@@ -69,3 +69,27 @@ def test_import_dry_run_writes_nothing_and_third_party_sets_the_information_date
     assert main(["import", "Personnels", str(source), "--liste-tierce"]) == 1
     [row] = build_store(load_settings()).read().rows("Personnels")
     assert row["nom"] == "Durand" and row["informer_avant"]
+
+
+def test_init_on_a_drifted_workbook_reports_renamed_and_extra_columns_and_keeps_data(workbook, capsys):
+    import openpyxl
+
+    main(["init"])
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["Entreprises"]
+    for cell in sheet[1]:
+        if cell.value == "Notes":
+            cell.value = "Remarques"
+    sheet.cell(row=1, column=sheet.max_column + 1, value="Suivi CPME")
+    sheet.cell(row=2, column=sheet.max_column, value="à rappeler")
+    sheet.cell(row=2, column=1, value="ENT-HUMAN001")
+    book.save(workbook)
+    capsys.readouterr()
+    assert main(["init"]) == 0
+    out = capsys.readouterr().out
+    assert "« Notes » semble avoir été renommée « Remarques »" in out
+    assert "Suivi CPME" in out
+    headers = [c.value for c in openpyxl.load_workbook(workbook)["Entreprises"][1]]
+    assert {"Remarques", "Suivi CPME", "Notes"} <= set(headers)
+    assert openpyxl.load_workbook(workbook)["Entreprises"].cell(row=2, column=headers.index("Suivi CPME") + 1).value \
+        == "à rappeler"
