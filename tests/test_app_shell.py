@@ -1,12 +1,16 @@
 """The app shell: login page on an empty store, identities, refusal of unknown users, pages per role."""
 
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ecole_entreprise.config import load_settings
 from ecole_entreprise.services import access
 from ecole_entreprise.services.demo import load_demo
 from ecole_entreprise.store import shared_store
-from ecole_entreprise.config import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -24,7 +28,7 @@ def demo_store():
 
 
 def app() -> AppTest:
-    at = AppTest.from_file("streamlit_app.py", default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.run()
     return at
 
