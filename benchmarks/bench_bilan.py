@@ -1,0 +1,233 @@
+"""Benchmark of the bilan: aggregates + charts, home-page KPIs and the steering-committee PDF, at scale.
+
+A seeded synthetic snapshot is built in memory (no store): 2,000 companies, 5,000 staff and 6,000 meetings over
+two school years (2024-2025 and 2025-2026, so the year comparison has data), in every status, with bilan
+answers on held meetings, some partnerships, and people placed in real communes of the region (map). The same
+measures run on an empty snapshot. Targets: bilan ≤ 1.5 s, home ≤ 1 s, PDF ≤ 10 s.
+
+Measured (median of --repeat runs, except the PDF: one cold run, as the `report` command does, then one warm):
+- bilan_s: prepare + every table of bilan.TABLES + map points + every chart built and serialized (to_dict);
+- home_s: bilan.home_kpis on the raw snapshot;
+- pdf_s: report.build_pdf (tables, 9 charts rendered to PNG by vl-convert, layout), cold;
+- home_page_s, bilan_page_s: AppTest render of pages/home.py and pages/bilan.py as the comité de pilotage, on a
+  local workbook with the same data, read cache warm (only for the pages that exist).
+Each measure is one entry of `measures()` or `page_measures()`.
+Human-readable lines first, then, as the LAST line, one JSON object.
+
+Run: python benchmarks/bench_bilan.py [--entreprises 2000] [--personnels 5000] [--rencontres 6000] [--seed 11]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ecole_entreprise.domain.schema import default_schema  # noqa: E402
+from ecole_entreprise.services import bilan, charts, report  # noqa: E402
+from ecole_entreprise.store.base import Row, Snapshot, TabData, fingerprint  # noqa: E402
+
+YEAR, PREVIOUS = "2025-2026", "2024-2025"
+TARGETS = {"bilan_s": 1.5, "home_s": 1.0, "pdf_s": 10.0, "home_page_s": 1.0, "bilan_page_s": 1.5}
+TABS = ("Entreprises", "Personnels", "Rencontres", "Partenariats", "Evenements", "Parametres")
+STATUS_WEIGHTS = {"proposée": 0.15, "acceptée": 0.1, "planifiée": 0.15, "réalisée": 0.2, "bilan saisi": 0.25,
+                  "refusée": 0.1, "annulée": 0.05}
+
+
+def _rows(tab_name: str, records: list[dict[str, str]]) -> TabData:
+    tab = default_schema().tab(tab_name)
+    rows = []
+    for number, record in enumerate(records, start=2):
+        values = {name: record.get(name, "") for name in tab.field_names}
+        rows.append(Row(values["id"], values, {}, number, fingerprint(tab, values)))
+    return TabData(tab_name, tab.headers, rows)
+
+
+def _communes(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
+    """(INSEE, département) of real communes when the table is there, else made-up codes."""
+    try:
+        from ecole_entreprise.domain.communes import all_communes
+
+        known = [(c.insee, c.departement) for c in all_communes()]
+    except (ImportError, OSError):
+        deps = sorted(bilan.ALL_DEPARTEMENTS)
+        known = [(f"{d}{i:03d}", d) for d in deps for i in range(1, 200)]
+    return [known[int(i)] for i in rng.integers(len(known), size=n)]
+
+
+def _stamp(day: date, rng: np.random.Generator) -> str:
+    return f"{day.isoformat()} {int(rng.integers(8, 19)):02d}:{int(rng.integers(60)):02d}:00"
+
+
+def _day_in(year: str, rng: np.random.Generator) -> date:
+    return date(int(year[:4]), 9, 1) + timedelta(days=int(rng.integers(0, 300)))
+
+
+def make_snapshot(n_entreprises: int, n_personnels: int, n_rencontres: int, seed: int) -> Snapshot:
+    rng = np.random.default_rng(seed)
+    lists = default_schema().lists
+
+    def person(kind: str, i: int, insee_dep: tuple[str, str]) -> dict[str, str]:
+        year = YEAR if rng.random() < 0.6 else PREVIOUS
+        return {"id": f"{kind}-{i:05d}", "commune_insee": insee_dep[0], "departement": insee_dep[1],
+                "created_at": _stamp(_day_in(year, rng), rng),
+                "statut": "à valider" if rng.random() < 0.05 else "validé"}
+
+    entreprises = [{**person("ENT", i, c), "raison_sociale": f"Entreprise {i}"}
+                   for i, c in enumerate(_communes(rng, n_entreprises))]
+    personnels = [{**person("PER", i, c), "fonction": str(rng.choice(lists["fonctions"])),
+                   "canal": str(rng.choice(lists["canaux"])), "uai": f"0{c[1]}{int(rng.integers(300)):04d}X"}
+                  for i, c in enumerate(_communes(rng, n_personnels))]
+    statuses = rng.choice(list(STATUS_WEIGHTS), p=list(STATUS_WEIGHTS.values()), size=n_rencontres)
+    rencontres = []
+    for i, statut in enumerate(statuses):
+        year = YEAR if rng.random() < 0.6 else PREVIOUS
+        created = _day_in(year, rng)
+        record = {"id": f"REN-{i:05d}", "entreprise_id": f"ENT-{int(rng.integers(n_entreprises)):05d}",
+                  "personnel_id": f"PER-{int(rng.integers(n_personnels)):05d}", "annee_scolaire": year,
+                  "statut": str(statut), "created_at": _stamp(created, rng),
+                  "format": str(rng.choice(lists["formats_rencontre"]))}
+        if statut in ("planifiée", "réalisée", "bilan saisi", "annulée"):
+            record["date"] = (created + timedelta(days=int(rng.integers(7, 60)))).isoformat()
+        if statut == "bilan saisi":
+            for side in ("entreprise", "personnel"):
+                record[f"satisfaction_{side}"] = str(int(rng.integers(2, 6)))
+                record[f"comprehension_{side}"] = str(int(rng.integers(1, 6)))
+                record[f"conclusions_{side}"] = "Échange utile."
+        rencontres.append(record)
+    partenariats = [{"id": f"PAR-{i:05d}", "entreprise_id": r["entreprise_id"], "rencontre_id": r["id"],
+                     "annee_scolaire": r["annee_scolaire"], "date_debut": r.get("date", ""), "types": "visites",
+                     "statut": "actif", "uai": "0210001A"}
+                    for i, r in enumerate(r for r in rencontres if r["statut"] == "bilan saisi" and rng.random() < 0.3)]
+    parametres = [{"id": "PRM-1", "cle": "annee_scolaire", "valeur": YEAR}]
+    tabs = {"Entreprises": _rows("Entreprises", entreprises), "Personnels": _rows("Personnels", personnels),
+            "Rencontres": _rows("Rencontres", rencontres), "Partenariats": _rows("Partenariats", partenariats),
+            "Evenements": _rows("Evenements", []), "Parametres": _rows("Parametres", parametres)}
+    return Snapshot(tabs=tabs, read_at=datetime(2026, 3, 1, 12, 0))
+
+
+def empty_snapshot() -> Snapshot:
+    return Snapshot(tabs={name: _rows(name, []) for name in TABS}, read_at=datetime(2026, 3, 1, 12, 0))
+
+
+def bilan_with_charts(snapshot: Snapshot) -> int:
+    """What the Bilan page computes: every table, the map points and every chart spec."""
+    filt = bilan.BilanFilter(YEAR)
+    data = bilan.prepare(snapshot)
+    tables = {**bilan.all_tables(data, filt, include_free_text=True), "carte": bilan.map_points(data, filt)}
+    specs = [charts.chart_for(key, tables[key]).to_dict() for key in charts.CHART_KEYS]
+    return len(specs)
+
+
+def measures(full: Snapshot, empty: Snapshot) -> dict[str, tuple]:
+    """Name -> (function, args), timed in this order; page renders (AppTest of pages/bilan.py and
+    pages/home.py) are added here as further entries."""
+    filt = bilan.BilanFilter(YEAR)
+    return {
+        "bilan_s": (bilan_with_charts, (full,)),
+        "bilan_empty_s": (bilan_with_charts, (empty,)),
+        "home_s": (bilan.home_kpis, (full, YEAR)),
+        "home_empty_s": (bilan.home_kpis, (empty, YEAR)),
+        "pdf_warm_s": (report.build_pdf, (full, filt, "")),
+    }
+
+
+PAGE_FILES = {"home_page_s": "pages/home.py", "bilan_page_s": "pages/bilan.py"}
+COMITE = "comite.bench@exemple.fr"
+
+
+def page_measures(full: Snapshot, folder: Path) -> dict[str, tuple]:
+    """Render time of the pilotage pages that exist, through AppTest, as the comité de pilotage, on a local
+    workbook holding the same data (the store's read cache is warmed by a first run, as in a live app)."""
+    existing = {name: path for name, path in PAGE_FILES.items() if (ROOT / path).exists()}
+    if not existing:
+        return {}
+    from streamlit.testing.v1 import AppTest
+
+    from ecole_entreprise.store.workbook import WorkbookStore
+
+    workbook = folder / "bench-bilan.xlsx"
+    store = WorkbookStore(default_schema(), workbook)
+    store.init()
+    for tab in TABS:
+        store.append(tab, [dict(row.values) for row in full.rows(tab)])
+    store.append("Utilisateurs", [{"email": COMITE, "nom": "Comité", "role": "comité de pilotage"}])
+    os.environ.update(ECOLE_ENTREPRISE_WORKBOOK=str(workbook), ECOLE_ENTREPRISE_DEV_USER=COMITE)
+    _drop_unwritten_pages()
+
+    def render(path: str) -> None:
+        app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+        app.run()
+        app.switch_page(path)
+        app.run()
+        if app.exception:
+            raise RuntimeError(f"{path} : {app.exception}")
+
+    for path in existing.values():
+        render(path)  # warm-up: workbook read into the shared cache
+    return {name: (render, (path,)) for name, path in existing.items()}
+
+
+def _drop_unwritten_pages() -> None:
+    """The menu lists every planned page; st.navigation fails on a file not written yet."""
+    import pages._shell as shell
+
+    for registry in (shell.PAGES, shell.PUBLIC_PAGES):
+        for key, spec in list(registry.items()):
+            if not (ROOT / spec[0]).exists():
+                del registry[key]
+
+
+def _timed(function, *args) -> float:
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
+
+
+def measure(function, *args, repeat: int) -> float:
+    return statistics.median(_timed(function, *args) for _ in range(repeat))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entreprises", type=int, default=2000)
+    parser.add_argument("--personnels", type=int, default=5000)
+    parser.add_argument("--rencontres", type=int, default=6000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    full = make_snapshot(args.entreprises, args.personnels, args.rencontres, args.seed)
+    empty = empty_snapshot()
+    print(f"Instance : {len(full.rows('Entreprises'))} entreprises, {len(full.rows('Personnels'))} personnels, "
+          f"{len(full.rows('Rencontres'))} rencontres, {len(full.rows('Partenariats'))} partenariats")
+
+    pdf = {}
+    results = {"pdf_s": _timed(lambda: pdf.update(bytes=report.build_pdf(full, bilan.BilanFilter(YEAR), "")))}
+    with tempfile.TemporaryDirectory() as folder:
+        timed = {**measures(full, empty), **page_measures(full, Path(folder))}
+        for name, (function, call_args) in timed.items():
+            results[name] = measure(function, *call_args, repeat=1 if name.startswith("pdf") else args.repeat)
+    for name, seconds in results.items():
+        target = TARGETS.get(name)
+        verdict = "" if target is None else f" (objectif ≤ {target:.1f} s : {'ok' if seconds <= target else 'DÉPASSÉ'})"
+        print(f"{name} : {seconds * 1000:.0f} ms{verdict}")
+    print(f"PDF : {len(pdf['bytes']) / 1024:.0f} Kio")
+    results = {name: round(seconds, 4) for name, seconds in results.items()}
+    results["pdf_kib"] = round(len(pdf["bytes"]) / 1024)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
