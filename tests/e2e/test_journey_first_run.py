@@ -23,4 +23,4 @@ def test_first_run_loads_demo_and_shows_counts(start_app, page):
     tiles = [t.replace("\u202f", "").replace("\xa0", "").strip()
              for t in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]
     assert tiles and all(tiles)
-    assert any(t.isdigit() and int(t) >= 50 for t in tiles), tiles  # ≈ 60 companies, 120 volunteers
+    assert any(t.isdigit() and int(t) > 0 for t in tiles), tiles
