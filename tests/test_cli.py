@@ -93,3 +93,31 @@ def test_init_on_a_drifted_workbook_reports_renamed_and_extra_columns_and_keeps_
     assert {"Remarques", "Suivi CPME", "Notes"} <= set(headers)
     assert openpyxl.load_workbook(workbook)["Entreprises"].cell(row=2, column=headers.index("Suivi CPME") + 1).value \
         == "à rappeler"
+
+
+def test_report_writes_a_pdf_and_an_xlsx(workbook, tmp_path, capsys):
+    main(["demo"])
+    from ecole_entreprise.config import load_settings
+    from ecole_entreprise.services.todo import current_school_year
+    from ecole_entreprise.store import build_store
+
+    year = current_school_year(build_store(load_settings()).read(), __import__("datetime").date.today())
+    pdf, xlsx = tmp_path / "bilan.pdf", tmp_path / "bilan.xlsx"
+    assert main(["report", "--year", year, "--out", str(pdf), "--xlsx", str(xlsx)]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF") and xlsx.stat().st_size > 0
+    from pypdf import PdfReader
+
+    assert year in "".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+def test_purge_dry_run_changes_nothing(workbook, capsys):
+    main(["demo"])
+    from ecole_entreprise.config import load_settings
+    from ecole_entreprise.store import build_store
+
+    before = build_store(load_settings()).read()
+    assert main(["purge", "--dry-run"]) == 0
+    after = build_store(load_settings()).read()
+    for tab in ("Entreprises", "Personnels", "Journal"):
+        assert [r.fingerprint for r in after.rows(tab)] == [r.fingerprint for r in before.rows(tab)]
+    assert capsys.readouterr().out.strip()
