@@ -34,11 +34,13 @@ def test_weeks_group_dated_meetings_and_mark_the_ee_week(store):
     add_meeting(store, company, add_staff(store), date="2026-01-20")  # proposée: not in the calendar
     add_meeting(store, company, add_staff(store), **{**PLANNED_VALUES, "date": "2026-02-02"})  # after the range
     add_meeting(store, company, add_staff(store), **{**PLANNED_VALUES, "date": "bientôt"})  # unreadable date
+    store.append("Parametres", [{"cle": "semaine_ee_debut", "valeur": "2026-01-19"},
+                                {"cle": "semaine_ee_fin", "valeur": "2026-01-23"}])
     weeks = calendar.week_view(store.read(), dt.date(2026, 1, 14), weeks=3)
     assert [w.monday for w in weeks] == [dt.date(2026, 1, 12), dt.date(2026, 1, 19), dt.date(2026, 1, 26)]
     assert [w.label for w in weeks] == ["Semaine du 12 janvier 2026", "Semaine du 19 janvier 2026",
                                         "Semaine du 26 janvier 2026"]
-    assert [w.ee_week for w in weeks] == [False, True, False]  # default 19–23 January 2026 (Parametres)
+    assert [w.ee_week for w in weeks] == [False, True, False]  # 19–23 January 2026 in Parametres
     assert weeks[1].title == "Semaine du 19 janvier 2026 — semaine école-entreprise"
     assert [w.iso_week for w in weeks] == [3, 4, 5]
     assert [i.meeting_id for i in weeks[0].items] == [held.id]

@@ -100,6 +100,7 @@ def test_propose_appends_once_and_journals(store, pair, journal):
     other = add_staff(store, nom="Petit", email="anne.petit@ac-dijon.fr")
     records = [{"entreprise_id": company.id, "personnel_id": staff.id, "score": "82.5"},
                {"entreprise_id": company.id, "personnel_id": other.id, "annee_scolaire": "2025-2026"}]
+    store.append("Parametres", [{"cle": "annee_scolaire", "valeur": "2025-2026"}])
     written = meetings.propose(store, store.read(), USER, records)
     assert {(r["personnel_id"], r["statut"], r["annee_scolaire"]) for r in written} == {
         (staff.id, "proposée", "2025-2026"), (other.id, "proposée", "2025-2026")}
@@ -361,7 +362,8 @@ def test_pending_acceptances_and_past_without_outcome(store, pair):
 
 
 def test_parameter_reads_the_sheet_then_the_documented_default(store):
-    assert meetings.parameter(store.read(), "annee_scolaire") == "2025-2026"
+    assert meetings.parameter(store.read(), "retention_mois") == "24"
+    assert meetings.parameter(store.read(), "annee_scolaire") == ""  # empty default: the year of today
     store.append("Parametres", [{"cle": "annee_scolaire", "valeur": "2026-2027"}])
     assert meetings.parameter(store.read(), "annee_scolaire") == "2026-2027"
 

@@ -24,6 +24,7 @@ from ..domain.schema import default_schema
 from ..domain.values import parse_date, school_year_of
 from ..store.base import Snapshot
 from .formatting import departement_label, fmt_date, fmt_int
+from .parameters import parameters
 
 SEMAINE_EE = "semaine école-entreprise"
 HELD = ("réalisée", "bilan saisi")
@@ -186,12 +187,6 @@ def _partnerships_frame(rows, entreprises: pd.DataFrame) -> pd.DataFrame:
     return p
 
 
-def _parameters(snapshot: Snapshot) -> dict[str, str]:
-    defaults = {k: str(v.get("valeur", "")) for k, v in default_schema().tab("Parametres").defaults.items()}
-    written = {r["cle"].strip(): r["valeur"].strip() for r in snapshot.rows("Parametres") if r["valeur"].strip()}
-    return {**defaults, **written}
-
-
 def _week(params: dict[str, str]) -> tuple[date, date] | None:
     try:
         return parse_date(params.get("semaine_ee_debut", "")), parse_date(params.get("semaine_ee_fin", ""))
@@ -203,7 +198,7 @@ def prepare(snapshot: Snapshot) -> BilanData:
     """Convert the tabs once; every aggregate below can then be computed from the result."""
     entreprises = _people(snapshot.rows("Entreprises"), [])
     personnels = _people(snapshot.rows("Personnels"), ["fonction", "canal", "uai", "etablissement"])
-    params = _parameters(snapshot)
+    params = parameters(snapshot)
     return BilanData(
         entreprises=entreprises,
         personnels=personnels,

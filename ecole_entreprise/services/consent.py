@@ -11,7 +11,7 @@ from ..domain.schema import default_schema
 from ..domain.values import format_datetime, now_paris
 from ..store.base import Row, RowNotFound, Snapshot, StoreError
 from . import access, journal
-from .privacy_docs import parameters
+from .parameters import parameters
 
 PURPOSE_FIELDS = {"participation": "consentement_participation", "partage": "consentement_partage"}
 EDIT_PERMISSION = {"Entreprises": access.EDIT_ENTREPRISES, "Personnels": access.EDIT_PERSONNELS}

@@ -28,7 +28,7 @@ from ..domain.values import (
     school_year_of,
 )
 from ..store.base import Row, RowNotFound, Snapshot, StoreError, new_id
-from . import access, journal
+from . import access, journal, parameters
 
 TAB = "Rencontres"
 PROPOSED, ACCEPTED, PLANNED, DONE, REVIEWED = "proposée", "acceptée", "planifiée", "réalisée", "bilan saisi"
@@ -111,11 +111,8 @@ def _editable(snapshot: Snapshot, user, meeting_id: str) -> Row:
 
 
 def parameter(snapshot: Snapshot, key: str) -> str:
-    """A value of the Parametres tab, or its documented default when the line is missing."""
-    for row in snapshot.rows("Parametres"):
-        if row["cle"].strip() == key:
-            return row["valeur"].strip()
-    return str(default_schema().tab("Parametres").defaults.get(key, {}).get("valeur", ""))
+    """A value of the Parametres tab, or its documented default."""
+    return parameters.parameter(snapshot, key)
 
 
 def meeting_day(row: Row) -> dt.date | None:

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-from ..domain.schema import default_schema
-from ..store.base import Snapshot
+from .parameters import int_parameter, parameters  # noqa: F401  (re-exported for pages)
 
 DOC_KEYS = ("version_notice", "responsable_traitement", "dpo_contact", "retention_mois", "journal_retention_mois")
 CNIL = ("Commission nationale de l'informatique et des libertés (CNIL), 3 place de Fontenoy, TSA 80715, "
         "75334 Paris Cedex 07")
-
-
-def parameters(snapshot: Snapshot | None) -> dict[str, str]:
-    """Every Parametres value: the sheet's when filled in, else the documented default."""
-    values = {key: str(spec.get("valeur", "")) for key, spec in default_schema().tab("Parametres").defaults.items()}
-    for row in snapshot.rows("Parametres") if snapshot is not None else []:
-        if row["cle"].strip() and row["valeur"].strip():
-            values[row["cle"].strip()] = row["valeur"].strip()
-    return values
-
-
-def int_parameter(snapshot: Snapshot | None, key: str) -> int:
-    """A whole-number setting; a typo in the sheet falls back to the default rather than breaking a purge."""
-    try:
-        return int(parameters(snapshot)[key])
-    except ValueError:
-        return int(parameters(None)[key])
 
 
 def privacy_notice(params: dict[str, str]) -> str:

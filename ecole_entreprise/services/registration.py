@@ -16,6 +16,7 @@ from ..domain.values import format_datetime, format_multi
 from ..store.base import Snapshot, new_id
 from . import journal
 from .census import PENDING, check, with_defaults
+from .parameters import parameter
 
 REGISTRABLE_TABS = ("Entreprises", "Personnels")
 SOURCE = "auto-inscription"
@@ -75,10 +76,7 @@ class SubmitResult:
 
 def notice_version(snapshot: Snapshot) -> str:
     """The privacy-notice version in force: Parametres "version_notice", else its default."""
-    for row in snapshot.rows("Parametres"):
-        if row["cle"].strip() == "version_notice" and row["valeur"].strip():
-            return row["valeur"].strip()
-    return str(default_schema().tab("Parametres").defaults.get("version_notice", {}).get("valeur", ""))
+    return parameter(snapshot, "version_notice")
 
 
 def size_errors(tab: str, values: dict[str, str]) -> dict[str, str]:

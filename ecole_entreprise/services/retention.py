@@ -13,7 +13,7 @@ from ..domain.roles import User
 from ..domain.values import parse_date, parse_datetime
 from ..store.base import Row, Snapshot, StoreError
 from . import access, journal
-from .privacy_docs import int_parameter
+from .parameters import int_parameter
 from .rights import PERSON_TABS, add_months, apply_anonymisation, is_anonymised
 
 RETENTION = "durée de conservation"

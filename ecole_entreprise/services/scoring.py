@@ -36,6 +36,7 @@ from scipy.spatial import cKDTree
 from ..domain.schema import default_schema
 from ..domain.values import now_paris, parse_date, parse_int, parse_multi, school_year_of
 from ..store.base import Row, Snapshot
+from .parameters import parameters
 
 DISTANCE_POINTS = 30.0
 POINTS_PER_THEME = 10.0
@@ -95,7 +96,7 @@ class PairingSettings:
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, today: date | None = None) -> PairingSettings:
         """Read the Parametres tab; a missing or mistyped value falls back to its default."""
-        params = {row["cle"].strip(): row["valeur"].strip() for row in snapshot.rows("Parametres")}
+        params = parameters(snapshot)
         year = params.get("annee_scolaire", "")
         if not re.fullmatch(r"\d{4}-\d{4}", year):
             year = school_year_of(today or now_paris().date())

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ..domain.schema import default_schema
-from ..domain.values import parse_date, school_year_of
+from ..domain.values import parse_date
 from ..store.base import Snapshot
 from . import access, meetings
+from .parameters import current_school_year  # noqa: F401  (used by the home page)
 
 
 @dataclass(frozen=True)
@@ -18,13 +19,6 @@ class TodoItem:
     detail: str
     page_key: str  # a key of access.pages_for()
     action: str
-
-
-def current_school_year(snapshot: Snapshot, today: date) -> str:
-    for row in snapshot.rows("Parametres"):
-        if row["cle"] == "annee_scolaire" and row["valeur"].strip():
-            return row["valeur"].strip()
-    return school_year_of(today)
 
 
 def _scoped(user, snapshot: Snapshot, tab: str, rows) -> list:
