@@ -1,4 +1,5 @@
+from ecole_entreprise.services import access
 from pages._census import render
-from pages._shell import current_user
+from pages._shell import page_user
 
-render("Personnels", current_user())
+render("Personnels", page_user(access.VIEW_PERSON_LISTS))

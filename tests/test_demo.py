@@ -1,7 +1,8 @@
-"""The demo dataset: size, spread, validity, coherence, and loading rules (on the real local workbook)."""
+"""The demo dataset: size, spread, validity, coherence, dates relative to today, and loading rules (on the real
+local workbook)."""
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -9,17 +10,21 @@ from ecole_entreprise.domain.roles import ROLES, academie_of
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.validation import find_duplicates, validate_record
 from ecole_entreprise.domain.values import school_year_of
-from ecole_entreprise.services.demo import DemoRefused, demo_records, load_demo
+from ecole_entreprise.services.demo import DemoRefused, demo_parameters, demo_records, load_demo
 from ecole_entreprise.services.quality import check_snapshot
 from ecole_entreprise.store.workbook import WorkbookStore
 
 DEPARTEMENTS = {"21", "25", "39", "58", "70", "71", "89", "90"}
 MEETING_STATES = set(default_schema().lists["statuts_rencontre"])
+TODAY = date(2026, 11, 28)
+CURRENT, PREVIOUS = "2026-2027", "2025-2026"
+# A usual day, and days at the edges of a school year (its first days, spring, its last days).
+DAYS = (TODAY, date(2027, 3, 10), date(2026, 9, 3), date(2027, 8, 30))
 
 
 @pytest.fixture(scope="module")
 def records():
-    return demo_records()
+    return demo_records(2025, TODAY)
 
 
 @pytest.fixture
@@ -36,18 +41,18 @@ def test_size_and_spread(records):
     assert {r["departement"] for r in records["Personnels"]} == DEPARTEMENTS
     meetings = records["Rencontres"]
     assert {m["statut"] for m in meetings} == MEETING_STATES
-    assert {m["annee_scolaire"] for m in meetings} == {"2024-2025", "2025-2026"}
-    assert {m["statut"] for m in meetings if m["annee_scolaire"] == "2025-2026"} == MEETING_STATES
+    assert {m["annee_scolaire"] for m in meetings} == {PREVIOUS, CURRENT}
+    assert {m["statut"] for m in meetings if m["annee_scolaire"] == CURRENT} == MEETING_STATES
     assert records["Partenariats"] and records["Evenements"] and records["Demandes RGPD"]
 
 
 def test_same_seed_same_data_other_seed_other_data(records):
-    assert demo_records(2025) == records
-    assert demo_records(7)["Entreprises"] != records["Entreprises"]
+    assert demo_records(2025, TODAY) == records
+    assert demo_records(7, TODAY)["Entreprises"] != records["Entreprises"]
 
 
 def test_every_row_passes_validation_in_canonical_form(records, store):
-    load_demo(store)
+    load_demo(store, today=TODAY)
     snapshot = store.read()
     for tab, rows in records.items():
         schema_tab = default_schema().tab(tab)
@@ -107,7 +112,9 @@ def _day(text):
     return date.fromisoformat(text[:10])
 
 
-def test_meetings_are_coherent(records):
+@pytest.mark.parametrize("today", DAYS)
+def test_meetings_are_coherent(today):
+    records = demo_records(2025, today)
     companies = {c["id"]: c for c in records["Entreprises"]}
     staff = {s["id"]: s for s in records["Personnels"]}
     per_year_company = Counter()
@@ -165,8 +172,8 @@ def test_one_user_per_role_with_the_documented_accounts(records):
 
 def test_load_reports_counts_and_progress(store, records):
     seen = []
-    counts = load_demo(store, on_progress=lambda fraction, message: seen.append((fraction, message)))
-    assert counts == {tab: len(rows) for tab, rows in records.items()}
+    counts = load_demo(store, on_progress=lambda fraction, message: seen.append((fraction, message)), today=TODAY)
+    assert counts == {**{tab: len(rows) for tab, rows in records.items()}, "Parametres": 3}
     snapshot = store.read()
     assert len(snapshot.rows("Entreprises")) == len(records["Entreprises"])
     assert len(snapshot.rows("Rencontres")) == len(records["Rencontres"])
@@ -183,7 +190,7 @@ def test_refuses_a_non_empty_store_unless_forced(store, records):
         load_demo(store)
     assert "déjà des données" in str(refused.value) and "Entreprises" in str(refused.value)
     assert len(store.read().rows("Personnels")) == 0  # nothing written
-    counts = load_demo(store, force=True)
+    counts = load_demo(store, force=True, today=TODAY)
     assert counts["Entreprises"] == len(records["Entreprises"])
     assert len(store.read().rows("Entreprises")) == len(records["Entreprises"]) + 1  # loaded on top
 
@@ -194,3 +201,84 @@ def test_forcing_twice_writes_nothing_new(store):
     counts = load_demo(store, force=True)
     assert set(counts.values()) == {0}
     assert {tab: len(store.read().rows(tab)) for tab in before} == before
+
+
+# ---- dates relative to today ------------------------------------------------------------------------------
+
+
+def _stamps(records):
+    """Every date or datetime cell that says when something was done (never a planned day)."""
+    done = ("created_at", "acceptation_entreprise", "acceptation_personnel", "introduction_envoyee",
+            "consentement_participation", "consentement_partage", "recue_le", "traitee_le")
+    return [(tab, name, row[name]) for tab, rows in records.items() for row in rows for name in done
+            if row.get(name)]
+
+
+@pytest.mark.parametrize("today", DAYS)
+def test_current_and_previous_school_years_follow_today(today):
+    records = demo_records(2025, today)
+    current = school_year_of(today)
+    previous = school_year_of(date(int(current[:4]) - 1, 10, 1))
+    meetings = records["Rencontres"]
+    assert {m["annee_scolaire"] for m in meetings} == {previous, current}
+    assert {m["statut"] for m in meetings if m["annee_scolaire"] == current} == MEETING_STATES
+    for m in meetings:
+        if m.get("date"):
+            assert school_year_of(_day(m["date"])) == m["annee_scolaire"]
+        if m["statut"] == "planifiée":
+            assert _day(m["date"]) > today
+        if m["statut"] in ("réalisée", "bilan saisi"):
+            assert _day(m["date"]) <= today
+    future = [(tab, name, text) for tab, name, text in _stamps(records) if _day(text) >= today]
+    assert future == []
+
+
+def test_a_usual_day_has_planned_meetings_soon_and_held_ones_recently():
+    records = demo_records(2025, TODAY)
+    current = [m for m in records["Rencontres"] if m["annee_scolaire"] == CURRENT]
+    planned = [_day(m["date"]) for m in current if m["statut"] == "planifiée"]
+    held = [_day(m["date"]) for m in current if m["statut"] in ("réalisée", "bilan saisi")]
+    assert planned and all(0 < (day - TODAY).days <= 60 for day in planned)
+    assert held and all(0 < (TODAY - day).days <= 61 for day in held)
+    proposed = [datetime.fromisoformat(m["created_at"]) for m in current if m["statut"] == "proposée"]
+    assert all((TODAY - p.date()).days <= 21 for p in proposed)
+    pending = [r for r in records["Personnels"] if r["statut"] == "à valider"]
+    assert all(0 < (TODAY - _day(r["created_at"])).days <= 45 for r in pending)
+
+
+def test_default_day_is_the_machine_day():
+    records = demo_records()
+    years = {m["annee_scolaire"] for m in records["Rencontres"]}
+    assert school_year_of(date.today()) in years
+
+
+def _parameters(store):
+    rows = store.read().rows("Parametres")
+    keys = Counter(r["cle"] for r in rows)
+    assert all(n == 1 for n in keys.values()), keys  # updated in place, never appended twice
+    return {r["cle"]: r["valeur"] for r in rows}, len(rows)
+
+
+def test_loading_sets_the_year_and_the_week_in_parametres(store):
+    _, rows_before = _parameters(store)
+    load_demo(store, today=TODAY)
+    values, rows_after = _parameters(store)
+    assert rows_after == rows_before
+    assert values["annee_scolaire"] == CURRENT == demo_parameters(TODAY)["annee_scolaire"]
+    first, last = date.fromisoformat(values["semaine_ee_debut"]), date.fromisoformat(values["semaine_ee_fin"])
+    assert school_year_of(first) == CURRENT and (last - first).days == 4
+    assert first.weekday() == 0 and (first.month, last.month) in ((11, 11), (12, 12), (1, 1))
+    assert values["version_notice"] == default_schema().tab("Parametres").defaults["version_notice"]["valeur"]
+
+
+def test_a_parameter_someone_changed_is_kept_and_a_deleted_one_comes_back(store):
+    rows = {r["cle"]: r for r in store.read().rows("Parametres")}
+    store.update("Parametres", rows["semaine_ee_debut"].id, {"valeur": "2027-02-01"},
+                 rows["semaine_ee_debut"].fingerprint)
+    store.delete("Parametres", [rows["semaine_ee_fin"].id])
+    counts = load_demo(store, today=TODAY)
+    values, _ = _parameters(store)
+    assert values["semaine_ee_debut"] == "2027-02-01"
+    assert values["semaine_ee_fin"] == demo_parameters(TODAY)["semaine_ee_fin"]
+    assert values["annee_scolaire"] == CURRENT
+    assert counts["Parametres"] == 2

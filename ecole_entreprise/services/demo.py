@@ -2,8 +2,11 @@
 
 Every name contains "Démo", company e-mails use example domains, staff e-mails an obviously fictional local part
 ("demo.…@ac-dijon.fr"), phone numbers the range reserved for fiction (01 99 00 xx xx) and establishment codes
-the 99xx block. The same seed always gives the same records and IDs. The current school year of the demo is
-2025-2026 (the Parametres default); 2024-2025 is the previous, closed one.
+the 99xx block. The same seed and the same day always give the same records and IDs.
+
+Dates are relative to `today`: the demo covers the current school year (meetings held in the past weeks, others
+planned in the coming weeks, recent proposals and self-registrations) and the previous, closed one. Loading it also
+sets the Parametres of the current year (annee_scolaire, semaine école-entreprise) when they were never changed.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from ..domain.roles import ACADEMIES, academie_of
 from ..domain.schema import CREATED_FIELD, ID_FIELD, default_schema
 from ..domain.validation import DuplicateIndex
 from ..domain.validators import normalize_phone, uai_letter
-from ..domain.values import format_date, format_datetime, format_multi
+from ..domain.values import format_date, format_datetime, format_multi, now_paris, school_year_of
 from ..store.base import StoreError
 from .imports import plus_one_month
 
-YEARS = ("2024-2025", "2025-2026")
+PREVIOUS, CURRENT = "previous", "current"
+DEMO_PARAMETERS = ("annee_scolaire", "semaine_ee_debut", "semaine_ee_fin")
 LOAD_ORDER = ("Utilisateurs", "Entreprises", "Personnels", "Rencontres", "Partenariats", "Evenements",
               "Demandes RGPD")
 PEOPLE_TABS = ("Entreprises", "Personnels", "Rencontres")
@@ -38,8 +42,8 @@ TOWNS = {
 }
 # Meetings per status and school year: the previous year is closed, the current one has every status.
 MEETING_PLAN = {
-    "2024-2025": {"bilan saisi": 16, "réalisée": 3, "refusée": 3, "annulée": 3},
-    "2025-2026": {"proposée": 6, "acceptée": 5, "planifiée": 6, "réalisée": 5, "bilan saisi": 12, "refusée": 3,
+    PREVIOUS: {"bilan saisi": 16, "réalisée": 3, "refusée": 3, "annulée": 3},
+    CURRENT: {"proposée": 6, "acceptée": 5, "planifiée": 6, "réalisée": 5, "bilan saisi": 12, "refusée": 3,
                   "annulée": 3},
 }
 
@@ -131,11 +135,22 @@ def _stamp(day: date, rng: random.Random) -> str:
     return format_datetime(datetime.combine(day, time(rng.randint(8, 18), rng.randint(0, 59), rng.randint(0, 59))))
 
 
-class _Maker:
-    """Deterministic sources: IDs, phone numbers, SIRETs, UAIs and dates, all from one seeded generator."""
+def _school_start(year: str) -> date:
+    return date(int(year[:4]), 9, 1)
 
-    def __init__(self, seed: int):
+
+class _Maker:
+    """Deterministic sources: IDs, phone numbers, SIRETs, UAIs and dates, all from one seeded generator.
+
+    `today` anchors every date: the current school year is the one `today` falls in.
+    """
+
+    def __init__(self, seed: int, today: date):
         self.rng = random.Random(seed)
+        self.today = today
+        self.current = school_year_of(today)
+        self.previous = school_year_of(_school_start(self.current) - timedelta(days=1))
+        self.years = {PREVIOUS: self.previous, CURRENT: self.current}
         self._ids: set[str] = set()
         self._phones = iter(range(10_000))
         self._sirens: set[str] = set()
@@ -159,7 +174,14 @@ class _Maker:
                 return _luhn_complete(siren + f"{self.rng.randint(1, 999):04d}")
 
     def day(self, start: date, end: date) -> date:
-        return start + timedelta(days=self.rng.randint(0, (end - start).days))
+        return start + timedelta(days=self.rng.randint(0, max(0, (end - start).days)))
+
+    def ago(self, low: int, high: int) -> date:
+        return self.today - timedelta(days=self.rng.randint(low, high))
+
+    @property
+    def yesterday(self) -> date:
+        return self.today - timedelta(days=1)
 
 
 def _commune(maker: _Maker, dep: str) -> communes.Commune:
@@ -189,14 +211,22 @@ class _Names:
 
 
 def _registered(maker: _Maker, status: str) -> dict:
-    """When the person joined: pending ones recently; others before one of the two school years started."""
+    """When the person joined: pending ones in the last weeks; the others at the start of the previous year or,
+    for newcomers, in late spring for the current year (so before any of the current year's proposals)."""
+    previous_start = _school_start(maker.previous)
     if status == "à valider":
-        day = maker.day(date(2026, 1, 5), date(2026, 3, 10))
+        day = maker.ago(3, 45)
     elif maker.rng.random() < 0.75:
-        day = maker.day(date(2024, 9, 2), date(2024, 9, 20))
+        day = maker.day(previous_start + timedelta(days=1), previous_start + timedelta(days=19))
     else:
-        day = maker.day(date(2025, 9, 1), date(2025, 9, 20))
+        current_start = _school_start(maker.current)
+        day = maker.day(current_start - timedelta(days=100), current_start - timedelta(days=65))
     return {CREATED_FIELD: _stamp(day, maker.rng)}
+
+
+def _notice_version(created: str) -> str:
+    """The privacy notice is versioned once a year, at the start of the school year ("2025-09")."""
+    return school_year_of(date.fromisoformat(created[:10]))[:4] + "-09"
 
 
 def _consents(maker: _Maker, created: str, source: str) -> dict:
@@ -205,7 +235,7 @@ def _consents(maker: _Maker, created: str, source: str) -> dict:
     if roll < 0.06:
         return {}
     return {"consentement_participation": created, "consentement_partage": created if roll >= 0.18 else "",
-            "consentement_version": "2024-09" if created < "2025-09" else "2025-09",
+            "consentement_version": _notice_version(created),
             "consentement_source": {"saisie": "coordinateur"}.get(source, source)}
 
 
@@ -311,9 +341,39 @@ def _people(maker: _Maker) -> tuple[list[dict], list[dict]]:
 
 
 def _year_bounds(year: str) -> tuple[date, date]:
-    """Meetings of a year take place from mid-November (proposed 25 to 50 days before) to June."""
+    """Meetings of a closed year took place from mid-November (proposed 25 to 50 days before) to June."""
     start = int(year[:4])
     return date(start, 11, 15), date(start + 1, 6, 20)
+
+
+def _held_window(maker: _Maker) -> tuple[date, date]:
+    """Current year: meetings already held fall in the last two months, never before the school year started."""
+    start = _school_start(maker.current)
+    end = max(start, maker.yesterday)
+    return min(end, max(start + timedelta(days=14), end - timedelta(days=60))), end
+
+
+def _planned_window(maker: _Maker) -> tuple[date, date]:
+    """Current year: planned meetings in the coming weeks, within the school year."""
+    year_end = _school_start(maker.current).replace(year=_school_start(maker.current).year + 1) - timedelta(days=1)
+    first = min(maker.today + timedelta(days=2), year_end)
+    return first, max(first, min(maker.today + timedelta(days=60), year_end))
+
+
+def _meeting_dates(maker: _Maker, year: str, status: str) -> tuple[date, date]:
+    """(meeting day, proposal day). Current year: proposals and acceptances in the past, planned days ahead."""
+    rng = maker.rng
+    if year == maker.previous:
+        day = maker.day(*_year_bounds(year))
+        return day, day - timedelta(days=rng.randint(25, 50))
+    if status == "planifiée":
+        return maker.day(*_planned_window(maker)), maker.ago(14, 40)
+    if status == "acceptée":
+        return maker.today, maker.ago(14, 40)  # the day is not fixed yet (not written)
+    if status == "proposée":
+        return maker.today, maker.ago(7, 21)
+    day = maker.day(*_held_window(maker))
+    return day, day - timedelta(days=rng.randint(25, 50))
 
 
 def _can_meet(row: dict, year: str) -> bool:
@@ -370,17 +430,7 @@ def _review(maker: _Maker, meeting: dict, both_sides: bool) -> None:
 
 def _meeting(maker: _Maker, company: dict, person: dict, year: str, status: str) -> dict:
     rng = maker.rng
-    start, end = _year_bounds(year)
-    current = year == YEARS[-1]
-    # Current year: what has happened is before March 2026; what is planned comes after.
-    held_end = date(2026, 3, 15) if current else end
-    if status == "planifiée":
-        day = maker.day(date(2026, 4, 7), end)
-    elif current and status in ("proposée", "acceptée"):
-        day = maker.day(date(2026, 3, 1), held_end)  # proposed recently, not held yet
-    else:
-        day = maker.day(start, held_end)
-    proposed = day - timedelta(days=rng.randint(25, 50))
+    day, proposed = _meeting_dates(maker, year, status)
     meeting = {ID_FIELD: maker.id("Rencontres"), "entreprise_id": company[ID_FIELD],
                "personnel_id": person[ID_FIELD], "annee_scolaire": year, "statut": status,
                "score": f"{rng.uniform(0.55, 0.95):.2f}", CREATED_FIELD: _stamp(proposed, rng)}
@@ -412,10 +462,11 @@ def _meeting(maker: _Maker, company: dict, person: dict, year: str, status: str)
 
 def _meetings(maker: _Maker, companies: list[dict], staff: list[dict]) -> list[dict]:
     meetings = []
-    for year, plan in MEETING_PLAN.items():
+    for which, plan in MEETING_PLAN.items():
+        year = maker.years[which]
         statuses = [status for status, n in plan.items() for _ in range(n)]
-        eligible = [c for c in companies if year == YEARS[0] or c["statut"] != "archivé"]
-        people = [s for s in staff if year == YEARS[0] or s["statut"] != "archivé"]
+        eligible = [c for c in companies if which == PREVIOUS or c["statut"] != "archivé"]
+        people = [s for s in staff if which == PREVIOUS or s["statut"] != "archivé"]
         for (company, person), status in zip(_pairs(maker, eligible, people, year, len(statuses)), statuses,
                                              strict=True):
             meetings.append(_meeting(maker, company, person, year, status))
@@ -434,7 +485,7 @@ def _partnerships(maker: _Maker, meetings: list[dict], staff_by_id: dict, compan
             continue
         held = date.fromisoformat(meeting["date"])
         begins = held + timedelta(days=rng.randint(20, 60))
-        previous = meeting["annee_scolaire"] == YEARS[0]
+        previous = meeting["annee_scolaire"] == maker.previous
         found.append({
             ID_FIELD: maker.id("Partenariats"), "uai": person["uai"], "etablissement": person["etablissement"],
             "entreprise_id": meeting["entreprise_id"], "rencontre_id": meeting[ID_FIELD],
@@ -443,7 +494,7 @@ def _partnerships(maker: _Maker, meetings: list[dict], staff_by_id: dict, compan
             "date_debut": format_date(begins), "annee_scolaire": meeting["annee_scolaire"],
             "description": "Partenariat né de la rencontre avec "
                            f"{companies_by_id[meeting['entreprise_id']]['raison_sociale']}.",
-            CREATED_FIELD: _stamp(held + timedelta(days=7), rng),
+            CREATED_FIELD: _stamp(min(held + timedelta(days=7), maker.yesterday), rng),
         })
     return found
 
@@ -465,22 +516,27 @@ def _events(maker: _Maker, partnerships: list[dict], companies_by_id: dict) -> l
             "invites": partnership["etablissement"] if by_company else company["raison_sociale"],
             "participants": "Une classe de première et deux enseignants" if by_company else "Trois salariés",
             "description": "Temps fort organisé dans le cadre du partenariat.",
-            CREATED_FIELD: _stamp(day - timedelta(days=21), rng),
+            CREATED_FIELD: _stamp(min(day - timedelta(days=21), maker.yesterday), rng),
         })
     return events
 
 
-def _requests(companies: list[dict], staff: list[dict]) -> list[dict]:
+def _request_dates(today: date, days_ago: int) -> dict[str, str]:
+    received = today - timedelta(days=days_ago)
+    return {"recue_le": format_date(received), "echeance": format_date(plus_one_month(received))}
+
+
+def _requests(companies: list[dict], staff: list[dict], today: date) -> list[dict]:
+    """One request answered, one in progress, one just received (answer due within a month)."""
     active = [s for s in staff if s["statut"] == "validé"]
     return [
-        {"personne_tab": "Personnels", "personne_id": active[3][ID_FIELD], "type": "accès", "recue_le": "2025-11-03",
-         "echeance": "2025-12-03", "statut": "traitée", "traitee_le": "2025-11-20",
+        {"personne_tab": "Personnels", "personne_id": active[3][ID_FIELD], "type": "accès",
+         **_request_dates(today, 60), "statut": "traitée", "traitee_le": format_date(today - timedelta(days=43)),
          "notes": "Extraction des données envoyée par courriel."},
         {"personne_tab": "Entreprises", "personne_id": companies[-1][ID_FIELD], "type": "rectification",
-         "recue_le": "2026-02-10", "echeance": "2026-03-10", "statut": "en cours",
-         "notes": "Nouvelle fonction du contact à reporter."},
+         **_request_dates(today, 20), "statut": "en cours", "notes": "Nouvelle fonction du contact à reporter."},
         {"personne_tab": "Personnels", "personne_id": active[-1][ID_FIELD], "type": "opposition",
-         "recue_le": "2026-03-02", "echeance": "2026-04-02", "statut": "reçue"},
+         **_request_dates(today, 4), "statut": "reçue"},
     ]
 
 
@@ -489,14 +545,18 @@ def _users() -> list[dict]:
             for email, name, role, scope in USERS]
 
 
-def demo_records(seed: int = 2025) -> dict[str, list[dict[str, str]]]:
-    """Every demo record by tab, as cell text (canonical, as the forms would write it). Same seed, same data."""
-    maker = _Maker(seed)
+def demo_records(seed: int = 2025, today: date | None = None) -> dict[str, list[dict[str, str]]]:
+    """Every demo record by tab, as cell text (canonical, as the forms would write it).
+
+    Dates are relative to `today` (default: today in Paris). Same seed and same day, same data.
+    """
+    today = today or now_paris().date()
+    maker = _Maker(seed, today)
     companies, staff = _people(maker)
     meetings = _meetings(maker, companies, staff)
     companies_by_id = {c[ID_FIELD]: c for c in companies}
     partnerships = _partnerships(maker, meetings, {s[ID_FIELD]: s for s in staff}, companies_by_id)
-    requests = [{ID_FIELD: maker.id("Demandes RGPD"), **r} for r in _requests(companies, staff)]
+    requests = [{ID_FIELD: maker.id("Demandes RGPD"), **r} for r in _requests(companies, staff, today)]
     users = [{ID_FIELD: maker.id("Utilisateurs"), **u} for u in _users()]
     return {"Utilisateurs": users, "Entreprises": companies, "Personnels": staff, "Rencontres": meetings,
             "Partenariats": partnerships, "Evenements": _events(maker, partnerships, companies_by_id),
@@ -506,20 +566,55 @@ def demo_records(seed: int = 2025) -> dict[str, list[dict[str, str]]]:
 # ---- loading ----------------------------------------------------------------------------------------------
 
 
+def semaine_ecole_entreprise(year: str) -> tuple[date, date]:
+    """The demo's week: Monday to Friday of the third full week of January of the school year."""
+    january_15 = date(int(year[:4]) + 1, 1, 15)
+    monday = january_15 + timedelta(days=(7 - january_15.weekday()) % 7)
+    return monday, monday + timedelta(days=4)
+
+
+def demo_parameters(today: date) -> dict[str, str]:
+    """The Parametres values that go with a demo made on `today`: its school year and week."""
+    year = school_year_of(today)
+    first, last = semaine_ecole_entreprise(year)
+    return {"annee_scolaire": year, "semaine_ee_debut": format_date(first), "semaine_ee_fin": format_date(last)}
+
+
+def _set_parameters(store, snapshot, wanted: dict[str, str]) -> int:
+    """Update the Parametres rows init created (with their fingerprint); append a key only if its row is gone.
+
+    A value someone already changed from the documented default is kept: the demo never overrides a real setting.
+    """
+    defaults = default_schema().tab("Parametres").defaults
+    rows = {row["cle"].strip(): row for row in snapshot.rows("Parametres")}
+    changed = 0
+    for key, value in wanted.items():
+        row = rows.get(key)
+        if row is None:
+            store.append("Parametres", [{"cle": key, "valeur": value,
+                                         "description": str(defaults.get(key, {}).get("description", ""))}])
+            changed += 1
+        elif row["valeur"].strip() in ("", str(defaults.get(key, {}).get("valeur", ""))) and row["valeur"] != value:
+            store.update("Parametres", row.id, {"valeur": value}, row.fingerprint)
+            changed += 1
+    return changed
+
+
 def load_demo(store, force: bool = False, on_progress: Callable[[float, str], None] | None = None,
-              seed: int = 2025) -> dict[str, int]:
-    """Append the demo dataset; returns how many rows were added per tab.
+              seed: int = 2025, today: date | None = None) -> dict[str, int]:
+    """Append the demo dataset; returns how many rows were added per tab (and Parametres values set).
 
     Refuses (DemoRefused) when Entreprises, Personnels or Rencontres already hold rows, unless `force`.
-    `force` archives and deletes nothing: it loads on top of what is there. Demo IDs are fixed by the seed, so
-    rows already present with the same ID are not written twice (the store's append is idempotent), and a demo
-    user whose email is already in Utilisateurs is skipped.
+    `force` archives and deletes nothing: it loads on top of what is there. Demo IDs are fixed by the seed (and
+    the day), so rows already present with the same ID are not written twice (the store's append is
+    idempotent), and a demo user whose email is already in Utilisateurs is skipped.
     """
+    today = today or now_paris().date()
     snapshot = store.read()
     filled = {tab: len(snapshot.rows(tab)) for tab in PEOPLE_TABS}
     if any(filled.values()) and not force:
         raise DemoRefused(filled)
-    records = demo_records(seed)
+    records = demo_records(seed, today)
     emails = {row["email"].strip().lower() for row in snapshot.rows("Utilisateurs")}
     records["Utilisateurs"] = [u for u in records["Utilisateurs"] if u["email"] not in emails]
     counts = {}
@@ -530,6 +625,7 @@ def load_demo(store, force: bool = False, on_progress: Callable[[float, str], No
         if new:
             store.append(tab, new)
         counts[tab] = len(new)
+    counts["Parametres"] = _set_parameters(store, snapshot, demo_parameters(today))
     if on_progress:
         on_progress(1.0, "Données de démonstration chargées.")
     return counts

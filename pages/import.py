@@ -1,0 +1,154 @@
+"""Import a list of companies or staff (CSV or Excel): column mapping, line-by-line preview, import of valid lines.
+
+The preview (with the IDs each valid line will get) is kept for the session: importing it again, or retrying
+after an interruption, never writes a line twice.
+"""
+
+import hashlib
+from pathlib import Path
+
+import streamlit as st
+
+from ecole_entreprise.services import access, census, imports
+from ecole_entreprise.store.base import StoreError
+from pages._shared import data_location_caption, get_snapshot, get_store, refresh_button
+from pages._shell import page_user
+
+MAX_UPLOAD_MB = 10
+IGNORE = ""
+REPORT, OUTCOME, ROUND = "import_report", "import_outcome", "import_round"
+
+
+def _start_over() -> None:
+    st.session_state.pop(REPORT, None)
+    st.session_state.pop(OUTCOME, None)
+    st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1  # a new uploader: the old file is dropped
+
+
+def _mapping(frame, tab: str, digest: str) -> dict[str, str]:
+    """One select per column of the file, pre-filled with the suggestion; returns column -> field."""
+    schema_tab = get_store().schema.tab(tab)
+    fields = imports.mappable_fields(tab)
+    suggested = imports.suggest_mapping(list(frame.columns), tab)
+    options = [IGNORE, *fields]
+    labels = {IGNORE: "— ignorer —", **{f: schema_tab.field(f).header + (" *" if schema_tab.field(f).required else "")
+                                        for f in fields}}
+    st.subheader("2. Correspondance des colonnes")
+    st.caption("Chaque colonne du fichier va dans un champ de la feuille ; corrigez la suggestion si besoin. "
+               "Les champs marqués * sont obligatoires.")
+    mapping = {}
+    columns = st.columns(3)
+    for index, column in enumerate(frame.columns):
+        example = next((v for v in frame[column] if v), "")
+        chosen = columns[index % 3].selectbox(
+            column, options, index=options.index(suggested.get(column, IGNORE)), format_func=labels.get,
+            key=f"map_{digest}_{tab}_{index}", help=f"Exemple : {example[:60]}" if example else None)
+        if chosen != IGNORE:
+            mapping[column] = chosen
+    return mapping
+
+
+def _twice(mapping: dict[str, str], tab: str) -> list[str]:
+    chosen = list(mapping.values())
+    return sorted({get_store().schema.tab(tab).field(f).header for f in chosen if chosen.count(f) > 1})
+
+
+def _report(frame, mapping: dict[str, str], tab: str, digest: str, user):
+    """The preview for this file, tab and mapping: computed once, then reused (same IDs) until one changes."""
+    signature = (digest, tab, tuple(sorted(mapping.items())))
+    kept = st.session_state.get(REPORT)
+    if kept is None or kept[0] != signature:
+        kept = (signature, imports.preview(frame, mapping, tab, get_snapshot(), user))
+        st.session_state[REPORT] = kept
+    return kept[1]
+
+
+def _anomalies_button(frame, filename: str, key: str) -> None:
+    if frame.empty:
+        return
+    st.download_button(f"Télécharger les {len(frame)} anomalie(s) (CSV)", imports.anomalies_csv(frame),
+                       file_name=f"anomalies-{Path(filename).stem}.csv", mime="text/csv", key=key)
+
+
+def _show_outcome(outcome, filename: str) -> None:
+    st.success(f"{outcome.imported} fiche(s) importée(s) depuis « {filename} ».")
+    if outcome.errors or outcome.duplicates:
+        st.warning(f"Lignes non importées : {outcome.errors} en erreur, {outcome.duplicates} doublon(s). "
+                   "Corrigez-les dans le fichier des anomalies puis importez-le à son tour.")
+    _anomalies_button(outcome.anomalies, filename, "anomalies_after")
+    if st.button("Importer un autre fichier", key="import_again"):
+        _start_over()
+        st.rerun()
+
+
+def _preview(report, filename: str) -> None:
+    st.subheader("3. Vérification ligne par ligne")
+    if report.missing_required:
+        st.error("Colonnes obligatoires sans correspondance : " + ", ".join(report.missing_required)
+                 + ". Choisissez la colonne du fichier qui les contient, ou complétez le fichier.")
+    valid, errors, duplicates = (report.count(s) for s in (imports.VALID, imports.ERROR, imports.DUPLICATE))
+    for column, (label, value) in zip(st.columns(3), (("Lignes valides", valid), ("Lignes en erreur", errors),
+                                                      ("Doublons", duplicates)), strict=True):
+        column.metric(label, value)
+    frame = report.frame()
+    only_anomalies = st.toggle("N'afficher que les anomalies", key="only_anomalies", disabled=frame.empty)
+    st.dataframe(report.anomalies() if only_anomalies else frame, hide_index=True, width="stretch")
+    _anomalies_button(report.anomalies(), filename, "anomalies_before")
+
+
+user = page_user(access.IMPORT_DATA)
+st.title("Import")
+st.caption(data_location_caption())
+refresh_button()
+allowed_tabs = [t for t in imports.IMPORTABLE_TABS if access.allowed(user, census.EDIT_PERMISSIONS[t])]
+if not allowed_tabs:
+    st.error("Votre rôle ne permet d'importer dans aucun onglet.")
+    st.stop()
+
+st.subheader("1. Fichier")
+st.write("Une ligne par entreprise ou par personne, les titres de colonnes sur la première ligne. Seules les "
+         "lignes valides sont importées ; les autres sont listées avec leur motif.")
+tab = st.radio("Onglet de destination", allowed_tabs, horizontal=True, key="import_tab")
+upload = st.file_uploader("Fichier CSV ou Excel (.xlsx)", type=["csv", "xlsx"], max_upload_size=MAX_UPLOAD_MB,
+                          key=f"upload_{st.session_state.get(ROUND, 0)}")
+if upload is None:
+    st.info("Déposez un fichier pour voir la correspondance des colonnes et la vérification de chaque ligne.")
+    st.stop()
+data = upload.getvalue()
+try:
+    table = imports.read_table(data, upload.name)
+except imports.ImportFileError as error:
+    st.error(str(error))
+    st.stop()
+st.caption(f"« {upload.name} » : {len(table)} ligne(s), {len(table.columns)} colonne(s).")
+digest = hashlib.sha256(data).hexdigest()[:16]
+
+mapping = _mapping(table, tab, digest)
+twice = _twice(mapping, tab)
+if twice:
+    st.error("Un même champ est choisi pour plusieurs colonnes : " + ", ".join(twice) + ". Gardez-en une seule.")
+    st.stop()
+report = _report(table, mapping, tab, digest, user)
+done = st.session_state.get(OUTCOME)
+if done is not None and done[0] is report:
+    _show_outcome(done[1], upload.name)
+    st.stop()
+_preview(report, upload.name)
+
+st.subheader("4. Import")
+third_party = st.checkbox(
+    "Liste fournie par un tiers", key="third_party",
+    help="Personnes reprises de la liste d'un partenaire, d'un salon… : elles doivent être informées du traitement "
+         "dans le mois (RGPD, article 14). La date limite est inscrite sur chaque fiche et rappelée à l'accueil.")
+valid = report.count(imports.VALID)
+if st.button(f"Importer {valid} ligne(s) valide(s) dans « {tab} »", type="primary",
+             disabled=valid == 0 or bool(report.missing_required), key="run_import"):
+    bar = st.progress(0.0, text="Import en cours…")
+    try:
+        outcome = imports.run_import(get_store(), report, user, upload.name, third_party,
+                                     on_progress=lambda fraction, message: bar.progress(fraction, text=message))
+    except StoreError as error:
+        st.error(f"{error} Les lignes déjà écrites ne le seront pas une seconde fois si vous relancez l'import.")
+        st.stop()
+    st.session_state[OUTCOME] = (report, outcome)
+    st.rerun()
