@@ -98,6 +98,12 @@ def current_user() -> User:
     """The user identified by streamlit_app.py in this run (pages are only reachable through it)."""
     user = st.session_state.get("_user")
     if user is None:
+        # A deep link opened on a freshly started server runs the page file directly (Streamlit discovers
+        # pages/ until st.navigation has run once): go through the entry point, which identifies the user.
+        try:
+            st.switch_page("streamlit_app.py")
+        except Exception:  # noqa: BLE001 - any refusal leaves the plain message below
+            pass
         st.warning("Session expirée : reconnectez-vous.")
         st.stop()
     return user

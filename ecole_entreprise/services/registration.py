@@ -145,13 +145,14 @@ def submit(store, snapshot: Snapshot, tab: str, values: dict[str, str], consents
         # bot learns nothing to adapt to, and write nothing.
         limiter.record(client_key, now)
         return SubmitResult(True, THANKS)
-    if not consents.get("participation"):
-        return SubmitResult(False, "Le consentement à participer est nécessaire pour s'inscrire.",
-                            {"consentement_participation": "Cochez la case de consentement pour participer au "
-                                                           "programme."})
     checked = check(tab, with_defaults(tab, _record(tab, values, consents, snapshot, now)), snapshot)
-    if checked.errors:
-        return SubmitResult(False, "Certaines informations sont à corriger.", dict(checked.errors))
+    errors = dict(checked.errors)
+    if not consents.get("participation"):  # reported with the field errors, so everything shows at once
+        errors["consentement_participation"] = "Cochez la case de consentement pour participer au programme."
+    if list(errors) == ["consentement_participation"]:
+        return SubmitResult(False, "Le consentement à participer est nécessaire pour s'inscrire.", errors)
+    if errors:
+        return SubmitResult(False, "Certaines informations sont à corriger.", errors)
     record_id = submission_id or new_id(default_schema().tab(tab).id_prefix)
     if snapshot.get(tab, record_id) is None:
         store.append(tab, [{**checked.clean, ID_FIELD: record_id}])
