@@ -32,3 +32,19 @@ def _no_real_user_env(monkeypatch):
     for name in list(os.environ):
         if name.startswith("ECOLE_ENTREPRISE_"):
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """A demo workbook built once per test session; tests copy it (see app_workbook)."""
+    from tests.support.apptest import make_demo_workbook
+
+    return make_demo_workbook(tmp_path_factory.mktemp("demo-template") / "classeur.xlsx")
+
+
+@pytest.fixture
+def app_workbook(monkeypatch, tmp_path, demo_template):
+    """This test's own copy of the demo workbook, configured as the app's store."""
+    from tests.support.apptest import use_workbook
+
+    return use_workbook(monkeypatch, demo_template, tmp_path)
