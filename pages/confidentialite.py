@@ -1,0 +1,15 @@
+"""Privacy notice (public): built from the Parametres tab, versioned."""
+
+import streamlit as st
+
+from ecole_entreprise.services.privacy_docs import parameters, privacy_notice
+from ecole_entreprise.store.base import StoreError
+from pages._shared import get_snapshot
+
+try:
+    params = parameters(get_snapshot())
+except StoreError:
+    params = parameters(None)  # the notice must stay readable even when the sheet is not
+st.title("Protection des données personnelles")
+st.caption(f"Notice d'information — version {params.get('version_notice', '')}")
+st.markdown(privacy_notice(params))

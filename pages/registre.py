@@ -1,0 +1,16 @@
+"""Processing register (GDPR art. 30), generated from the settings."""
+
+import streamlit as st
+
+from ecole_entreprise.services import access
+from ecole_entreprise.services.privacy_docs import parameters, processing_register
+from pages._shared import get_snapshot
+from pages._shell import page_user
+
+page_user(access.VIEW_REGISTER)
+register = processing_register(parameters(get_snapshot()))
+st.title("Registre des activités de traitement")
+st.caption("Article 30 du RGPD — fiche générée à partir de l'onglet Parametres.")
+st.download_button("Télécharger (Markdown)", register.encode("utf-8"), file_name="registre-traitements.md",
+                   mime="text/markdown")
+st.markdown(register)
