@@ -18,6 +18,8 @@ def test_first_run_loads_demo_and_shows_counts(start_app, page):
 
     page.get_by_role("heading", name="Accueil").wait_for()
     page.get_by_text("Données : classeur local").wait_for()
+    page.locator('[data-testid="stMetricValue"]').first.wait_for()
+    page.screenshot(path=str(app.workbook.parent / "accueil.png"), full_page=True)
     body = page.inner_text("main")
     assert "Entreprises" in body and "Volontaires" in body
     tiles = [t.replace("\u202f", "").replace("\xa0", "").strip()
