@@ -7,6 +7,7 @@ import re
 
 import openpyxl
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from ecole_entreprise.domain.schema import default_schema
@@ -44,9 +45,18 @@ def type_in(page, label, text) -> None:
     field.press("Tab")  # Streamlit takes the value when the field loses focus
 
 
-def choose(page, label, option) -> None:
-    page.get_by_label(label, exact=True).click()
-    page.get_by_role("option", name=option, exact=True).click()
+def choose(page, label, option, attempts: int = 3) -> None:
+    """Open a selectbox and pick an option; a rerun triggered by the previous field may close the list, so the
+    list is reopened a few times, as a person would."""
+    for attempt in range(attempts):
+        page.get_by_label(label, exact=True).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
 
 
 def sign_in(page, app) -> None:

@@ -1,0 +1,358 @@
+"""Appariement page through Streamlit's AppTest, on a private copy of the demo workbook (or a tiny hand-made one).
+
+Expected values come from the pairing services run on the same data, never from constants.
+"""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ecole_entreprise.domain.roles import COMITE as COMITE_ROLE
+from ecole_entreprise.domain.roles import User
+from ecole_entreprise.domain.schema import default_schema
+from ecole_entreprise.services import access, meetings, pairing
+from ecole_entreprise.services.formatting import fmt_number
+from ecole_entreprise.services.scoring import LABELS, PairingError
+from ecole_entreprise.services.users import find_user
+from ecole_entreprise.store.base import Unreachable
+from ecole_entreprise.store.workbook import WorkbookStore
+from tests.support.apptest import ADMIN, COMITE, CPME, DIJON, ROOT, app_store, open_page
+from tests.test_pages_by_role import everything_sent
+
+PAGE = "pages/appariement.py"
+
+
+def snapshot():
+    return app_store().read(fresh=True)
+
+
+def meeting_keys() -> list[tuple[str, str, str]]:
+    return [(r["entreprise_id"], r["personnel_id"], r["annee_scolaire"]) for r in snapshot().rows("Rencontres")]
+
+
+def new_meetings(before_ids: set[str]) -> list:
+    return [r for r in snapshot().rows("Rencontres") if r.id not in before_ids]
+
+
+def meeting_ids() -> set[str]:
+    return {r.id for r in snapshot().rows("Rencontres")}
+
+
+def appariement(monkeypatch, email=ADMIN) -> AppTest:
+    at = open_page(monkeypatch, email, PAGE)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def pick(at, kind: str, row_id: str) -> None:
+    at.selectbox(key=f"pick_{kind}").set_value(row_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def first_company_with_suggestions(snap) -> tuple[str, list]:
+    for row in snap.rows("Entreprises"):
+        found = pairing.suggestions_for_entreprise(snap, row.id)
+        if found:
+            return row.id, found
+    raise AssertionError("the demo data should hold a company with suggestions")
+
+
+def compute_plan(at) -> None:
+    at.button(key="plan_compute").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def plan_frame(at):
+    [frame] = [d.value for d in at.dataframe]
+    return frame
+
+
+# ---- suggestions ---------------------------------------------------------------------------------------------
+
+
+def test_company_suggestions_show_score_and_breakdown(app_workbook, monkeypatch):
+    company, expected = first_company_with_suggestions(snapshot())
+    at = appariement(monkeypatch)
+    pick(at, "Entreprises", company)
+    labels = [e.label for e in at.expander]
+    assert len(labels) == len(expected)
+    staff = {r.id: r for r in snapshot().rows("Personnels")}
+    for label, pair in zip(labels, expected, strict=True):
+        assert label.startswith(f"{fmt_number(pair.total)} pts — ")
+        assert f"{staff[pair.personnel_id]['prenom']} {staff[pair.personnel_id]['nom']}" in label
+    best = at.expander[0]
+    [table] = best.table
+    frame = table.value
+    assert list(frame["Critère"]) == list(LABELS)
+    assert list(frame["Détail"]) == [part.detail_fr for part in expected[0].parts]
+    points = [float(p.replace(",", ".")) for p in frame["Points"]]
+    assert sum(points) == pytest.approx(expected[0].total, abs=0.05 * len(points))
+
+
+def test_excluded_record_says_why(app_workbook, monkeypatch):
+    snap = snapshot()
+    blocked = next(r for r in snap.rows("Entreprises") if pairing.blockers(snap, "Entreprises", r.id))
+    at = appariement(monkeypatch)
+    pick(at, "Entreprises", blocked.id)
+    assert "Aucune suggestion pour cette fiche." in [w.value for w in at.warning]
+    shown = "\n".join(m.value for m in at.markdown)
+    for reason in pairing.blockers(snap, "Entreprises", blocked.id):
+        assert reason in shown
+    assert not [b for b in at.button if b.label == "Proposer cette rencontre"]
+
+
+def test_staff_suggestions_list_companies(app_workbook, monkeypatch):
+    snap = snapshot()
+    staff, expected = next((r.id, found) for r in snap.rows("Personnels")
+                           if (found := pairing.suggestions_for_personnel(snap, r.id)))
+    companies = {r.id: r["raison_sociale"] for r in snap.rows("Entreprises")}
+    at = appariement(monkeypatch)
+    pick(at, "Personnels", staff)
+    labels = [e.label for e in at.expander]
+    assert len(labels) == len(expected)
+    for label, pair in zip(labels, expected, strict=True):
+        assert companies[pair.entreprise_id] in label
+
+
+def test_one_proposal_needs_confirmation_and_is_written_once(app_workbook, monkeypatch):
+    company, expected = first_company_with_suggestions(snapshot())
+    best = expected[0]
+    before, before_ids = meeting_keys(), meeting_ids()
+    at = appariement(monkeypatch)
+    pick(at, "Entreprises", company)
+    suffix = f"Entreprises_{company}_{best.personnel_id}"
+    assert at.button(key=f"go_{suffix}").disabled
+    at.run()
+    assert meeting_keys() == before  # rendering and reruns write nothing
+    at.checkbox(key=f"ok_{suffix}").check().run()
+    assert not at.button(key=f"go_{suffix}").disabled
+    assert meeting_keys() == before  # ticking the confirmation writes nothing either
+    at.button(key=f"go_{suffix}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    year = pairing.PairingSettings.from_snapshot(snapshot()).annee_scolaire
+    new = new_meetings(before_ids)
+    assert [(r["entreprise_id"], r["personnel_id"], r["annee_scolaire"], r["statut"]) for r in new] == [
+        (company, best.personnel_id, year, "proposée")]
+    assert float(new[0]["score"]) == pytest.approx(best.total, abs=0.05)
+    assert any("1 rencontre(s) proposée(s)" in s.value for s in at.success)
+    # the pair is now taken: it is no longer offered, and another run writes nothing more
+    assert not [b for b in at.button if b.key == f"go_{suffix}"]
+    at.run()
+    assert len(meeting_keys()) == len(before) + 1
+
+
+# ---- global plan ---------------------------------------------------------------------------------------------
+
+
+def test_plan_is_shown_and_nothing_written_before_confirmation(app_workbook, monkeypatch):
+    expected = pairing.global_plan(snapshot())
+    assert expected.pairs
+    before = meeting_keys()
+    at = appariement(monkeypatch)
+    compute_plan(at)
+    frame = plan_frame(at)
+    assert len(frame) == len(expected.pairs)
+    assert list(frame.columns) == ["Entreprise", "Commune entreprise", "Personnel", "Commune personnel",
+                                   "Distance (km)", "Score"]
+    assert list(frame["Score"]) == [fmt_number(p.total) for p in expected.pairs]
+    assert all(frame["Distance (km)"] != "")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Score total"] == fmt_number(expected.total)
+    assert metrics["Personnels sans entreprise"] == str(len(expected.unmatched_personnels))
+    propose = at.button(key="plan_propose")
+    assert propose.label == f"Proposer ces {len(expected.pairs)} rencontres"
+    assert propose.disabled
+    at.run()
+    assert meeting_keys() == before
+
+
+def test_drop_then_confirm_writes_the_edited_plan_once(app_workbook, monkeypatch):
+    expected = pairing.global_plan(snapshot())
+    dropped = expected.pairs[0].personnel_id
+    kept = pairing.drop(expected, dropped).pairs
+    before, before_ids = meeting_keys(), meeting_ids()
+    at = appariement(monkeypatch)
+    compute_plan(at)
+    at.selectbox(key="plan_drop_pick").set_value(dropped).run()
+    at.button(key="plan_drop").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(plan_frame(at)) == len(kept)
+    assert any("retiré(e) du plan" in s.value for s in at.success)
+    assert meeting_keys() == before  # editing the plan writes nothing
+    at.checkbox(key="plan_ok").check().run()
+    at.button(key="plan_propose").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    year = pairing.PairingSettings.from_snapshot(snapshot()).annee_scolaire
+    after = meeting_keys()
+    added = new_meetings(before_ids)
+    assert len(after) == len(before) + len(kept)
+    assert sorted((r["entreprise_id"], r["personnel_id"], r["annee_scolaire"]) for r in added) == sorted(
+        (p.entreprise_id, p.personnel_id, year) for p in kept)
+    assert dropped not in {r["personnel_id"] for r in added}
+    assert {r["statut"] for r in added} == {"proposée"}
+    assert any(f"{len(kept)} rencontre(s) proposée(s)" in s.value for s in at.success)
+    # the working plan is gone: no second proposal can be sent by another click
+    assert not [b for b in at.button if b.key == "plan_propose"]
+    at.run()
+    assert len(meeting_keys()) == len(after)
+
+
+def test_retry_after_an_uncertain_write_reuses_the_ids(app_workbook, monkeypatch):
+    """The sheet wrote the rows but the answer was lost: the retry sends the same IDs and duplicates nothing."""
+    real, calls = meetings.propose, []
+
+    def lost_answer(store, snap, user, records, **kwargs):
+        calls.append([r["id"] for r in records])
+        written = real(store, snap, user, records, **kwargs)
+        if len(calls) == 1:
+            raise Unreachable("Google Sheets ne répond pas (réponse perdue).")
+        return written
+
+    monkeypatch.setattr(meetings, "propose", lost_answer)
+    before = meeting_keys()
+    at = appariement(monkeypatch)
+    compute_plan(at)
+    n = len(plan_frame(at))
+    at.checkbox(key="plan_ok").check().run()
+    at.button(key="plan_propose").click().run()
+    assert [e.value for e in at.error] == ["Google Sheets ne répond pas (réponse perdue)."]
+    assert len(meeting_keys()) == len(before) + n  # written, although the page could not know it
+    at.button(key="plan_propose").click().run()  # the plan is still there: the coordinator tries again
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(calls) == 2 and calls[0] == calls[1] and len(set(calls[0])) == n
+    assert len(meeting_keys()) == len(before) + n
+    assert any(f"{n} déjà enregistrée(s), non dupliquée(s)" in s.value for s in at.success)
+
+
+def test_swap_refused_in_french_and_allowed_swap_applied(app_workbook, monkeypatch):
+    snap = snapshot()
+    plan = pairing.global_plan(snap)
+    in_plan = plan.pairs[0].personnel_id
+    refused = allowed = None
+    for other in [r.id for r in snap.rows("Personnels")]:
+        if other == in_plan:
+            continue
+        try:
+            swapped = pairing.swap(plan, in_plan, other)
+        except PairingError as error:
+            refused = refused or (other, str(error))
+            continue
+        allowed = allowed or (other, swapped)
+        if refused:
+            break
+    assert refused and allowed
+    at = appariement(monkeypatch)
+    compute_plan(at)
+    at.selectbox(key="swap_a").set_value(in_plan).run()
+    at.selectbox(key="swap_b").set_value(refused[0]).run()
+    at.button(key="plan_swap").click().run()
+    assert refused[1] in [e.value for e in at.error]
+    assert refused[1].startswith("Échange refusé")
+    assert len(plan_frame(at)) == len(plan.pairs)  # the plan is unchanged
+    at.selectbox(key="swap_b").set_value(allowed[0]).run()
+    at.button(key="plan_swap").click().run()
+    assert not at.error
+    assert any("Échange effectué" in s.value for s in at.success)
+    assert list(plan_frame(at)["Score"]) == [fmt_number(p.total) for p in allowed[1].pairs]
+
+
+# ---- scope, personal data, refusal ---------------------------------------------------------------------------
+
+
+def test_coordinator_sees_only_their_records_and_no_contact(app_workbook, monkeypatch):
+    snap = snapshot()
+    user = find_user(snap, DIJON)
+    visible = [r["id"] for r in access.visible_rows(user, "Personnels", snap)]
+    assert 0 < len(visible) < len(snap.rows("Personnels"))
+    at = appariement(monkeypatch, DIJON)
+    assert at.selectbox(key="pick_Personnels").options == [
+        at.selectbox(key="pick_Personnels").format_func(pid) for pid in visible]
+    compute_plan(at)
+    in_scope = [p for p in pairing.global_plan(snap).pairs
+                if access.person_departement(snap.get("Personnels", p.personnel_id)) in user.departements]
+    assert len(plan_frame(at)) == len(in_scope)
+    sent = everything_sent(at)
+    contacts = [r[name] for r in snap.rows("Personnels") if r.id not in visible for name in ("email", "telephone")]
+    contacts += [r[name] for r in snap.rows("Entreprises") for name in ("contact_email", "contact_telephone")]
+    contacts += [r["email"] for r in snap.rows("Personnels")]
+    assert [c for c in contacts if c and c in sent] == []
+
+
+def test_cpme_coordinator_plan_holds_only_their_companies(app_workbook, monkeypatch):
+    snap = snapshot()
+    user = find_user(snap, CPME)
+    at = appariement(monkeypatch, CPME)
+    compute_plan(at)
+    in_scope = [p for p in pairing.global_plan(snap).pairs
+                if access.person_departement(snap.get("Entreprises", p.entreprise_id)) in user.departements]
+    frame = plan_frame(at)
+    assert len(frame) == len(in_scope)
+    assert sorted(frame["Entreprise"]) == sorted(snap.get("Entreprises", p.entreprise_id)["raison_sociale"]
+                                                 for p in in_scope)
+
+
+def test_comite_has_no_pairing_page_and_the_page_refuses(app_workbook, monkeypatch):
+    at = open_page(monkeypatch, COMITE, "pages/home.py")
+    with pytest.raises(ValueError):
+        at.switch_page(PAGE)  # not in the comité's navigation
+    # reached anyway (a deep link): the page itself refuses and shows nothing
+    direct = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
+    direct.session_state["_user"] = User(email=COMITE, role=COMITE_ROLE)
+    direct.run()
+    assert not direct.exception, [e.value for e in direct.exception]
+    assert [e.value for e in direct.error] == [
+        "Votre rôle ne donne pas accès à cette page. Adressez-vous au service école-entreprise."]
+    assert not direct.selectbox and not direct.tabs and not direct.button
+
+
+# ---- empty states ----------------------------------------------------------------------------------------------
+
+
+def small_workbook(monkeypatch, tmp_path: Path, entreprises=(), personnels=()) -> None:
+    store = WorkbookStore(default_schema(), tmp_path / "petit.xlsx")
+    store.init()
+    store.append("Utilisateurs", [{"email": ADMIN, "nom": "Admin", "role": "admin", "actif": "oui"}])
+    if entreprises:
+        store.append("Entreprises", list(entreprises))
+    if personnels:
+        store.append("Personnels", list(personnels))
+    monkeypatch.setenv("ECOLE_ENTREPRISE_WORKBOOK", str(tmp_path / "petit.xlsx"))
+
+
+CONSENT = "2026-10-01 10:00:00"
+DIJON_COMPANY = {"raison_sociale": "Forges de Dijon", "code_postal": "21000", "commune_insee": "21231",
+                 "commune": "Dijon", "departement": "21", "contact_nom": "Durand", "contact_prenom": "Anne",
+                 "contact_email": "anne.durand@forges.example", "statut": "validé", "capacite_annuelle": "2",
+                 "consentement_participation": CONSENT, "formats": "déjeuner"}
+BESANCON_STAFF = {"nom": "Petit", "prenom": "Marc", "fonction": "professeur", "code_postal": "25000",
+                  "commune_insee": "25056", "commune": "Besançon", "departement": "25", "academie": "Besançon",
+                  "canal": "CLEE", "email": "marc.petit@ac-besancon.fr", "statut": "validé",
+                  "consentement_participation": CONSENT, "formats": "déjeuner"}
+
+
+def test_no_records_yet_points_to_the_census_pages(monkeypatch, tmp_path):
+    small_workbook(monkeypatch, tmp_path)
+    at = appariement(monkeypatch)
+    [info] = at.info
+    assert "Aucune fiche entreprise ni aucune fiche personnel" in info.value
+    assert [(link.proto.page, link.proto.label) for link in at.get("page_link")] == [
+        ("entreprises", "Recenser des entreprises"), ("personnels", "Recenser des personnels"),
+        ("import", "Importer un fichier")]
+    assert not at.tabs
+
+
+def test_nothing_to_pair_explains_why(monkeypatch, tmp_path):
+    small_workbook(monkeypatch, tmp_path, [DIJON_COMPANY], [BESANCON_STAFF])
+    snap = snapshot()
+    [company] = snap.rows("Entreprises")
+    assert pairing.suggestions_for_entreprise(snap, company.id) == []
+    assert pairing.blockers(snap, "Entreprises", company.id) == []  # eligible, just too far
+    at = appariement(monkeypatch)
+    assert "Aucune suggestion pour cette fiche." in [w.value for w in at.warning]
+    assert any("aucune fiche personnel disponible n'est à moins de 60,0 km" in c.value for c in at.caption)
+    compute_plan(at)
+    assert not at.dataframe
+    assert any(i.value.startswith("Aucune paire possible") for i in at.info)
+    assert not [b for b in at.button if b.key == "plan_propose"]
+    assert meeting_keys() == []
