@@ -216,6 +216,11 @@ def stamp_changes(tab: TabSchema, changes: dict[str, str]) -> dict[str, str]:
     return clean
 
 
+def _cell_text(cells: list, index: int) -> str:
+    """A ragged row simply lacks its trailing cells."""
+    return str(cells[index]) if index < len(cells) and cells[index] is not None else ""
+
+
 def rows_from_grid(tab: TabSchema, grid: list[list[str]]) -> TabData:
     """Turn a grid of text cells (first row = headers) into a TabData; shared by both adapters.
 
@@ -235,10 +240,9 @@ def rows_from_grid(tab: TabSchema, grid: list[list[str]]) -> TabData:
     for offset, cells in enumerate(grid[1:], start=2):
         if not any(str(c).strip() for c in cells):
             continue
-        cell = lambda i: str(cells[i]) if i < len(cells) and cells[i] is not None else ""  # noqa: E731
-        values = {f.name: cell(position[f.header]) if f.header in position else "" for f in tab.fields}
+        values = {f.name: _cell_text(cells, position[f.header]) if f.header in position else "" for f in tab.fields}
         values[ID_FIELD] = values[ID_FIELD].strip()
-        extra = {h: cell(i) for h, i in position.items() if h not in known}
+        extra = {h: _cell_text(cells, i) for h, i in position.items() if h not in known}
         row = Row(values[ID_FIELD], values, extra, offset, fingerprint(tab, values))
         if not row.id:
             data.rows_without_id.append(row)

@@ -6,8 +6,9 @@ Each backend provides `make_env(tmp_path, schema) -> StoreEnv` in its own module
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ecole_entreprise.store.base import Store
 
