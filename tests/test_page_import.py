@@ -2,7 +2,6 @@
 
 import csv
 import io
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -10,11 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ecole_entreprise.config import load_settings
-from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.demo import load_demo
 from ecole_entreprise.services.imports import plus_one_month
 from ecole_entreprise.store import shared_store
-from ecole_entreprise.store.workbook import WorkbookStore
 
 ROOT = Path(__file__).resolve().parents[1]
 CPME = "coord.cpme21@exemple.fr"
@@ -22,32 +18,11 @@ DIJON = "coord.dijon@exemple.fr"
 HEADERS = ["Société", "N° SIRET", "CP", "Ville", "Nom", "Prénom", "Mél du dirigeant"]
 
 
-@pytest.fixture(scope="module")
-def demo_workbook(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "classeur.xlsx"
-    store = WorkbookStore(default_schema(), path)
-    store.init()
-    load_demo(store)
-    return path
-
-
 @pytest.fixture
-def workbook(tmp_path, monkeypatch, demo_workbook):
-    path = tmp_path / "classeur.xlsx"
-    shutil.copy(demo_workbook, path)
-    monkeypatch.setenv("ECOLE_ENTREPRISE_WORKBOOK", str(path))
-    return path
+def workbook(app_workbook):
+    """This test's own copy of the demo workbook (tests/conftest.py)."""
+    return app_workbook
 
-
-@pytest.fixture(autouse=True)
-def _menu_of_written_pages(monkeypatch):
-    # TEMPORARY while colleagues write the other pages: a menu entry whose file is missing breaks st.navigation.
-    import pages._shell as shell
-
-    for registry in (shell.PAGES, shell.PUBLIC_PAGES):
-        for key, spec in list(registry.items()):
-            if not (ROOT / spec[0]).exists():
-                monkeypatch.delitem(registry, key)
 
 
 def rows(tab="Entreprises"):
