@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from ..domain.schema import CREATED_FIELD, default_schema
 from ..domain.values import (
     format_bool,
-    format_date,
     format_datetime,
     format_multi,
     now_paris,
@@ -29,6 +28,7 @@ from ..domain.values import (
 )
 from ..store.base import Row, RowNotFound, Snapshot, StoreError, new_id
 from . import access, journal, parameters
+from .field_checks import day_check, run_checks, text_check
 
 TAB = "Rencontres"
 PROPOSED, ACCEPTED, PLANNED, DONE, REVIEWED = "proposée", "acceptée", "planifiée", "réalisée", "bilan saisi"
@@ -190,37 +190,18 @@ def _label(name: str) -> str:
 
 
 def _validated(checks: dict[str, Callable[[], str]]) -> dict[str, str]:
-    changes, errors = {}, {}
-    for name, check in checks.items():
-        try:
-            changes[name] = check()
-        except ValueError as error:
-            errors[name] = str(error)
+    changes, errors = run_checks(checks)
     if errors:
         raise MeetingInvalid(errors)
     return changes
 
 
 def _text(value, name: str, required: bool = True) -> Callable[[], str]:
-    def check() -> str:
-        text = str(value or "").strip()
-        limit = default_schema().tab(TAB).field(name).max_length
-        if required and not text:
-            raise ValueError("Ce champ est obligatoire.")
-        if limit and len(text) > limit:
-            raise ValueError(f"{len(text)} caractères : {limit} au maximum.")
-        return text
-    return check
+    return text_check(TAB, name, value, required)
 
 
 def _day(value) -> Callable[[], str]:
-    def check() -> str:
-        if isinstance(value, dt.date):
-            return format_date(value)
-        if not str(value or "").strip():
-            raise ValueError("La date est obligatoire.")
-        return format_date(parse_date(str(value)))
-    return check
+    return day_check(value, required=True)
 
 
 def _hour(value) -> Callable[[], str]:

@@ -17,6 +17,7 @@ from ..domain.validators import normalize_uai
 from ..domain.values import format_date, format_multi, now_paris, parse_date, parse_multi, school_year_of
 from ..store.base import Row, RowNotFound, Snapshot, StoreError, new_id
 from . import access, meetings
+from .field_checks import day_check, run_checks, text_check
 
 TAB, EVENTS_TAB = "Partenariats", "Evenements"
 PLANNED, ACTIVE, ENDED = "envisagé", "actif", "terminé"
@@ -44,27 +45,13 @@ def _label(tab: str, name: str) -> str:
 
 
 def _validated(tab: str, checks: dict[str, Callable[[], str]]) -> dict[str, str]:
-    values, errors = {}, {}
-    for name, check in checks.items():
-        try:
-            values[name] = check()
-        except ValueError as error:
-            errors[name] = str(error)
+    values, errors = run_checks(checks)
     if errors:
         raise PartnershipInvalid(errors, tab)
     return values
 
 
-def _text(tab: str, name: str, value, required: bool = False) -> Callable[[], str]:
-    def check() -> str:
-        text = str(value or "").strip()
-        limit = default_schema().tab(tab).field(name).max_length
-        if required and not text:
-            raise ValueError("Ce champ est obligatoire.")
-        if limit and len(text) > limit:
-            raise ValueError(f"{len(text)} caractères : {limit} au maximum.")
-        return text
-    return check
+_text = text_check
 
 
 def _names(tab: str, name: str, value) -> Callable[[], str]:
@@ -87,16 +74,7 @@ def _choices(tab: str, name: str, value, many: bool = False) -> Callable[[], str
     return check
 
 
-def _day(value, required: bool) -> Callable[[], str]:
-    def check() -> str:
-        if isinstance(value, dt.date):
-            return format_date(value)
-        if not str(value or "").strip():
-            if required:
-                raise ValueError("La date est obligatoire.")
-            return ""
-        return format_date(parse_date(str(value)))
-    return check
+_day = day_check
 
 
 def _uai(value, required: bool) -> Callable[[], str]:
