@@ -3,8 +3,9 @@
 import streamlit as st
 
 from ecole_entreprise.services import access
+from ecole_entreprise.services.contacts import journal_export
 from ecole_entreprise.services.exports import csv_bytes
-from ecole_entreprise.services.quality import anomalies_frame, check_snapshot
+from ecole_entreprise.services.quality import anomalies_frame, check_snapshot, visible_anomalies
 from pages._shared import data_location_caption, get_snapshot, get_store, refresh_button
 from pages._shell import page_user
 
@@ -15,7 +16,8 @@ st.title("Qualité des données")
 st.caption(data_location_caption())
 refresh_button()
 snapshot = get_snapshot()
-anomalies = check_snapshot(snapshot, get_store().schema)
+store = get_store()
+anomalies = visible_anomalies(user, check_snapshot(snapshot, store.schema), snapshot, store.schema)
 if not anomalies:
     st.success("Aucune anomalie : toutes les lignes respectent le schéma.")
     st.stop()
@@ -31,4 +33,6 @@ frame["Corriger"] = [
 st.dataframe(frame, hide_index=True, width="stretch",
              column_config={"Corriger": st.column_config.LinkColumn("Corriger", display_text="✏️ corriger")})
 st.download_button("Télécharger les anomalies (CSV)", csv_bytes(frame.drop(columns=["Corriger"])),
-                   file_name="anomalies.csv", mime="text/csv")
+                   file_name="anomalies.csv", mime="text/csv",
+                   on_click=lambda: journal_export(store, user, "anomalies de qualité (CSV)", ["Valeur"],
+                                                   "contrôle qualité des données"))

@@ -14,6 +14,9 @@ from tests.support.apptest import ADMIN, COMITE, CPME, DIJON, app_store, open_pa
 CANARY_ENT = {"contact_email": "canari-ent-contact@exemple.fr", "contact_telephone": "+33399000001",
               "attendus": "canari-ent-attendus"}
 CANARY_PER = {"email": "canari.per@ac-dijon.fr", "telephone": "+33399000002", "attendus": "canari-per-attendus"}
+# Invalid values are shown on the data-quality page: they are still someone's contact details.
+BAD_ENT = {"contact_email": "canari-ent-invalide.exemple.fr", "contact_telephone": "canari-tel-ent"}
+BAD_PER = {"email": "canari-per-invalide.ac-dijon.fr", "telephone": "canari-tel-per"}
 
 
 def plant_canaries():
@@ -29,6 +32,11 @@ def plant_canaries():
         "statut": "validé", "consentement_participation": "2026-10-01 10:00:00", "formats": "déjeuner"}])
     store.append("Rencontres", [{"entreprise_id": company.id, "personnel_id": staff.id,
                                  "annee_scolaire": "2026-2027", "statut": "proposée"}])
+    store.append("Entreprises", [{"raison_sociale": "Canari Mal Saisi", "code_postal": "21000",
+                                  "commune_insee": "21231", "departement": "21", "contact_nom": "Saisi",
+                                  "contact_prenom": "Mal", **BAD_ENT}])
+    store.append("Personnels", [{"nom": "Saisi", "prenom": "Mal", "fonction": "CPE", "code_postal": "21000",
+                                 "commune_insee": "21231", "departement": "21", "canal": "CLEE", **BAD_PER}])
     return company, staff
 
 
@@ -72,10 +80,10 @@ def test_page_renders_and_leaks_no_forbidden_contact(app_workbook, monkeypatch, 
     sent = everything_sent(at)
     may_see_ent = user.role in ("admin", "coordinateur CPME")
     may_see_per = user.role in ("admin", "coordinateur académie")
-    for value in CANARY_ENT.values():
+    for value in [*CANARY_ENT.values(), *BAD_ENT.values()]:
         if not may_see_ent:
             assert value not in sent, f"{user.role} received {value} on {key}"
-    for value in CANARY_PER.values():
+    for value in [*CANARY_PER.values(), *BAD_PER.values()]:
         if not may_see_per:
             assert value not in sent, f"{user.role} received {value} on {key}"
 
@@ -89,6 +97,14 @@ def test_positive_control_own_side_receives_its_contacts(app_workbook, monkeypat
     record = company if tab == "Entreprises" else staff
     at = open_page(monkeypatch, email, f"pages/{tab.lower()}.py", query={"id": record.id})
     assert not at.exception
+    assert canary in everything_sent(at)
+
+
+@pytest.mark.parametrize("email,canary", [(CPME, BAD_ENT["contact_email"]), (DIJON, BAD_PER["email"]),
+                                          (ADMIN, BAD_PER["telephone"])])
+def test_positive_control_quality_page_shows_own_side_bad_values(app_workbook, monkeypatch, email, canary):
+    plant_canaries()
+    at = open_page(monkeypatch, email, "pages/qualite.py")
     assert canary in everything_sent(at)
 
 

@@ -122,3 +122,31 @@ def anomalies_frame(anomalies: list[Anomaly]) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=FRAME_COLUMNS)
     frame["Ligne"] = frame["Ligne"].astype("Int64")
     return frame
+
+
+MASKED = "(masqué)"
+
+
+def visible_anomalies(user, anomalies: list[Anomaly], snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
+    """The anomalies this user may be shown: tabs they may read, rows in their scope, and the value of a
+    personal field only when they may see that field (a bad email is still someone's email)."""
+    from dataclasses import replace
+
+    from . import access
+
+    shown = []
+    for anomaly in anomalies:
+        needed = access.TAB_PERMISSIONS.get(anomaly.tab)
+        if needed and not access.allowed(user, needed):
+            continue
+        row = snapshot.get(anomaly.tab, anomaly.row_id) if anomaly.row_id else None
+        if row is not None and not access.row_in_scope(user, anomaly.tab, row, snapshot):
+            continue
+        field = schema.tab(anomaly.tab).by_header().get(anomaly.column) if anomaly.tab in schema.tabs else None
+        if field is not None and field.is_personal and anomaly.value:
+            allowed = access.may_see_field(user, anomaly.tab, field, row, snapshot) if row is not None \
+                else user.role == access.ADMIN
+            if not allowed:  # validators quote the faulty value in their message: mask it there too
+                anomaly = replace(anomaly, value=MASKED, reason=anomaly.reason.replace(anomaly.value, MASKED))
+        shown.append(anomaly)
+    return shown

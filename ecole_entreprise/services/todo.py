@@ -79,9 +79,11 @@ def _admin_items(user, snapshot: Snapshot, today: date) -> list[TodoItem]:
                                   "Réponse due sous 7 jours (un mois après réception, trois si prolongée).",
                                   "rgpd", "Traiter"))
     if access.allowed(user, access.VIEW_QUALITY):
-        from .quality import check_snapshot
+        from .quality import check_snapshot, visible_anomalies
 
-        anomalies = [a for a in check_snapshot(snapshot, default_schema()) if a.severity == "erreur"]
+        schema = default_schema()
+        anomalies = [a for a in visible_anomalies(user, check_snapshot(snapshot, schema), snapshot, schema)
+                     if a.severity == "erreur"]
         if anomalies:
             items.append(TodoItem("Anomalies dans les feuilles", len(anomalies),
                                   "Valeurs invalides, champs obligatoires vides ou références cassées.",
