@@ -4,48 +4,78 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from ecole_entreprise.services import access, calendar
+from ecole_entreprise.domain.values import now_paris
+from ecole_entreprise.services import access, calendar, meetings
 from pages._shared import get_snapshot, refresh_button
 from pages._shell import page_user
 
-WEEKS = 6
+WEEKS = 4
+START = "_calendar_start"  # Monday of the first week shown
+
 user = page_user(access.MANAGE_MEETINGS)
 st.title("Calendrier des rencontres")
 refresh_button()
 snapshot = get_snapshot()
+today = now_paris().date()
+monday = today - timedelta(days=today.weekday())
 ee = calendar.ee_week(snapshot)
+visible = {r["id"] for r in access.visible_rows(user, "Rencontres", snapshot)}
+
+
+def go(day: date) -> None:
+    st.session_state[START] = day - timedelta(days=day.weekday())
+
+
+def next_planned(after: date) -> date | None:
+    """The first day after `after` with a planned meeting in scope (for the empty state)."""
+    days = [meetings.meeting_day(r) for r in snapshot.rows(meetings.TAB)
+            if r.id in visible and meetings.status_of(r) == meetings.PLANNED]
+    later = sorted(d for d in days if d and d > after)
+    return later[0] if later else None
+
+
 if ee:
-    st.caption(f"Semaine école-entreprise : du {calendar.french_date(ee[0])} au {calendar.french_date(ee[1])}.")
+    st.info(f"🎯 Semaine école-entreprise : du {calendar.french_date(ee[0])} au {calendar.french_date(ee[1])}.")
 else:
-    st.caption("Dates de la semaine école-entreprise non renseignées (onglet Parametres : semaine_ee_debut, "
+    st.caption("Dates de la semaine école-entreprise non renseignées (onglet Parametres : semaine_ee_debut et "
                "semaine_ee_fin).")
 
-offset = st.session_state.setdefault("calendar_offset", 0)
-left, middle, right = st.columns([1, 1, 1])
-if left.button("◀ Semaines précédentes"):
-    st.session_state["calendar_offset"] = offset - WEEKS
-    st.rerun()
-if middle.button("Aujourd'hui"):
-    st.session_state["calendar_offset"] = 0
-    st.rerun()
-if ee and right.button("Semaine école-entreprise"):
-    st.session_state["calendar_offset"] = (ee[0] - date.today()).days // 7
-    st.rerun()
-start = date.today() + timedelta(weeks=st.session_state["calendar_offset"])
-visible = {r.id for r in snapshot.rows("Rencontres") if access.row_in_scope(user, "Rencontres", r, snapshot)}
+start = st.session_state.setdefault(START, monday)
+columns = st.columns([1, 1, 1, 1, 1.5] if ee else 4)
+columns[0].button("◀ Semaine précédente", key="cal_prev", on_click=go, args=(start - timedelta(weeks=1),))
+columns[1].button("Cette semaine", key="cal_today", on_click=go, args=(monday,))
+columns[2].button("Semaine suivante ▶", key="cal_next", on_click=go, args=(start + timedelta(weeks=1),))
+columns[3].button(f"+ {WEEKS} semaines ▶▶", key="cal_jump", on_click=go, args=(start + timedelta(weeks=WEEKS),))
+if ee:
+    columns[4].button("🎯 Semaine école-entreprise", key="cal_ee", on_click=go, args=(ee[0],))
+
 view = calendar.week_view(snapshot, start, weeks=WEEKS)
-if not any(item.meeting_id in visible for week in view for item in week.items):
-    st.info("Aucune rencontre datée sur ces semaines. Planifiez une rencontre acceptée depuis la page Rencontres, "
-            "ou changez de période.")
-for week in view:
-    items = [i for i in week.items if i.meeting_id in visible]
+shown = [[item for item in week.items if item.meeting_id in visible] for week in view]
+end = start + timedelta(weeks=WEEKS, days=-1)
+st.caption(f"Du {calendar.french_date(start)} au {calendar.french_date(end)} — {sum(map(len, shown))} "
+           "rencontre(s) datée(s) dans votre périmètre.")
+if not any(shown):
+    following = next_planned(end)
+    st.info("Aucune rencontre datée sur ces semaines. Les rencontres apparaissent ici une fois planifiées : "
+            "ouvrez une rencontre acceptée dans la page Rencontres et renseignez sa date, son heure et son lieu.")
+    if following:
+        st.button(f"Aller à la prochaine rencontre planifiée ({calendar.french_date(following)})", key="cal_first",
+                  on_click=go, args=(following,))
+    st.page_link("pages/rencontres.py", label="Ouvrir la page Rencontres", icon="🤝")
+
+for week, items in zip(view, shown, strict=True):
     with st.container(border=True):
-        st.markdown(f"**{week.title}**" + (" 🎯" if week.ee_week else ""))
+        if week.ee_week:
+            st.markdown(f"**{week.label}** · :orange-background[🎯 semaine école-entreprise]")
+        else:
+            st.markdown(f"**{week.label}**")
         if not items:
             st.caption("Aucune rencontre.")
         for item in items:
-            visit = f", visite {item.visite}" if item.visite not in ("", "aucune") else ""
-            st.markdown(f"- {calendar.french_date(item.day, weekday=True)} {calendar.french_time(item.heure)} — "
-                        f"**{item.entreprise}** × {item.etablissement or 'établissement non renseigné'} "
-                        f"({item.format or 'format à préciser'}{visit}) — {item.lieu or 'lieu à préciser'} — "
-                        f"[ouvrir](/rencontres?id={item.meeting_id})")
+            visit = f", visite {item.visite}" if item.visite in ("avant", "après") else ""
+            left, right = st.columns([5, 1], vertical_alignment="center")
+            left.markdown(f"{calendar.french_date(item.day, weekday=True)}, {calendar.french_time(item.heure)} — "
+                          f"**{item.entreprise}** × {item.etablissement or 'établissement non renseigné'} "
+                          f"({item.format or 'format à préciser'}{visit}) — {item.lieu or 'lieu à préciser'} "
+                          f"— _{item.statut}_")
+            right.page_link("pages/rencontres.py", label="Ouvrir", icon="🤝", query_params={"id": item.meeting_id})

@@ -1,123 +1,313 @@
-"""Partnerships between schools and companies, and their key events with mutual invitations."""
+"""Partnerships between schools and companies, and the events partners invite each other to.
 
-from datetime import date
+Writes run in widget callbacks; the services validate every field (messages drawn under each field) and journal.
+A client-made ID per form makes a double click return the row already written instead of a second one.
+"""
 
 import streamlit as st
 
-from ecole_entreprise.services import access, partnerships
+from ecole_entreprise.services import access, meetings, partnerships
 from ecole_entreprise.store.base import Conflict, StoreError, new_id
-from pages._shared import get_snapshot, get_store, refresh_button, show_conflict
+from pages._shared import field_error, fr_date, get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user
+
+FLASH, ERRORS, CONFLICT = "_partenariats_flash", "_partenariats_errors", "_partenariats_conflict"
+TABS = ("Partenariats", "Nouveau partenariat", "Événements")
+HELD = (meetings.DONE, meetings.REVIEWED)
 
 user = page_user(access.VIEW_PERSON_LISTS)
 can_edit = access.allowed(user, access.EDIT_PARTENARIATS)
 can_events = access.allowed(user, access.EDIT_EVENEMENTS)
+store = get_store()
+snapshot = get_snapshot()
+lists = store.schema.lists
 st.title("Partenariats")
 refresh_button()
-store, snapshot = get_store(), get_snapshot()
-lists = store.schema.lists
+if flash := st.session_state.pop(FLASH, None):
+    st.success(flash)
+if CONFLICT in st.session_state:
+    conflict = st.session_state[CONFLICT]
+    show_conflict(conflict, store.schema.tab(conflict.tab))
+    st.button("Repartir de la version actuelle", key="forget_conflict",
+              on_click=lambda: st.session_state.pop(CONFLICT, None))
 
-
-def act(call, success: str) -> bool:
-    try:
-        call()
-    except partnerships.PartnershipInvalid as invalid:
-        for message in invalid.errors.values():
-            st.error(message)
-        return False
-    except Conflict as conflict:
-        show_conflict(conflict, store.schema.tab(conflict.tab))
-        return False
-    except StoreError as error:
-        st.error(str(error))
-        return False
-    st.toast(success, icon="✅")
-    st.rerun()
-    return True
-
-
+companies = {r["id"]: r for r in access.visible_rows(user, "Entreprises", snapshot)}
+staff = {r["id"]: r for r in access.visible_rows(user, "Personnels", snapshot)}
 overview = partnerships.partnership_overview(snapshot)
-visible = {r.id for r in snapshot.rows("Partenariats") if access.row_in_scope(user, "Partenariats", r, snapshot)}
-overview = overview[overview["ID"].isin(visible)]
-tab_list, tab_new, tab_events = st.tabs(["Partenariats", "Nouveau partenariat", "Événements"])
+in_scope = {r.id for r in snapshot.rows(partnerships.TAB)
+            if access.row_in_scope(user, partnerships.TAB, r, snapshot)}
+overview = overview[overview["ID"].isin(in_scope)].reset_index(drop=True)
+labels = {r["ID"]: f"{r['ID']} — {r['Entreprise']} × {r['Établissement']}" for _, r in overview.iterrows()}
 
-with tab_list:
-    if overview.empty:
-        st.info("Aucun partenariat pour l'instant. Créez-en un à partir d'une rencontre réalisée (onglet « Nouveau "
-                "partenariat ») : invitations croisées, visites, interventions en classe, stages…")
+
+# ---- writes -----------------------------------------------------------------------------------------------
+
+
+def value(key: str):
+    return st.session_state.get(key)
+
+
+def run(step: str, call, success, forget: tuple[str, ...] = ()) -> None:
+    """Callback: one write; French messages kept for the next drawing, under the step's fields."""
+    st.session_state[ERRORS] = {}
+    st.session_state.pop(CONFLICT, None)
+    try:
+        row = call()
+    except partnerships.PartnershipInvalid as invalid:
+        st.session_state[ERRORS] = {step: invalid.errors}
+    except Conflict as conflict:
+        st.session_state[CONFLICT] = conflict
+    except StoreError as error:
+        st.session_state[ERRORS] = {step: {"": str(error)}}
     else:
-        st.dataframe(overview, hide_index=True, width="stretch")
-        if can_edit:
-            with st.expander("Changer le statut d'un partenariat"):
-                chosen = st.selectbox("Partenariat", list(overview["ID"]),
-                                      format_func=lambda i: f"{i} — {overview.set_index('ID').loc[i, 'Entreprise']}")
-                status = st.selectbox("Nouveau statut", lists["statuts_partenariat"])
-                if st.button("Enregistrer le statut"):
-                    act(lambda: partnerships.set_status(store, snapshot, user, chosen, status), "Statut enregistré.")
+        st.session_state[FLASH] = success(row) if callable(success) else success
+        for key in forget:  # an empty form and a new client ID for the next record
+            st.session_state.pop(key, None)
+        if step == "from_meeting":
+            st.query_params.pop("rencontre", None)  # that meeting is done: back to the list
 
-with tab_new:
+
+def errors_of(step: str) -> dict[str, str]:
+    return st.session_state.get(ERRORS, {}).get(step, {})
+
+
+def under(step: str, *names: str) -> None:
+    for name in names:
+        field_error(errors_of(step), {}, name)
+
+
+def step_message(step: str) -> None:
+    if message := errors_of(step).get(""):
+        st.error(message)
+
+
+# ---- list -------------------------------------------------------------------------------------------------
+
+
+def status_box() -> None:
+    with st.expander("Changer le statut d'un partenariat"):
+        chosen = st.selectbox("Partenariat", list(labels), format_func=labels.get, key="status_pick")
+        current = snapshot.get(partnerships.TAB, chosen)
+        choices = lists["statuts_partenariat"]
+        st.selectbox("Nouveau statut", choices, key=f"status_value_{chosen}",
+                     index=choices.index(current["statut"]) if current["statut"] in choices else 0)
+        under("status", "statut")
+        step_message("status")
+        st.button("Enregistrer le statut", key="status_go", on_click=run, args=(
+            "status", lambda: partnerships.set_status(store, snapshot, user, chosen, value(f"status_value_{chosen}")),
+            lambda row: f"Partenariat {row.id} : statut « {row['statut']} »."))
+
+
+def list_tab() -> None:
+    if overview.empty:
+        st.info("Aucun partenariat pour l'instant. Un partenariat naît le plus souvent d'une rencontre réalisée : "
+                "ouvrez l'onglet « Nouveau partenariat » (ou le lien « Créer un partenariat » d'une rencontre). "
+                "Invitations croisées, visites, interventions en classe, stages…")
+        return
+    left, right = st.columns(2)
+    statuses = left.multiselect("Statut", lists["statuts_partenariat"], placeholder="Tous", key="p_statut")
+    years = sorted(set(overview["Année scolaire"]) - {""}, reverse=True)
+    year = right.selectbox("Année scolaire", ["toutes"] + years, key="p_annee")
+    shown = overview
+    if statuses:
+        shown = shown[shown["Statut"].isin(statuses)]
+    if year != "toutes":
+        shown = shown[shown["Année scolaire"] == year]
+    st.caption(f"{len(shown)} partenariat(s) sur {len(overview)} ; les actifs d'abord.")
+    st.dataframe(shown.assign(Début=shown["Début"].map(fr_date)), hide_index=True, width="stretch")
+    if can_edit:
+        status_box()
+
+
+# ---- new partnership --------------------------------------------------------------------------------------
+
+
+def meeting_label(row) -> str:
+    person = staff.get(row["personnel_id"], {})
+    company = companies.get(row["entreprise_id"], {}).get("raison_sociale", row["entreprise_id"])
+    school = person.get("etablissement") or person.get("uai") or row["personnel_id"]
+    return f"{row.id} — {company} × {school} ({fr_date(row['date']) or 'sans date'})"
+
+
+def common_inputs(key: str, step: str) -> None:
+    st.multiselect("Types de partenariat *", lists["types_partenariat"], placeholder="Choisir…", key=f"{key}_types")
+    under(step, "types")
+    left, right = st.columns(2)
+    with left:
+        st.selectbox("Statut", lists["statuts_partenariat"], key=f"{key}_statut")
+        under(step, "statut")
+    with right:
+        st.date_input("Date de début", value=None, format="DD/MM/YYYY", key=f"{key}_debut",
+                      help="Vide : la date du jour si le partenariat est actif")
+        under(step, "date_debut", "annee_scolaire")
+    st.text_area("Description", max_chars=2000, key=f"{key}_description")
+    under(step, "description")
+
+
+def common_values(key: str) -> dict:
+    return {"types": value(f"{key}_types") or [], "statut": value(f"{key}_statut"),
+            "date_debut": value(f"{key}_debut"), "description": value(f"{key}_description") or ""}
+
+
+def created(before: set[str]):
+    def message(row) -> str:
+        if row.id in before:
+            return f"Cette rencontre a déjà donné le partenariat {row.id} : rien n'a été ajouté."
+        return f"Partenariat {row.id} créé."
+    return message
+
+
+def from_meeting() -> None:
+    held = [r for r in snapshot.rows(meetings.TAB) if meetings.status_of(r) in HELD
+            and access.row_in_scope(user, meetings.TAB, r, snapshot)]
+    linked = {p["rencontre_id"] for p in snapshot.rows(partnerships.TAB)}
+    wanted = st.query_params.get("rencontre", "")
+    choices = [r for r in held if r.id not in linked or r.id == wanted]
+    if not choices:
+        st.info("Aucune rencontre réalisée sans partenariat dans votre périmètre : marquez une rencontre comme "
+                "réalisée dans la page Rencontres, ou choisissez la saisie directe.")
+        return
+    ids = [r.id for r in choices]
+    by_id = {r.id: r for r in choices}
+    key = "from_meeting"
+    meeting_id = st.selectbox("Rencontre réalisée *", ids, index=ids.index(wanted) if wanted in ids else 0,
+                              format_func=lambda i: meeting_label(by_id[i]), key=f"{key}_rencontre")
+    under("from_meeting", "rencontre_id", "uai", "entreprise_id")
+    if meeting_id in linked:
+        st.info("Cette rencontre a déjà donné un partenariat : il figure dans l'onglet « Partenariats ».")
+    st.caption("L'entreprise, l'établissement (UAI du personnel) et l'année scolaire viennent de la rencontre.")
+    common_inputs(key, "from_meeting")
+    step_message("from_meeting")
+    before = {p.id for p in snapshot.rows(partnerships.TAB)}
+    st.button("Créer le partenariat", type="primary", key=f"{key}_go", on_click=run, args=(
+        "from_meeting", lambda: partnerships.create_from_meeting(store, snapshot, user, meeting_id,
+                                                                 **common_values(key)), created(before),
+        form_keys(key)))
+
+
+def direct() -> None:
+    key = "direct"
+    record_id = st.session_state.setdefault(f"{key}_id", new_id(store.schema.tab(partnerships.TAB).id_prefix))
+    active = {i: r for i, r in companies.items() if r.get("statut") != "archivé"}
+    left, right = st.columns(2)
+    with left:
+        st.selectbox("Entreprise *", list(active), index=None, placeholder="Choisir…", key=f"{key}_entreprise",
+                     format_func=lambda i: f"{active[i]['raison_sociale']} ({active[i].get('commune', '')})")
+        under("direct", "entreprise_id")
+    with right:
+        st.text_input("UAI de l'établissement *", max_chars=8, key=f"{key}_uai", help="Par exemple 0211234A")
+        under("direct", "uai")
+    st.text_input("Établissement", max_chars=200, key=f"{key}_etablissement")
+    under("direct", "etablissement")
+    common_inputs(key, "direct")
+    step_message("direct")
+    st.button("Créer le partenariat", type="primary", key=f"{key}_go", on_click=run, args=(
+        "direct", lambda: partnerships.create(
+            store, snapshot, user, uai=value(f"{key}_uai"), entreprise_id=value(f"{key}_entreprise") or "",
+            etablissement=value(f"{key}_etablissement") or "", record_id=record_id, **common_values(key)),
+        lambda row: f"Partenariat {row.id} créé.", (f"{key}_id", *form_keys(key))))
+
+
+def form_keys(key: str) -> tuple[str, ...]:
+    return tuple(f"{key}_{name}" for name in ("rencontre", "entreprise", "uai", "etablissement", "types", "statut",
+                                              "debut", "description"))
+
+
+def new_tab() -> None:
     if not can_edit:
         st.info("Votre rôle ne permet pas de créer de partenariat.")
+        return
+    source = st.radio("À partir de", ["une rencontre réalisée", "saisie directe"], horizontal=True,
+                      key="new_source")
+    if source == "une rencontre réalisée":
+        from_meeting()
     else:
-        held = [r for r in snapshot.rows("Rencontres") if r["statut"] in ("réalisée", "bilan saisi")
-                and access.row_in_scope(user, "Rencontres", r, snapshot)]
-        source = st.radio("À partir de", ["une rencontre réalisée", "saisie directe"], horizontal=True)
-        types = st.multiselect("Types *", lists["types_partenariat"], placeholder="Choisir…")
-        status = st.selectbox("Statut", lists["statuts_partenariat"])
-        start = st.date_input("Date de début", value=date.today(), format="DD/MM/YYYY")
-        description = st.text_area("Description", max_chars=2000)
-        key = st.session_state.setdefault("partnership_id", new_id("PAR"))
-        if source == "une rencontre réalisée":
-            if not held:
-                st.info("Aucune rencontre réalisée dans votre périmètre.")
-            else:
-                preset = st.query_params.get("rencontre", "")
-                ids = [r.id for r in held]
-                labels = {r.id: f"{r.id} — {(snapshot.get('Entreprises', r['entreprise_id']) or r)['raison_sociale']}"
-                          for r in held}
-                meeting_id = st.selectbox("Rencontre", ids, index=ids.index(preset) if preset in ids else 0,
-                                          format_func=labels.get)
-                if st.button("Créer le partenariat", type="primary"):
-                    act(lambda: partnerships.create_from_meeting(store, snapshot, user, meeting_id, types=types,
-                                                                 statut=status, date_debut=start,
-                                                                 description=description),
-                        "Partenariat créé.")
-        else:
-            companies = {r.id: r["raison_sociale"] for r in snapshot.rows("Entreprises") if r["statut"] != "archivé"}
-            company = st.selectbox("Entreprise *", list(companies), format_func=companies.get)
-            uai = st.text_input("UAI de l'établissement *", max_chars=8)
-            school = st.text_input("Établissement", max_chars=200)
-            if st.button("Créer le partenariat", type="primary"):
-                if act(lambda: partnerships.create(store, snapshot, user, uai=uai, entreprise_id=company, types=types,
-                                                   statut=status, date_debut=start, etablissement=school,
-                                                   description=description, record_id=key),
-                       "Partenariat créé."):
-                    st.session_state.pop("partnership_id", None)
+        direct()
 
-with tab_events:
-    frame = partnerships.events(snapshot)
-    frame = frame[frame["Partenariat"].isin(visible) | (frame["Partenariat"] == "")] if not frame.empty else frame
+
+# ---- events -----------------------------------------------------------------------------------------------
+
+
+def event_form() -> None:
+    key = "event"
+    record_id = st.session_state.setdefault(f"{key}_id", new_id(store.schema.tab(partnerships.EVENTS_TAB).id_prefix))
+    errors = bool(errors_of("event"))
+    with st.expander("Nouvel événement (salon, portes ouvertes, forum des métiers…)", expanded=errors):
+        st.text_input("Titre *", max_chars=200, key=f"{key}_titre")
+        under("event", "titre")
+        left, right = st.columns(2)
+        with left:
+            st.selectbox("Organisé par *", lists["organisateurs"], key=f"{key}_organisateur")
+            under("event", "organisateur")
+        with right:
+            st.date_input("Date *", value=None, format="DD/MM/YYYY", key=f"{key}_date")
+            under("event", "date")
+        linked = st.selectbox("Partenariat", [""] + list(labels), format_func=lambda i: labels.get(i, "— aucun —"),
+                              key=f"{key}_partenariat", help="L'entreprise et l'établissement viennent du partenariat")
+        under("event", "partenariat_id")
+        if not linked:
+            left, right = st.columns(2)
+            left.selectbox("Entreprise", [""] + list(companies), key=f"{key}_entreprise",
+                           format_func=lambda i: companies[i]["raison_sociale"] if i else "—")
+            with left:
+                under("event", "entreprise_id")
+            right.text_input("UAI de l'établissement", max_chars=8, key=f"{key}_uai")
+            with right:
+                under("event", "uai")
+        st.text_input("Lieu", max_chars=200, key=f"{key}_lieu")
+        under("event", "lieu")
+        st.text_input("Partenaires invités", max_chars=1000, key=f"{key}_invites", help="Séparés par « ; »")
+        under("event", "invites")
+        st.text_area("Description", max_chars=2000, key=f"{key}_description")
+        under("event", "description")
+        step_message("event")
+        st.button("Créer l'événement", type="primary", key=f"{key}_go", on_click=run, args=(
+            "event", lambda: partnerships.create_event(
+                store, snapshot, user, titre=value(f"{key}_titre"), organisateur=value(f"{key}_organisateur"),
+                date=value(f"{key}_date"), lieu=value(f"{key}_lieu") or "",
+                partenariat_id=value(f"{key}_partenariat") or "",
+                entreprise_id="" if value(f"{key}_partenariat") else value(f"{key}_entreprise") or "",
+                uai="" if value(f"{key}_partenariat") else value(f"{key}_uai") or "",
+                invites=value(f"{key}_invites") or "", description=value(f"{key}_description") or "",
+                record_id=record_id),
+            lambda row: f"Événement {row.id} créé.", (f"{key}_id",)))
+
+
+def attendance_form(frame) -> None:
+    with st.expander("Enregistrer les présents", expanded=bool(errors_of("attendance"))):
+        titles = {r["ID"]: f"{fr_date(r['Date'])} — {r['Titre']} ({r['Organisé par']})" for _, r in frame.iterrows()}
+        event_id = st.selectbox("Événement", list(titles), format_func=titles.get, key="attendance_pick")
+        current = snapshot.get(partnerships.EVENTS_TAB, event_id)
+        st.text_input("Venus", value=current["participants"], max_chars=1000, key=f"attendance_{event_id}",
+                      help="Qui est venu, séparés par « ; »")
+        under("attendance", "participants")
+        step_message("attendance")
+        st.button("Enregistrer la présence", key="attendance_go", on_click=run, args=(
+            "attendance", lambda: partnerships.record_attendance(store, snapshot, user, event_id,
+                                                                 value(f"attendance_{event_id}") or ""),
+            "Présences enregistrées."))
+
+
+def events_tab() -> None:
+    visible = {r["id"] for r in access.visible_rows(user, partnerships.EVENTS_TAB, snapshot)} if can_events \
+        else set()
+    chosen = st.selectbox("Partenariat", [""] + list(labels), format_func=lambda i: labels.get(i, "Tous"),
+                          key="events_partnership")
+    frame = partnerships.events(snapshot, partenariat_id=chosen)
+    frame = frame[frame["ID"].isin(visible)].reset_index(drop=True)
     if frame.empty:
-        st.info("Aucun temps fort enregistré : ajoutez le salon, la journée portes ouvertes ou le forum des métiers "
-                "d'un partenaire pour suivre les invitations croisées.")
+        st.info("Aucun événement enregistré" + (" pour ce partenariat" if chosen else "") + " : ajoutez le salon, "
+                "la journée portes ouvertes ou le forum des métiers d'un partenaire pour suivre les invitations "
+                "croisées et qui est venu.")
     else:
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(frame.assign(Date=frame["Date"].map(fr_date)), hide_index=True, width="stretch")
     if can_events:
-        with st.expander("Nouvel événement"):
-            title = st.text_input("Titre *", max_chars=200)
-            host = st.selectbox("Organisateur *", lists["organisateurs"])
-            day = st.date_input("Date *", value=date.today(), format="DD/MM/YYYY", key="event_day")
-            place = st.text_input("Lieu", max_chars=200)
-            linked = st.selectbox("Partenariat", [""] + sorted(visible), format_func=lambda i: i or "—")
-            invited = st.text_input("Partenaires invités", max_chars=1000)
-            if st.button("Créer l'événement"):
-                act(lambda: partnerships.create_event(store, snapshot, user, titre=title, organisateur=host, date=day,
-                                                      lieu=place, partenariat_id=linked, invites=invited),
-                    "Événement créé.")
+        event_form()
         if not frame.empty:
-            with st.expander("Enregistrer les présents"):
-                event_id = st.selectbox("Événement", list(frame["ID"]))
-                came = st.text_input("Venus", max_chars=1000)
-                if st.button("Enregistrer la présence"):
-                    act(lambda: partnerships.record_attendance(store, snapshot, user, event_id, came),
-                        "Présences enregistrées.")
+            attendance_form(frame)
+
+
+wanted_tab = TABS[1] if st.query_params.get("rencontre") else TABS[0]
+for tab, draw in zip(st.tabs(TABS, default=wanted_tab), (list_tab, new_tab, events_tab), strict=True):
+    with tab:
+        draw()

@@ -1,211 +1,552 @@
-"""Meetings: the list in scope, and one meeting's lifecycle, expectations, conclusions and introduction."""
+"""Meetings: the list in scope, and one meeting's lifecycle, expectations, conclusions and introduction.
 
-from datetime import time
+Each step runs in a widget callback against the version of the meeting the page showed (its fingerprint): a change
+made meanwhile by someone else is a Conflict with both versions shown, never silently overwritten.
+Contact details appear only after an explicit click, through contacts.reveal_contacts (journaled).
+"""
 
-import pandas as pd
 import streamlit as st
 
-from ecole_entreprise.config import load_settings
-from ecole_entreprise.domain.values import parse_time
+from ecole_entreprise.domain.values import now_paris, parse_multi, parse_time
 from ecole_entreprise.services import access, contacts, introduction, meetings
+from ecole_entreprise.services.calendar import french_date, french_time
 from ecole_entreprise.store.base import Conflict, StoreError
-from pages._shared import fr_date, fr_datetime, get_snapshot, get_store, refresh_button, show_conflict
+from pages._shared import (
+    field_error,
+    fr_date,
+    fr_datetime,
+    get_settings,
+    get_snapshot,
+    get_store,
+    refresh_button,
+    show_conflict,
+)
 from pages._shell import page_user
 
+FLASH, ERRORS, CONFLICT = "_rencontres_flash", "_rencontres_errors", "_rencontres_conflict"
+OPENED, SHOWN = "_rencontres_id", "_rencontres_shown"  # the meeting open, and its version on screen
+SIDE_NAMES = {"entreprise": "l'entreprise", "personnel": "le personnel"}
+OF_SIDE = {"entreprise": "de l'entreprise", "personnel": "du personnel"}
+CONTACT_KEYS = ("contact_email", "contact_telephone", "personnel_email", "personnel_telephone")
+HIDDEN = "[coordonnée affichée après consultation]"
+LIFECYCLE = (meetings.PROPOSED, meetings.ACCEPTED, meetings.PLANNED, meetings.DONE, meetings.REVIEWED)
+
 user = page_user(access.MANAGE_MEETINGS)
+store = get_store()
+lists = store.schema.lists
 st.title("Rencontres")
 refresh_button()
-store, snapshot = get_store(), get_snapshot()
-lists = store.schema.lists
-SIDE_LABELS = {"entreprise": "Entreprise", "personnel": "Personnel"}
+if flash := st.session_state.pop(FLASH, None):
+    st.success(flash)
 
 
-def names(row) -> tuple[str, str]:
-    company = snapshot.get("Entreprises", row["entreprise_id"])
-    staff = snapshot.get("Personnels", row["personnel_id"])
-    return (company["raison_sociale"] if company else row["entreprise_id"],
-            f"{staff['prenom']} {staff['nom']} — {staff['etablissement']}" if staff else row["personnel_id"])
+# ---- names (from access.visible_rows: never a contact field) ----------------------------------------------
 
 
-def act(call, success: str, errors_key: str = "") -> None:
-    """One lifecycle step: French errors next to the fields, conflicts with both versions, else reload."""
-    try:
-        call()
-    except meetings.MeetingInvalid as invalid:
-        st.session_state[errors_key or "meeting_errors"] = invalid.errors
-        for message in invalid.errors.values():
-            st.error(message)
-        return
-    except Conflict as conflict:
-        show_conflict(conflict, store.schema.tab("Rencontres"))
-        return
-    except StoreError as error:
-        st.error(str(error))
-        return
-    st.toast(success, icon="✅")
-    st.rerun()
+def people(snapshot) -> tuple[dict, dict]:
+    companies = {r["id"]: r for r in access.visible_rows(user, "Entreprises", snapshot)}
+    staff = {r["id"]: r for r in access.visible_rows(user, "Personnels", snapshot)}
+    return companies, staff
 
 
-def list_view() -> None:
-    rows = [r for r in snapshot.rows("Rencontres") if access.row_in_scope(user, "Rencontres", r, snapshot)]
+def company_name(companies: dict, company_id: str) -> str:
+    return companies.get(company_id, {}).get("raison_sociale") or company_id
+
+
+def staff_name(staff: dict, staff_id: str) -> str:
+    person = staff.get(staff_id, {})
+    return f"{person.get('prenom', '')} {person.get('nom', '')}".strip() or staff_id
+
+
+def school_name(staff: dict, staff_id: str) -> str:
+    person = staff.get(staff_id, {})
+    return person.get("etablissement") or person.get("uai") or ""
+
+
+# ---- list -------------------------------------------------------------------------------------------------
+
+
+def departements_of(snapshot, meeting: dict) -> set[str]:
+    return {access.side_departement(snapshot, meeting, side) for side in meetings.SIDES} - {""}
+
+
+def todo_caption(snapshot, visible: set[str]) -> None:
+    pending = [p for p in meetings.pending_acceptances(snapshot) if p.row.id in visible]
+    late = [r for r in meetings.past_without_outcome(snapshot, now_paris().date()) if r.id in visible]
+    if pending or late:
+        st.caption(f"À suivre : {len(pending)} rencontre(s) en attente d'acceptation, {len(late)} rencontre(s) "
+                   "passée(s) sans bilan.")
+
+
+def list_view(snapshot) -> None:
+    rows = access.visible_rows(user, "Rencontres", snapshot)
     if not rows:
-        st.info("Aucune rencontre dans votre périmètre. Proposez-en depuis la page Appariement.")
+        st.info("Aucune rencontre dans votre périmètre pour l'instant. Proposez-en depuis la page Appariement : "
+                "elles apparaîtront ici, de la proposition au bilan.")
         return
-    left, middle, right = st.columns(3)
-    statuses = left.multiselect("Statut", lists["statuts_rencontre"], placeholder="Tous")
-    years = sorted({r["annee_scolaire"] for r in rows}, reverse=True)
-    year = middle.selectbox("Année scolaire", ["toutes"] + years, index=1 if years else 0)
-    query = right.text_input("Rechercher", placeholder="Entreprise, établissement, ID…")
+    companies, staff = people(snapshot)
+    todo_caption(snapshot, {r["id"] for r in rows})
+    status_col, year_col, dep_col = st.columns(3)
+    statuses = status_col.multiselect("Statut", lists["statuts_rencontre"], placeholder="Tous", key="f_statut")
+    years = sorted({r["annee_scolaire"] for r in rows if r["annee_scolaire"]}, reverse=True)
+    current = meetings.parameter(snapshot, "annee_scolaire")
+    year = year_col.selectbox("Année scolaire", ["toutes"] + years, key="f_annee",
+                              index=1 + years.index(current) if current in years else 0)
+    deps = dep_col.multiselect("Département", sorted({d for r in rows for d in departements_of(snapshot, r)}),
+                               placeholder="Tous", key="f_dep",
+                               help="Département de l'entreprise ou du personnel")
+    query = st.text_input("Rechercher", placeholder="Entreprise, personnel, établissement, ID…", key="f_query")
     lines = []
     for r in rows:
-        if (statuses and r["statut"] not in statuses) or (year != "toutes" and r["annee_scolaire"] != year):
+        if (statuses and r["statut"] not in statuses) or (year != "toutes" and r["annee_scolaire"] != year) \
+                or (deps and not departements_of(snapshot, r) & set(deps)):
             continue
-        company, staff = names(r)
-        line = {"Ouvrir": f"?id={r.id}", "ID": r.id, "Statut": r["statut"], "Entreprise": company, "Personnel": staff,
-                "Date": fr_date(r["date"]), "Format": r["format"], "Année": r["annee_scolaire"]}
-        if query and query.lower() not in " ".join(line.values()).lower():
-            continue
-        lines.append(line)
-    st.caption(f"{len(lines)} rencontre(s)")
-    st.dataframe(pd.DataFrame(lines), hide_index=True, width="stretch",
-                 column_config={"Ouvrir": st.column_config.LinkColumn("Ouvrir", display_text="✏️ ouvrir")})
+        line = {"ID": r["id"], "Statut": r["statut"], "Entreprise": company_name(companies, r["entreprise_id"]),
+                "Personnel": staff_name(staff, r["personnel_id"]),
+                "Établissement": school_name(staff, r["personnel_id"]), "Date": fr_date(r["date"]),
+                "Heure": r["heure"], "Format": r["format"], "Année scolaire": r["annee_scolaire"]}
+        if not query or query.lower() in " ".join(line.values()).lower():
+            lines.append(line)
+    st.caption(f"{len(lines)} rencontre(s) sur {len(rows)}. Cochez la case au début d'une ligne pour ouvrir la "
+               "rencontre.")
+    if not lines:
+        st.info("Aucune rencontre ne correspond à ces filtres.")
+        return
+    event = st.dataframe(lines, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                         key="meetings_table")
+    if event.selection.rows:
+        st.query_params["id"] = lines[event.selection.rows[0]]["ID"]
+        st.rerun()
 
 
-def steps(row) -> None:
-    targets = meetings.allowed_targets(row)
+# ---- steps: callbacks run before the page is drawn again ---------------------------------------------------
+
+
+def value(key: str):
+    return st.session_state.get(key)
+
+
+def refusal_now(current, target: str) -> str:
+    """The service's French refusal when the meeting's current status no longer allows `target`."""
+    status = meetings.status_of(current)
+    allowed = status in (meetings.PROPOSED, meetings.ACCEPTED) if target == meetings.ACCEPTED \
+        else target in meetings.TRANSITIONS.get(status, ())
+    return "" if allowed else str(meetings.TransitionRefused(status, target))
+
+
+def run_step(step: str, call, success: str, target: str = "") -> None:
+    """One write; its French messages are kept for the next drawing, next to the step's fields.
+    A call returning text (an SMTP confirmation) has that text shown instead of `success`."""
+    st.session_state[ERRORS] = {}
+    st.session_state.pop(CONFLICT, None)
+    try:
+        result = call()
+    except meetings.MeetingInvalid as invalid:
+        st.session_state[ERRORS] = {step: invalid.errors}
+    except Conflict as conflict:  # both versions are shown above the steps, with the refusal if any
+        both_versions(conflict, st.session_state.get(SHOWN))
+        st.session_state[CONFLICT] = (conflict, refusal_now(conflict.current, target) if target else "")
+    except StoreError as error:
+        st.session_state[ERRORS] = {step: {"": str(error)}}
+    else:
+        st.session_state[FLASH] = result if isinstance(result, str) else success
+
+
+def both_versions(conflict: Conflict, shown) -> None:
+    """Prepare the comparison: the workbook does not recall the version read (the page knows it, it is the one on
+    screen), and a change to the other side's free text must not be shown to whom may not read it."""
+    if conflict.expected is None and shown is not None and shown.id == conflict.row_id:
+        conflict.expected = dict(shown.values)
+    if conflict.expected is None:
+        return
+    snapshot = get_snapshot()
+    for field in store.schema.tab(meetings.TAB).fields:
+        if not access.may_see_field(user, meetings.TAB, field, conflict.current, snapshot):
+            conflict.expected[field.name] = conflict.current[field.name]  # hidden fields never count as changed
+    conflict.attempted = {**{k: conflict.expected.get(k, "") for k in conflict.changed_fields()},
+                          **conflict.attempted}
+
+
+def errors_of(step: str) -> dict[str, str]:
+    return st.session_state.get(ERRORS, {}).get(step, {})
+
+
+def step_message(step: str) -> None:
+    if message := errors_of(step).get(""):
+        st.error(message)
+
+
+def forget_conflict() -> None:
+    st.session_state.pop(CONFLICT, None)
+    st.session_state[ERRORS] = {}
+
+
+# ---- detail -----------------------------------------------------------------------------------------------
+
+
+def lifecycle_line(row) -> str:
     status = meetings.status_of(row)
-    if status in (meetings.PROPOSED, meetings.ACCEPTED):
-        st.markdown("**Acceptations**")
-        cols = st.columns(2)
-        for col, side in zip(cols, meetings.SIDES, strict=True):
-            accepted = row[f"acceptation_{side}"]
-            if accepted:
-                col.success(f"{SIDE_LABELS[side]} : acceptée le {fr_datetime(accepted)}")
-            elif col.button(f"Enregistrer l'acceptation — {SIDE_LABELS[side].lower()}", key=f"accept_{side}"):
-                act(lambda s=side: meetings.accept(store, snapshot, user, row.id, s), "Acceptation enregistrée.")
+    if status not in LIFECYCLE:
+        return f"**{status}**"
+    return " → ".join(f"**{s}**" if s == status else s for s in LIFECYCLE)
+
+
+def summary(row, companies, staff) -> None:
+    company, person = companies.get(row["entreprise_id"], {}), staff.get(row["personnel_id"], {})
+    left, right = st.columns(2)
+    left.markdown(f"**Entreprise** : {company_name(companies, row['entreprise_id'])} "
+                  f"({company.get('commune', '')})")
+    right.markdown(f"**Personnel** : {staff_name(staff, row['personnel_id'])}, {person.get('fonction', '')} — "
+                   f"{school_name(staff, row['personnel_id'])}")
+    st.markdown(f"Statut : {lifecycle_line(row)}")
+    if row["date"]:
+        day = meetings.meeting_day(row)
+        when = french_date(day, weekday=True) if day else row["date"]
+        st.markdown(f"Rendez-vous : {row['format'] or 'format à préciser'}, le {when} à "
+                    f"{french_time(row['heure']) or '?'}, {row['lieu'] or 'lieu à préciser'}"
+                    + (f" — visite de l'entreprise {row['visite']}" if row["visite"] in ("avant", "après") else ""))
+    if row["motif"]:
+        st.markdown(f"Motif : {row['motif']}")
+
+
+def acceptances(row, snapshot) -> None:
+    st.markdown("**Acceptation de chaque partie**")
+    for column, side in zip(st.columns(2), meetings.SIDES, strict=True):
+        accepted = row[f"acceptation_{side}"]
+        if accepted:
+            column.success(f"Acceptée par {SIDE_NAMES[side]} le {fr_datetime(accepted)}")
+        else:
+            column.button(f"Enregistrer l'acceptation {OF_SIDE[side]}", key=f"accept_{side}_{row.id}",
+                          on_click=run_step, args=("accept", lambda s=side: meetings.accept(
+                              store, snapshot, user, row.id, s), "Acceptation enregistrée.", meetings.ACCEPTED))
+    step_message("accept")
+
+
+def plan_form(row, snapshot) -> None:
+    key, errors = f"plan_{row.id}", errors_of("plan")
+    again = meetings.status_of(row) == meetings.PLANNED
+    with st.form(key):
+        st.markdown("**" + ("Replanifier (nouvelle date)" if again else "Planifier la rencontre") + "**")
+        left, right = st.columns(2)
+        with left:
+            st.date_input("Date *", value=meetings.meeting_day(row), format="DD/MM/YYYY", key=f"{key}_date")
+            field_error(errors, {}, "date")
+        with right:
+            hour = parse_time(row["heure"]) if row["heure"].strip() else None
+            st.time_input("Heure *", value=hour, step=900, key=f"{key}_heure")
+            field_error(errors, {}, "heure")
+        st.text_input("Lieu *", value=row["lieu"], max_chars=200, key=f"{key}_lieu")
+        field_error(errors, {}, "lieu")
+        left, right = st.columns(2)
+        with left:
+            formats = lists["formats_rencontre"]
+            st.selectbox("Format *", formats, index=formats.index(row["format"]) if row["format"] in formats else None,
+                         placeholder="Choisir…", key=f"{key}_format")
+            field_error(errors, {}, "format")
+        with right:
+            visits = lists["visites"]
+            st.selectbox("Visite de l'entreprise", visits, key=f"{key}_visite",
+                         index=visits.index(row["visite"]) if row["visite"] in visits else 0)
+            field_error(errors, {}, "visite")
+        step_message("plan")
+        st.form_submit_button("Enregistrer la date" if again else "Planifier", type="primary", key=f"{key}_go",
+                              on_click=run_step, args=("plan", lambda: meetings.plan(
+                                  store, snapshot, user, row.id, date=value(f"{key}_date"),
+                                  heure=value(f"{key}_heure"), lieu=value(f"{key}_lieu"),
+                                  format=value(f"{key}_format"), visite=value(f"{key}_visite")),
+                                  "Rencontre planifiée.", meetings.PLANNED))
+
+
+def done_button(row, snapshot) -> None:
+    st.button("Marquer la rencontre comme réalisée", key=f"done_{row.id}", on_click=run_step,
+              args=("done", lambda: meetings.mark_done(store, snapshot, user, row.id), "Rencontre réalisée.",
+                    meetings.DONE))
+    step_message("done")
+
+
+def close_form(row, snapshot, targets: list[str]) -> None:
+    key, errors = f"close_{row.id}", errors_of("close")
+    labels = {meetings.REFUSED: "Refus d'une des parties", meetings.CANCELLED: "Annulation"}
+    with st.expander("Refuser ou annuler la rencontre", expanded=bool(errors)):
+        with st.form(key):
+            st.radio("Issue", targets, format_func=labels.get, horizontal=True, key=f"{key}_target")
+            st.text_area("Motif *", max_chars=500, key=f"{key}_motif")
+            field_error(errors, {}, "motif")
+            step_message("close")
+            st.form_submit_button("Confirmer", key=f"{key}_go", on_click=close_step, args=(row, snapshot, key))
+
+
+def close_step(row, snapshot, key: str) -> None:
+    target = value(f"{key}_target")
+    call = meetings.refuse if target == meetings.REFUSED else meetings.cancel
+    run_step("close", lambda: call(store, snapshot, user, row.id, value(f"{key}_motif")), f"Rencontre {target}.",
+             target)
+
+
+def steps(row, snapshot) -> None:
+    targets = meetings.allowed_targets(row)
+    st.caption("Étapes possibles : " + (", ".join(targets) if targets else "aucune, la rencontre est close."))
+    if meetings.status_of(row) in (meetings.PROPOSED, meetings.ACCEPTED):
+        acceptances(row, snapshot)
     if meetings.PLANNED in targets:
-        with st.form("plan"):
-            st.markdown("**Planifier**")
-            day = st.date_input("Date", value=None, format="DD/MM/YYYY")
-            current = parse_time(row["heure"]) if row["heure"] else time(12, 0)
-            hour = st.time_input("Heure", value=current)
-            place = st.text_input("Lieu", value=row["lieu"], max_chars=200)
-            fmt = st.selectbox("Format", lists["formats_rencontre"])
-            visit = st.selectbox("Visite de l'entreprise", lists["visites"])
-            if st.form_submit_button("Planifier"):
-                act(lambda: meetings.plan(store, snapshot, user, row.id, date=day, heure=hour.strftime("%H:%M"),
-                                          lieu=place, format=fmt, visite=visit), "Rencontre planifiée.")
-    if meetings.DONE in targets and st.button("Marquer comme réalisée"):
-        act(lambda: meetings.mark_done(store, snapshot, user, row.id), "Rencontre réalisée.")
+        plan_form(row, snapshot)
+    if meetings.DONE in targets:
+        done_button(row, snapshot)
     closing = [t for t in (meetings.REFUSED, meetings.CANCELLED) if t in targets]
     if closing:
-        with st.expander("Refuser ou annuler"):
-            target = st.radio("Issue", closing, horizontal=True)
-            reason = st.text_input("Motif *", max_chars=500)
-            if st.button("Confirmer"):
-                call = meetings.refuse if target == meetings.REFUSED else meetings.cancel
-                act(lambda: call(store, snapshot, user, row.id, reason), f"Rencontre {target}.")
+        close_form(row, snapshot, closing)
 
 
-def expectations(row) -> None:
-    with st.expander("Attendus de chaque partie (avant la rencontre)"):
-        company = st.text_area("Attendus de l'entreprise", value=row["attendus_entreprise"], max_chars=2000)
-        staff = st.text_area("Attendus du personnel", value=row["attendus_personnel"], max_chars=2000)
-        if st.button("Enregistrer les attendus"):
-            act(lambda: meetings.set_expectations(store, snapshot, user, row.id, entreprise=company,
-                                                  personnel=staff), "Attendus enregistrés.")
+# ---- expectations and outcome: free text shown only to whom may see it -------------------------------------
 
 
-def outcome(row) -> None:
+def may_see(row, snapshot, name: str) -> bool:
+    field = store.schema.tab(meetings.TAB).field(name)
+    return access.may_see_field(user, meetings.TAB, field, row, snapshot)
+
+
+def expectations(row, snapshot) -> None:
+    sides = [s for s in meetings.SIDES if may_see(row, snapshot, f"attendus_{s}")]
+    key, errors = f"expect_{row.id}", errors_of("expect")
+    with st.expander("Attendus de chaque partie (avant la rencontre)", expanded=bool(errors)):
+        if not sides:
+            st.caption("Les attendus sont saisis par le coordinateur de chaque partie.")
+            return
+        with st.form(key):
+            for side in sides:
+                st.text_area(f"Attendus {OF_SIDE[side]}", value=row[f"attendus_{side}"], max_chars=2000,
+                             key=f"{key}_{side}")
+                field_error(errors, {}, f"attendus_{side}")
+            step_message("expect")
+            st.form_submit_button("Enregistrer les attendus", key=f"{key}_go", on_click=run_step, args=(
+                "expect", lambda: meetings.set_expectations(store, snapshot, user, row.id,
+                                                            **{s: value(f"{key}_{s}") for s in sides}),
+                "Attendus enregistrés."))
+
+
+def outcome_form(row, snapshot, side: str) -> None:
+    key, step = f"outcome_{side}_{row.id}", f"outcome_{side}"
+    errors = errors_of(step)
+    done = bool(row[f"conclusions_{side}"].strip())
+    scores = [1, 2, 3, 4, 5]
+
+    def index(name: str):
+        text = row[f"{name}_{side}"].strip()
+        return scores.index(int(text)) if text.isdigit() and int(text) in scores else None
+
+    with st.form(key):
+        st.markdown(f"**Bilan {OF_SIDE[side]}**" + (" — déjà saisi, modifiable" if done else ""))
+        st.text_area("Conclusions *", value=row[f"conclusions_{side}"], max_chars=4000, key=f"{key}_conclusions")
+        field_error(errors, {}, f"conclusions_{side}")
+        st.radio("Satisfaction (1 = pas du tout, 5 = tout à fait) *", scores, index=index("satisfaction"),
+                 horizontal=True, key=f"{key}_satisfaction")
+        field_error(errors, {}, f"satisfaction_{side}")
+        st.radio("« Je comprends mieux le monde de l'autre » (1 à 5) *", scores, index=index("comprehension"),
+                 horizontal=True, key=f"{key}_comprehension")
+        field_error(errors, {}, f"comprehension_{side}")
+        said = row[f"recommande_{side}"].strip().lower()
+        st.radio("Recommanderait la démarche *", ["oui", "non"], horizontal=True, key=f"{key}_recommande",
+                 index=["oui", "non"].index(said) if said in ("oui", "non") else None)
+        field_error(errors, {}, f"recommande_{side}")
+        st.multiselect("Suite envisagée *", lists["suites"], placeholder="Choisir…", key=f"{key}_suites",
+                       default=[s for s in parse_multi(row["suite_envisagee"]) if s in lists["suites"]] if done
+                       else [])
+        field_error(errors, {}, "suite_envisagee")
+        step_message(step)
+        st.form_submit_button(f"Enregistrer le bilan {OF_SIDE[side]}", type="primary", key=f"{key}_go",
+                              on_click=run_step,
+                              args=(step, lambda: meetings.record_outcome(
+                                  store, snapshot, user, row.id, side, conclusions=value(f"{key}_conclusions"),
+                                  satisfaction=value(f"{key}_satisfaction"),
+                                  comprehension=value(f"{key}_comprehension"),
+                                  recommande=(value(f"{key}_recommande") == "oui"
+                                              if value(f"{key}_recommande") else None),
+                                  suites=value(f"{key}_suites")), "Bilan enregistré.", meetings.REVIEWED))
+
+
+def outcome(row, snapshot) -> None:
     if meetings.REVIEWED not in meetings.allowed_targets(row):
         return
-    st.markdown("**Conclusions et questionnaire** (une partie à la fois)")
-    side = st.radio("Partie", meetings.SIDES, format_func=SIDE_LABELS.get, horizontal=True)
-    with st.form("outcome"):
-        conclusions = st.text_area("Conclusions *", value=row[f"conclusions_{side}"], max_chars=4000)
-        satisfaction = st.slider("Satisfaction (1 à 5)", 1, 5, 4)
-        understanding = st.slider("« Je comprends mieux le monde de l'autre » (1 à 5)", 1, 5, 4)
-        recommend = st.checkbox("Recommanderait la démarche", value=True)
-        follow = st.multiselect("Suite envisagée", lists["suites"], placeholder="Choisir…")
-        if st.form_submit_button("Enregistrer le bilan"):
-            act(lambda: meetings.record_outcome(store, snapshot, user, row.id, side, conclusions=conclusions,
-                                                satisfaction=satisfaction, comprehension=understanding,
-                                                recommande=recommend, suites=follow), "Bilan enregistré.")
-    if row["statut"] in (meetings.DONE, meetings.REVIEWED):
-        st.page_link("pages/partenariats.py", label="Créer un partenariat à partir de cette rencontre", icon="🏫")
+    st.markdown("#### Après la rencontre : conclusions et questionnaire")
+    sides = [s for s in meetings.SIDES if may_see(row, snapshot, f"conclusions_{s}")]
+    others = [s for s in meetings.SIDES if s not in sides]
+    for column, side in zip(st.columns(len(sides)) if sides else [], sides, strict=True):
+        with column:
+            outcome_form(row, snapshot, side)
+    for side in others:
+        state = "saisi" if row[f"satisfaction_{side}"].strip() else "pas encore saisi"
+        st.caption(f"Bilan {OF_SIDE[side]} : {state} (par le coordinateur de cette partie).")
 
 
-def introduction_box(row) -> None:
-    st.markdown("**Mise en relation**")
-    reasons = introduction.blockers(snapshot, row.id)
-    if reasons:
-        st.info("Les coordonnées ne peuvent pas encore être communiquées :\n" +
-                "\n".join(f"- {r}" for r in reasons))
+def partnership_link(row, snapshot) -> None:
+    if meetings.status_of(row) not in (meetings.DONE, meetings.REVIEWED) or \
+            not access.allowed(user, access.EDIT_PARTENARIATS):
         return
-    if not access.allowed(user, access.REVEAL_CONTACTS):
-        st.info("Votre rôle ne permet pas la mise en relation.")
+    existing = [p for p in snapshot.rows("Partenariats") if p["rencontre_id"] == row.id]
+    if existing:
+        st.info(f"Partenariat {existing[0].id} créé à partir de cette rencontre (statut « {existing[0]['statut']} »).")
+        st.page_link("pages/partenariats.py", label="Voir les partenariats", icon="🏫")
+    else:
+        st.page_link("pages/partenariats.py", label="Créer un partenariat", icon="🏫",
+                     query_params={"rencontre": row.id})
+
+
+# ---- introduction -----------------------------------------------------------------------------------------
+
+
+def revealed_key(row) -> str:
+    return f"_revealed_{row.id}"
+
+
+def reveal_sides() -> list[str]:
+    """Whose details to reveal: the counterpart for a coordinator, both sides for the admin."""
+    return list(meetings.SIDES) if not user.side else [access.counterpart(user.side)]
+
+
+def intro_blockers(row, snapshot) -> list[str]:
+    side = "" if user.side else "entreprise"  # the admin must name a side; the rule is the same for both
+    reasons = introduction.blockers(snapshot, row.id) + contacts.reveal_blockers(snapshot, user, row.id, side)
+    return list(dict.fromkeys(reasons))
+
+
+def reveal(row, snapshot) -> None:
+    """Callback of the explicit click: every reveal is journaled by the service before values are returned."""
+    try:
+        found = [contacts.reveal_contacts(store, snapshot, user, row.id, introduction.FINALITE,
+                                          side="" if user.side else side) for side in reveal_sides()]
+    except StoreError as error:
+        st.session_state[ERRORS] = {"intro": {"": str(error)}}
         return
-    if row["introduction_envoyee"]:
-        st.caption(f"Mise en relation envoyée le {fr_datetime(row['introduction_envoyee'])}.")
-    if not st.session_state.get(f"revealed_{row.id}"):
-        st.caption("Afficher les coordonnées est une divulgation : elle est inscrite au journal.")
-        if st.button("Préparer la mise en relation (affiche les coordonnées)"):
-            try:
-                contacts.reveal_contacts(store, snapshot, user, row.id, "mise en relation")
-            except StoreError as error:
-                st.error(str(error))
-                return
-            st.session_state[f"revealed_{row.id}"] = True
-            st.rerun()
+    st.session_state[revealed_key(row)] = found
+
+
+def template_inputs() -> tuple[str, str, str]:
+    with st.expander("Modèle du message (modifiable)"):
+        subject = st.text_input("Objet", value=introduction.DEFAULT_SUBJECT, key="intro_subject")
+        body = st.text_area("Message", value=introduction.DEFAULT_BODY, height=320, key="intro_body")
+        st.markdown("Champs utilisables dans le modèle :\n" + "\n".join(
+            f"- `${name}` : {meaning}" for name, meaning in introduction.PLACEHOLDERS.items()))
+    signature = st.text_input("Signature", value=user.nom or user.email, key="intro_signature")
+    return subject, body, signature
+
+
+def masked_preview(row, snapshot, subject: str, body: str, signature: str) -> None:
+    values = introduction.template_values(snapshot, row.id, signature)
+    values.update(dict.fromkeys(CONTACT_KEYS, HIDDEN))
+    try:
+        text = f"Objet : {introduction.render(subject, values)}\n\n{introduction.render(body, values)}"
+    except introduction.TemplateError as error:
+        st.error(str(error))
         return
-    subject = st.text_input("Objet", value=introduction.DEFAULT_SUBJECT)
-    body = st.text_area("Message", value=introduction.DEFAULT_BODY, height=300)
-    st.caption("Champs disponibles : " + ", ".join(f"${k}" for k in introduction.PLACEHOLDERS))
-    signature = st.text_input("Signature", value=user.nom or user.email)
+    st.markdown("**Aperçu du message**")
+    with st.container(border=True):
+        st.text(text)
+    title = " ".join(introduction.render(subject, values).split())
+    ics = introduction.meeting_ics(row, summary=title, location=row["lieu"], description=values["rendez_vous"])
+    if ics:
+        st.download_button("Télécharger l'invitation (.ics)", ics, file_name=f"rencontre-{row.id}.ics",
+                           mime="text/calendar", key=f"ics_{row.id}")
+
+
+def revealed_contacts(found: list[dict]) -> None:
+    st.markdown("**Coordonnées communiquées** (consultation inscrite au journal)")
+    for person in found:
+        tab = store.schema.tab(person["onglet"])
+        st.table([{"Champ": tab.field(name).header, "Valeur": text} for name, text in person.items()
+                  if name in tab.field_names and text])
+
+
+def delivery(row, snapshot, subject: str, body: str, signature: str) -> None:
     try:
         email = introduction.prepare(snapshot, user, row.id, signature=signature, subject_template=subject,
                                      body_template=body)
     except StoreError as error:
         st.error(str(error))
         return
-    st.text_input("Destinataires", value=", ".join(email.to), disabled=True)
-    st.text_area("Aperçu", value=email.body, height=250, disabled=True)
+    st.markdown("**Message à envoyer**")
+    st.code(introduction.plain_text(email), language=None, wrap_lines=True)
     if email.ics:
-        st.download_button("Invitation (.ics)", email.ics, file_name=f"rencontre-{row.id}.ics", mime="text/calendar")
-    smtp = load_settings().smtp
+        st.download_button("Télécharger l'invitation (.ics)", email.ics, file_name=f"rencontre-{row.id}.ics",
+                           mime="text/calendar", key=f"ics_{row.id}")
+    smtp = get_settings().smtp
     if smtp.configured:
-        sure = st.checkbox("J'ai relu le message et je confirme l'envoi aux deux parties")
-        if st.button("Envoyer", type="primary", disabled=not sure):
-            act(lambda: introduction.send_introduction(store, snapshot, user, email, smtp), "Message envoyé.")
-    else:
-        st.caption("Aucun serveur d'envoi configuré ([smtp] dans secrets.toml) : copiez le texte ou ouvrez votre "
-                   "messagerie.")
-        st.link_button("Ouvrir dans la messagerie", introduction.mailto_link(email))
-        if st.button("Noter la mise en relation comme envoyée"):
-            act(lambda: introduction.mark_sent(store, snapshot, user, row.id, channel="messagerie"),
-                "Mise en relation notée.")
+        sure = st.checkbox("J'ai relu le message : l'envoyer aux deux parties", key=f"send_ok_{row.id}")
+        st.button("Envoyer", type="primary", disabled=not sure, key=f"send_{row.id}", on_click=run_step,
+                  args=("intro", lambda: introduction.send_introduction(store, snapshot, user, email, smtp),
+                        "Mise en relation envoyée."))
+        return
+    st.caption("Aucun serveur d'envoi n'est configuré (section [smtp] de secrets.toml) : ouvrez le message dans "
+               "votre messagerie (joignez-y le fichier .ics) ou copiez le texte ci-dessus.")
+    st.link_button("Ouvrir dans ma messagerie", introduction.mailto_link(email))
+    st.button("J'ai envoyé le message : noter la mise en relation", key=f"sent_{row.id}", on_click=run_step,
+              args=("intro", lambda: introduction.mark_sent(store, snapshot, user, row.id, channel="messagerie"),
+                    "Mise en relation notée."))
+
+
+def introduction_box(row, snapshot) -> None:
+    st.markdown("#### Mise en relation")
+    if not access.allowed(user, access.REVEAL_CONTACTS):
+        st.info("Votre rôle ne permet pas la mise en relation.")
+        return
+    reasons = intro_blockers(row, snapshot)
+    if reasons:
+        st.warning("Les coordonnées ne peuvent pas être communiquées pour l'instant :\n"
+                   + "\n".join(f"- {reason}" for reason in reasons))
+        return
+    if row["introduction_envoyee"]:
+        st.caption(f"Mise en relation déjà envoyée le {fr_datetime(row['introduction_envoyee'])}.")
+    subject, body, signature = template_inputs()
+    found = st.session_state.get(revealed_key(row))
+    step_message("intro")
+    if not found:
+        masked_preview(row, snapshot, subject, body, signature)
+        st.caption("Les coordonnées n'apparaissent qu'à votre demande : chaque consultation est inscrite au "
+                   "journal.")
+        st.button("Afficher les coordonnées et préparer l'envoi", type="primary", key=f"reveal_{row.id}",
+                  on_click=reveal, args=(row, snapshot))
+        return
+    revealed_contacts(found)
+    delivery(row, snapshot, subject, body, signature)
+
+
+# ---- page -------------------------------------------------------------------------------------------------
 
 
 def detail_view(meeting_id: str) -> None:
-    if st.button("← Retour à la liste"):
-        st.query_params.clear()
+    if st.button("← Retour à la liste", key="back_to_list"):
+        st.query_params.pop("id", None)
         st.rerun()
-    row = snapshot.get("Rencontres", meeting_id)
-    if row is None or not access.row_in_scope(user, "Rencontres", row, snapshot):
+    fresh = st.session_state.get(OPENED) != meeting_id  # read the sheet afresh when a meeting is opened
+    st.session_state[OPENED] = meeting_id
+    if fresh:
+        forget_conflict()
+    snapshot = get_snapshot(fresh=fresh)
+    row = snapshot.get(meetings.TAB, meeting_id)
+    if row is None or not access.row_in_scope(user, meetings.TAB, row, snapshot):
         st.warning(f"La rencontre {meeting_id} est introuvable ou hors de votre périmètre.")
         return
-    company, staff = names(row)
-    st.subheader(f"{company} × {staff}")
-    st.caption(f"{row.id} — statut « {row['statut']} » — année {row['annee_scolaire']}"
-               + (f" — le {fr_date(row['date'])} à {row['heure']}, {row['lieu']}" if row["date"] else ""))
-    steps(row)
-    expectations(row)
-    outcome(row)
-    introduction_box(row)
+    st.session_state[SHOWN] = row
+    companies, staff = people(snapshot)
+    st.subheader(f"{company_name(companies, row['entreprise_id'])} × {staff_name(staff, row['personnel_id'])}")
+    st.caption(f"{row.id} — année scolaire {row['annee_scolaire']}" +
+               (f" — score d'appariement {row['score']}" if row["score"] else ""))
+    summary(row, companies, staff)
+    if CONFLICT in st.session_state:
+        conflict, refused = st.session_state[CONFLICT]
+        show_conflict(conflict, store.schema.tab(meetings.TAB))
+        if refused:
+            st.error(refused)
+        st.button("Recharger la rencontre", key="reload_meeting", on_click=forget_conflict)
+    steps(row, snapshot)
+    if meetings.status_of(row) in meetings.BEFORE_MEETING:
+        expectations(row, snapshot)
+    outcome(row, snapshot)
+    partnership_link(row, snapshot)
+    introduction_box(row, snapshot)
 
 
 selected = st.query_params.get("id", "")
-if selected:
+if selected.startswith(f"{store.schema.tab(meetings.TAB).id_prefix}-"):
     detail_view(selected)
 else:
-    list_view()
+    list_view(get_snapshot())

@@ -18,7 +18,7 @@ from ecole_entreprise.services.users import find_user
 from ecole_entreprise.store.base import Unreachable
 from ecole_entreprise.store.workbook import WorkbookStore
 from tests.support.apptest import ADMIN, COMITE, CPME, DIJON, ROOT, app_store, open_page
-from tests.test_pages_by_role import everything_sent
+from tests.support.sent import everything_sent
 
 PAGE = "pages/appariement.py"
 
