@@ -5,14 +5,14 @@ two school years (2024-2025 and 2025-2026, so the year comparison has data), in 
 answers on held meetings, some partnerships, and people placed in real communes of the region (map). The same
 measures run on an empty snapshot. Targets: bilan ≤ 1.5 s, home ≤ 1 s, PDF ≤ 10 s.
 
-Measured (median of --repeat runs, except the PDF: one cold run, as the `report` command does, then one warm):
-- bilan_s: prepare + every table of bilan.TABLES + map points + every chart built and serialized (to_dict);
-- home_s: bilan.home_kpis on the raw snapshot;
-- pdf_s: report.build_pdf (tables, 9 charts rendered to PNG by vl-convert, layout), cold;
-- home_page_s, bilan_page_s: server-side render of pages/home.py and pages/bilan.py as the comité de pilotage
-  (AppTest, a new session each time: only the run of the page itself is timed, not the entry point's first run
-  nor the AppTest set-up), on a local workbook with the same data, read cache warm (only for the pages that exist).
-Each measure is one entry of `measures()` or `page_measures()`.
+Measured (median of --repeat runs, except the PDF: one cold run, as the `report` command does):
+- bilan_s, home_s: server-side render of pages/bilan.py and pages/home.py as the comité de pilotage (AppTest, a
+  new session each time: only the run of the page itself is timed, not the entry point's first run nor the AppTest
+  set-up), on a local workbook holding the data, read cache warm as in a live app;
+- bilan_empty_s, home_empty_s: the same pages on an empty workbook (only the comité's user row);
+- bilan_service_s: prepare + every table of bilan.TABLES + map points + every chart built and serialized;
+  home_service_s: bilan.home_kpis on the raw snapshot (the services under the pages, for comparison);
+- pdf_s: report.build_pdf (tables, charts rendered to PNG by vl-convert, layout), cold; pdf_warm_s: a second run.
 Human-readable lines first, then, as the LAST line, one JSON object.
 
 Run: python benchmarks/bench_bilan.py [--entreprises 2000] [--personnels 5000] [--rencontres 6000] [--seed 11]
@@ -40,7 +40,7 @@ from ecole_entreprise.services import bilan, charts, report  # noqa: E402
 from ecole_entreprise.store.base import Row, Snapshot, TabData, fingerprint  # noqa: E402
 
 YEAR, PREVIOUS = "2025-2026", "2024-2025"
-TARGETS = {"bilan_s": 1.5, "home_s": 1.0, "pdf_s": 10.0, "home_page_s": 1.0, "bilan_page_s": 1.5}
+TARGETS = {"bilan_s": 1.5, "home_s": 1.0, "pdf_s": 10.0}
 TABS = ("Entreprises", "Personnels", "Rencontres", "Partenariats", "Evenements", "Parametres")
 STATUS_WEIGHTS = {"proposée": 0.15, "acceptée": 0.1, "planifiée": 0.15, "réalisée": 0.2, "bilan saisi": 0.25,
                   "refusée": 0.1, "annulée": 0.05}
@@ -131,52 +131,48 @@ def bilan_with_charts(snapshot: Snapshot) -> int:
     return len(specs)
 
 
-def measures(full: Snapshot, empty: Snapshot) -> dict[str, tuple]:
-    """Name -> (function, args), timed in this order; page renders (AppTest of pages/bilan.py and
-    pages/home.py) are added here as further entries."""
-    filt = bilan.BilanFilter(YEAR)
+def service_measures(full: Snapshot) -> dict[str, tuple]:
+    """Name -> (function, args): the services under the pages, timed in this order."""
     return {
-        "bilan_s": (bilan_with_charts, (full,)),
-        "bilan_empty_s": (bilan_with_charts, (empty,)),
-        "home_s": (bilan.home_kpis, (full, YEAR)),
-        "home_empty_s": (bilan.home_kpis, (empty, YEAR)),
-        "pdf_warm_s": (report.build_pdf, (full, filt, "")),
+        "bilan_service_s": (bilan_with_charts, (full,)),
+        "home_service_s": (bilan.home_kpis, (full, YEAR)),
+        "pdf_warm_s": (report.build_pdf, (full, bilan.BilanFilter(YEAR), "")),
     }
 
 
-PAGE_FILES = {"home_page_s": "pages/home.py", "bilan_page_s": "pages/bilan.py"}
+PAGE_FILES = {"bilan": "pages/bilan.py", "home": "pages/home.py"}
 COMITE = "comite.bench@exemple.fr"
 
 
-def page_measures(full: Snapshot, folder: Path) -> dict[str, tuple]:
-    """Render time of the pilotage pages that exist, through AppTest, as the comité de pilotage, on a local
-    workbook holding the same data (the store's read cache is warmed by a first run, as in a live app)."""
-    existing = {name: path for name, path in PAGE_FILES.items() if (ROOT / path).exists()}
-    if not existing:
-        return {}
+def write_workbook(path: Path, snapshot: Snapshot):
+    """A local workbook holding the snapshot's tabs and the comité's user row."""
     from ecole_entreprise.store.workbook import WorkbookStore
 
-    workbook = folder / "bench-bilan.xlsx"
-    store = WorkbookStore(default_schema(), workbook)
+    store = WorkbookStore(default_schema(), path)
     store.init()
     for tab in TABS:
-        if tab != "Parametres":
-            store.append(tab, [dict(row.values) for row in full.rows(tab)])
-    _set_parameters(store, full)
+        if tab != "Parametres" and snapshot.rows(tab):
+            store.append(tab, [dict(row.values) for row in snapshot.rows(tab)])
+    _set_parameters(store, snapshot)
     store.append("Utilisateurs", [{"email": COMITE, "nom": "Comité", "role": "comité de pilotage"}])
+
+
+def page_times(workbook: Path, repeat: int, expect_data: bool) -> dict[str, float]:
+    """Median render time of each pilotage page on `workbook`, as the comité de pilotage."""
     # A cache TTL longer than the benchmark: the workbook is read once (warm-up), then only pages are timed.
     os.environ.update(ECOLE_ENTREPRISE_WORKBOOK=str(workbook), ECOLE_ENTREPRISE_DEV_USER=COMITE,
                       ECOLE_ENTREPRISE_CACHE_TTL="3600")
-    _drop_unwritten_pages()
-    for path in existing.values():
-        render_page(path)  # warm-up: workbook read into the shared cache
-    return {name: (render_page, (path,)) for name, path in existing.items()}
+    times = {}
+    for name, path in PAGE_FILES.items():
+        render_page(path, expect_data)  # warm-up: workbook read into the shared cache
+        times[name] = statistics.median(render_page(path, expect_data) for _ in range(repeat))
+    return times
 
 
-def _set_parameters(store, full: Snapshot) -> None:
+def _set_parameters(store, snapshot: Snapshot) -> None:
     """Write the snapshot's settings into the rows init created: a second « annee_scolaire » row appended
-    below an empty one would be ignored by the pages, which would then show today's (empty) school year."""
-    wanted = {row["cle"]: row["valeur"] for row in full.rows("Parametres")}
+    below an empty one would be ignored by the pages, which would then show today's school year."""
+    wanted = {row["cle"]: row["valeur"] for row in snapshot.rows("Parametres")}
     for row in store.read().rows("Parametres"):
         if row["cle"] in wanted:
             store.update("Parametres", row.id, {"valeur": wanted.pop(row["cle"])}, row.fingerprint)
@@ -184,7 +180,7 @@ def _set_parameters(store, full: Snapshot) -> None:
         store.append("Parametres", [{"cle": key, "valeur": value} for key, value in wanted.items()])
 
 
-def render_page(path: str) -> float:
+def render_page(path: str, expect_data: bool) -> float:
     """Seconds of the page's own run in a new session (the entry point's first run, which shows the default
     page, is not counted)."""
     from streamlit.testing.v1 import AppTest
@@ -196,19 +192,9 @@ def render_page(path: str) -> float:
     if app.exception:
         raise RuntimeError(f"{path} : {[e.value for e in app.exception]}")
     empty = [i.value for i in app.info if i.value.startswith("Aucune")]
-    if empty:  # an empty state renders fast and would make the figure meaningless
+    if expect_data and empty:  # an empty state renders fast and would make the figure meaningless
         raise RuntimeError(f"{path} n'affiche pas les données du banc d'essai : {empty}")
     return seconds
-
-
-def _drop_unwritten_pages() -> None:
-    """The menu lists every planned page; st.navigation fails on a file not written yet."""
-    import pages._shell as shell
-
-    for registry in (shell.PAGES, shell.PUBLIC_PAGES):
-        for key, spec in list(registry.items()):
-            if not (ROOT / spec[0]).exists():
-                del registry[key]
 
 
 def _timed(function, *args) -> float:
@@ -231,17 +217,19 @@ def main() -> None:
     args = parser.parse_args()
 
     full = make_snapshot(args.entreprises, args.personnels, args.rencontres, args.seed)
-    empty = empty_snapshot()
     print(f"Instance : {len(full.rows('Entreprises'))} entreprises, {len(full.rows('Personnels'))} personnels, "
           f"{len(full.rows('Rencontres'))} rencontres, {len(full.rows('Partenariats'))} partenariats")
 
     pdf = {}
     results = {"pdf_s": _timed(lambda: pdf.update(bytes=report.build_pdf(full, bilan.BilanFilter(YEAR), "")))}
+    for name, (function, call_args) in service_measures(full).items():
+        results[name] = measure(function, *call_args, repeat=1 if name.startswith("pdf") else args.repeat)
     with tempfile.TemporaryDirectory() as folder:
-        for name, (function, call_args) in measures(full, empty).items():
-            results[name] = measure(function, *call_args, repeat=1 if name.startswith("pdf") else args.repeat)
-        for name, (function, call_args) in page_measures(full, Path(folder)).items():
-            results[name] = statistics.median(function(*call_args) for _ in range(args.repeat))  # its own timing
+        for label, snapshot in (("", full), ("_empty", empty_snapshot())):
+            workbook = Path(folder) / f"bench-bilan{label}.xlsx"
+            write_workbook(workbook, snapshot)
+            for page, seconds in page_times(workbook, args.repeat, expect_data=not label).items():
+                results[f"{page}{label}_s"] = seconds
     for name, seconds in results.items():
         target = TARGETS.get(name)
         verdict = "" if target is None else f" (objectif ≤ {target:.1f} s : {'ok' if seconds <= target else 'DÉPASSÉ'})"

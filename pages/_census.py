@@ -294,7 +294,7 @@ def _record_form(store, user, tab, row) -> None:
     state = st.session_state[key]
     snapshot = get_snapshot()
     if state["conflict"] is not None:
-        show_conflict(state["conflict"], tab)
+        show_conflict(state["conflict"], user)
         if st.button("Recharger la fiche (abandonner ma saisie)", key=f"{key}_reload"):
             _reset(key)
             st.rerun()
@@ -406,7 +406,7 @@ def _consent_box(store, snapshot, user, tab, row) -> None:
                     else:
                         consent.give_consent(store, snapshot, user, tab.name, row.id, purpose, "coordinateur")
                 except Conflict as conflict:
-                    show_conflict(conflict, tab)
+                    show_conflict(conflict, user)
                     return
                 except StoreError as error:
                     st.error(str(error))
@@ -429,7 +429,7 @@ def _archive_box(store, snapshot, user, tab, row) -> None:
                 st.error(str(error))
                 return
             if result.conflict is not None:
-                show_conflict(result.conflict, tab)
+                show_conflict(result.conflict, user)
             elif result.errors:
                 st.error(" ".join(result.errors.values()))
             else:

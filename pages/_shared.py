@@ -8,7 +8,8 @@ import streamlit as st
 
 from ecole_entreprise.config import Settings, load_settings
 from ecole_entreprise.domain import values as cells
-from ecole_entreprise.domain.schema import Field, TabSchema
+from ecole_entreprise.domain.schema import Field
+from ecole_entreprise.services import conflicts
 from ecole_entreprise.store import shared_store
 from ecole_entreprise.store.base import Conflict, Snapshot, StoreError
 
@@ -64,19 +65,12 @@ def data_location_caption() -> str:
     return f"Données : classeur local `{where['location']}` — lues {fresh}."
 
 
-def show_conflict(conflict: Conflict, schema: TabSchema) -> None:
-    """Both versions side by side; nothing was written."""
+def show_conflict(conflict: Conflict, user) -> None:
+    """Both versions side by side (fields the user may not see stay masked); nothing was written."""
     st.error(str(conflict))
-    changed = conflict.changed_fields() or list(conflict.attempted)
-    rows = []
-    for name in changed:
-        if name in ("updated_at",):
-            continue
-        header = schema.field(name).header if name in schema.field_names else name
-        rows.append({"Champ": header, "Version actuelle de la feuille": conflict.current[name],
-                     "Votre saisie": conflict.attempted.get(name, "")})
-    if rows:
-        st.table(rows)
+    lines = conflicts.conflict_table(user, conflict, get_snapshot())
+    if lines:
+        st.table(lines)
     st.caption("Rechargez la fiche pour repartir de la version actuelle, puis ressaisissez vos modifications.")
 
 

@@ -27,7 +27,7 @@ if flash := st.session_state.pop(FLASH, None):
     st.success(flash)
 if CONFLICT in st.session_state:
     conflict = st.session_state[CONFLICT]
-    show_conflict(conflict, store.schema.tab(conflict.tab))
+    show_conflict(conflict, user)
     st.button("Repartir de la version actuelle", key="forget_conflict",
               on_click=lambda: st.session_state.pop(CONFLICT, None))
 

@@ -533,7 +533,7 @@ def detail_view(meeting_id: str) -> None:
     summary(row, companies, staff)
     if CONFLICT in st.session_state:
         conflict, refused = st.session_state[CONFLICT]
-        show_conflict(conflict, store.schema.tab(meetings.TAB))
+        show_conflict(conflict, user)
         if refused:
             st.error(refused)
         st.button("Recharger la rencontre", key="reload_meeting", on_click=forget_conflict)

@@ -40,7 +40,7 @@ def act(call, success) -> None:
     try:
         result = call()
     except Conflict as conflict:
-        show_conflict(conflict, store.schema.tab(conflict.tab))
+        show_conflict(conflict, user)
         return
     except StoreError as error:
         st.error(str(error))
@@ -258,24 +258,6 @@ def person_section() -> None:
 # ---- retention --------------------------------------------------------------------------------------------
 
 
-class ProgressStore:
-    """The store, advancing a progress bar at each person row written (one per anonymised person)."""
-
-    def __init__(self, inner, total: int, bar):
-        self._inner, self._total, self._bar, self._done = inner, max(total, 1), bar, 0
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-    def update(self, tab, row_id, changes, expected_fingerprint):
-        row = self._inner.update(tab, row_id, changes, expected_fingerprint)
-        if tab in rights.PERSON_TABS:
-            self._done += 1
-            self._bar.progress(min(self._done / self._total, 1.0),
-                               text=f"{self._done} / {self._total} fiche(s) anonymisée(s)…")
-        return row
-
-
 def inactive_table(current) -> list:
     inactive = retention.inactive_people(current, today)
     if not inactive:
@@ -302,8 +284,9 @@ def inactive_section() -> None:
     if clicked:
         bar = st.progress(0.0, text=f"Anonymisation de {len(inactive)} fiche(s)…")
         try:
-            done, notes = retention.anonymise_inactive(ProgressStore(store, len(inactive), bar), snapshot, user,
-                                                       today, confirm=True)
+            done, notes = retention.anonymise_inactive(
+                store, snapshot, user, today, confirm=True,
+                on_progress=lambda n, total: bar.progress(n / total, text=f"{n} / {total} fiche(s) traitée(s)…"))
         except StoreError as error:
             st.error(str(error))
         else:

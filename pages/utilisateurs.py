@@ -45,6 +45,6 @@ if rows:
             users.set_active(store, snapshot, user, chosen, not active)
             st.rerun()
         except Conflict as conflict:
-            show_conflict(conflict, store.schema.tab(users.TAB))
+            show_conflict(conflict, user)
         except StoreError as error:
             st.error(str(error))

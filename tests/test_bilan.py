@@ -366,6 +366,17 @@ def test_protect_rates_and_shares_of_small_groups(data):
     assert comparison.loc[bilan.VOLONTAIRES].tolist() == ["< 5", 5, "n.d."]
 
 
+def test_protect_meetings_broken_down_by_a_persons_attribute(data):
+    """Two meetings held by professeurs of Côte-d'Or point at two people: the count reads "< 5"."""
+    fonctions = bilan.protect("fonctions", bilan.by_fonction(data, BilanFilter(YEAR))).set_index("Fonction")
+    assert fonctions.loc["professeur", bilan.REALISEES] == "< 5"
+    assert fonctions.loc["CPE", bilan.REALISEES] == 0
+    departements = bilan.protect("departements", bilan.by_departement(data, BilanFilter(YEAR)))
+    assert departements[bilan.REALISEES].tolist() == ["< 5"] + [0] * 7
+    canaux = bilan.protect("canaux", bilan.by_canal(data, BilanFilter(YEAR))).set_index("Canal de recrutement")
+    assert canaux.loc["CLEE", bilan.REALISEES] == "< 5"
+
+
 def test_protect_likert_hides_the_share_of_a_small_count_in_a_large_group():
     frame = pd.DataFrame({"Question": ["Satisfaction"] * 5, "Côté": ["Entreprises"] * 5, "Note": [1, 2, 3, 4, 5],
                           "Réponses": [0, 2, 8, 10, 20], "Part": [0, 0.05, 0.2, 0.25, 0.5]})
@@ -407,6 +418,10 @@ def test_likert_chart_diverges_around_neutral(data):
     assert sat_e.loc[3, "début"] == pytest.approx(-0.25) and sat_e.loc[3, "fin"] == pytest.approx(0.25)
     assert sat_e.loc[5, "début"] == pytest.approx(0.25) and sat_e.loc[5, "fin"] == pytest.approx(0.75)
     assert sat_e.loc[1, "fin"] - sat_e.loc[1, "début"] == 0
+    longest = max(len(g) for g in frame["Groupe"])
+    spec = chart_spec("satisfaction", bilan.likert(data, BilanFilter(YEAR)))
+    label_limit = spec["layer"][0]["encoding"]["y"]["axis"]["labelLimit"]
+    assert label_limit >= 7 * longest  # about 7 px per character at the default 10 px font: nothing is cut
 
 
 def test_map_chart_draws_departement_outlines_clockwise(data):

@@ -222,6 +222,20 @@ def test_send_delivers_body_and_parsable_ics(store, planned, smtp_server, journa
     assert "Personnels.email" in journal[0]["champs"]
 
 
+@pytest.mark.parametrize("subject", [
+    "Mise en relation — Lycée Château-Thierry × Société Éléonore à Besançon",
+    "Rencontre École–Entreprise : Établissements Dupont-Lefèvre Métallurgie de Bourgogne-Franche-Comté et "
+    "Mme Éléonore Château (professeure de génie électrique, lycée professionnel « Côte-d'Or » à Beaune) — déjeuner",
+    "Plain ASCII subject " * 8,
+])
+def test_subject_reads_back_exactly_whatever_its_length_and_accents(subject):
+    mail = introduction.IntroductionEmail(to=["a@exemple.fr"], cc=[], subject=subject.strip(), body="Bonjour",
+                                          ics=None)
+    message = email.message_from_bytes(introduction.build_message(mail, "ee@ac-dijon.fr"), policy=email.policy.default)
+    assert message["Subject"] == subject.strip()
+    assert message.get_body(("plain",)).get_content().strip() == "Bonjour"
+
+
 def test_send_is_recorded_even_if_the_row_changed_meanwhile(store, planned, smtp_server):
     inbox, port = smtp_server
     settings = SmtpSettings(host="127.0.0.1", port=port, starttls=False, sender="ecole-entreprise@ac-dijon.fr")

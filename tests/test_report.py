@@ -55,8 +55,8 @@ def test_pdf_has_every_chart_as_an_image_and_the_tables(protected_pdf):
     text = pdf_text(protected_pdf)
     for title in charts.CHART_TITLES.values():
         assert title in text
-    assert "Côte-d'Or (21) Dijon < 5 < 5 2" in text  # the table under the département chart
-    assert "salon REE < 5 < 5 n.d. 1" in text  # the channel table, with its rate not disclosed
+    assert "Côte-d'Or (21) Dijon < 5 < 5 < 5" in text  # the table under the département chart
+    assert "salon REE < 5 < 5 n.d. < 5" in text  # the channel table, with its rate not disclosed
 
 
 def test_pdf_without_small_cell_rule_shows_exact_counts():

@@ -74,9 +74,12 @@ def test_anonymise_inactive_needs_confirmation_and_permission(store):
 def test_person_active_since_the_snapshot_is_skipped(store):
     stale = store.read()
     store.set_cell("Personnels", "PER-P25", "Modifié le", "2026-08-20 11:00:00")
-    done, errors = retention.anonymise_inactive(store, stale, ADMIN_USER, TODAY, confirm=True)
+    progress = []
+    done, errors = retention.anonymise_inactive(store, stale, ADMIN_USER, TODAY, confirm=True,
+                                                on_progress=lambda n, total: progress.append((n, total)))
     assert sorted(p.id for p in done) == ["ENT-E21", "PER-P58"]
     assert errors == ["PER-P25 : fiche modifiée depuis la sélection, ignorée cette fois"]
+    assert progress == [(1, 3), (2, 3), (3, 3)]  # the person left alone counts as handled too
     assert store.read().get("Personnels", "PER-P25")["nom"] == "Nom-per-p25"
 
 

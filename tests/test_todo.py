@@ -65,3 +65,13 @@ def test_school_year_comes_from_parametres_or_today(demo):
 
     empty = Snapshot(tabs={}, read_at=snapshot.read_at)
     assert todo.current_school_year(empty, date(2026, 11, 28)) == "2026-2027"
+
+
+def test_school_year_typed_below_an_empty_row_is_the_one_every_page_uses(demo):
+    """`init` leaves « annee_scolaire » empty (derived from today); a person may add a filled row below it."""
+    from ecole_entreprise.services import bilan
+
+    demo.append("Parametres", [{"cle": "annee_scolaire", "valeur": "2024-2025"}])
+    snapshot = demo.read()
+    assert todo.current_school_year(snapshot, date(2026, 11, 28)) == "2024-2025"
+    assert bilan.prepare(snapshot).annee_courante == "2024-2025"

@@ -21,10 +21,10 @@ import pandas as pd
 
 from ..domain.roles import ACADEMIES, ALL_DEPARTEMENTS, academie_of
 from ..domain.schema import default_schema
-from ..domain.values import parse_date, school_year_of
+from ..domain.values import parse_date
 from ..store.base import Snapshot
 from .formatting import departement_label, fmt_date, fmt_int
-from .parameters import parameters
+from .parameters import current_school_year, parameters
 
 SEMAINE_EE = "semaine école-entreprise"
 HELD = ("réalisée", "bilan saisi")
@@ -205,7 +205,7 @@ def prepare(snapshot: Snapshot) -> BilanData:
         rencontres=_meetings_frame(snapshot.rows("Rencontres"), entreprises, personnels),
         partenariats=_partnerships_frame(snapshot.rows("Partenariats"), entreprises),
         semaine_ee=_week(params),
-        annee_courante=params.get("annee_scolaire") or school_year_of(date.today()),
+        annee_courante=current_school_year(snapshot, date.today()),
     )
 
 
@@ -605,11 +605,13 @@ def hide_small(df: pd.DataFrame, columns, threshold: int = THRESHOLD, rows=None)
 
 
 # Per table: columns that count people, and rates/means that would reveal them (rate column -> base column).
+# Meetings broken down by a person's attribute (département, function, channel) count the people who held them,
+# so they follow the rule too; overall meeting totals and meetings by format do not single anyone out.
 PEOPLE_COLUMNS = {
     "entonnoir": ["Personnels", "Entreprises"],
-    "departements": [ENTREPRISES, VOLONTAIRES],
-    "fonctions": [VOLONTAIRES],
-    "canaux": [VOLONTAIRES, "Volontaires ayant réalisé une rencontre"],
+    "departements": [ENTREPRISES, VOLONTAIRES, REALISEES],
+    "fonctions": [VOLONTAIRES, REALISEES],
+    "canaux": [VOLONTAIRES, "Volontaires ayant réalisé une rencontre", REALISEES],
     "satisfaction": ["Réponses"],
     "carte": ["Nombre"],  # map_points
 }

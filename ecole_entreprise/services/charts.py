@@ -141,7 +141,8 @@ def likert_offsets(frame: pd.DataFrame) -> pd.DataFrame:
 def likert_chart(frame: pd.DataFrame):
     data = likert_offsets(frame)
     chart = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("Groupe:N", title=None, sort=list(dict.fromkeys(data["Groupe"]))),
+        # Question + side labels are long: the default 180 px limit would cut them with an ellipsis.
+        y=alt.Y("Groupe:N", title=None, sort=list(dict.fromkeys(data["Groupe"])), axis=alt.Axis(labelLimit=400)),
         x=alt.X("début:Q", title="Part des réponses (défavorables à gauche, favorables à droite)",
                 axis=alt.Axis(format=".0%", labelExpr="format(abs(datum.value), '.0%')"),
                 scale=alt.Scale(domain=[-1, 1])),

@@ -10,7 +10,9 @@ import datetime as dt
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 from string import Template
 from urllib.parse import quote
@@ -261,20 +263,23 @@ def meeting_ics(row: Row, *, summary: str, location: str, description: str,
 # ---- delivering -------------------------------------------------------------------------------------------
 
 
-def build_message(email: IntroductionEmail, sender: str) -> EmailMessage:
+def build_message(email: IntroductionEmail, sender: str) -> bytes:
+    """The message as sent (CRLF line ends). The subject is encoded by email.header.Header: the default policy's
+    encoder drops the space between two adjacent non-ASCII words ("Lycée — Lycée" reads "Lycée— Lycée")."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(email.to)
     if email.cc:
         message["Cc"] = ", ".join(email.cc)
-    message["Subject"] = email.subject
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(email.body)
     if email.ics:
         message.add_attachment(email.ics, maintype="text", subtype="calendar", filename="rencontre.ics",
                                params={"method": "PUBLISH", "charset": "utf-8"})
-    return message
+    charset = "us-ascii" if email.subject.isascii() else "utf-8"
+    subject = Header(email.subject, charset, header_name="Subject").encode(linesep="\r\n")
+    return f"Subject: {subject}\r\n".encode("ascii") + message.as_bytes(policy=SMTP)
 
 
 def _connect(smtp: SmtpSettings, context: ssl.SSLContext, timeout: float) -> smtplib.SMTP:
@@ -304,7 +309,7 @@ def send(email: IntroductionEmail, smtp_settings: SmtpSettings, *, ssl_context: 
         with _connect(smtp_settings, ssl_context or ssl.create_default_context(), timeout) as client:
             if smtp_settings.user:
                 client.login(smtp_settings.user, smtp_settings.password)
-            refused = client.send_message(message)
+            refused = client.sendmail(sender, [*email.to, *email.cc], message)
     except smtplib.SMTPAuthenticationError:
         raise SendFailed("Le serveur d'envoi a refusé l'identifiant ou le mot de passe SMTP.") from None
     except smtplib.SMTPRecipientsRefused:

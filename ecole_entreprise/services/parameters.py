@@ -31,7 +31,6 @@ def int_parameter(snapshot: Snapshot | None, key: str) -> int:
 
 
 def current_school_year(snapshot: Snapshot | None, today: date) -> str:
-    """The programme's school year as set in Parametres, else the one `today` falls in."""
-    rows = snapshot.rows("Parametres") if snapshot is not None else []
-    written = next((r["valeur"].strip() for r in rows if r["cle"].strip() == "annee_scolaire"), "")
-    return written or school_year_of(today)
+    """The programme's school year as set in Parametres (the last non-empty row wins, as for every setting),
+    else the one `today` falls in."""
+    return parameters(snapshot).get("annee_scolaire", "") or school_year_of(today)

@@ -75,27 +75,31 @@ def _changed_since(before: Snapshot, current: Snapshot, person: InactivePerson) 
 
 
 def anonymise_inactive(store, snapshot: Snapshot, user: User, today: date, confirm: bool,
-                       months: int | None = None) -> tuple[list[InactivePerson], list[str]]:
+                       months: int | None = None, on_progress=None) -> tuple[list[InactivePerson], list[str]]:
     """Anonymise every person inactive in `snapshot`, once the user confirmed.
 
     Returns (done, French notes on people left alone). Each person is written against a fresh read, since
     anonymising one person changes shared meeting rows; anyone touched since `snapshot` is left alone.
+    `on_progress(handled, total)` is called after each person (a page's progress bar).
     """
     access.require(user, access.RUN_PURGE)
     if not confirm:
         raise StoreError("Confirmez l'anonymisation des fiches inactives : elle est définitive.")
     done, notes = [], []
-    for person in inactive_people(snapshot, today, months):
+    selected = inactive_people(snapshot, today, months)
+    for handled, person in enumerate(selected, start=1):
         current = journal.fresh_snapshot(store)
         reason = _changed_since(snapshot, current, person)
         if reason:
             notes.append(f"{person.id} : {reason}")
-            continue
-        try:
-            apply_anonymisation(store, current, user, person.tab, person.id, RETENTION)
-            done.append(person)
-        except StoreError as error:  # a Conflict or a duplicated ID on one row must not stop the others
-            notes.append(f"{person.id} : {error}")
+        else:
+            try:
+                apply_anonymisation(store, current, user, person.tab, person.id, RETENTION)
+                done.append(person)
+            except StoreError as error:  # a Conflict or a duplicated ID on one row must not stop the others
+                notes.append(f"{person.id} : {error}")
+        if on_progress is not None:
+            on_progress(handled, len(selected))
     return done, notes
 
 
