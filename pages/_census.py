@@ -5,7 +5,6 @@ The public registration pages (`render_registration`) share the same schema-driv
 
 from __future__ import annotations
 
-import hashlib
 import math
 import uuid
 
@@ -26,6 +25,7 @@ from pages._shared import (
     get_store,
     refresh_button,
     show_conflict,
+    todo_filter,
 )
 
 # Set by the services or by dedicated actions, never typed in the form.
@@ -100,8 +100,11 @@ def _list_view(snapshot, user, tab) -> None:
         st.info("Aucune fiche pour l'instant. Créez-en une dans l'onglet « Nouvelle fiche », importez un fichier "
                 "(page Import) ou saisissez des lignes directement dans la feuille.")
         return
+    wanted = todo_filter(snapshot, user, tab.name)
+    if wanted is not None:
+        rows = [r for r in rows if r["id"] in wanted]
     pending = sum(1 for r in rows if r.get("statut") == census.PENDING)
-    if pending:
+    if pending and wanted is None:
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.info(f"{pending} inscription(s) « {census.PENDING} » : ouvrez chaque fiche pour la vérifier et la "
                   "valider.")
@@ -443,11 +446,10 @@ HONEYPOT = "website"  # a field people never see (hidden by CSS); bots filling e
 
 
 def _client_key() -> str:
-    """Who sends, for the rate limit: the forwarded address when a proxy gives one, else this browser session."""
-    forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip()
     session = st.session_state.setdefault("_client_session", uuid.uuid4().hex)
-    basis = f"ip:{forwarded}" if forwarded else f"session:{session}"
-    return hashlib.sha256(basis.encode()).hexdigest()[:16]  # never keep the address itself
+    address = st.context.ip_address
+    address = address if isinstance(address, str) else None  # test harnesses give a stand-in object
+    return registration.client_key(st.context.headers.get("X-Forwarded-For") or "", address, session)
 
 
 def _notice(snapshot) -> None:

@@ -132,3 +132,20 @@ def fr_date(value) -> str:
 
 def fr_time(value: time | None) -> str:
     return value.strftime("%H:%M") if value else ""
+
+
+def todo_filter(snapshot: Snapshot, user, tab: str) -> set[str] | None:
+    """The IDs a home-page to-do link asked for (query parameter « a_faire »), with a way back to the whole list;
+    None when the page was opened without such a link."""
+    from ecole_entreprise.services import todo
+
+    key = st.query_params.get(todo.FILTER_PARAM, "")
+    ids = todo.filtered_ids(snapshot, user, tab, key, date.today()) if key else None
+    if ids is None:
+        return None
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.info(f"À faire : {todo.FILTER_LABELS[key]} ({len(ids)}).")
+    if right.button("Afficher toute la liste", key=f"todo_clear_{tab}"):
+        st.query_params.pop(todo.FILTER_PARAM, None)
+        st.rerun()
+    return ids

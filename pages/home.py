@@ -25,8 +25,11 @@ if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontr
 
 kpis = home_kpis(snapshot, todo.current_school_year(snapshot, today), small_cells=user.role == "comité de pilotage")
 st.subheader(f"Année scolaire {kpis.annee}")
-for column, tile in zip(st.columns(len(kpis.tiles)), kpis.tiles, strict=True):
-    column.metric(tile.label, tile.value, help=tile.help or None)
+TILES_PER_ROW = 4  # seven tiles on one row would cut their labels
+for start in range(0, len(kpis.tiles), TILES_PER_ROW):
+    row = kpis.tiles[start:start + TILES_PER_ROW]
+    for column, tile in zip(st.columns(TILES_PER_ROW), row, strict=False):
+        column.metric(tile.label, tile.value, help=tile.help or None, border=True)
 
 if not access.allowed(user, access.VIEW_PERSON_LISTS):
     st.caption("Les listes nominatives ne sont pas accessibles à votre rôle ; le détail est dans la page Bilan.")
@@ -41,4 +44,5 @@ for item in items:
         left, right = st.columns([5, 1])
         left.markdown(f"**{item.title}** — {item.count}")
         left.caption(item.detail)
-        right.page_link(PAGES[item.page_key][0], label=item.action, icon="➡️")
+        query = {todo.FILTER_PARAM: item.filter_key} if item.filter_key else None
+        right.page_link(PAGES[item.page_key][0], label=item.action, icon="➡️", query_params=query)

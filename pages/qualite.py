@@ -5,11 +5,13 @@ import streamlit as st
 from ecole_entreprise.services import access
 from ecole_entreprise.services.contacts import journal_export
 from ecole_entreprise.services.exports import csv_bytes
-from ecole_entreprise.services.quality import anomalies_frame, check_snapshot, visible_anomalies
+from ecole_entreprise.services.quality import anomalies_frame, check_snapshot, exported_records, visible_anomalies
 from pages._shared import data_location_caption, get_snapshot, get_store, refresh_button
 from pages._shell import page_user
 
-FIX_PAGES = {"Entreprises": "entreprises", "Personnels": "personnels"}
+FIX_PAGES = {"Entreprises": "entreprises", "Personnels": "personnels", "Rencontres": "rencontres"}  # open ?id=
+
+
 
 user = page_user(access.VIEW_QUALITY)
 st.title("Qualité des données")
@@ -35,4 +37,4 @@ st.dataframe(frame, hide_index=True, width="stretch",
 st.download_button("Télécharger les anomalies (CSV)", csv_bytes(frame.drop(columns=["Corriger"])),
                    file_name="anomalies.csv", mime="text/csv",
                    on_click=lambda: journal_export(store, user, "anomalies de qualité (CSV)", ["Valeur"],
-                                                   "contrôle qualité des données"))
+                                                   "contrôle qualité des données", exported_records(frame)))

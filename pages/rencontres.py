@@ -20,6 +20,7 @@ from pages._shared import (
     get_store,
     refresh_button,
     show_conflict,
+    todo_filter,
 )
 from pages._shell import page_user
 
@@ -85,13 +86,18 @@ def list_view(snapshot) -> None:
                 "elles apparaîtront ici, de la proposition au bilan.")
         return
     companies, staff = people(snapshot)
-    todo_caption(snapshot, {r["id"] for r in rows})
+    wanted = todo_filter(snapshot, user, "Rencontres")
+    if wanted is None:
+        todo_caption(snapshot, {r["id"] for r in rows})
+    else:
+        rows = [r for r in rows if r["id"] in wanted]
     status_col, year_col, dep_col = st.columns(3)
     statuses = status_col.multiselect("Statut", lists["statuts_rencontre"], placeholder="Tous", key="f_statut")
     years = sorted({r["annee_scolaire"] for r in rows if r["annee_scolaire"]}, reverse=True)
     current = meetings.parameter(snapshot, "annee_scolaire")
+    # A to-do link lists work left from any year: it opens on every year.
     year = year_col.selectbox("Année scolaire", ["toutes"] + years, key="f_annee",
-                              index=1 + years.index(current) if current in years else 0)
+                              index=1 + years.index(current) if current in years and wanted is None else 0)
     deps = dep_col.multiselect("Département", sorted({d for r in rows for d in departements_of(snapshot, r)}),
                                placeholder="Tous", key="f_dep",
                                help="Département de l'entreprise ou du personnel")

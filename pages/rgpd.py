@@ -140,7 +140,7 @@ def follow_up_form(rows) -> None:
     open_rows = [r for r in rows if r["statut"] not in rights.CLOSED_STATES]
     if not open_rows:
         return
-    with st.expander("Prolonger ou clore une demande"):
+    with st.expander("Suivre, prolonger ou clore une demande"):
         labels = {r.id: f"{r.id} — {r['type']} — {request_person(r)}" for r in open_rows}
         chosen = snapshot.get("Demandes RGPD", st.selectbox("Demande", list(labels), format_func=labels.get,
                                                             key="follow_request"))
@@ -156,6 +156,9 @@ def follow_up_form(rows) -> None:
         if st.button("Prolonger l'échéance", key="follow_extend"):
             act(lambda: rights.extend(store, snapshot, user, chosen.id, informed),
                 lambda row: f"Échéance de {row.id} prolongée au {fr_date(row['echeance'])}.")
+        if (chosen["statut"].strip() or "reçue") == "reçue" and st.button("Marquer « en cours »",
+                                                                          key="follow_start"):
+            act(lambda: rights.start_request(store, snapshot, user, chosen.id), f"Demande {chosen.id} en cours.")
         status = st.selectbox("Clore avec le statut", list(rights.CLOSED_STATES), key="follow_status")
         if st.button("Clore la demande", key="follow_close"):
             act(lambda: rights.close_request(store, snapshot, user, chosen.id, status, today),
@@ -250,6 +253,8 @@ def person_section() -> None:
         return
     tab, person = picked
     st.subheader(person_label(tab, person))
+    st.page_link(f"pages/{tab.lower()}.py", label="Droit de rectification : corriger la fiche", icon="✏️",
+                 query_params={"id": person.id})
     export_box(tab, person)
     consent_box(tab, person)
     anonymise_box(tab, person)

@@ -85,3 +85,12 @@ def test_navigation_follows_the_role(workbook, monkeypatch, email):
     assert "accueil" in expected
     assert ("utilisateurs" in expected) == (user.role == "admin")
     assert ("personnels" in expected) == (user.role != "comité de pilotage")
+
+
+def test_built_in_table_downloads_are_off():
+    """st.dataframe's own CSV download would hand over personal data unjournaled: only the app's buttons export."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["disableDataExport"] is True
+    assert config["client"]["showErrorDetails"] == "none"

@@ -292,8 +292,9 @@ def test_home_kpis(data):
     assert home.annee == YEAR
     assert as_dict(home.frame(), "Indicateur", "Valeur") == {
         bilan.ENTREPRISES: 3, bilan.VOLONTAIRES: 5, bilan.PROPOSEES: 6, bilan.EN_COURS: 2, bilan.REALISEES: 2,
-        bilan.PARTENARIATS: 1}
+        bilan.PARTENARIATS: 1, bilan.SATISFACTION: 4.0}
     assert all(tile.help for tile in home.tiles)
+    assert {t.label: t.value for t in home.tiles}[bilan.SATISFACTION] == "4,00"
     scoped = bilan.home_kpis(fixture_snapshot(), YEAR, departements=["25"]).frame()
     assert as_dict(scoped, "Indicateur", "Valeur")[bilan.EN_COURS] == 1  # REN-3, planifiée, with ENT-C (25)
 
@@ -303,6 +304,15 @@ def test_home_kpis_small_cells_for_the_steering_committee(data):
     assert (tiles[bilan.ENTREPRISES].value, tiles[bilan.ENTREPRISES].number) == ("< 5", None)
     assert tiles[bilan.VOLONTAIRES].value == "5"
     assert tiles[bilan.PROPOSEES].value == "6"  # meetings are not people
+    assert (tiles[bilan.SATISFACTION].value, tiles[bilan.SATISFACTION].number) == ("n.d.", None)  # 2 held
+
+
+def test_home_satisfaction_without_answers_reads_a_dash():
+    snapshot = fixture_snapshot()
+    for row in snapshot.tabs["Rencontres"].rows:
+        row.values.update(satisfaction_entreprise="", satisfaction_personnel="")
+    tiles = {t.label: t for t in bilan.home_kpis(snapshot, YEAR, small_cells=True).tiles}
+    assert (tiles[bilan.SATISFACTION].value, tiles[bilan.SATISFACTION].number) == ("—", None)
 
 
 def test_home_kpis_values_are_french_text():

@@ -3,7 +3,7 @@
 import pytest
 
 from ecole_entreprise.domain.roles import ADMIN, COMITE, COORD_ACADEMIE, COORD_CPME, User, parse_scope
-from ecole_entreprise.services import journal
+from ecole_entreprise.services import contacts, journal
 from ecole_entreprise.services.access import AccessDenied
 from ecole_entreprise.services.contacts import journal_export, reveal_contacts
 from ecole_entreprise.store.base import RowNotFound, StoreError
@@ -86,12 +86,35 @@ def test_archived_record_blocks_disclosure(store):
         reveal_contacts(store, store.read(), ACAD_DIJON, "REN-M1", PURPOSE)
 
 
+def test_a_consent_typed_without_notice_version_blocks_disclosure(store):
+    """A sharing consent dated by hand in the sheet, without the notice version, proves nothing yet."""
+    store.set_cell("Entreprises", "ENT-E25", "Version notice consentement", "")
+    with pytest.raises(AccessDenied, match="n'indique pas la version de la notice"):
+        reveal_contacts(store, store.read(), ACAD_DIJON, "REN-M1", PURPOSE)
+    assert journal_rows(store) == []
+
+
 def test_exports_with_personal_data_are_journaled(store):
-    entry = journal_export(store, ACAD_DIJON, "liste des personnels de Côte-d'Or (CSV)", ["nom", "email"])
+    [entry] = journal_export(store, ACAD_DIJON, "liste des personnels de Côte-d'Or (CSV)", ["nom", "email"],
+                             targets=[("Personnels", "PER-P21"), ("Personnels", "PER-P21"), ("Personnels", "PER-P25")])
     assert (entry["action"], entry["champs"], entry["acteur"]) == ("export données personnelles", "nom, email",
                                                                    ACAD_DIJON.email)
+    assert (entry["cible_tab"], entry["cible_id"]) == ("Personnels", "PER-P21, PER-P25")
     with pytest.raises(AccessDenied):
         journal_export(store, COMITE_USER, "bilan", ["nom"])
     with pytest.raises(StoreError, match="champs personnels"):
         journal_export(store, ACAD_DIJON, "liste", [])
     assert len(journal_rows(store)) == 1
+
+
+def test_an_export_of_many_records_is_journaled_in_cell_sized_chunks(store, monkeypatch):
+    """Every exported record is named, and no journal cell outgrows the Sheets limit (50,000 characters)."""
+    monkeypatch.setattr(contacts, "TARGET_IDS_MAX_CHARS", 44)
+    ids = [f"PER-{n:08d}" for n in range(7)]  # 12 characters each: three per chunk
+    targets = [("Personnels", i) for i in ids[:4]] + [("Entreprises", "ENT-00000001")] + \
+        [("Personnels", i) for i in ids[4:]]
+    entries = journal_export(store, ACAD_DIJON, "export", ["nom"], targets=targets)
+    assert [len(e["cible_id"]) <= 44 for e in entries] == [True] * len(entries) and len(entries) == 3
+    named = [i.strip() for e in entries for i in e["cible_id"].split(",")]
+    assert named == [i for _, i in targets]
+    assert entries[1]["cible_tab"] == "Personnels, Entreprises"

@@ -138,6 +138,23 @@ def test_total_time_caps_the_retries(schema):
     assert world.fake.count() == 2
 
 
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
+def test_one_time_budget_covers_every_request_of_an_update(schema, status):
+    """An update is a read then a write: errors on both share the operation's total_s, not one budget each."""
+    world = World(schema, max_attempts=10, total_s=2.0, base_s=0.5, jitter=lambda: 1.0)
+    rows = world.seeded()
+    world.fake.fail_next("values.get", status=status, times=2)  # the read waits 0.5 + 1.0
+    world.fake.fail_next("values.batchUpdate", status=status, times=50)
+    with pytest.raises(StoreError):
+        world.store.update(TAB, rows[0].id, {"notes": "x"}, rows[0].fingerprint)
+    # 0.5 more fits in the 2 s budget; a fresh budget for the write would have allowed a further 1.0 s
+    assert world.clock.sleeps == [0.5, 1.0, 0.5] and sum(world.clock.sleeps) <= 2.0
+    assert world.human.grid(TAB)[world.line_of(rows[0].id) - 1].count("x") == 0
+    # the next operation has its own budget again
+    world.fake.fail_next("values.batchGet", status=status, times=1)
+    assert len(world.store.read().rows(TAB)) == 3
+
+
 def test_backoff_is_exponential_with_full_jitter(schema):
     world = World(schema, jitter=lambda: 1.0)
     world.seeded()

@@ -37,7 +37,8 @@ def add_company(store, **extra):
     record = {"raison_sociale": "Menuiserie Alpha", "code_postal": "21000", "commune_insee": "21231",
               "departement": "21", "contact_prenom": "Léa", "contact_nom": "Martin", "contact_fonction": "gérante",
               "contact_email": "lea.martin@alpha.fr", "contact_telephone": "0380000000",
-              "consentement_participation": CONSENT, "consentement_partage": CONSENT, "statut": "validé"}
+              "consentement_participation": CONSENT, "consentement_partage": CONSENT, "consentement_version": "2025-09",
+              "consentement_source": "coordinateur", "statut": "validé"}
     [row] = store.append("Entreprises", [{**record, **extra}])
     return row
 
@@ -46,7 +47,8 @@ def add_staff(store, **extra):
     record = {"nom": "Durand", "prenom": "Paul", "fonction": "professeur", "uai": "0210015C",
               "etablissement": "Lycée Carnot", "code_postal": "21000", "commune_insee": "21231", "departement": "21",
               "email": "paul.durand@ac-dijon.fr", "telephone": "0612345678", "canal": "salon REE",
-              "consentement_participation": CONSENT, "consentement_partage": CONSENT, "statut": "validé"}
+              "consentement_participation": CONSENT, "consentement_partage": CONSENT, "consentement_version": "2025-09",
+              "consentement_source": "coordinateur", "statut": "validé"}
     [row] = store.append("Personnels", [{**record, **extra}])
     return row
 

@@ -144,5 +144,5 @@ def test_the_rate_limit_refuses_a_flood_from_one_session(workbook, monkeypatch):
         at.text_input(key=f"{STAFF}_{name}").set_value(value)
     at.checkbox(key=f"{STAFF}_participation").check().run()
     at.button(key=f"{STAFF}_send").click().run()
-    assert "Trop d'inscriptions" in messages(at)
+    assert "Trop d'inscriptions" in messages(at), messages(at)
     assert len(rows("Personnels")) == before + 1

@@ -93,3 +93,31 @@ def test_counterpart_record_view_holds_no_contact(app_workbook, monkeypatch, ema
     assert "Canari" in sent  # the record itself was rendered
     for value in canaries.values():
         assert value not in sent
+
+
+def test_duplicate_warning_names_no_email(app_workbook, monkeypatch):
+    """Two companies sharing a contact e-mail: the academy coordinator sees the duplicate warning, not the address."""
+    company, _ = plant_canaries()
+    app_store().append("Entreprises", [{
+        "raison_sociale": "Autre Canari", "code_postal": "21000", "commune_insee": "21231", "commune": "Dijon",
+        "departement": "21", "contact_nom": "Canari", "contact_prenom": "Cécile", "statut": "validé",
+        "contact_email": CANARY_ENT["contact_email"]}])
+    at = open_page(monkeypatch, DIJON, "pages/qualite.py")
+    sent = everything_sent(at)
+    assert f"Doublon probable de {company.id}" in sent and "même email" in sent
+    assert CANARY_ENT["contact_email"] not in sent
+
+
+def test_each_anomaly_links_to_the_form_that_fixes_it(app_workbook, monkeypatch):
+    company, _ = plant_canaries()
+    meeting = next(r for r in app_store().read(fresh=True).rows("Rencontres") if r["entreprise_id"] == company.id)
+    app_store().update("Rencontres", meeting.id, {"date": "31/02/2027"}, meeting.fingerprint)
+    at = open_page(monkeypatch, ADMIN, "pages/qualite.py")
+    [frame] = [d.value for d in at.dataframe]
+    links = dict(zip(frame["ID"], frame["Corriger"], strict=True))
+    assert links[meeting.id] == f"/rencontres?id={meeting.id}"
+    bad_company = next(i for i, tab in zip(frame["ID"], frame["Onglet"], strict=True) if tab == "Entreprises")
+    assert links[bad_company] == f"/entreprises?id={bad_company}"
+    # tabs without a form of their own (Parametres, Listes…) have no link rather than a wrong one
+    assert all(link == "" for link, tab in zip(frame["Corriger"], frame["Onglet"], strict=True)
+               if tab not in ("Entreprises", "Personnels", "Rencontres"))

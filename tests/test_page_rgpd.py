@@ -174,7 +174,29 @@ def test_close_request(workbook, monkeypatch):
     assert request.id not in at.selectbox(key="follow_request").options[0]
 
 
+def test_a_received_request_is_marked_in_progress_and_stays_due(workbook, monkeypatch):
+    request = add_request(TODAY - timedelta(days=26))
+    at = open_page(monkeypatch, "pages/rgpd.py")
+    at.selectbox(key="follow_request").set_value(request.id)
+    rerun(at).button(key="follow_start").click()
+    rerun(at)
+    row = fresh().get("Demandes RGPD", request.id)
+    assert (row["statut"], row["echeance"]) == ("en cours", request["echeance"])
+    assert journal_actions(request.id) == ["prise en charge demande RGPD"]
+    assert "Demande " + request.id + " en cours." in texts(at, "success")
+    at.selectbox(key="follow_request").set_value(request.id)
+    assert not [b for b in rerun(at).button if b.key == "follow_start"]  # already in progress
+
+
 # ---- one person -------------------------------------------------------------------------------------------
+
+
+def test_rectification_opens_the_person_s_form(workbook, monkeypatch):
+    person = consented_company()
+    at = open_page(monkeypatch, "pages/rgpd.py")
+    pick(at, "person", "Entreprises", person.id)
+    [link] = [p for p in at.get("page_link") if "rectification" in p.proto.label]
+    assert (link.proto.page, link.proto.query_string) == ("entreprises", f"id={person.id}")
 
 
 def test_access_export_offers_a_zip_and_is_journaled(workbook, monkeypatch):

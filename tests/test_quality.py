@@ -4,7 +4,7 @@ from datetime import datetime
 
 from ecole_entreprise.domain.communes import all_communes
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.quality import Anomaly, anomalies_frame, check_snapshot
+from ecole_entreprise.services.quality import MASKED, Anomaly, anomalies_frame, check_snapshot, exported_records
 from ecole_entreprise.store.base import Snapshot, rows_from_grid
 
 SCHEMA = default_schema()
@@ -16,7 +16,8 @@ GOOD_ENT = {
     "created_at": "2026-01-05 10:00:00", "updated_at": "2026-01-05 10:00:00",
 }
 GOOD_PER = {
-    "id": "PER-AAAA2222", "nom": "Martin", "prenom": "Léa", "fonction": "professeur", "academie": "Besançon",
+    "id": "PER-AAAA2222", "nom": "Martin", "prenom": "Léa", "fonction": "professeur", "discipline": "Histoire",
+    "academie": "Besançon",
     "code_postal": "25000", "commune_insee": "25056", "commune": "Besançon", "departement": "25",
     "email": "lea.martin@ac-besancon.fr", "canal": "CLEE", "statut": "validé",
 }
@@ -169,3 +170,13 @@ def test_same_name_in_different_communes_is_no_duplicate():
                   "departement": c.departement} for i, c in enumerate(places)]
     snap = snapshot(Entreprises=grid("Entreprises", companies))
     assert check_snapshot(snap, SCHEMA) == []
+
+
+def test_exported_records_name_whose_values_are_in_clear():
+    frame = anomalies_frame([
+        Anomaly("Personnels", 2, "PER-A", "Email professionnel", "x.exemple.fr", "Email invalide.", "erreur"),
+        Anomaly("Personnels", 3, "PER-B", "Téléphone", MASKED, "Téléphone invalide.", "erreur"),
+        Anomaly("Entreprises", 4, "ENT-C", "", "", "Doublon probable.", "avertissement"),
+        Anomaly("Entreprises", 5, "", "SIRET", "123", "Ligne sans ID.", "erreur"),
+    ])
+    assert exported_records(frame) == [("Personnels", "PER-A")]

@@ -176,3 +176,15 @@ def test_refused_submissions_do_not_use_up_the_limit(store):
     assert send(store, limiter).accepted
     assert send(store, limiter, values=staff(email="demo.deux@ac-besancon.fr", nom="Deux")).accepted
     assert not send(store, limiter, values=staff(email="demo.trois@ac-besancon.fr", nom="Trois")).accepted
+
+
+def test_client_key_trusts_only_the_proxy_hop():
+    key = registration.client_key
+    # a client forging X-Forwarded-For cannot dodge the limit: only the entry our proxy appended counts
+    assert key("1.1.1.1, 203.0.113.7", None, "s1") == key("9.9.9.9, 203.0.113.7", None, "s2") \
+        == key("203.0.113.7", "10.0.0.2", "s3")
+    assert key("203.0.113.7", None, "s") != key("203.0.113.8", None, "s")
+    # no proxy: the connection's address, whatever the session; local access: the session
+    assert key("", "198.51.100.4", "s1") == key("", "198.51.100.4", "s2")
+    assert key("", None, "s1") != key("", None, "s2")
+    assert "203.0.113.7" not in key("203.0.113.7", None, "s") and len(key("", None, "s")) == 16

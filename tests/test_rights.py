@@ -11,7 +11,7 @@ import pytest
 from ecole_entreprise.domain.roles import ADMIN, COORD_ACADEMIE, User, parse_scope
 from ecole_entreprise.services import journal, rights
 from ecole_entreprise.services.access import AccessDenied
-from ecole_entreprise.services.contacts import reveal_contacts
+from ecole_entreprise.services.contacts import journal_export, reveal_contacts
 from ecole_entreprise.services.privacy_docs import parameters, privacy_notice, processing_register
 from ecole_entreprise.services.rights import RightsError, add_months
 from tests.support.memory_store import MemoryStore, seed_programme
@@ -57,6 +57,18 @@ def test_extension_only_if_told_within_the_first_month(store):
     assert actions(store) == ["demande RGPD", "prolongation demande RGPD"]
 
 
+def test_start_request_only_from_received(store):
+    row = rights.open_request(store, store.read(), ADMIN_USER, "Personnels", "PER-P21", "accès", date(2026, 1, 5))
+    with pytest.raises(AccessDenied):
+        rights.start_request(store, store.read(), ACAD_DIJON, row.id)
+    started = rights.start_request(store, store.read(), ADMIN_USER, row.id)
+    assert (started["statut"], started["echeance"]) == ("en cours", "2026-02-05")
+    assert [r.id for r in rights.due_soon(store.read(), today=date(2026, 2, 1))] == [row.id]  # still open
+    with pytest.raises(RightsError, match="seule une demande « reçue »"):
+        rights.start_request(store, store.read(), ADMIN_USER, row.id)
+    assert actions(store) == ["demande RGPD", "prise en charge demande RGPD"]
+
+
 def test_due_soon_lists_open_requests_by_deadline(store):
     snapshot = store.read()
     made = {received: rights.open_request(store, snapshot, ADMIN_USER, "Personnels", "PER-P21", "accès", received)
@@ -72,6 +84,9 @@ def test_access_export_contains_everything_about_the_person(store):
     for line in store.grids["Personnels"][1:]:
         line.append("appelé le 3 mars")
     reveal_contacts(store, store.read(), ADMIN_USER, "REN-M3", "vérification", side="personnel")
+    journal_export(store, ADMIN_USER, "anomalies (CSV)", ["Valeur"], targets=[("Personnels", "PER-P25")])
+    journal_export(store, ADMIN_USER, "liste (CSV)", ["nom"], targets=[("Personnels", "PER-P21"),
+                                                                       ("Personnels", "PER-P25")])
     payload = rights.access_export(store.read(), "Personnels", "PER-P21", store=store, user=ADMIN_USER)
     archive = zipfile.ZipFile(io.BytesIO(payload))
     assert {"LISEZMOI.txt", "donnees.json", "personne.csv", "rencontres.csv", "journal.csv"} <= set(archive.namelist())
@@ -81,7 +96,8 @@ def test_access_export_contains_everything_about_the_person(store):
     assert person["Suivi manuel"] == "appelé le 3 mars"
     assert sorted(m["ID"] for m in data["rencontres"]) == ["REN-M1", "REN-M3"]
     assert [p["ID"] for p in data["partenariats"]] == ["PAR-A1"]  # born from REN-M3
-    assert [j["Action"] for j in data["journal"]] == ["divulgation coordonnées"]
+    # Exports that named this person are found; the one about someone else is not.
+    assert [j["Action"] for j in data["journal"]] == ["divulgation coordonnées", "export données personnelles"]
     assert "conclusions entreprise" not in archive.read("donnees.json").decode()  # third party's words left out
     csv = pd.read_csv(io.BytesIO(archive.read("rencontres.csv")), sep=";", encoding="utf-8-sig", dtype=str)
     assert sorted(csv["ID"]) == ["REN-M1", "REN-M3"]
@@ -109,6 +125,8 @@ def test_anonymisation_keeps_every_count(store):
     store.grids["Personnels"][0].append("Suivi manuel")
     for line in store.grids["Personnels"][1:]:
         line.append("canari colonne")
+    motif = store.read().get("Rencontres", "REN-M1")
+    store.update("Rencontres", "REN-M1", {"motif": "Mme Nom-per-p21 mutée"}, motif.fingerprint)
     before = bilan_counts(store.read())
     result = rights.anonymise(store, store.read(), ADMIN_USER, "Personnels", "PER-P21")
     after = store.read()
@@ -120,6 +138,7 @@ def test_anonymisation_keeps_every_count(store):
     for meeting_id in result.meetings:  # their side's words cleared, the company's kept
         meeting = after.get("Rencontres", meeting_id)
         assert meeting["conclusions_personnel"] == "" and meeting["attendus_personnel"] == ""
+        assert meeting["motif"] == ""  # shared text: it may name the person
         assert meeting["conclusions_entreprise"] == f"canari conclusions entreprise {meeting_id.lower()}"
     assert result.extra_columns == ["Suivi manuel"] and "Suivi manuel" in result.warning_fr()
     assert rights.is_anonymised("Personnels", person)

@@ -143,7 +143,8 @@ def test_update_after_a_human_edit_is_a_conflict_and_writes_nothing(env):
         env.store.update(TAB, stale.id, {"notes": "version de l'app"}, stale.fingerprint)
     assert caught.value.current["notes"] == "saisi à la main"
     assert caught.value.attempted["notes"] == "version de l'app"
-    assert "notes" in caught.value.changed_fields() or caught.value.expected is None
+    # Both versions: what the app read, and what the sheet holds now, with the field that changed in between.
+    assert caught.value.expected == stale.values and caught.value.changed_fields() == ["notes"]
     assert row_of(env, stale.id)["notes"] == "saisi à la main"
 
 
@@ -152,9 +153,11 @@ def test_two_coordinators_exactly_one_wins(env):
     other = env.make_second_store()
     seen_a, seen_b = row_of(env, rows[0].id), other.read().get(TAB, rows[0].id)
     env.store.update(TAB, rows[0].id, {"notes": "coordinateur A"}, seen_a.fingerprint)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         other.update(TAB, rows[0].id, {"notes": "coordinateur B"}, seen_b.fingerprint)
     assert row_of(env, rows[0].id)["notes"] == "coordinateur A"
+    assert caught.value.expected == seen_b.values and "notes" in caught.value.changed_fields()
+    assert caught.value.current["notes"] == "coordinateur A"
 
 
 def test_vanished_row_and_append_only_tab(env):

@@ -25,8 +25,9 @@ def entreprise(**changes):
 
 def personnel(**changes):
     record = {
-        "nom": "Martin", "prenom": "Léa", "fonction": "professeur", "code_postal": "25000", "commune_insee": "25056",
-        "departement": "25", "email": "lea.martin@ac-besancon.fr", "canal": "CLEE", "statut": "validé",
+        "nom": "Martin", "prenom": "Léa", "fonction": "professeur", "discipline": "Mathématiques",
+        "code_postal": "25000", "commune_insee": "25056", "departement": "25", "email": "lea.martin@ac-besancon.fr",
+        "canal": "CLEE", "statut": "validé",
     }
     return {**record, **changes}
 
@@ -152,6 +153,12 @@ def test_personnel_academie_and_email():
     school_box = validate_record(PER, personnel(email="ce.0250007X@ac-besancon.fr", uai="0210015C"))
     assert "autre établissement" in school_box.warnings["email"]
     assert validate_record(PER, personnel(email="ce.0250007X@ac-besancon.fr", uai="0250007x")).warnings == {}
+
+
+def test_a_teacher_without_discipline_gets_a_warning_beside_the_field():
+    result = validate_record(PER, personnel(discipline=""))
+    assert result.ok and "Discipline non renseignée" in result.warnings["discipline"]
+    assert "discipline" not in validate_record(PER, personnel(fonction="CPE", discipline="")).warnings
 
 
 def test_choice_matching_is_accent_and_case_tolerant():

@@ -244,6 +244,10 @@ def _check_staff(tab: TabSchema, result: ValidationResult) -> None:
                                     f"pas de « {clean['academie']} » : l'académie est déduite du département.")
         clean["academie"] = academie
         result.errors.pop("academie", None)  # derived: what was typed no longer matters
+    if _has(tab, "fonction", "discipline") and clean.get("fonction") == "professeur" and not clean["discipline"]:
+        # A warning, not an error: rows typed before the column existed stay valid, and the form still says it.
+        result.warn("discipline", "Discipline non renseignée : précisez la discipline enseignée par ce "
+                                  "professeur.")
     if tab.name == "Personnels" and clean.get("email") and "email" not in result.errors:
         uai = clean.get("uai", "") if "uai" not in result.errors else ""
         for message in validators.staff_email_warnings(clean["email"], departement, uai):
@@ -322,7 +326,8 @@ class DuplicateIndex:
             reasons.setdefault(row_id, []).append(f"même SIRET ({siret})")
         email = _email_key(self.tab, values)
         for row_id in self._email.get(email, []) if email else []:
-            reasons.setdefault(row_id, []).append(f"même email ({email})")
+            # No address in the reason: the quality page shows reasons to roles without contact rights.
+            reasons.setdefault(row_id, []).append("même email")
         name, place = _name_key(_record_name(self.tab, values)), _record_place(values)
         for row_id, other in self._place.get(place, []) if name and place else []:
             if other == name or _similar(name, other):

@@ -23,7 +23,7 @@ from ..domain.roles import ACADEMIES, ALL_DEPARTEMENTS, academie_of
 from ..domain.schema import default_schema
 from ..domain.values import parse_date
 from ..store.base import Snapshot
-from .formatting import departement_label, fmt_date, fmt_int
+from .formatting import departement_label, fmt_date, fmt_int, fmt_number
 from .parameters import current_school_year, parameters
 
 SEMAINE_EE = "semaine école-entreprise"
@@ -559,18 +559,26 @@ HOME_HELP = {
     EN_COURS: "Rencontres proposées, acceptées ou planifiées.",
     REALISEES: "Rencontres au statut « réalisée » ou « bilan saisi ».",
     PARTENARIATS: "Partenariats de l'année scolaire.",
+    SATISFACTION: "Moyenne des réponses des deux parties (1 à 5) sur les rencontres réalisées.",
 }
 
 
 def home_kpis(snapshot: Snapshot | BilanData, annee: str, small_cells: bool = False, departements=None) -> HomeKpis:
-    """The home page's tiles for one school year; with `small_cells`, counts of people below 5 read "< 5"."""
+    """The home page's tiles for one school year; with `small_cells`, counts of people below 5 read "< 5" and
+    the mean satisfaction of fewer than 5 held meetings reads "n.d." (it would give answers away)."""
     data = _data(snapshot)
     filt = BilanFilter(annee, departements=tuple(departements) if departements is not None else None)
     values = _kpi_values(data, filt)
     values[EN_COURS] = int(_meetings(data, filt)["statut"].isin(IN_PROGRESS).sum())
+    few_held = 0 < values[REALISEES] < THRESHOLD
     tiles = []
     for label in HOME_HELP:
         number = values[label]
+        if label == SATISFACTION:
+            hidden = small_cells and few_held and number is not None
+            tiles.append(Tile(label, NOT_DISCLOSED if hidden else fmt_number(number, 2),
+                              None if hidden else number, HOME_HELP[label]))
+            continue
         masked = small_cells and label in PEOPLE_KPIS and 0 < number < THRESHOLD
         tiles.append(Tile(label, SMALL if masked else fmt_int(number), None if masked else number, HOME_HELP[label]))
     return HomeKpis(annee, tiles)

@@ -23,6 +23,11 @@ def disclosure_blockers(meeting: Row, entreprise: Row, personnel: Row) -> list[s
         reasons.append("L'entreprise n'a pas consenti au partage de ses coordonnées.")
     if not personnel["consentement_partage"]:
         reasons.append("Le personnel n'a pas consenti au partage de ses coordonnées.")
+    for row, who in ((entreprise, "de l'entreprise"), (personnel, "du personnel")):
+        if row["consentement_partage"] and not row["consentement_version"].strip():
+            # A consent is only provable with the notice it was given on (a date typed in the sheet is not).
+            reasons.append(f"Le consentement au partage {who} n'indique pas la version de la notice "
+                           "d'information : enregistrez-le depuis la fiche (date, version, source).")
     if not (meeting["acceptation_entreprise"] and meeting["acceptation_personnel"]):
         reasons.append("La rencontre n'a pas encore été acceptée par les deux parties.")
     if meeting["statut"] not in DISCLOSABLE_MEETING_STATES:

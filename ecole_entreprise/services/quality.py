@@ -127,6 +127,12 @@ def anomalies_frame(anomalies: list[Anomaly]) -> pd.DataFrame:
 MASKED = "(masqué)"
 
 
+def exported_records(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """Whose data an anomalies CSV holds: the (tab, ID) of rows whose value is written out in clear."""
+    clear = frame[(frame["Valeur"] != "") & (frame["Valeur"] != MASKED) & (frame["ID"] != "")]
+    return list(zip(clear["Onglet"], clear["ID"], strict=True))
+
+
 def visible_anomalies(user, anomalies: list[Anomaly], snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
     """The anomalies this user may be shown: tabs they may read, rows in their scope, and the value of a
     personal field only when they may see that field (a bad email is still someone's email)."""

@@ -6,6 +6,7 @@ Public forms get abuse protection: size limits, a per-client rate limit and a ho
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
@@ -29,6 +30,22 @@ THANKS = ("Merci, votre inscription a bien été reçue. Elle sera vérifiée pa
 # Filled by this service (or by coordinators), never by the public form.
 _NOT_PUBLIC = {ID_FIELD, CREATED_FIELD, UPDATED_FIELD, "statut", "source", "informer_avant", "notes",
                "consentement_participation", "consentement_partage", "consentement_version", "consentement_source"}
+
+
+def client_key(forwarded_for: str, ip_address: str | None, session_id: str) -> str:
+    """Who sends, for the rate limit, as a short hash (the address itself is never kept).
+
+    Behind a reverse proxy the rightmost X-Forwarded-For entry is the one the proxy added; entries to its left
+    come from the client and can be forged at will. Without a proxy, the connection's own address; failing that
+    (local access), the browser session."""
+    hops = [part.strip() for part in (forwarded_for or "").split(",") if part.strip()]
+    if hops:
+        basis = f"ip:{hops[-1]}"
+    elif ip_address:
+        basis = f"ip:{ip_address}"
+    else:
+        basis = f"session:{session_id}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 
 class RateLimiter:

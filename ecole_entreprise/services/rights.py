@@ -103,6 +103,19 @@ def extend(store, snapshot: Snapshot, user: User, request_id: str, informed_on: 
     return updated
 
 
+def start_request(store, snapshot: Snapshot, user: User, request_id: str) -> Row:
+    """Mark a received request "en cours" (being handled); its deadline is unchanged."""
+    access.require(user, access.MANAGE_RGPD)
+    row = _request(snapshot, request_id)
+    if (row["statut"].strip() or "reçue") != "reçue":
+        raise RightsError(f"La demande {request_id} est « {row['statut']} » : seule une demande « reçue » passe "
+                          "« en cours ».")
+    updated = store.update(TAB, request_id, {"statut": "en cours"}, row.fingerprint)
+    journal.record(store, user, "prise en charge demande RGPD", TAB, request_id, ["statut"], "exercice des droits",
+                   "en cours")
+    return updated
+
+
 def close_request(store, snapshot: Snapshot, user: User, request_id: str, status: str, on: date) -> Row:
     access.require(user, access.MANAGE_RGPD)
     if status not in CLOSED_STATES:
@@ -165,8 +178,13 @@ def person_data(snapshot: Snapshot, tab: str, person_id: str) -> dict[str, list[
         "partenariats": [_labelled("Partenariats", p) for p in partnerships],
         "evenements": [_labelled("Evenements", e) for e in events],
         "demandes_rgpd": [_labelled(TAB, r) for r in snapshot.rows(TAB) if r["personne_id"] == person_id],
-        "journal": [_labelled("Journal", j) for j in snapshot.rows("Journal") if j["cible_id"] in about],
+        "journal": [_labelled("Journal", j) for j in snapshot.rows("Journal") if _targets(j) & about],
     }
+
+
+def _targets(entry: Row) -> set[str]:
+    """An entry names one record, or several (exports) separated by commas."""
+    return {part.strip() for part in entry["cible_id"].split(",") if part.strip()}
 
 
 def _readme(tab: str, person_id: str, sections: dict) -> str:
@@ -230,8 +248,9 @@ def apply_anonymisation(store, snapshot: Snapshot, actor: User, tab: str, person
     person = _person(snapshot, tab, person_id)
     side = access.TAB_SIDES[tab]
     updated = store.update(tab, person_id, anonymised_values(tab, person), person.fingerprint)
+    # The person's own texts, and the shared ones (a refusal reason may name them); the other side's stay.
     texts = [f.name for f in default_schema().tab("Rencontres").fields
-             if f.sensitivity == "free_text" and access.field_side("Rencontres", f.name) == side]
+             if f.sensitivity == "free_text" and access.field_side("Rencontres", f.name) in (side, "")]
     cleaned = []
     for meeting in snapshot.rows("Rencontres"):
         if meeting[f"{side}_id"] == person_id and any(meeting[name] for name in texts):

@@ -19,30 +19,72 @@ class TodoItem:
     detail: str
     page_key: str  # a key of access.pages_for()
     action: str
+    filter_key: str = ""  # the page opens on exactly these rows (query parameter FILTER_PARAM)
+
+
+FILTER_PARAM = "a_faire"
+# filter key -> (what the filtered list shows, in French)
+FILTER_LABELS = {
+    "a_valider": "inscriptions à valider",
+    "consentement": "fiches validées sans consentement à participer",
+    "informer": "personnes à informer sous 7 jours",
+    "acceptation": "rencontres en attente d'acceptation",
+    "sans_bilan": "rencontres passées sans bilan",
+}
+PEOPLE_FILTERS = ("a_valider", "consentement", "informer")
+MEETING_FILTERS = ("acceptation", "sans_bilan")
 
 
 def _scoped(user, snapshot: Snapshot, tab: str, rows) -> list:
     return [r for r in rows if access.row_in_scope(user, tab, r, snapshot)]
 
 
+def _people_rows(user, snapshot: Snapshot, tab: str, key: str, today: date) -> list:
+    rows = _scoped(user, snapshot, tab, snapshot.rows(tab))
+    if key == "a_valider":
+        return [r for r in rows if r["statut"] == "à valider"]
+    if key == "consentement":
+        return [r for r in rows if r["statut"] == "validé" and not r["consentement_participation"].strip()]
+    return [r for r in rows if _due(r["informer_avant"], today + timedelta(days=7))]
+
+
+def _meeting_rows(user, snapshot: Snapshot, key: str, today: date) -> list:
+    if key == "acceptation":
+        rows = [p.row for p in meetings.pending_acceptances(snapshot)]
+    else:
+        rows = meetings.past_without_outcome(snapshot, today)
+    return _scoped(user, snapshot, "Rencontres", rows)
+
+
+def filtered_ids(snapshot: Snapshot, user, tab: str, key: str, today: date) -> set[str] | None:
+    """The IDs a to-do link opens `tab` on; None when `key` is no filter of that tab (the page shows all)."""
+    if tab in ("Entreprises", "Personnels") and key in PEOPLE_FILTERS:
+        return {r.id for r in _people_rows(user, snapshot, tab, key, today)}
+    if tab == "Rencontres" and key in MEETING_FILTERS:
+        return {r.id for r in _meeting_rows(user, snapshot, key, today)}
+    return None
+
+
+PEOPLE_ITEMS = (
+    ("a_valider", "inscriptions à valider", "Fiches reçues par l'auto-inscription, statut « à valider ».", "Valider"),
+    ("consentement", "consentement à recueillir",
+     "Fiches validées sans consentement à participer : elles n'entrent pas dans les suggestions.", "Compléter"),
+    ("informer", "personnes à informer",
+     "Personnes reprises d'une liste tierce à informer sous un mois (RGPD art. 14).", "Voir"),
+)
+
+
 def _people_items(user, snapshot: Snapshot, today: date) -> list[TodoItem]:
     items = []
-    for tab, key in (("Entreprises", "entreprises"), ("Personnels", "personnels")):
-        rows = _scoped(user, snapshot, tab, snapshot.rows(tab))
-        pending = [r for r in rows if r["statut"] == "à valider"]
-        no_consent = [r for r in rows if r["statut"] == "validé" and not r["consentement_participation"].strip()]
-        to_inform = [r for r in rows if _due(r["informer_avant"], today + timedelta(days=7))]
-        if pending:
-            items.append(TodoItem(f"{tab} : inscriptions à valider", len(pending),
-                                  "Fiches reçues par l'auto-inscription, statut « à valider ».", key, "Valider"))
-        if no_consent:
-            items.append(TodoItem(f"{tab} : consentement à recueillir", len(no_consent),
-                                  "Fiches validées sans consentement à participer : elles n'entrent pas dans les "
-                                  "suggestions.", key, "Compléter"))
-        if to_inform:
-            items.append(TodoItem(f"{tab} : personnes à informer", len(to_inform),
-                                  "Personnes reprises d'une liste tierce à informer sous un mois (RGPD art. 14).",
-                                  key, "Voir"))
+    sides = (("Entreprises", "entreprises", access.EDIT_ENTREPRISES), ("Personnels", "personnels",
+                                                                       access.EDIT_PERSONNELS))
+    for tab, page, permission in sides:
+        if not access.allowed(user, permission):  # only the side's own coordinators can act on its records
+            continue
+        for key, title, detail, action in PEOPLE_ITEMS:
+            rows = _people_rows(user, snapshot, tab, key, today)
+            if rows:
+                items.append(TodoItem(f"{tab} : {title}", len(rows), detail, page, action, key))
     return items
 
 
@@ -54,17 +96,17 @@ def _due(text: str, limit: date) -> bool:
 
 
 def _meeting_items(user, snapshot: Snapshot, today: date) -> list[TodoItem]:
-    pending = _scoped(user, snapshot, "Rencontres", [p.row for p in meetings.pending_acceptances(snapshot)])
-    late = _scoped(user, snapshot, "Rencontres", meetings.past_without_outcome(snapshot, today))
+    pending = _meeting_rows(user, snapshot, "acceptation", today)
+    late = _meeting_rows(user, snapshot, "sans_bilan", today)
     items = []
     if pending:
         items.append(TodoItem("Acceptations en attente", len(pending),
                               "Rencontres proposées qu'une des deux parties n'a pas encore acceptées.",
-                              "rencontres", "Relancer"))
+                              "rencontres", "Relancer", "acceptation"))
     if late:
         items.append(TodoItem("Rencontres passées sans bilan", len(late),
                               "Date dépassée sans issue enregistrée, ou rencontre réalisée sans bilan saisi.",
-                              "rencontres", "Saisir"))
+                              "rencontres", "Saisir", "sans_bilan"))
     return items
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -146,6 +148,30 @@ class Conflict(StoreError):
         if self.expected is None:
             return []
         return [k for k, v in self.current.values.items() if self.expected.get(k, "") != v]
+
+
+class ReadVersions:
+    """The last few versions of each row this store handed out, by fingerprint, so that a conflict can show
+    what the caller read beside what the sheet holds now (and which fields changed in between)."""
+
+    KEPT = 4  # versions per row: a form is rarely older than a few reads of the same row
+
+    def __init__(self):
+        self._seen: dict[tuple[str, str], OrderedDict] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, tab: str, rows) -> None:
+        with self._lock:
+            for row in rows:
+                seen = self._seen.setdefault((tab, row.id), OrderedDict())
+                seen[row.fingerprint] = row.values
+                seen.move_to_end(row.fingerprint)
+                while len(seen) > self.KEPT:
+                    seen.popitem(last=False)
+
+    def recall(self, tab: str, row_id: str, wanted: str) -> dict[str, str] | None:
+        with self._lock:
+            return self._seen.get((tab, row_id), {}).get(wanted)
 
 
 class SpreadsheetNotFound(StoreError):

@@ -15,7 +15,6 @@ import difflib
 import re
 import threading
 import zlib
-from collections import OrderedDict
 from contextlib import contextmanager
 
 import google.auth.exceptions
@@ -33,6 +32,7 @@ from .base import (
     PermissionDenied,
     QuotaExceeded,
     ReadOnlyTab,
+    ReadVersions,
     Row,
     RowNotFound,
     SchemaMismatch,
@@ -124,7 +124,7 @@ class GoogleSheetsStore:
         self._count_lock = threading.Lock()
         self._local = threading.local()
         self.requests_sent = 0
-        self._seen: dict[tuple[str, str], OrderedDict] = {}  # (tab, id) -> fingerprint -> values read
+        self._versions = ReadVersions()  # values read, for the conflict view
 
     @classmethod
     def from_settings(cls, schema: Schema, settings) -> GoogleSheetsStore:
@@ -172,7 +172,7 @@ class GoogleSheetsStore:
                 tabs[name] = TabData(name, [], [], [TabIssue(name, MISSING_TAB)])
             else:
                 tabs[name] = rows_from_grid(tab, grids[name])
-                self._remember(name, tabs[name].rows)
+                self._versions.remember(name, tabs[name].rows)
         return Snapshot(tabs=tabs, read_at=now_paris(), requests=self._local.count)
 
     def update(self, tab: str, row_id: str, changes: dict[str, str], expected_fingerprint: str) -> Row:
@@ -188,7 +188,7 @@ class GoogleSheetsStore:
             columns = self._columns(schema, data.headers, list(clean))
             current = self._locate(data, row_id)
             if current.fingerprint != expected_fingerprint:
-                raise Conflict(tab, row_id, self._recall(tab, row_id, expected_fingerprint), current, clean)
+                raise Conflict(tab, row_id, self._versions.recall(tab, row_id, expected_fingerprint), current, clean)
             writes = {k: v for k, v in clean.items() if v != current.values.get(k, "") or k == UPDATED_FIELD}
             body = {"valueInputOption": "RAW", "data": [
                 {"range": f"{a1_title(tab)}!{column_letter(columns[k])}{current.row_number}", "values": [[v]]}
@@ -196,7 +196,7 @@ class GoogleSheetsStore:
             self._call(lambda: self._http.values_batch_update(self.key, body=body))
         values = {**current.values, **clean}
         row = Row(row_id, values, dict(current.extra), current.row_number, fingerprint(schema, values))
-        self._remember(tab, [row])
+        self._versions.remember(tab, [row])
         return row
 
     def append(self, tab: str, records: list[dict[str, str]]) -> list[Row]:
@@ -226,14 +226,14 @@ class GoogleSheetsStore:
                 return self._send(lambda: self._http.values_append(self.key, f"{a1_title(tab)}!A1",
                                                                    params=dict(APPEND_PARAMS), body=body))
 
-            answer = self.retry.run(attempt, _is_transient)
+            answer = self.retry.run(attempt, _is_transient, self._deadline())
         first = _first_row(answer["updates"]["updatedRange"]) if answer else 0
         numbers = {r[ID_FIELD]: first + i for i, r in enumerate(pending)}
         extra = {h: "" for h in _positions(headers) if h not in schema.by_header()}
         rows = [existing.get(r[ID_FIELD]) or
                 Row(r[ID_FIELD], r, dict(extra), numbers.get(r[ID_FIELD], 0), fingerprint(schema, r))
                 for r in stamped]
-        self._remember(tab, rows)
+        self._versions.remember(tab, rows)
         return rows
 
     def delete(self, tab: str, row_ids: list[str]) -> int:
@@ -261,7 +261,7 @@ class GoogleSheetsStore:
                         for r in sorted(matches, key=lambda r: -r.row_number)]}
                     self._send(lambda: self._http.batch_update(self.key, body))
 
-            self.retry.run(attempt, _is_transient)
+            self.retry.run(attempt, _is_transient, self._deadline())
         return found[0] if found else 0
 
     def init(self) -> InitReport:
@@ -432,11 +432,18 @@ class GoogleSheetsStore:
             raise
 
     def _call(self, call):
-        return self.retry.run(lambda: self._send(call), _is_transient)
+        return self.retry.run(lambda: self._send(call), _is_transient, self._deadline())
+
+    def _deadline(self) -> float | None:
+        return getattr(self._local, "deadline", None)
 
     @contextmanager
     def _translated(self):
-        """Whatever escaped the retries becomes a French StoreError."""
+        """One store operation: its requests share one retry time budget (the outermost operation's), and
+        whatever escaped the retries becomes a French StoreError."""
+        outermost = self._deadline() is None
+        if outermost:
+            self._local.deadline = self.retry.deadline()
         try:
             yield
         except StoreError:
@@ -452,6 +459,9 @@ class GoogleSheetsStore:
         except (requests.exceptions.RequestException, google.auth.exceptions.TransportError) as error:
             raise Unreachable("Google Sheets est injoignable (réseau coupé ou délai dépassé), malgré plusieurs "
                               "essais : vérifiez la connexion puis réessayez dans quelques instants.") from error
+        finally:
+            if outermost:
+                self._local.deadline = None
 
     def _api_error(self, error: APIError) -> StoreError:
         code = error.code
@@ -474,16 +484,6 @@ class GoogleSheetsStore:
         return StoreError(f"Google Sheets a refusé la requête (erreur {code}) : {error.error.get('message', '')}")
 
     # ---- what the caller saw, for Conflict messages ---------------------------------------------------------
-
-    def _remember(self, tab: str, rows: list[Row]) -> None:
-        for row in rows:
-            seen = self._seen.setdefault((tab, row.id), OrderedDict())
-            seen[row.fingerprint] = row.values
-            while len(seen) > 4:
-                seen.popitem(last=False)
-
-    def _recall(self, tab: str, row_id: str, wanted: str) -> dict[str, str] | None:
-        return self._seen.get((tab, row_id), {}).get(wanted)
 
 
 def _unique_by_id(records: list[dict[str, str]]) -> list[dict[str, str]]:

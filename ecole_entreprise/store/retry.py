@@ -1,7 +1,8 @@
 """Bounded retries for calls to a remote API: exponential backoff with full jitter, capped in attempts and time.
 
 Full jitter (a uniform wait in [0, min(cap, base·2^(n-1))]) spreads the retries of several app processes hitting
-the same quota, and the caps make sure a user waits at most about `total_s` before getting a clear error.
+the same quota, and the caps make sure a user waits at most about `total_s` before getting a clear error: the
+time cap covers a whole store operation (a read-compare-write is several requests), the attempt cap each request.
 `sleep`, `clock` and `jitter` are injectable so tests never wait for real.
 """
 
@@ -34,9 +35,17 @@ class RetryPolicy:
         """Wait before attempt `attempt + 1`."""
         return self.jitter() * min(self.cap_s, self.base_s * 2 ** (attempt - 1))
 
-    def run(self, call: Callable[[], T], retryable: Callable[[BaseException], bool]) -> T:
-        """Call until success, a non-retryable error, or the budget is spent; the last error is re-raised."""
-        started = self.clock()
+    def deadline(self) -> float:
+        """When an operation starting now must stop retrying (on `clock`)."""
+        return self.clock() + self.total_s
+
+    def run(self, call: Callable[[], T], retryable: Callable[[BaseException], bool],
+            deadline: float | None = None) -> T:
+        """Call until success, a non-retryable error, or the budget is spent; the last error is re-raised.
+
+        `deadline` (from `deadline()`) shares one time budget between the several requests of one operation;
+        without it the budget is this call's own."""
+        limit = self.deadline() if deadline is None else deadline
         attempt = 1
         while True:
             try:
@@ -45,7 +54,7 @@ class RetryPolicy:
                 if not retryable(error) or attempt >= self.max_attempts:
                     raise
                 delay = self.backoff(attempt)
-                if self.clock() - started + delay > self.total_s:
+                if self.clock() + delay > limit:
                     raise
                 self.sleep(delay)
                 attempt += 1

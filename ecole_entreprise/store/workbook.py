@@ -39,6 +39,7 @@ from .base import (
     InitReport,
     PermissionDenied,
     ReadOnlyTab,
+    ReadVersions,
     Row,
     RowNotFound,
     SchemaMismatch,
@@ -73,6 +74,7 @@ class WorkbookStore:
         self._file_lock = FileLock(f"{self.path}.lock", timeout=lock_timeout_s)
         self._package = Package()
         self._data: dict[str, tuple[Sheet, TabData]] = {}  # per tab: the parsed sheet it was built from
+        self._versions = ReadVersions()  # values read, for the conflict view
 
     def describe(self) -> dict[str, str]:
         return {"kind": "local", "title": self.path.name, "location": str(self.path), "url": ""}
@@ -96,6 +98,7 @@ class WorkbookStore:
         if cached is None or cached[0] is not sheet:
             cached = (sheet, rows_from_grid(tab, sheet.texts))
             self._data[tab.name] = cached
+            self._versions.remember(tab.name, cached[1].rows)
         return cached[1]
 
     def _refresh(self) -> None:
@@ -198,7 +201,8 @@ class WorkbookStore:
             raise DuplicateId(tab.name, row_id, numbers)
         current = self._row_at(tab, sheet, numbers[0])
         if current.fingerprint != expected:
-            raise Conflict(tab.name, row_id, None, current, dict(changes))
+            raise Conflict(tab.name, row_id, self._versions.recall(tab.name, row_id, expected), current,
+                           dict(changes))
         clean = stamp_changes(tab, changes)
         sheet.set_cells(numbers[0], {columns[name]: value for name, value in clean.items()})
         row = self._row_at(tab, sheet, numbers[0])
@@ -241,6 +245,7 @@ class WorkbookStore:
 
     def _patch(self, tab: TabSchema, sheet: Sheet, updated: Row | None = None, added: list[Row] = ()) -> None:
         """Keep the cached TabData in step with a write instead of rebuilding it from 5,000 rows."""
+        self._versions.remember(tab.name, [*added, *([updated] if updated is not None else [])])
         cached = self._data.get(tab.name)
         if cached is None or cached[0] is not sheet:
             return
