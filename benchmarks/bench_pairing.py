@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import time
@@ -86,7 +87,8 @@ def make_instance(n_personnels: int, n_entreprises: int, seed: int):
 
 
 def reference_lp(capacity, ent, per, gain) -> tuple[float, float]:
-    """Transportation LP with HiGHS: (optimum, largest distance of a variable to an integer)."""
+    """Transportation LP with HiGHS: (total score of its chosen pairs, largest distance of a variable to an
+    integer: 0 shows the LP optimum is an integral plan, as the constraint matrix is totally unimodular)."""
     n, n_e, n_p = len(gain), len(capacity), int(per.max()) + 1
     cols = np.arange(n)
     a_ub = sp.vstack([sp.csr_array((np.ones(n), (per, cols)), shape=(n_p, n)),
@@ -95,7 +97,13 @@ def reference_lp(capacity, ent, per, gain) -> tuple[float, float]:
     result = linprog(-gain, A_ub=a_ub, b_ub=b_ub, bounds=(0, 1), method="highs")
     if result.status != 0:
         raise RuntimeError(result.message)
-    return float(-result.fun), float(np.abs(result.x - np.round(result.x)).max())
+    # The total of the pairs the reference actually chose (not its objective value, which carries the solver's
+    # tolerance), after checking that rounded choice respects the capacities.
+    chosen = np.round(result.x) == 1
+    if np.bincount(per[chosen], minlength=n_p).max(initial=0) > 1 or \
+            np.any(np.bincount(ent[chosen], minlength=n_e) > np.maximum(capacity, 0)):
+        raise RuntimeError("La solution de référence arrondie viole une capacité.")
+    return math.fsum(gain[chosen]), float(np.abs(result.x - np.round(result.x)).max())
 
 
 def networkx_flow(capacity, ent, per, gain) -> float:

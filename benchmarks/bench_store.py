@@ -51,13 +51,19 @@ def google_request_counts(schema) -> dict[str, int]:
         env.store.init()
         tab = schema.tab("Entreprises")
         env.store.append("Entreprises", [filler(tab, i) for i in range(200)])
-        app_store = CachedStore(env.make_second_store(), ttl_s=60)  # a fresh server process: nothing cached
-        before = env.request_count()
-        snapshot = app_store.read()
-        cold = env.request_count() - before
-        before = env.request_count()
-        app_store.read()
-        warm = env.request_count() - before
+        clock = [0.0]
+        app_store = CachedStore(env.make_second_store(), ttl_s=60, clock=lambda: clock[0])  # a fresh process
+
+        def page_view():  # what every page does: where the data lives (title), then the snapshot
+            before = env.request_count()
+            app_store.describe()
+            snapshot = app_store.read()
+            return snapshot, env.request_count() - before
+
+        _, first = page_view()  # the server's first view also fetches the spreadsheet's title, once
+        clock[0] += 61  # the cache has expired: a cold view of a running server
+        snapshot, cold = page_view()
+        _, warm = page_view()
         row = snapshot.rows("Entreprises")[17]
         before = env.request_count()
         app_store.update("Entreprises", row.id, {"notes": "bench"}, row.fingerprint)
@@ -66,7 +72,7 @@ def google_request_counts(schema) -> dict[str, int]:
         app_store.append("Entreprises", [filler(tab, 999)])
         append = env.request_count() - before
     return {"cold_view_requests": cold, "warm_view_requests": warm, "update_requests": update,
-            "append_requests": append}
+            "append_requests": append, "first_view_requests": first}
 
 
 def local_update_p50(schema) -> float:

@@ -149,3 +149,23 @@ def todo_filter(snapshot: Snapshot, user, tab: str) -> set[str] | None:
         st.query_params.pop(todo.FILTER_PARAM, None)
         st.rerun()
     return ids
+
+
+def journaled_download(what: str, data: bytes, file_name: str, mime: str, key: str, journal_call) -> None:
+    """A file holding personal data leaves only once the journal records it: a first click journals, then the
+    file is offered. Until then its bytes are never sent to the browser (a download button would send them)."""
+    import hashlib
+
+    signature = hashlib.sha256(data).hexdigest()
+    if st.session_state.get(key) == signature:
+        st.download_button(f"Télécharger {what}", data, file_name=file_name, mime=mime, key=f"{key}_download")
+        return
+    if st.button(f"Préparer {what}", key=f"{key}_prepare",
+                 help="L'export est inscrit au journal avant d'être proposé au téléchargement."):
+        try:
+            journal_call()
+        except StoreError as error:
+            st.error(str(error))
+            return
+        st.session_state[key] = signature
+        st.rerun()

@@ -158,6 +158,15 @@ def plan_table(plan, pairs) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
+def plan_details(pairs) -> None:
+    """The score breakdown of any pair of the plan, as for a suggestion."""
+    with st.expander("Détail du score d'une paire du plan"):
+        chosen = st.selectbox("Paire", [p.personnel_id for p in pairs], key="plan_detail_pick",
+                              format_func=lambda pid: next(f"{staff_name(pid)} — {company_label(p.entreprise_id)}"
+                                                           for p in pairs if p.personnel_id == pid))
+        show_breakdown(next(p for p in pairs if p.personnel_id == chosen))
+
+
 def plan_summary(plan, pairs) -> None:
     waiting = [pid for pid in plan.unmatched_personnels if pid in personnels]
     free = sum(n for eid, n in plan.unmatched_capacity.items() if eid in entreprises)
@@ -208,13 +217,16 @@ def global_view() -> None:
     plan = st.session_state.get(PLAN)
     if plan is None:
         st.caption("Le plan répartit les personnels encore sans rencontre en maximisant le score total, dans la "
-                   "limite des capacités des entreprises. Rien n'est écrit avant votre confirmation.")
+                   "limite des capacités des entreprises. Il est calculé pour toute la région puis limité à votre "
+                   "périmètre : chaque coordinateur propose sa part du même plan optimal, sans prendre les places "
+                   "qu'il attribue ailleurs. Rien n'est écrit avant votre confirmation.")
         return
     pairs = [p for p in plan.pairs if in_scope(p)]
     plan_summary(plan, pairs)
     if not pairs:
         return
     plan_table(plan, pairs)
+    plan_details(pairs)
     edit_plan(plan, pairs)
     st.divider()
     sure = st.checkbox(f"Je confirme la proposition de ces {len(pairs)} rencontre(s) pour "

@@ -12,7 +12,7 @@ import streamlit as st
 from ecole_entreprise.services import access, census, imports
 from ecole_entreprise.services.contacts import journal_export
 from ecole_entreprise.store.base import StoreError
-from pages._shared import data_location_caption, get_snapshot, get_store, refresh_button
+from pages._shared import data_location_caption, get_snapshot, get_store, journaled_download, refresh_button
 from pages._shell import current_user, page_user
 
 MAX_UPLOAD_MB = 10
@@ -68,10 +68,10 @@ def _anomalies_button(frame, filename: str, key: str) -> None:
     if frame.empty:
         return
     user, store = current_user(), get_store()
-    st.download_button(f"Télécharger les {len(frame)} anomalie(s) (CSV)", imports.anomalies_csv(frame),
-                       file_name=f"anomalies-{Path(filename).stem}.csv", mime="text/csv", key=key,
-                       on_click=lambda: journal_export(store, user, f"anomalies d'import de « {filename} » (CSV)",
-                                                       list(frame.columns), "import de listes"))
+    journaled_download(f"les {len(frame)} anomalie(s) (CSV)", imports.anomalies_csv(frame),
+                       f"anomalies-{Path(filename).stem}.csv", "text/csv", key,
+                       lambda: journal_export(store, user, f"anomalies d'import de « {filename} » (CSV)",
+                                              list(frame.columns), "import de listes"))
 
 
 def _show_outcome(outcome, filename: str) -> None:

@@ -6,7 +6,7 @@ from ecole_entreprise.services import access
 from ecole_entreprise.services.contacts import journal_export
 from ecole_entreprise.services.exports import csv_bytes
 from ecole_entreprise.services.quality import anomalies_frame, check_snapshot, exported_records, visible_anomalies
-from pages._shared import data_location_caption, get_snapshot, get_store, refresh_button
+from pages._shared import data_location_caption, get_snapshot, get_store, journaled_download, refresh_button
 from pages._shell import page_user
 
 FIX_PAGES = {"Entreprises": "entreprises", "Personnels": "personnels", "Rencontres": "rencontres"}  # open ?id=
@@ -34,7 +34,7 @@ frame["Corriger"] = [
 ]
 st.dataframe(frame, hide_index=True, width="stretch",
              column_config={"Corriger": st.column_config.LinkColumn("Corriger", display_text="✏️ corriger")})
-st.download_button("Télécharger les anomalies (CSV)", csv_bytes(frame.drop(columns=["Corriger"])),
-                   file_name="anomalies.csv", mime="text/csv",
-                   on_click=lambda: journal_export(store, user, "anomalies de qualité (CSV)", ["Valeur"],
-                                                   "contrôle qualité des données", exported_records(frame)))
+journaled_download("les anomalies (CSV)", csv_bytes(frame.drop(columns=["Corriger"])),
+                   "anomalies.csv", "text/csv", "_quality_export",
+                   lambda: journal_export(store, user, "anomalies de qualité (CSV)", ["Valeur"],
+                                          "contrôle qualité des données", exported_records(frame)))

@@ -14,7 +14,10 @@ refresh_button()
 store, snapshot = get_store(), get_snapshot()
 rows = snapshot.rows(users.TAB)
 if rows:
-    st.dataframe([{"Email": r["email"], "Nom": r["nom"], "Rôle": r["role"], "Périmètre": r["perimetre"] or "tout",
+    def scope(r) -> str:
+        return r["perimetre"] or ("aucun" if r["role"] in users.COORDINATOR_ROLES else "tout")
+
+    st.dataframe([{"Email": r["email"], "Nom": r["nom"], "Rôle": r["role"], "Périmètre": scope(r),
                    "Actif": r["actif"] or "oui"} for r in rows], hide_index=True, width="stretch")
 else:
     st.info("Aucun utilisateur : ajoutez le premier ci-dessous ou avec `python -m ecole_entreprise add-user`.")

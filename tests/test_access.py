@@ -153,3 +153,23 @@ def test_canaries_only_reach_own_side_coordinators_in_scope(role, scope, tab):
     for canary, (side, dep) in CONTACT_CANARIES.items():
         if canary in text:
             assert side == user.side and dep in scope, (canary, user)
+
+
+def test_a_coordinator_row_without_scope_opens_nothing():
+    from ecole_entreprise.services import users
+    from ecole_entreprise.store.base import StoreError
+
+    store = seed_programme(MemoryStore())
+    store.append("Utilisateurs", [{"email": "oubli@ac-dijon.fr", "role": COORD_ACADEMIE, "perimetre": "",
+                                   "actif": "oui"},
+                                  {"email": "comite2@region.fr", "role": COMITE, "perimetre": "", "actif": "oui"}])
+    snapshot = store.read()
+    forgotten = users.find_user(snapshot, "oubli@ac-dijon.fr")
+    assert forgotten.departements == frozenset()
+    assert access.visible_rows(forgotten, "Personnels", snapshot) == []
+    assert users.find_user(snapshot, "comite2@region.fr").departements == ALL_DEPARTEMENTS
+    with pytest.raises(StoreError, match="besoin d'un périmètre"):
+        users.add_user(store, "autre@ac-dijon.fr", COORD_ACADEMIE, "")
+    with pytest.raises(StoreError, match="besoin d'un périmètre"):
+        users.add_user(store, "autre@cpme.fr", COORD_CPME, "Paris")
+    assert users.add_user(store, "autre@cpme.fr", COORD_CPME, "21, 58")["perimetre"] == "21, 58"

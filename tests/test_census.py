@@ -174,6 +174,19 @@ def test_writes_are_journaled_with_field_names_only(store):
     assert not any("Lambert" in " ".join(e.values.values()) for e in entries)
 
 
+def test_consents_given_at_creation_are_journaled_and_never_edited_as_plain_fields(store):
+    given = {"consentement_participation": "2026-02-01 10:00:00", "consentement_partage": "2026-02-01 10:00:00",
+             "consentement_version": "2025-09", "consentement_source": "coordinateur"}
+    row = census.create(store, store.read(), ADMIN_USER, TAB, company(**given)).row
+    consents = [e for e in store.read().rows("Journal") if e["action"] == "consentement"]
+    assert sorted(e["champs"] for e in consents) == ["consentement_partage", "consentement_participation"]
+    assert all(e["cible_id"] == row.id and "notice 2025-09" in e["details"] for e in consents)
+    backdated = census.edit(store, store.read(), ADMIN_USER, TAB, row.id,
+                            {"consentement_partage": "2020-01-01 00:00:00"}, row.fingerprint)
+    assert not backdated.ok and "encadré « Consentements »" in backdated.errors["consentement_partage"]
+    assert rows(store)[0]["consentement_partage"] == "2026-02-01 10:00:00"
+
+
 LIST_ROWS = [
     {"id": "ENT-A", "raison_sociale": "École de conduite Démo", "departement": "21", "thematiques": "orientation"},
     {"id": "ENT-B", "raison_sociale": "Garage Démo Martin", "departement": "25",

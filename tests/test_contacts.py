@@ -3,7 +3,7 @@
 import pytest
 
 from ecole_entreprise.domain.roles import ADMIN, COMITE, COORD_ACADEMIE, COORD_CPME, User, parse_scope
-from ecole_entreprise.services import contacts, journal
+from ecole_entreprise.services import journal
 from ecole_entreprise.services.access import AccessDenied
 from ecole_entreprise.services.contacts import journal_export, reveal_contacts
 from ecole_entreprise.store.base import RowNotFound, StoreError
@@ -109,7 +109,7 @@ def test_exports_with_personal_data_are_journaled(store):
 
 def test_an_export_of_many_records_is_journaled_in_cell_sized_chunks(store, monkeypatch):
     """Every exported record is named, and no journal cell outgrows the Sheets limit (50,000 characters)."""
-    monkeypatch.setattr(contacts, "TARGET_IDS_MAX_CHARS", 44)
+    monkeypatch.setattr(journal, "TARGET_IDS_MAX_CHARS", 44)
     ids = [f"PER-{n:08d}" for n in range(7)]  # 12 characters each: three per chunk
     targets = [("Personnels", i) for i in ids[:4]] + [("Entreprises", "ENT-00000001")] + \
         [("Personnels", i) for i in ids[4:]]

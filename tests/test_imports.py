@@ -168,6 +168,21 @@ def test_run_imports_only_valid_lines_with_source_and_provenance(store):
     assert entry["action"] == "import" and "2 fiche(s)" in entry["details"] and "Martin" not in entry["details"]
 
 
+def test_import_journal_names_the_records_and_their_consents(store):
+    data = ("Raison sociale;CP;Code INSEE;Nom;Prénom;Mail;Consentement participation;Version notice consentement\n"
+            "Atelier Démo Alpha;21000;21231;Martin;Léa;lea@exemple-entreprise.fr;2026-01-10 09:00:00;2025-09\n"
+            "Imprimerie Démo Delta;25000;25056;Dumas;Jean;jean@exemple-entreprise.fr;;\n").encode()
+    run_import(store, report_for(store, data), ADMIN_USER, "liste.csv", third_party=False, today=date(2026, 1, 15))
+    rows = {r["raison_sociale"]: r for r in store.read().rows("Entreprises")}
+    entries = store.read().rows("Journal")
+    assert [e["action"] for e in entries] == ["import", "consentement"]
+    imported, consented = entries
+    assert set(imported["cible_id"].split(", ")) == {r.id for r in rows.values()}
+    assert consented["cible_id"] == rows["Atelier Démo Alpha"].id
+    assert (consented["champs"], consented["details"]) == (
+        "consentement_participation", "finalité participation ; source import ; notice 2025-09")
+
+
 def test_third_party_list_sets_inform_before_one_month_later(store):
     run_import(store, report_for(store), ADMIN_USER, "liste salon", third_party=True, today=date(2026, 1, 31))
     assert {r["informer_avant"] for r in store.read().rows("Entreprises")} == {"2026-02-28"}

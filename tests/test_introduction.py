@@ -75,6 +75,33 @@ def test_refused_with_french_reasons_until_disclosure_is_allowed(store):
     assert store.read().get("Rencontres", meeting.id)["introduction_envoyee"] == ""
 
 
+@pytest.mark.parametrize("side, reason", [
+    ("entreprise", "L'entreprise n'a pas donné son consentement à participer."),
+    ("personnel", "Le personnel n'a pas donné son consentement à participer."),
+])
+def test_each_participation_consent_is_required(store, side, reason):
+    company = add_company(store, **({"consentement_participation": ""} if side == "entreprise" else {}))
+    staff = add_staff(store, **({"consentement_participation": ""} if side == "personnel" else {}))
+    meeting = add_meeting(store, company, staff, **PLANNED_VALUES)
+    with pytest.raises(IntroductionRefused) as refused:
+        prepare(store, meeting.id)
+    assert refused.value.reasons == [reason]
+    with pytest.raises(IntroductionRefused):
+        introduction.mark_sent(store, store.read(), USER, meeting.id)
+
+
+def test_a_cancelled_meeting_discloses_nothing_even_after_both_acceptances(store):
+    from ecole_entreprise.services.contacts import reveal_contacts
+
+    meeting = add_meeting(store, add_company(store), add_staff(store), **{**PLANNED_VALUES, "statut": "annulée",
+                                                                          "motif": "report"})
+    with pytest.raises(IntroductionRefused) as refused:
+        prepare(store, meeting.id)
+    assert refused.value.reasons == ["La rencontre est au statut « annulée »."]
+    with pytest.raises(AccessDenied, match="annulée"):
+        reveal_contacts(store, store.read(), USER, meeting.id, "vérification", side="personnel")
+
+
 def test_missing_email_blocks_the_introduction(store):
     meeting = add_meeting(store, add_company(store, contact_email=""), add_staff(store), **PLANNED_VALUES)
     with pytest.raises(IntroductionRefused, match="pas d'adresse électronique de contact"):

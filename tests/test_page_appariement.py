@@ -160,6 +160,11 @@ def test_plan_is_shown_and_nothing_written_before_confirmation(app_workbook, mon
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Score total"] == fmt_number(expected.total)
     assert metrics["Personnels sans entreprise"] == str(len(expected.unmatched_personnels))
+    last = expected.pairs[-1]
+    at.selectbox(key="plan_detail_pick").set_value(last.personnel_id).run()
+    [breakdown] = [t.value for t in at.table]
+    assert list(breakdown["Critère"]) == [part.label_fr for part in last.parts]
+    assert list(breakdown["Points"]) == [fmt_number(part.points) for part in last.parts]
     propose = at.button(key="plan_propose")
     assert propose.label == f"Proposer ces {len(expected.pairs)} rencontres"
     assert propose.disabled

@@ -3,6 +3,8 @@ to-do link opening its page on exactly the rows to act on."""
 
 from datetime import date
 
+import pytest
+
 from ecole_entreprise.services import bilan, todo
 from ecole_entreprise.services.users import find_user
 from tests.support.apptest import ADMIN, COMITE, DIJON, app_store, open_page
@@ -55,25 +57,20 @@ def test_empty_workbook_says_what_to_do(monkeypatch, tmp_path):
     assert "Saisissez-les dans les pages Entreprises et Personnels" in at.info[0].value
 
 
-def test_late_meetings_link_opens_exactly_those_meetings(app_workbook, monkeypatch):
+@pytest.mark.parametrize("email, page, tab, key, label", [
+    (ADMIN, "pages/rencontres.py", "Rencontres", "sans_bilan", "rencontres passées sans bilan"),
+    (DIJON, "pages/personnels.py", "Personnels", "consentement", "fiches validées sans consentement à participer"),
+])
+def test_a_to_do_link_opens_exactly_its_rows_then_the_whole_list(app_workbook, monkeypatch, email, page, tab, key,
+                                                                  label):
     snapshot = app_store().read(fresh=True)
-    wanted = todo.filtered_ids(snapshot, find_user(snapshot, ADMIN), "Rencontres", "sans_bilan", date.today())
+    wanted = todo.filtered_ids(snapshot, find_user(snapshot, email), tab, key, date.today())
     assert wanted
-    at = open_page(monkeypatch, ADMIN, "pages/rencontres.py", query={todo.FILTER_PARAM: "sans_bilan"})
+    at = open_page(monkeypatch, email, page, query={todo.FILTER_PARAM: key})
     assert not at.exception
     [table] = [d.value for d in at.dataframe]
     assert set(table["ID"]) == wanted
-    assert f"À faire : rencontres passées sans bilan ({len(wanted)})." in [i.value for i in at.info]
-    at.button(key="todo_clear_Rencontres").click().run()
+    assert f"À faire : {label} ({len(wanted)})." in [i.value for i in at.info]
+    at.button(key=f"todo_clear_{tab}").click().run()
     [table] = [d.value for d in at.dataframe]
     assert len(table) > len(wanted)
-
-
-def test_missing_consent_link_opens_exactly_those_records(app_workbook, monkeypatch):
-    snapshot = app_store().read(fresh=True)
-    wanted = todo.filtered_ids(snapshot, find_user(snapshot, DIJON), "Personnels", "consentement", date.today())
-    assert wanted
-    at = open_page(monkeypatch, DIJON, "pages/personnels.py", query={todo.FILTER_PARAM: "consentement"})
-    assert not at.exception
-    [table] = [d.value for d in at.dataframe]
-    assert set(table["ID"]) == wanted

@@ -93,8 +93,12 @@ def test_preview_suggests_a_mapping_reports_each_line_and_imports_only_valid_one
     reason = preview.loc[preview["Ligne"] == 4, "Motif"].iloc[0]
     assert "clé de contrôle" in reason
     assert existing.id in preview.loc[preview["Ligne"] == 5, "Motif"].iloc[0]
-    anomalies = at.download_button[0]
-    assert "2 anomalie(s)" in anomalies.label
+    assert not at.download_button  # the lines hold personal data: nothing is sent before it is journaled
+    at.button(key="anomalies_before_prepare").click().run()
+    [anomalies] = at.download_button
+    assert anomalies.label == "Télécharger les 2 anomalie(s) (CSV)"
+    [export] = [r for r in rows("Journal") if r["action"] == "export données personnelles"]
+    assert "anomalies d'import" in export["details"]
 
     at.checkbox(key="third_party").check().run()
     at.button(key="run_import").click().run()
@@ -105,7 +109,7 @@ def test_preview_suggests_a_mapping_reports_each_line_and_imports_only_valid_one
     assert {r["informer_avant"] for r in imported} == {plus_one_month(date.today()).isoformat()}
     assert {r["commune"] for r in imported} == {"Dijon", "Chalon-sur-Saône"}
     assert any("2 fiche(s) importée(s)" in s.value for s in at.success)
-    assert any("Télécharger les 2 anomalie(s)" in b.label for b in at.download_button)
+    assert at.button(key="anomalies_after_prepare").label == "Préparer les 2 anomalie(s) (CSV)"
 
 
 def test_an_import_is_not_written_twice(workbook, monkeypatch):

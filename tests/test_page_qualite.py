@@ -8,8 +8,8 @@ from ecole_entreprise.domain.roles import COMITE as COMITE_ROLE
 from ecole_entreprise.domain.roles import COORD_ACADEMIE, COORD_CPME, User
 from ecole_entreprise.services import access
 from ecole_entreprise.services.users import find_user
-from tests.support.apptest import ADMIN, COMITE, CPME, DIJON, app_store, open_page
-from tests.support.sent import everything_sent, record_media  # noqa: F401 (autouse fixture)
+from tests.support.apptest import ADMIN, BESANCON, COMITE, CPME, DIJON, app_store, open_page
+from tests.support.sent import RecordingStorage, everything_sent, record_media  # noqa: F401 (autouse fixture)
 
 CANARY_ENT = {"contact_email": "canari-ent-contact@exemple.fr", "contact_telephone": "+33399000001",
               "attendus": "canari-ent-attendus"}
@@ -121,3 +121,32 @@ def test_each_anomaly_links_to_the_form_that_fixes_it(app_workbook, monkeypatch)
     # tabs without a form of their own (Parametres, Listes…) have no link rather than a wrong one
     assert all(link == "" for link, tab in zip(frame["Corriger"], frame["Onglet"], strict=True)
                if tab not in ("Entreprises", "Personnels", "Rencontres"))
+
+
+def test_reworked_values_in_messages_are_masked_too(app_workbook, monkeypatch):
+    """Validators quote a value stripped or completed ("saisissez 0…"): the whole message goes for other roles."""
+    app_store().append("Personnels", [{
+        "nom": "Reprise", "prenom": "Zoé", "fonction": "CPE", "code_postal": "25000", "commune_insee": "25056",
+        "departement": "25", "canal": "CLEE", "email": "  zoe canari@ac-besancon.fr  ", "telephone": "698765432"}])
+    at = open_page(monkeypatch, CPME, "pages/qualite.py")
+    sent = everything_sent(at)
+    assert "(masqué)" in sent and "Valeur à corriger dans la colonne" in sent
+    for fragment in ("zoe canari", "698765432", "0698765432"):
+        assert fragment not in sent
+    # the staff member's own side still reads the exact message
+    assert "0698765432" in everything_sent(open_page(monkeypatch, BESANCON, "pages/qualite.py"))
+
+
+def test_the_anomalies_csv_is_journaled_before_it_is_sent(app_workbook, monkeypatch):
+    plant_canaries()
+    at = open_page(monkeypatch, CPME, "pages/qualite.py")
+    in_a_file = BAD_ENT["contact_email"].encode()
+    assert not at.download_button and not any(in_a_file in data for data in RecordingStorage.files)
+    at.button(key="_quality_export_prepare").click().run()
+    [download] = at.download_button
+    assert download.label == "Télécharger les anomalies (CSV)"
+    [entry] = [r for r in app_store().read(fresh=True).rows("Journal") if r["action"] == "export données personnelles"]
+    bad_company = next(r.id for r in app_store().read(fresh=True).rows("Entreprises")
+                       if r["contact_email"] == BAD_ENT["contact_email"])
+    assert bad_company in entry["cible_id"].split(", ") and entry["acteur"] == CPME
+    assert any(in_a_file in data for data in RecordingStorage.files)  # now, and only now, the file is offered

@@ -314,3 +314,14 @@ def test_restricted_batch_equals_full_batch_rows():
     only = score_candidates(data, entreprises=np.array([2]))
     assert set(only.personnel.tolist()) == set(full.personnel[full.entreprise == 2].tolist())
     assert len(only) > 0 and set(only.entreprise.tolist()) == {2}
+
+
+@pytest.mark.parametrize("a, b", [((47.0, 5.0), (47.0, 6.0)),  # along a parallel: longitude only
+                                  ((47.3220, 5.0415), (47.2378, 6.0241)),  # Dijon – Besançon
+                                  ((46.6, 3.1), (47.9, 7.1))])
+def test_haversine_matches_the_spherical_law_of_cosines(a, b):
+    (lat1, lon1), (lat2, lon2) = [tuple(map(math.radians, p)) for p in (a, b)]
+    cosines = scoring.EARTH_RADIUS_KM * math.acos(
+        math.sin(lat1) * math.sin(lat2) + math.cos(lat1) * math.cos(lat2) * math.cos(lon2 - lon1))
+    assert float(scoring.haversine_km(*a, *b)) == pytest.approx(cosines, rel=1e-9)
+    assert 70 < float(scoring.haversine_km(47.3220, 5.0415, 47.2378, 6.0241)) < 80  # Dijon – Besançon ≈ 75 km

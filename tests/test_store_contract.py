@@ -134,6 +134,23 @@ def test_missing_header_gives_french_error_naming_tab_and_column(env):
     assert "Entreprises" in str(caught.value) and "Notes" in str(caught.value)
 
 
+def test_an_optional_column_a_person_removed_blocks_only_writes_to_it(env):
+    """Both stores apply one rule: the ID and the fields given a value must have their column; others may go."""
+    rows = seeded(env)
+    line = next(i for i, r in enumerate(env.human.grid(TAB), start=1) if rows[0].id in r)
+    env.human.set_cell(TAB, line, "Notes", "appelé le 3 mars")
+    env.human.rename_header(TAB, "Notes", "Remarques")
+    row = env.store.read().get(TAB, rows[0].id)
+    updated = env.store.update(TAB, row.id, {"raison_sociale": "Alpha renommée"}, row.fingerprint)
+    assert updated["raison_sociale"] == "Alpha renommée"
+    assert env.store.read().get(TAB, row.id).extra["Remarques"] == "appelé le 3 mars"  # the person's column kept
+    [added] = env.store.append(TAB, [company("Sans notes")])
+    assert env.store.read().get(TAB, added.id)["raison_sociale"] == "Sans notes"
+    with pytest.raises(SchemaMismatch, match="Notes"):
+        env.store.append(TAB, [company("Avec notes", notes="à rappeler")])
+    assert [r["raison_sociale"] for r in env.store.read().rows(TAB)].count("Avec notes") == 0
+
+
 def test_update_after_a_human_edit_is_a_conflict_and_writes_nothing(env):
     rows = seeded(env)
     stale = row_of(env, rows[1].id)

@@ -16,9 +16,11 @@ from ..domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, TabSchema, d
 from ..domain.validation import find_duplicates, validate_record
 from ..domain.values import parse_multi
 from ..store.base import Conflict, Row, RowNotFound, Snapshot, StoreError, new_id
-from . import access, journal
+from . import access, consent, journal
 
 ARCHIVED, PENDING, VALIDATED = "archivé", "à valider", "validé"
+CONSENT_FIELDS = ("consentement_participation", "consentement_partage", "consentement_version",
+                  "consentement_source")
 FINALITE = "recensement des participants au programme"
 
 # The permission that guards writes to each tab census handles.
@@ -109,6 +111,8 @@ def create(store, snapshot: Snapshot, user, tab: str, values: dict[str, str], *,
     record_id = client_id or new_id(default_schema().tab(tab).id_prefix)
     [row] = store.append(tab, [{**checked.clean, ID_FIELD: record_id}])
     _journal(store, user, "création fiche", tab, row.id, [k for k, v in checked.clean.items() if v])
+    if tab in consent.EDIT_PERMISSION:
+        consent.journal_recorded(store, user, tab, [row])
     return SaveResult(row=row, warnings=dict(checked.warnings), duplicates=duplicates)
 
 
@@ -160,6 +164,11 @@ def edit(store, snapshot: Snapshot, user, tab: str, row_id: str, values: dict[st
     current = _current(snapshot, user, tab, row_id)
     if current is None:
         return _gone(tab, row_id)
+    touched = [k for k in CONSENT_FIELDS if k in values and values[k] != current.values.get(k, "")]
+    if touched and tab in consent.EDIT_PERMISSION:
+        # Dated, versioned and journaled per purpose by services/consent.py only: never a plain field edit.
+        return SaveResult(errors=dict.fromkeys(touched, "Les consentements s'enregistrent ou se retirent depuis "
+                                                         "l'encadré « Consentements » de la fiche."))
     merged = {k: v for k, v in {**current.values, **values}.items() if k != ID_FIELD}
     checked = check(tab, merged, snapshot)
     if checked.errors:

@@ -56,3 +56,18 @@ def withdraw_consent(store, snapshot: Snapshot, user: User, tab: str, person_id:
     journal.record(store, user, "retrait consentement", tab, person_id, [PURPOSE_FIELDS[purpose]], FINALITE,
                    f"finalité {purpose} ; consentement donné le {row[PURPOSE_FIELDS[purpose]] or 'inconnu'}")
     return updated
+
+
+def journal_recorded(store, user, tab: str, rows) -> None:
+    """Journal the consents that arrived with new records (coordinator form, import), one entry per purpose and
+    notice version, naming every record: the same trace as give_consent leaves."""
+    groups: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    for row in rows:
+        for purpose, name in PURPOSE_FIELDS.items():
+            if row[name].strip():
+                key = (purpose, row["consentement_source"].strip(), row["consentement_version"].strip())
+                groups.setdefault(key, []).append((tab, row.id))
+    for (purpose, source, version), targets in groups.items():
+        journal.record_many(store, user, "consentement", targets, [PURPOSE_FIELDS[purpose]], FINALITE,
+                            f"finalité {purpose} ; source {source or 'non précisée'} ; "
+                            f"notice {version or 'non précisée'}")

@@ -75,10 +75,6 @@ def reveal_contacts(store, snapshot: Snapshot, user: User, meeting_id: str, purp
     return {"onglet": tab, "id": person.id, **{name: person[name] for name in fields}}
 
 
-# A Google Sheets cell holds at most 50,000 characters: long target lists are spread over several entries.
-TARGET_IDS_MAX_CHARS = 40_000
-
-
 def journal_export(store, user: User, description: str, personal_fields: Iterable[str], finalite: str = "",
                    targets: Iterable[tuple[str, str]] = ()) -> list[Row]:
     """Record an export (CSV, xlsx, PDF…) that contains personal data, before the file is handed over.
@@ -89,21 +85,5 @@ def journal_export(store, user: User, description: str, personal_fields: Iterabl
     fields = list(personal_fields)
     if not fields:
         raise StoreError("Un export journalisé doit préciser les champs personnels qu'il contient.")
-    return [journal.record(store, user, "export données personnelles", cible_tab=tabs, cible_id=ids, champs=fields,
-                           finalite=finalite or "export de données personnelles", details=description)
-            for tabs, ids in _target_chunks(targets)]
-
-
-def _target_chunks(targets: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """("Entreprises, Personnels", "ENT-…, PER-…") pairs, each ID list short enough for one cell."""
-    unique = list(dict.fromkeys((tab, row_id) for tab, row_id in targets if row_id))
-    chunks, current, size = [], [], 0
-    for tab, row_id in unique:
-        if current and size + len(row_id) + 2 > TARGET_IDS_MAX_CHARS:
-            chunks.append(current)
-            current, size = [], 0
-        current.append((tab, row_id))
-        size += len(row_id) + 2
-    chunks.append(current)
-    return [(", ".join(dict.fromkeys(tab for tab, _ in chunk)), ", ".join(row_id for _, row_id in chunk))
-            for chunk in chunks]
+    return journal.record_many(store, user, "export données personnelles", targets, fields,
+                               finalite or "export de données personnelles", description)

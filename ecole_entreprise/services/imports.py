@@ -23,7 +23,7 @@ from ..domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, default_sche
 from ..domain.validation import DuplicateIndex, fold
 from ..domain.values import format_date, format_datetime
 from ..store.base import Snapshot, new_id
-from . import access, journal
+from . import access, consent, journal
 from .census import authorize, check, with_defaults
 from .exports import csv_bytes
 
@@ -379,18 +379,22 @@ def run_import(store, report: ImportReport, user, source_label: str, third_party
             line.status, line.errors = ERROR, {"departement": problem}
     today = today or date.today()
     records = [_import_record(line, source_label, third_party, today) for line in report.valid_lines]
+    written = []
     for start in range(0, len(records), BATCH_SIZE):
-        store.append(report.tab, records[start:start + BATCH_SIZE])
+        written += store.append(report.tab, records[start:start + BATCH_SIZE])
         if on_progress:
             done = min(start + BATCH_SIZE, len(records))
             on_progress(done / len(records), f"{done} fiche(s) sur {len(records)} importée(s)")
     if on_progress and not records:
         on_progress(1.0, "Aucune ligne valide à importer")
     if records:
-        journal.record(store, user, "import", report.tab, "", sorted(set(report.mapping.values())), FINALITE,
-                       f"{len(records)} fiche(s) importée(s) depuis « {source_label} » ; "
-                       f"liste tierce : {'oui' if third_party else 'non'} ; "
-                       f"{report.count(ERROR)} erreur(s), {report.count(DUPLICATE)} doublon(s) écartés")
+        journal.record_many(store, user, "import", [(report.tab, row.id) for row in written],
+                            sorted(set(report.mapping.values())), FINALITE,
+                            f"{len(records)} fiche(s) importée(s) depuis « {source_label} » ; "
+                            f"liste tierce : {'oui' if third_party else 'non'} ; "
+                            f"{report.count(ERROR)} erreur(s), {report.count(DUPLICATE)} doublon(s) écartés")
+        if report.tab in consent.EDIT_PERMISSION:
+            consent.journal_recorded(store, user, report.tab, written)
     return ImportOutcome(len(records), report.count(ERROR), report.count(DUPLICATE), report.anomalies())
 
 

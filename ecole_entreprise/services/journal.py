@@ -65,6 +65,37 @@ def record(store, actor, action: str, cible_tab: str = "", cible_id: str = "", c
     return written
 
 
+# A Google Sheets cell holds at most 50,000 characters: a long list of targets is spread over several entries.
+TARGET_IDS_MAX_CHARS = 40_000
+
+
+def record_many(store, actor, action: str, targets: Iterable[tuple[str, str]], champs: Iterable[str] | str = (),
+                finalite: str = "", details: str = "") -> list[Row]:
+    """One action about many records (an export, an import): entries naming every (tab, ID) target, so that a
+    person's right of access finds it. Returns the entries written (at least one)."""
+    return [record(store, actor, action, tabs, ids, champs, finalite, details) for tabs, ids in _chunks(targets)]
+
+
+def _chunks(targets: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """("Entreprises, Personnels", "ENT-…, PER-…") pairs, each ID list short enough for one cell."""
+    unique = list(dict.fromkeys((tab, row_id) for tab, row_id in targets if row_id))
+    chunks, current, size = [], [], 0
+    for tab, row_id in unique:
+        if current and size + len(row_id) + 2 > TARGET_IDS_MAX_CHARS:
+            chunks.append(current)
+            current, size = [], 0
+        current.append((tab, row_id))
+        size += len(row_id) + 2
+    chunks.append(current)
+    return [(", ".join(dict.fromkeys(tab for tab, _ in chunk)), ", ".join(row_id for _, row_id in chunk))
+            for chunk in chunks]
+
+
+def targets_of(entry: Row) -> set[str]:
+    """The IDs an entry is about: one record, or several (exports, imports) separated by commas."""
+    return {part.strip() for part in entry["cible_id"].split(",") if part.strip()}
+
+
 # ---- verification -----------------------------------------------------------------------------------------
 
 

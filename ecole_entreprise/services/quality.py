@@ -127,6 +127,11 @@ def anomalies_frame(anomalies: list[Anomaly]) -> pd.DataFrame:
 MASKED = "(masqué)"
 
 
+def masked_reason(anomaly: Anomaly) -> str:
+    return (f"Valeur à corriger dans la colonne « {anomaly.column} » (donnée personnelle : seul le côté qui suit "
+            "cette fiche la voit).")
+
+
 def exported_records(frame: pd.DataFrame) -> list[tuple[str, str]]:
     """Whose data an anomalies CSV holds: the (tab, ID) of rows whose value is written out in clear."""
     clear = frame[(frame["Valeur"] != "") & (frame["Valeur"] != MASKED) & (frame["ID"] != "")]
@@ -152,7 +157,8 @@ def visible_anomalies(user, anomalies: list[Anomaly], snapshot: Snapshot, schema
         if field is not None and field.is_personal and anomaly.value:
             allowed = access.may_see_field(user, anomaly.tab, field, row, snapshot) if row is not None \
                 else user.role == access.ADMIN
-            if not allowed:  # validators quote the faulty value in their message: mask it there too
-                anomaly = replace(anomaly, value=MASKED, reason=anomaly.reason.replace(anomaly.value, MASKED))
+            if not allowed:
+                # Validators quote the value, sometimes reworked (stripped, "0" added): drop the whole message.
+                anomaly = replace(anomaly, value=MASKED, reason=masked_reason(anomaly))
         shown.append(anomaly)
     return shown

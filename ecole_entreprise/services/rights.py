@@ -178,13 +178,8 @@ def person_data(snapshot: Snapshot, tab: str, person_id: str) -> dict[str, list[
         "partenariats": [_labelled("Partenariats", p) for p in partnerships],
         "evenements": [_labelled("Evenements", e) for e in events],
         "demandes_rgpd": [_labelled(TAB, r) for r in snapshot.rows(TAB) if r["personne_id"] == person_id],
-        "journal": [_labelled("Journal", j) for j in snapshot.rows("Journal") if _targets(j) & about],
+        "journal": [_labelled("Journal", j) for j in snapshot.rows("Journal") if journal.targets_of(j) & about],
     }
-
-
-def _targets(entry: Row) -> set[str]:
-    """An entry names one record, or several (exports) separated by commas."""
-    return {part.strip() for part in entry["cible_id"].split(",") if part.strip()}
 
 
 def _readme(tab: str, person_id: str, sections: dict) -> str:

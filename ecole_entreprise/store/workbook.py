@@ -31,7 +31,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..domain.schema import ID_FIELD, Field, Schema, TabSchema
+from ..domain.schema import ID_FIELD, UPDATED_FIELD, Field, Schema, TabSchema
 from ..domain.values import now_paris
 from .base import (
     Conflict,
@@ -165,7 +165,7 @@ class WorkbookStore:
             return result
 
     def _append(self, tab: TabSchema, sheet: Sheet, records: list[dict[str, str]]):
-        columns = self._columns(tab, sheet)
+        columns = self._columns(tab, sheet, {f.name for f in tab.fields if any(r.get(f.name) for r in records)})
         id_col = columns[ID_FIELD]
         where: dict[str, int] = {}
         for index in range(len(sheet.texts) - 1, 0, -1):  # backwards so the first occurrence wins
@@ -193,7 +193,7 @@ class WorkbookStore:
         return results, lambda: self._patch(tab, sheet, added=added)
 
     def _update(self, tab: TabSchema, sheet: Sheet, row_id: str, changes: dict[str, str], expected: str):
-        columns = self._columns(tab, sheet)
+        columns = self._columns(tab, sheet, set(changes) | {UPDATED_FIELD})
         numbers = self._numbers_of(sheet, columns[ID_FIELD], {row_id.strip()})
         if not numbers:
             raise RowNotFound(tab.name, row_id)
@@ -226,12 +226,14 @@ class WorkbookStore:
         cells = sheet.texts[0] if sheet.texts else []
         return {h.strip(): i for i, h in enumerate(cells) if h.strip()}
 
-    def _columns(self, tab: TabSchema, sheet: Sheet) -> dict[str, int]:
+    def _columns(self, tab: TabSchema, sheet: Sheet, written: set[str]) -> dict[str, int]:
+        """Field -> column of the fields present. Same rule as the Google store: a missing column is an error
+        only for the ID or a field this write gives a value to (a person may delete an optional column)."""
         headers = self._headers(sheet)
         for f in tab.fields:
-            if f.header not in headers:
+            if f.header not in headers and (f.name == ID_FIELD or f.name in written):
                 raise SchemaMismatch(tab.name, f.header)
-        return {f.name: headers[f.header] for f in tab.fields}
+        return {f.name: headers[f.header] for f in tab.fields if f.header in headers}
 
     @staticmethod
     def _numbers_of(sheet: Sheet, id_col: int, ids: set[str]) -> list[int]:
