@@ -87,10 +87,15 @@ def cmd_purge(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from .services.bilan import BilanFilterError
     from .services.report import report_cli
 
     store = _store()
-    report_cli(store.read(), args.year, Path(args.out), Path(args.xlsx) if args.xlsx else None)
+    try:
+        report_cli(store.read(), args.year, Path(args.out), Path(args.xlsx) if args.xlsx else None)
+    except BilanFilterError as error:
+        print(f"Erreur : {error}", file=sys.stderr)
+        return 2
     print(f"Rapport écrit : {args.out}" + (f" et {args.xlsx}" if args.xlsx else ""))
     return 0
 

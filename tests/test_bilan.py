@@ -361,7 +361,8 @@ def test_protect_kpis_hides_people_rows_and_undisclosed_mean(data):
     out = as_dict(bilan.protect("kpis", bilan.kpis(data, BilanFilter(YEAR))), "Indicateur", "Valeur")
     assert out[bilan.ENTREPRISES] == "< 5"
     assert out[bilan.VOLONTAIRES] == 5
-    assert out[bilan.PROPOSEES] == 6 and out[bilan.REALISEES] == 2  # meetings are not people
+    assert out[bilan.PROPOSEES] == 6  # 6 meetings: not small
+    assert out[bilan.REALISEES] == "< 5" and out[bilan.PARTENARIATS] == "< 5"  # a meeting is two people
     assert out[bilan.SATISFACTION] == "n.d."  # mean of fewer than 5 held meetings
 
 
@@ -459,3 +460,17 @@ def test_french_formatting():
     assert formatting.school_year_label(YEAR) == "année scolaire 2025-2026"
     assert formatting.departement_label("90") == "Territoire de Belfort (90)"
     assert formatting.fmt_value(None) == "—" and formatting.fmt_value(12.0) == "12,0"
+
+
+def test_a_masked_count_cannot_be_read_back_from_another_table(data):
+    """Département 21 held 2 meetings: masked in the département table, and so in the KPIs, by format and by week."""
+    filt = BilanFilter(YEAR, departements=("21",))
+    held = int(bilan.kpis(data, filt).set_index("Indicateur").loc[bilan.REALISEES, "Valeur"])
+    assert 0 < held < 5  # the fixture's case
+    deps = bilan.protect("departements", bilan.by_departement(data, filt)).set_index("Département")
+    assert set(deps[bilan.REALISEES]) <= {"< 5", 0}
+    assert as_dict(bilan.protect("kpis", bilan.kpis(data, filt)), "Indicateur", "Valeur")[bilan.REALISEES] == "< 5"
+    formats = bilan.protect("formats", bilan.by_format(data, filt))
+    assert not any(isinstance(v, int) and 0 < v < 5 for v in formats[bilan.REALISEES])
+    weeks = bilan.protect("chronologie", bilan.timeline(data, filt))
+    assert not any(isinstance(v, int) and 0 < v < 5 for v in weeks[bilan.REALISEES])

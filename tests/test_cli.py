@@ -110,6 +110,16 @@ def test_report_writes_a_pdf_and_an_xlsx(workbook, tmp_path, capsys):
     assert year in "".join(page.extract_text() for page in PdfReader(pdf).pages)
 
 
+@pytest.mark.parametrize("year", ["abc", "2025", "2025-2027", "2025/2026"])
+def test_report_refuses_a_malformed_school_year_in_french(workbook, tmp_path, capsys, year):
+    main(["init"])
+    pdf = tmp_path / "bilan.pdf"
+    assert main(["report", "--year", year, "--out", str(pdf)]) == 2
+    err = capsys.readouterr().err
+    assert f"Année scolaire « {year} » invalide" in err and "Traceback" not in err
+    assert not pdf.exists()
+
+
 def test_purge_dry_run_changes_nothing(workbook, capsys):
     main(["demo"])
     from ecole_entreprise.config import load_settings

@@ -180,3 +180,32 @@ def test_exported_records_name_whose_values_are_in_clear():
         Anomaly("Entreprises", 5, "", "SIRET", "123", "Ligne sans ID.", "erreur"),
     ])
     assert exported_records(frame) == [("Personnels", "PER-A")]
+
+
+def test_report_is_reused_while_the_snapshot_is_the_same(monkeypatch):
+    from ecole_entreprise.services import quality
+
+    calls = []
+    real = quality._check
+    monkeypatch.setattr(quality, "_check", lambda snap, schema: calls.append(1) or real(snap, schema))
+    monkeypatch.setattr(quality, "_last", None)
+    snap = snapshot(Entreprises=grid("Entreprises", [{**GOOD_ENT, "siret": "123"}]))
+    first = check_snapshot(snap, SCHEMA)
+    assert check_snapshot(snap, SCHEMA) == first and len(calls) == 1
+    again = snapshot(Entreprises=grid("Entreprises", [{**GOOD_ENT, "siret": "123"}]))  # a new read
+    assert check_snapshot(again, SCHEMA) == first and len(calls) == 2
+    other = {**GOOD_ENT, "id": "ENT-CCCC4444", "siret": "", "raison_sociale": "Autre", "contact_email": "a@b.fr"}
+    snap.tabs["Entreprises"].rows.extend(snapshot(Entreprises=grid("Entreprises", [other])).rows("Entreprises"))
+    check_snapshot(snap, SCHEMA)
+    assert len(calls) == 3  # rows added in place: checked again
+
+
+def test_a_malformed_school_year_in_parametres_is_reported():
+    from ecole_entreprise.services.parameters import current_school_year
+
+    rows = [{"id": "PRM-1", "cle": "annee_scolaire", "valeur": "2025/2026"}]
+    snap = snapshot(Parametres=grid("Parametres", rows))
+    [anomaly] = [a for a in check_snapshot(snap, SCHEMA) if a.tab == "Parametres"]
+    assert (anomaly.row_id, anomaly.severity, anomaly.value) == ("PRM-1", "erreur", "2025/2026")
+    assert "deux années qui se suivent" in anomaly.reason
+    assert current_school_year(snap, datetime(2026, 11, 28).date()) == "2026-2027"  # pages keep working

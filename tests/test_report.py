@@ -36,7 +36,7 @@ def test_pdf_title_page_kpis_and_comment(protected_pdf):
     assert "Bilan de l'année scolaire 2025-2026" in text
     assert "Document généré le 14 mars 2026 à 09:05" in text
     assert "Indicateurs clés" in text
-    assert "Rencontres proposées 6" in text and "Rencontres réalisées 2" in text
+    assert "Rencontres proposées 6" in text and "Rencontres réalisées < 5" in text
     assert "Commentaires" in text and COMMENT in text
 
 
@@ -104,7 +104,7 @@ def test_xlsx_one_sheet_per_table_with_small_cells_masked():
     kpis = rows(book["Indicateurs clés"])
     assert kpis[0] == ["Indicateur", "Valeur"]
     assert kpis[1:] == [[bilan.ENTREPRISES, "< 5"], [bilan.VOLONTAIRES, 5], [bilan.PROPOSEES, 6],
-                        [bilan.REALISEES, 2], [bilan.PARTENARIATS, 1], [bilan.SATISFACTION, "n.d."]]
+                        [bilan.REALISEES, "< 5"], [bilan.PARTENARIATS, "< 5"], [bilan.SATISFACTION, "n.d."]]
     funnel = rows(book["Entonnoir"])
     assert funnel[0] == ["Étape", "Personnels", "Entreprises"]
     assert funnel[1] == ["Listés", 6, "< 5"]
@@ -112,7 +112,7 @@ def test_xlsx_one_sheet_per_table_with_small_cells_masked():
     assert [c.value for c in canal[1]][:4] == ["Canal de recrutement", bilan.VOLONTAIRES,
                                                 "Volontaires ayant réalisé une rencontre", "Taux de conversion"]
     timeline = rows(book["Chronologie"])
-    assert timeline[1][0] == datetime(2025, 9, 1) and timeline[-1][1:] == [6, 2]
+    assert timeline[1][0] == datetime(2025, 9, 1) and timeline[-1][1:] == [6, "< 5"]
     assert report.SMALL_CELLS_NOTE in [row[0] for row in rows(book["À propos"])]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -58,22 +58,31 @@ class TabSchema:
     append_only: bool = False
     defaults: dict = field(default_factory=dict)
 
-    @property
+    # Computed once per tab (the schema is immutable): validation asks these for every cell of every row.
+    @cached_property
     def headers(self) -> list[str]:
         return [f.header for f in self.fields]
 
-    @property
+    @cached_property
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
 
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
+    @cached_property
+    def _by_header(self) -> dict[str, Field]:
+        return {f.header: f for f in self.fields}
+
     def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(f"{self.name}: no field {name!r}")
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.name}: no field {name!r}") from None
 
     def by_header(self) -> dict[str, Field]:
-        return {f.header: f for f in self.fields}
+        return dict(self._by_header)
 
     def fields_with(self, *sensitivities: str) -> list[str]:
         return [f.name for f in self.fields if f.sensitivity in sensitivities]

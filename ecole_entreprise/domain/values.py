@@ -93,6 +93,12 @@ def parse_int(text: str) -> int:
         raise ValueError(f"« {text} » n'est pas un nombre entier.") from None
 
 
+def is_school_year(text: str) -> bool:
+    """ "2025-2026": two consecutive years."""
+    match = re.fullmatch(r"(\d{4})-(\d{4})", (text or "").strip())
+    return bool(match) and int(match.group(2)) == int(match.group(1)) + 1
+
+
 def school_year_of(day: date) -> str:
     """School years run from 1 September to 31 August: 2026-03-10 → "2025-2026"."""
     start = day.year if day.month >= 9 else day.year - 1

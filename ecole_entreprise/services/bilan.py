@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..domain.roles import ACADEMIES, ALL_DEPARTEMENTS, academie_of
 from ..domain.schema import default_schema
-from ..domain.values import parse_date
+from ..domain.values import is_school_year, parse_date
 from ..store.base import Snapshot
 from .formatting import departement_label, fmt_date, fmt_int, fmt_number
 from .parameters import current_school_year, parameters
@@ -43,7 +43,9 @@ REALISEES = "Rencontres réalisées"
 PARTENARIATS = "Partenariats"
 SATISFACTION = "Satisfaction moyenne (sur 5)"
 EN_COURS = "Rencontres en cours"
-PEOPLE_KPIS = (ENTREPRISES, VOLONTAIRES)
+# Counts masked under 5 for the comité and in exports: people, and the meetings and partnerships between them
+# (with a territory filter, a small count of meetings would point at the few people who held them).
+PEOPLE_KPIS = (ENTREPRISES, VOLONTAIRES, PROPOSEES, EN_COURS, REALISEES, PARTENARIATS)
 
 FUNNEL_STAGES = ("Listés", "Proposés", "Acceptés", "Réalisés", "Conclus (bilan saisi)", "Partenariat")
 LIKERT_QUESTIONS = {"Satisfaction": ("sat_e", "sat_p"), "Meilleure compréhension": ("comp_e", "comp_p")}
@@ -82,6 +84,9 @@ class BilanFilter:
     periode: tuple[date, date] | str | None = None  # date range (inclusive) or SEMAINE_EE
 
     def __post_init__(self):
+        if not is_school_year(self.annee_scolaire):
+            raise BilanFilterError(f"Année scolaire « {self.annee_scolaire} » invalide : attendu deux années qui "
+                                   "se suivent, par exemple 2025-2026.")
         if self.departements is not None:
             object.__setattr__(self, "departements", tuple(sorted(str(d).zfill(2) for d in self.departements)))
         if self.academie and self.academie not in ACADEMIES:
@@ -613,14 +618,16 @@ def hide_small(df: pd.DataFrame, columns, threshold: int = THRESHOLD, rows=None)
 
 
 # Per table: columns that count people, and rates/means that would reveal them (rate column -> base column).
-# Meetings broken down by a person's attribute (département, function, channel) count the people who held them,
-# so they follow the rule too; overall meeting totals and meetings by format do not single anyone out.
+# A meeting is two people: every count of meetings follows the rule too, or the breakdowns (by format, by week)
+# would add up to a count masked elsewhere.
 PEOPLE_COLUMNS = {
     "entonnoir": ["Personnels", "Entreprises"],
     "departements": [ENTREPRISES, VOLONTAIRES, REALISEES],
     "fonctions": [VOLONTAIRES, REALISEES],
     "canaux": [VOLONTAIRES, "Volontaires ayant réalisé une rencontre", REALISEES],
+    "formats": [REALISEES],
     "satisfaction": ["Réponses"],
+    "chronologie": [PROPOSEES, REALISEES],
     "carte": ["Nombre"],  # map_points
 }
 DEPENDENT = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..domain.schema import default_schema
-from ..domain.values import school_year_of
+from ..domain.values import is_school_year, school_year_of
 from ..store.base import Snapshot
 
 
@@ -32,5 +32,6 @@ def int_parameter(snapshot: Snapshot | None, key: str) -> int:
 
 def current_school_year(snapshot: Snapshot | None, today: date) -> str:
     """The programme's school year as set in Parametres (the last non-empty row wins, as for every setting),
-    else the one `today` falls in."""
-    return parameters(snapshot).get("annee_scolaire", "") or school_year_of(today)
+    else the one `today` falls in (also when the sheet holds a malformed value: the quality check reports it)."""
+    value = parameters(snapshot).get("annee_scolaire", "")
+    return value if is_school_year(value) else school_year_of(today)

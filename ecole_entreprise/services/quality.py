@@ -8,6 +8,7 @@ above it for probable duplicate records. The Journal is checked for types only: 
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from ..domain.schema import ID_FIELD, Schema, TabSchema
 from ..domain.validation import DuplicateIndex, validate_record
+from ..domain.values import is_school_year
 from ..store.base import Row, Snapshot, TabData
 
 ERROR = "erreur"
@@ -33,7 +35,31 @@ class Anomaly:
     severity: str  # "erreur" | "avertissement"
 
 
+# The last report, reused while the same cached snapshot is shown: the home page and the quality page rerun on
+# every click, and checking 13,000 rows takes about half a second.
+_last: tuple | None = None
+_last_lock = threading.Lock()
+
+
+def _signature(snapshot: Snapshot) -> tuple:
+    return snapshot.read_at, tuple((name, id(data.rows), len(data.rows), len(data.rows_without_id))
+                                   for name, data in snapshot.tabs.items())
+
+
 def check_snapshot(snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
+    """Every anomaly of every tab (see module docstring), in tab order."""
+    global _last
+    with _last_lock:
+        last = _last
+    if last is not None and last[0] is snapshot.tabs and last[1] is schema and last[2] == _signature(snapshot):
+        return list(last[3])
+    anomalies = _check(snapshot, schema)
+    with _last_lock:
+        _last = (snapshot.tabs, schema, _signature(snapshot), anomalies)  # holding `tabs` keeps its id unique
+    return list(anomalies)
+
+
+def _check(snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
     anomalies: list[Anomaly] = []
     for tab in schema.tabs.values():
         data = snapshot.tabs.get(tab.name)
@@ -45,6 +71,8 @@ def check_snapshot(snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
         anomalies += _duplicates(tab, data)
         if tab.name == "Demandes RGPD":
             anomalies += _request_targets(data, snapshot)
+        if tab.name == "Parametres":
+            anomalies += _school_year(data)
     return anomalies
 
 
@@ -101,6 +129,16 @@ def _duplicates(tab: TabSchema, data: TabData) -> list[Anomaly]:
                                    WARNING))
         index.add(row.id, row.values)
     return out
+
+
+def _school_year(data: TabData) -> list[Anomaly]:
+    """The pages fall back to the current school year when this one cannot be read: say so."""
+    return [Anomaly(data.name, row.row_number, row.id, "Valeur", row["valeur"],
+                    f"Année scolaire « {row['valeur'].strip()} » illisible : écrivez deux années qui se suivent, "
+                    "par exemple 2025-2026 (en attendant, l'application prend l'année scolaire en cours).", ERROR)
+            for row in data.rows
+            if row["cle"].strip() == "annee_scolaire" and row["valeur"].strip()
+            and not is_school_year(row["valeur"])]
 
 
 def _request_targets(data: TabData, snapshot: Snapshot) -> list[Anomaly]:

@@ -69,6 +69,21 @@ class TabData:
     def by_id(self) -> dict[str, Row]:
         return {r.id: r for r in self.rows}
 
+    def find(self, row_id: str) -> Row | None:
+        """The first row with this ID, through an index rebuilt whenever the rows list is not the one it was
+        built from; a hit is checked against the list, a miss scanned, so a list changed in place stays right."""
+        rows = self.rows
+        key = (id(rows), len(rows))
+        if getattr(self, "_index_key", None) != key:
+            index: dict[str, int] = {}
+            for position, row in enumerate(rows):
+                index.setdefault(row.id, position)
+            self._index, self._index_key = index, key
+        position = self._index.get(row_id)
+        if position is not None and position < len(rows) and rows[position].id == row_id:
+            return rows[position]
+        return next((row for row in rows if row.id == row_id), None)
+
 
 @dataclass
 class Snapshot:
@@ -80,10 +95,7 @@ class Snapshot:
         return self.tabs[tab].rows if tab in self.tabs else []
 
     def get(self, tab: str, row_id: str) -> Row | None:
-        for row in self.rows(tab):
-            if row.id == row_id:
-                return row
-        return None
+        return self.tabs[tab].find(row_id) if tab in self.tabs else None
 
     def issues(self) -> list[TabIssue]:
         return [issue for data in self.tabs.values() for issue in data.issues]
