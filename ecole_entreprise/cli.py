@@ -73,7 +73,8 @@ def cmd_check(args) -> int:
 def cmd_import(args) -> int:
     from .services.imports import import_cli
 
-    code, text = import_cli(_store(), args.tab, Path(args.file), args.dry_run, third_party=args.liste_tierce)
+    code, text = import_cli(_store(), args.tab, Path(args.file), args.dry_run, third_party=args.liste_tierce,
+                            constants={"canal": args.canal or "", "fonction": args.fonction or ""})
     print(text)
     return code
 
@@ -123,6 +124,8 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="valider sans rien écrire")
     imp.add_argument("--liste-tierce", action="store_true",
                      help="liste fournie par un tiers : date limite d'information des personnes à un mois")
+    imp.add_argument("--canal", help="Personnels : canal de recrutement des lignes qui n'en donnent pas")
+    imp.add_argument("--fonction", help="Personnels : fonction des lignes qui n'en donnent pas")
     imp.set_defaults(run=cmd_import)
     purge = sub.add_parser("purge", help="anonymise les inactifs et purge le journal ancien (RGPD)")
     purge.add_argument("--dry-run", action="store_true", help="lister sans rien modifier")

@@ -334,11 +334,18 @@ def _save(store, snapshot, user, tab, row, values, state, confirm, key) -> None:
         return
     if result.ok:
         _reset(key)
-        st.session_state[FLASH] = f"Fiche {result.row.id} enregistrée."
+        st.session_state[FLASH] = f"Fiche {result.row.id} enregistrée." + _sheet_only_warnings(tab, result)
         _open(result.row.id)
     state.update(errors=dict(result.errors), warnings=dict(result.warnings), duplicates=list(result.duplicates),
                  conflict=result.conflict, message=_failure_message(result))
     st.rerun()
+
+
+def _sheet_only_warnings(tab, result) -> str:
+    """Warnings on columns the form does not show (status, consents…): said with the column's name."""
+    hidden = [f"« {tab.field(name).header} » : {message}" for name, message in result.warnings.items()
+              if name in MANAGED and name not in PLACE_FIELDS]
+    return (" À corriger dans la feuille : " + " ; ".join(hidden)) if hidden else ""
 
 
 def _failure_message(result) -> str:

@@ -49,17 +49,33 @@ def _mapping(frame, tab: str, digest: str) -> dict[str, str]:
     return mapping
 
 
+def _file_wide(tab: str, mapping: dict[str, str], digest: str) -> dict[str, str]:
+    """A value for every line that gives none (a salon or CLEE list rarely has a channel column)."""
+    names = imports.FILE_WIDE_FIELDS[tab]
+    if not names:
+        return {}
+    schema_tab = get_store().schema.tab(tab)
+    st.caption("Valeurs pour tout le fichier : elles complètent les lignes où la colonne est vide ou absente.")
+    chosen = {}
+    for column, name in zip(st.columns(len(names)), names, strict=True):
+        options = ["", *schema_tab.field(name).choices]
+        chosen[name] = column.selectbox(schema_tab.field(name).header + " (tout le fichier)", options,
+                                        format_func=lambda v: v or "— d'après le fichier —",
+                                        key=f"const_{digest}_{tab}_{name}")
+    return {k: v for k, v in chosen.items() if v}
+
+
 def _twice(mapping: dict[str, str], tab: str) -> list[str]:
     chosen = list(mapping.values())
     return sorted({get_store().schema.tab(tab).field(f).header for f in chosen if chosen.count(f) > 1})
 
 
-def _report(frame, mapping: dict[str, str], tab: str, digest: str, user):
+def _report(frame, mapping: dict[str, str], tab: str, digest: str, user, constants: dict[str, str]):
     """The preview for this file, tab and mapping: computed once, then reused (same IDs) until one changes."""
-    signature = (digest, tab, tuple(sorted(mapping.items())))
+    signature = (digest, tab, tuple(sorted(mapping.items())), tuple(sorted(constants.items())))
     kept = st.session_state.get(REPORT)
     if kept is None or kept[0] != signature:
-        kept = (signature, imports.preview(frame, mapping, tab, get_snapshot(), user))
+        kept = (signature, imports.preview(frame, mapping, tab, get_snapshot(), user, constants))
         st.session_state[REPORT] = kept
     return kept[1]
 
@@ -89,7 +105,8 @@ def _preview(report, filename: str) -> None:
     st.subheader("3. Vérification ligne par ligne")
     if report.missing_required:
         st.error("Colonnes obligatoires sans correspondance : " + ", ".join(report.missing_required)
-                 + ". Choisissez la colonne du fichier qui les contient, ou complétez le fichier.")
+                 + ". Choisissez la colonne du fichier qui les contient, donnez une valeur pour tout le fichier "
+                 "(canal, fonction) ou complétez le fichier.")
     valid, errors, duplicates = (report.count(s) for s in (imports.VALID, imports.ERROR, imports.DUPLICATE))
     for column, (label, value) in zip(st.columns(3), (("Lignes valides", valid), ("Lignes en erreur", errors),
                                                       ("Doublons", duplicates)), strict=True):
@@ -132,7 +149,8 @@ twice = _twice(mapping, tab)
 if twice:
     st.error("Un même champ est choisi pour plusieurs colonnes : " + ", ".join(twice) + ". Gardez-en une seule.")
     st.stop()
-report = _report(table, mapping, tab, digest, user)
+constants = _file_wide(tab, mapping, digest)
+report = _report(table, mapping, tab, digest, user, constants)
 done = st.session_state.get(OUTCOME)
 if done is not None and done[0] is report:
     _show_outcome(done[1], upload.name)

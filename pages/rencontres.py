@@ -26,6 +26,8 @@ from pages._shell import page_user
 
 FLASH, ERRORS, CONFLICT = "_rencontres_flash", "_rencontres_errors", "_rencontres_conflict"
 OPENED, SHOWN = "_rencontres_id", "_rencontres_shown"  # the meeting open, and its version on screen
+PREPARED = "_rencontres_prepared"  # (meeting, template, what the message says) -> the email journaled for it
+MESSAGE_FIELDS = ("date", "heure", "lieu", "format", "visite", "entreprise_id", "personnel_id")
 SIDE_NAMES = {"entreprise": "l'entreprise", "personnel": "le personnel"}
 OF_SIDE = {"entreprise": "de l'entreprise", "personnel": "du personnel"}
 CONTACT_KEYS = ("contact_email", "contact_telephone", "personnel_email", "personnel_telephone")
@@ -462,10 +464,20 @@ def revealed_contacts(found: list[dict]) -> None:
                   if name in tab.field_names and text])
 
 
+def prepared_email(row, snapshot, subject: str, body: str, signature: str):
+    """Prepared (and journaled) once per meeting and template: reruns reuse it."""
+    wanted = (row.id, subject, body, signature, *(row[name] for name in MESSAGE_FIELDS))
+    kept = st.session_state.get(PREPARED)
+    if kept is None or kept[0] != wanted:
+        kept = (wanted, introduction.prepare(snapshot, user, row.id, store=store, signature=signature,
+                                             subject_template=subject, body_template=body))
+        st.session_state[PREPARED] = kept
+    return kept[1]
+
+
 def delivery(row, snapshot, subject: str, body: str, signature: str) -> None:
     try:
-        email = introduction.prepare(snapshot, user, row.id, signature=signature, subject_template=subject,
-                                     body_template=body)
+        email = prepared_email(row, snapshot, subject, body, signature)
     except StoreError as error:
         st.error(str(error))
         return

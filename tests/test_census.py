@@ -88,6 +88,19 @@ def test_edit_updates_only_after_validation(store):
     assert rows(store)[0]["contact_fonction"] == "Gérante"
 
 
+def test_a_bad_value_typed_in_a_column_the_form_hides_does_not_block_an_edit(store):
+    row = census.create(store, store.read(), ADMIN_USER, TAB, company()).row
+    typed = store.update(TAB, row.id, {"informer_avant": "bientôt"}, row.fingerprint)  # as a person in the sheet
+    result = census.edit(store, store.read(), ADMIN_USER, TAB, row.id, {"contact_fonction": "Gérante"},
+                         typed.fingerprint)
+    assert result.ok and "non modifiée ici" in result.warnings["informer_avant"]
+    saved = rows(store)[0]
+    assert (saved["contact_fonction"], saved["informer_avant"]) == ("Gérante", "bientôt")  # left as typed
+    sent = census.edit(store, store.read(), ADMIN_USER, TAB, row.id, {"informer_avant": "toujours pas"},
+                       saved.fingerprint)
+    assert not sent.ok and "informer_avant" in sent.errors  # a value the caller sends is checked as always
+
+
 def test_edit_conflict_is_surfaced_not_swallowed(store):
     row = census.create(store, store.read(), ADMIN_USER, TAB, company()).row
     opened = store.read()  # coordinator A opens the form

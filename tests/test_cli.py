@@ -110,6 +110,24 @@ def test_report_writes_a_pdf_and_an_xlsx(workbook, tmp_path, capsys):
     assert year in "".join(page.extract_text() for page in PdfReader(pdf).pages)
 
 
+def test_a_list_without_channel_column_imports_with_canal(workbook, tmp_path, capsys):
+    main(["init"])
+    source = tmp_path / "salon.csv"
+    source.write_text("Nom;Prénom;Fonction;Mail;CP;Ville\n"
+                      "Durand;Anne;professeur;anne.durand@ac-dijon.fr;21000;Dijon\n"
+                      "Roux;Paul;;paul.roux@ac-dijon.fr;21000;Dijon\n", encoding="utf-8")
+    assert main(["import", "Personnels", str(source), "--dry-run"]) == 2
+    assert "Canal de recrutement" in capsys.readouterr().out
+    assert main(["import", "Personnels", str(source), "--canal", "salon REE", "--fonction", "CPE"]) == 0
+    from ecole_entreprise.config import load_settings
+    from ecole_entreprise.store import build_store
+
+    staff = {r["nom"]: r for r in build_store(load_settings()).read().rows("Personnels")}
+    assert {r["canal"] for r in staff.values()} == {"salon REE"}
+    assert (staff["Durand"]["fonction"], staff["Roux"]["fonction"]) == ("professeur", "CPE")  # the file wins
+    assert main(["import", "Entreprises", str(source), "--canal", "CLEE", "--dry-run"]) == 2
+
+
 @pytest.mark.parametrize("year", ["abc", "2025", "2025-2027", "2025/2026"])
 def test_report_refuses_a_malformed_school_year_in_french(workbook, tmp_path, capsys, year):
     main(["init"])

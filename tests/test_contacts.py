@@ -118,3 +118,11 @@ def test_an_export_of_many_records_is_journaled_in_cell_sized_chunks(store, monk
     named = [i.strip() for e in entries for i in e["cible_id"].split(",")]
     assert named == [i for _, i in targets]
     assert entries[1]["cible_tab"] == "Personnels, Entreprises"
+
+
+def test_a_consent_withdrawn_in_the_sheet_counts_even_if_the_caller_read_before(store):
+    stale = store.read()
+    store.set_cell("Personnels", "PER-P21", "Consentement partage coordonnées", "")  # by hand, just now
+    with pytest.raises(AccessDenied, match="n'a pas consenti au partage"):
+        reveal_contacts(store, stale, CPME_DOUBS, "REN-M1", PURPOSE)
+    assert journal_rows(store) == []

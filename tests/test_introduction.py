@@ -54,8 +54,9 @@ def journal(monkeypatch):
 
 
 def prepare(store, meeting_id, **options):
-    return introduction.prepare(store.read(), USER, meeting_id, signature="Claire Roy\nService école-entreprise",
-                                cc=["coord@ac-dijon.fr"], now=NOW, **options)
+    return introduction.prepare(store.read(), USER, meeting_id, store=store,
+                                signature="Claire Roy\nService école-entreprise", cc=["coord@ac-dijon.fr"], now=NOW,
+                                **options)
 
 
 # ---- disclosure rule ----------------------------------------------------------------------------------------
@@ -245,8 +246,9 @@ def test_send_delivers_body_and_parsable_ics(store, planned, smtp_server, journa
     row = store.read().get("Rencontres", planned.id)
     dt.datetime.strptime(row["introduction_envoyee"], "%Y-%m-%d %H:%M:%S")
     assert [(c["action"], c["row_id"], c["actor"]) for c in journal] == [
+        ("préparation mise en relation", planned.id, "coord@ac-dijon.fr"),
         ("mise en relation", planned.id, "coord@ac-dijon.fr")]
-    assert "Personnels.email" in journal[0]["champs"]
+    assert all("Personnels.email" in c["champs"] for c in journal)
 
 
 @pytest.mark.parametrize("subject", [
@@ -267,7 +269,7 @@ def test_send_is_recorded_even_if_the_row_changed_meanwhile(store, planned, smtp
     inbox, port = smtp_server
     settings = SmtpSettings(host="127.0.0.1", port=port, starttls=False, sender="ecole-entreprise@ac-dijon.fr")
     snapshot = store.read()
-    mail = introduction.prepare(snapshot, USER, planned.id, signature="C. Roy")
+    mail = introduction.prepare(snapshot, USER, planned.id, store=store, signature="C. Roy")
     store.human_edit("Rencontres", planned.id, attendus_personnel="ajouté dans la feuille")
     introduction.send_introduction(store, snapshot, USER, mail, settings, timeout=5)
     row = store.read().get("Rencontres", planned.id)
@@ -361,7 +363,7 @@ def test_mailto_link_and_plain_text(store, planned, journal):
     assert text.endswith(mail.body)
     introduction.mark_sent(store, store.read(), USER, planned.id, channel="copie du texte")
     assert store.read().get("Rencontres", planned.id)["introduction_envoyee"]
-    assert [c["action"] for c in journal] == ["mise en relation"]
+    assert [c["action"] for c in journal] == ["préparation mise en relation", "mise en relation"]
 
 
 def test_only_coordinators_of_the_meeting_see_the_contacts(store, planned):
@@ -369,12 +371,16 @@ def test_only_coordinators_of_the_meeting_see_the_contacts(store, planned):
     for outsider in (User(email="comite@region.fr", role="comité de pilotage"),
                      User(email="ac@besancon.fr", role="coordinateur académie", departements=frozenset({"25"}))):
         with pytest.raises(AccessDenied):
-            introduction.prepare(snapshot, outsider, planned.id, signature="x")
+            introduction.prepare(snapshot, outsider, planned.id, store=store, signature="x")
         with pytest.raises(AccessDenied):
             introduction.mark_sent(store, snapshot, outsider, planned.id)
     local = User(email="ac@dijon.fr", role="coordinateur académie", departements=frozenset({"21"}))
-    assert introduction.prepare(snapshot, local, planned.id, signature="x").to[1] == "paul.durand@ac-dijon.fr"
+    assert introduction.prepare(snapshot, local, planned.id, store=store, signature="x").to[1] == \
+        "paul.durand@ac-dijon.fr"
     assert store.read().get("Rencontres", planned.id)["introduction_envoyee"] == ""
+    # refusals left no trace; the one prepared message did, naming its reader
+    prepared = [r for r in store.read().rows("Journal") if r["action"] == "préparation mise en relation"]
+    assert [(r["acteur"], r["cible_id"]) for r in prepared] == [("ac@dijon.fr", planned.id)]
 
 
 def test_real_journal_records_the_disclosure_without_contact_values(store, planned):

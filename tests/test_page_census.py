@@ -210,6 +210,20 @@ def test_edit_saves_only_valid_changes(workbook, monkeypatch):
     assert any("enregistrée" in s for s in texts(at, "success"))
 
 
+def test_a_bad_value_in_a_hidden_column_is_named_and_does_not_block_the_save(workbook, monkeypatch):
+    target = _in_scope()
+    typed = WorkbookStore(default_schema(), workbook)  # a person types a bad date straight into the sheet
+    typed.update("Entreprises", target.id, {"informer_avant": "bientôt"},
+                 typed.read().get("Entreprises", target.id).fingerprint)
+    at = open_page(monkeypatch, CPME, record_id=target.id)
+    fill(at, f"form_Entreprises_{target.id}", contact_fonction="Gérante")
+    save(at, "Enregistrer les modifications")
+    saved = store().read(fresh=True).get("Entreprises", target.id)
+    assert (saved["contact_fonction"], saved["informer_avant"]) == ("Gérante", "bientôt")
+    [flash] = [s for s in texts(at, "success") if "enregistrée" in s]
+    assert "À corriger dans la feuille : « À informer avant le »" in flash
+
+
 def test_a_change_made_meanwhile_in_the_sheet_is_a_conflict_showing_both_versions(workbook, monkeypatch):
     target = _in_scope()
     at = open_page(monkeypatch, CPME, record_id=target.id)

@@ -132,3 +132,19 @@ def test_a_file_that_is_not_a_table_gets_a_french_message(workbook, monkeypatch)
     upload(at, b"\xff\xfe\x00\x01garbage", name="liste.xlsx")
     assert any("ne peut pas être lu" in e.value for e in at.error)
     assert not at.dataframe
+
+
+def test_a_salon_list_without_channel_takes_one_for_the_whole_file(workbook, monkeypatch):
+    at = open_import(monkeypatch, DIJON)
+    at.radio(key="import_tab").set_value("Personnels").run()
+    data = ("Nom;Prénom;Fonction;Mail;CP;Ville\n"
+            "Démo-Salon;Inès;CPE;ines.demo-salon@ac-dijon.fr;21000;Dijon\n").encode()
+    upload(at, data, "salon-ree.csv")
+    assert any("Canal de recrutement" in e.value for e in at.error)  # said before anything is imported
+    [canal] = [s for s in at.selectbox if s.label == "Canal de recrutement (tout le fichier)"]
+    canal.set_value("salon REE").run()
+    assert not [e for e in at.error if "Canal de recrutement" in e.value]
+    assert metrics(at)["Lignes valides"] == "1"
+    at.button(key="run_import").click().run()
+    [row] = [r for r in rows("Personnels") if r["nom"] == "Démo-Salon"]
+    assert row["canal"] == "salon REE"

@@ -353,13 +353,14 @@ def test_allowed_disclosure_reveals_the_counterpart_only_on_click_and_journals(a
     ok(at)
     assert company["contact_email"] in everything_sent(at)
     journal = snapshot().rows("Journal")
-    assert len(journal) == before + 1
-    entry = journal[-1]
+    assert len(journal) == before + 2  # the counterpart's details shown, then the message holding them
+    entry, prepared = journal[-2:]
     assert (entry["action"], entry["cible_tab"], entry["cible_id"]) == ("divulgation coordonnées", "Entreprises",
                                                                         company.id)
+    assert (prepared["action"], prepared["cible_id"]) == ("préparation mise en relation", row.id)
     assert company["contact_email"] not in " ".join(entry.values.values())  # IDs and field names only
     at.run()
-    assert len(snapshot().rows("Journal")) == before + 1  # shown again without a second disclosure
+    assert len(snapshot().rows("Journal")) == before + 2  # shown again without a second disclosure
     [mail] = [c.value for c in at.code]
     assert company["contact_email"] in mail and company["raison_sociale"] in mail
     [link] = [b for b in at.get("link_button")]
@@ -367,7 +368,7 @@ def test_allowed_disclosure_reveals_the_counterpart_only_on_click_and_journals(a
     at.button(key=f"sent_{row.id}").click().run()
     ok(at)
     assert meeting(row.id)["introduction_envoyee"]
-    assert [e["action"] for e in journal_for(row.id)] == ["mise en relation"]
+    assert [e["action"] for e in journal_for(row.id)] == ["préparation mise en relation", "mise en relation"]
 
 
 class Inbox:
@@ -405,7 +406,8 @@ def test_send_through_smtp_after_preview_and_confirmation(app_workbook, monkeypa
     at = open_meeting(monkeypatch, row.id)
     at.button(key=f"reveal_{row.id}").click().run()
     ok(at)
-    assert [e["action"] for e in snapshot().rows("Journal")[-2:]] == ["divulgation coordonnées"] * 2
+    assert [e["action"] for e in snapshot().rows("Journal")[-3:]] == ["divulgation coordonnées"] * 2 + [
+        "préparation mise en relation"]
     assert at.button(key=f"send_{row.id}").disabled  # not before the confirmation
     at.checkbox(key=f"send_ok_{row.id}").check().run()
     at.button(key=f"send_{row.id}").click().run()
@@ -419,7 +421,7 @@ def test_send_through_smtp_after_preview_and_confirmation(app_workbook, monkeypa
     assert [p.get_content_type() for p in message.iter_attachments()] == ["text/calendar"]
     assert any(s.value.startswith("Courriel de mise en relation envoyé") for s in at.success)
     assert meeting(row.id)["introduction_envoyee"]
-    assert [e["action"] for e in journal_for(row.id)] == ["mise en relation"]
+    assert [e["action"] for e in journal_for(row.id)] == ["préparation mise en relation", "mise en relation"]
 
 
 # ---- calendar -----------------------------------------------------------------------------------------------

@@ -171,6 +171,7 @@ def edit(store, snapshot: Snapshot, user, tab: str, row_id: str, values: dict[st
                                                          "l'encadré « Consentements » de la fiche."))
     merged = {k: v for k, v in {**current.values, **values}.items() if k != ID_FIELD}
     checked = check(tab, merged, snapshot)
+    _tolerate_untouched(checked, values, current)
     if checked.errors:
         return SaveResult(errors=dict(checked.errors), warnings=dict(checked.warnings))
     authorize(user, tab, snapshot, checked.clean)  # not moved out of the user's départements
@@ -180,6 +181,16 @@ def edit(store, snapshot: Snapshot, user, tab: str, row_id: str, values: dict[st
         return result
     return _write(store, user, tab, current, _changed(current, checked.clean), expected_fingerprint, result,
                   "modification fiche")
+
+
+def _tolerate_untouched(checked, values: dict[str, str], current: Row) -> None:
+    """A bad value typed into the sheet in a column this edit neither sends nor changes (a form shows no
+    status or consent column) must not block the edit: only changed cells are written, so it stays as it was,
+    reported as a warning here and by the quality check."""
+    for name in [k for k in checked.errors if k and k not in values]:
+        message = checked.errors.pop(name)
+        checked.warnings[name] = f"Valeur de la feuille à corriger (non modifiée ici) : {message}"
+        checked.clean.pop(name, None)
 
 
 def archive(store, snapshot: Snapshot, user, tab: str, row_id: str, expected_fingerprint: str) -> SaveResult:

@@ -62,6 +62,8 @@ def reveal_contacts(store, snapshot: Snapshot, user: User, meeting_id: str, purp
     access.require(user, access.REVEAL_CONTACTS)
     if not (purpose or "").strip():
         raise StoreError("Indiquez la finalité de la consultation des coordonnées (elle est journalisée).")
+    # The rule is checked on the sheet as it is now: a consent withdrawn by hand a minute ago must count.
+    snapshot = journal.fresh_snapshot(store)
     reasons = reveal_blockers(snapshot, user, meeting_id, side)
     if reasons:
         raise access.AccessDenied("Coordonnées non communicables : " + " ".join(reasons), reasons)

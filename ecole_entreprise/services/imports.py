@@ -282,10 +282,16 @@ def _scope_problem(user, tab: str, values: dict[str, str], snapshot: Snapshot) -
     return ""
 
 
+# Fields a whole list often shares without a column for it: a salon REE or CLEE list is one channel.
+FILE_WIDE_FIELDS = {"Personnels": ("canal", "fonction"), "Entreprises": ()}
+
+
 def _check_line(tab: str, number: int, source: dict, mapping: dict, snapshot: Snapshot,
-                index: DuplicateIndex, planned: dict[str, int], user) -> ImportLine:
+                index: DuplicateIndex, planned: dict[str, int], user, constants: dict[str, str]) -> ImportLine:
     fields = mappable_fields(tab)
-    values = _with_insee({name: source.get(column, "") for column, name in mapping.items() if name in fields})
+    from_file = {name: source.get(column, "") for column, name in mapping.items() if name in fields}
+    # A value in the file wins; the value chosen for the whole file fills the lines that leave it empty.
+    values = _with_insee({**constants, **{k: v for k, v in from_file.items() if v.strip() or k not in constants}})
     checked = check(tab, with_defaults(tab, {**values, "source": "import"}), snapshot)
     line = ImportLine(number, VALID, source, warnings=dict(checked.warnings))
     if checked.errors:
@@ -304,15 +310,18 @@ def _check_line(tab: str, number: int, source: dict, mapping: dict, snapshot: Sn
     return line
 
 
-def preview(df: pd.DataFrame, mapping: dict[str, str], tab: str, snapshot: Snapshot, user=None) -> ImportReport:
+def preview(df: pd.DataFrame, mapping: dict[str, str], tab: str, snapshot: Snapshot, user=None,
+            constants: dict[str, str] | None = None) -> ImportReport:
     """Check every source line: valid, error (French messages per field) or duplicate (of a record or a line).
 
     With `user`, a line outside the user's départements is an error too (run_import checks it again anyway).
+    `constants`: a value for every line of the file (FILE_WIDE_FIELDS), e.g. the recruitment channel of a list.
     """
     if tab not in IMPORTABLE_TABS:
         raise ImportFileError(f"L'import n'est possible que vers : {', '.join(IMPORTABLE_TABS)}.")
+    constants = {k: v for k, v in (constants or {}).items() if k in FILE_WIDE_FIELDS[tab] and v.strip()}
     schema_tab = default_schema().tab(tab)
-    mapped = set(mapping.values())
+    mapped = set(mapping.values()) | set(constants)
     missing = [f.header for f in schema_tab.fields if f.required and f.name not in _SYSTEM_FIELDS
                and not _provided(f.name, mapped)]
     report = ImportReport(tab, dict(mapping), [], missing, snapshot)
@@ -320,7 +329,7 @@ def preview(df: pd.DataFrame, mapping: dict[str, str], tab: str, snapshot: Snaps
     planned: dict[str, int] = {}  # ID given to an accepted line -> its line number
     numbers = list(df.index) if df.index.name == LINE_INDEX else [p + 2 for p in range(len(df))]
     for number, record in zip(numbers, df.fillna("").astype(str).to_dict("records"), strict=True):
-        line = _check_line(tab, int(number), record, mapping, snapshot, index, planned, user)
+        line = _check_line(tab, int(number), record, mapping, snapshot, index, planned, user, constants)
         if line.status == VALID:
             planned[line.clean[ID_FIELD]] = line.line
             index.add(line.clean[ID_FIELD], line.clean)  # the same person twice in one file is a duplicate
@@ -411,7 +420,8 @@ def _text_report(report: ImportReport) -> list[str]:
     return lines
 
 
-def import_cli(store, tab: str, path, dry_run: bool, third_party: bool = False) -> tuple[int, str]:
+def import_cli(store, tab: str, path, dry_run: bool, third_party: bool = False,
+               constants: dict[str, str] | None = None) -> tuple[int, str]:
     """`python -m ecole_entreprise import TAB FILE [--dry-run]`.
 
     Exit code 0: every line valid (and imported unless dry run); 1: some lines rejected (the valid ones are
@@ -426,7 +436,11 @@ def import_cli(store, tab: str, path, dry_run: bool, third_party: bool = False) 
         return 2, f"Fichier illisible : {path} ({exc.strerror or exc})."
     except ImportFileError as exc:
         return 2, str(exc)
-    report = preview(frame, suggest_mapping(list(frame.columns), tab), tab, store.read())
+    constants = {k: v for k, v in (constants or {}).items() if v}
+    unknown = [k for k in constants if k not in FILE_WIDE_FIELDS[tab]]
+    if unknown:
+        return 2, f"Option --{unknown[0]} : valable seulement pour l'onglet Personnels."
+    report = preview(frame, suggest_mapping(list(frame.columns), tab), tab, store.read(), constants=constants)
     text = _text_report(report)
     if report.missing_required:
         text.append("Colonnes obligatoires introuvables : " + ", ".join(report.missing_required)

@@ -173,10 +173,13 @@ def render(template: str, values: dict[str, str]) -> str:
         raise TemplateError("Le modèle contient un « $ » isolé : écrivez « $$ » pour obtenir le signe $.") from None
 
 
-def prepare(snapshot: Snapshot, user, meeting_id: str, *, signature: str, cc: list[str] | tuple = (),
+def prepare(snapshot: Snapshot, user, meeting_id: str, *, store, signature: str, cc: list[str] | tuple = (),
             subject_template: str = DEFAULT_SUBJECT, body_template: str = DEFAULT_BODY,
             now: dt.datetime | None = None) -> IntroductionEmail:
-    """The email to both parties, or IntroductionRefused with every reason when disclosure is not allowed."""
+    """The email to both parties, or IntroductionRefused with every reason when disclosure is not allowed.
+
+    The message shows both sides' contact details: preparing it is a disclosure, journaled before it is returned
+    (a page keeps the result rather than preparing it again on every rerun)."""
     _require_disclosure_rights(snapshot, user, meeting_id)
     reasons = blockers(snapshot, meeting_id)
     if reasons:
@@ -186,6 +189,8 @@ def prepare(snapshot: Snapshot, user, meeting_id: str, *, signature: str, cc: li
     body = render(body_template, values)
     row = meetings.meeting(snapshot, meeting_id)
     ics = meeting_ics(row, summary=subject, location=row["lieu"], description=_ics_description(values), now=now)
+    meetings.record_journal(store, user, "préparation mise en relation", meetings.TAB, meeting_id, CONTACT_FIELDS,
+                            FINALITE, "coordonnées des deux parties affichées dans le message à envoyer")
     return IntroductionEmail(to=[values["contact_email"], values["personnel_email"]],
                              cc=[c for c in cc if c], subject=subject, body=body, ics=ics, meeting_id=meeting_id)
 
