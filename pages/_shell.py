@@ -75,6 +75,11 @@ def identify_user() -> User | None:
     elif settings.auth_configured:
         if not st.user.is_logged_in:
             return None
+        if st.user.get("email_verified") is False:  # an address the provider has not checked proves nothing
+            st.error("Votre fournisseur d'identité n'a pas vérifié cette adresse électronique : connexion refusée. "
+                     "Adressez-vous au service école-entreprise.")
+            st.button("Se déconnecter", on_click=st.logout)
+            st.stop()
         email = st.user.email or ""
     else:
         st.error("Connexion impossible : configurez la section [auth] de .streamlit/secrets.toml (voir le README), "

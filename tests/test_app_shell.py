@@ -94,3 +94,21 @@ def test_built_in_table_downloads_are_off():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["disableDataExport"] is True
     assert config["client"]["showErrorDetails"] == "none"
+
+
+@pytest.mark.parametrize("verified, expected", [(False, "n'a pas vérifié cette adresse"),
+                                                (True, "n'est pas autorisé")])
+def test_sign_in_refuses_an_address_the_provider_did_not_verify(workbook, monkeypatch, verified, expected):
+    import dataclasses
+
+    import pages._shell as shell
+
+    snapshot = demo_store().read()
+    settings = dataclasses.replace(load_settings(), backend="google", auth_configured=True)  # st.login in use
+    monkeypatch.setattr(shell, "get_settings", lambda: settings)
+    monkeypatch.setattr(shell, "get_snapshot", lambda: snapshot)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.user = {"is_logged_in": True, "email": "inconnu@exemple.fr", "email_verified": verified}
+    at.run()
+    errors = [e.value for e in at.error]
+    assert any(expected in e for e in errors), errors

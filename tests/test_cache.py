@@ -72,3 +72,31 @@ def test_a_failed_write_also_invalidates(schema):
         cache.append("T", [{}])
     cache.read()
     assert inner.reads == 2
+
+
+def test_a_read_overtaken_by_a_write_is_not_kept(schema):
+    """Session A reads (slowly); session B writes meanwhile: A's older snapshot must not become the cached one."""
+    inner = CountingStore(schema)
+    cache = CachedStore(inner, ttl_s=60)
+    original_read = inner.read
+
+    def read_during_which_another_session_writes():
+        snapshot = original_read()
+        cache.append("Entreprises", [])  # lands while this read is on its way back
+        return snapshot
+
+    inner.read = read_during_which_another_session_writes
+    cache.read()
+    inner.read = original_read
+    cache.read()
+    assert inner.reads == 2  # the overtaken snapshot was not served from the cache
+
+
+def test_the_shared_store_is_one_object_with_the_configured_ttl(tmp_path, monkeypatch):
+    from ecole_entreprise.config import load_settings
+    from ecole_entreprise.store import shared_store
+
+    monkeypatch.setenv("ECOLE_ENTREPRISE_WORKBOOK", str(tmp_path / "c.xlsx"))
+    monkeypatch.setenv("ECOLE_ENTREPRISE_CACHE_TTL", "17")
+    store = shared_store(load_settings())
+    assert shared_store(load_settings()) is store and store.ttl_s == 17

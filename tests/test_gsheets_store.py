@@ -186,6 +186,19 @@ def test_lost_append_response_writes_exactly_one_row(world, how):
     assert world.fake.count("values.append") == (1 if how != "timeout-before" else 2)
 
 
+def test_append_inserts_rows_so_a_note_below_the_table_survives(world):
+    """A person's note two rows under the table: appending three records must push it down, not write over it
+    (insertDataOption=INSERT_ROWS; the default OVERWRITE would erase it)."""
+    world.seeded()
+    grid = world.human.grid(TAB)
+    world.fake.type_cells(world.key, TAB, len(grid) + 1, 3, ["Note : relancer la CCI en juin"])  # not the ID column
+    world.store.append(TAB, [company(name) for name in ("Echo", "Foxtrot", "Golf")])
+    cells = [c for row in world.human.grid(TAB) for c in row]
+    assert "Note : relancer la CCI en juin" in cells
+    assert [r["raison_sociale"] for r in world.store.read().rows(TAB)] == [
+        "Alpha", "Bravo", "Charlie", "Echo", "Foxtrot", "Golf"]
+
+
 def test_append_of_a_known_id_sends_nothing(world):
     rows = world.seeded()
     again = world.store.append(TAB, [company("Alpha bis", id=rows[0].id)])

@@ -24,6 +24,7 @@ class CachedStore:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._loaded_at = 0.0
+        self._generation = 0  # bumped by every write: a read that started before it must not be kept
 
     def describe(self) -> dict[str, str]:
         return self.inner.describe()
@@ -32,14 +33,17 @@ class CachedStore:
         with self._lock:
             if not fresh and self._snapshot is not None and self._clock() - self._loaded_at < self.ttl_s:
                 return replace(self._snapshot, requests=0)
+            generation = self._generation
         snapshot = self.inner.read()
         with self._lock:
-            self._snapshot, self._loaded_at = snapshot, self._clock()
+            if generation == self._generation:  # no write ended during the read: it is current, keep it
+                self._snapshot, self._loaded_at = snapshot, self._clock()
         return snapshot
 
     def invalidate(self) -> None:
         with self._lock:
             self._snapshot = None
+            self._generation += 1
 
     def age_s(self) -> float | None:
         with self._lock:
