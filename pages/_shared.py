@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time
 
 import streamlit as st
@@ -9,7 +10,7 @@ import streamlit as st
 from ecole_entreprise.config import Settings, load_settings
 from ecole_entreprise.domain import values as cells
 from ecole_entreprise.domain.schema import Field
-from ecole_entreprise.services import conflicts
+from ecole_entreprise.services import conflicts, todo
 from ecole_entreprise.store import shared_store
 from ecole_entreprise.store.base import Conflict, Snapshot, StoreError
 
@@ -137,8 +138,6 @@ def fr_time(value: time | None) -> str:
 def todo_filter(snapshot: Snapshot, user, tab: str) -> set[str] | None:
     """The IDs a home-page to-do link asked for (query parameter « a_faire »), with a way back to the whole list;
     None when the page was opened without such a link."""
-    from ecole_entreprise.services import todo
-
     key = st.query_params.get(todo.FILTER_PARAM, "")
     ids = todo.filtered_ids(snapshot, user, tab, key, date.today()) if key else None
     if ids is None:
@@ -154,8 +153,6 @@ def todo_filter(snapshot: Snapshot, user, tab: str) -> set[str] | None:
 def journaled_download(what: str, data: bytes, file_name: str, mime: str, key: str, journal_call) -> None:
     """A file holding personal data leaves only once the journal records it: a first click journals, then the
     file is offered. Until then its bytes are never sent to the browser (a download button would send them)."""
-    import hashlib
-
     signature = hashlib.sha256(data).hexdigest()
     if st.session_state.get(key) == signature:
         st.download_button(f"Télécharger {what}", data, file_name=file_name, mime=mime, key=f"{key}_download")

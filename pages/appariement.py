@@ -160,11 +160,11 @@ def plan_table(plan, pairs) -> None:
 
 def plan_details(pairs) -> None:
     """The score breakdown of any pair of the plan, as for a suggestion."""
+    by_person = {p.personnel_id: p for p in pairs}  # one pair per person in a plan
     with st.expander("Détail du score d'une paire du plan"):
-        chosen = st.selectbox("Paire", [p.personnel_id for p in pairs], key="plan_detail_pick",
-                              format_func=lambda pid: next(f"{staff_name(pid)} — {company_label(p.entreprise_id)}"
-                                                           for p in pairs if p.personnel_id == pid))
-        show_breakdown(next(p for p in pairs if p.personnel_id == chosen))
+        chosen = st.selectbox("Paire", list(by_person), key="plan_detail_pick", format_func=lambda pid: (
+            f"{staff_name(pid)} — {company_label(by_person[pid].entreprise_id)}"))
+        show_breakdown(by_person[chosen])
 
 
 def plan_summary(plan, pairs) -> None:

@@ -11,8 +11,6 @@ from pages._shell import page_user
 
 FIX_PAGES = {"Entreprises": "entreprises", "Personnels": "personnels", "Rencontres": "rencontres"}  # open ?id=
 
-
-
 user = page_user(access.VIEW_QUALITY)
 st.title("Qualité des données")
 st.caption(data_location_caption())

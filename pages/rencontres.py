@@ -417,10 +417,10 @@ def intro_blockers(row, snapshot) -> list[str]:
     return list(dict.fromkeys(reasons))
 
 
-def reveal(row, snapshot) -> None:
+def reveal(row) -> None:
     """Callback of the explicit click: every reveal is journaled by the service before values are returned."""
     try:
-        found = [contacts.reveal_contacts(store, snapshot, user, row.id, introduction.FINALITE,
+        found = [contacts.reveal_contacts(store, user, row.id, introduction.FINALITE,
                                           side="" if user.side else side) for side in reveal_sides()]
     except StoreError as error:
         st.session_state[ERRORS] = {"intro": {"": str(error)}}
@@ -521,7 +521,7 @@ def introduction_box(row, snapshot) -> None:
         st.caption("Les coordonnées n'apparaissent qu'à votre demande : chaque consultation est inscrite au "
                    "journal.")
         st.button("Afficher les coordonnées et préparer l'envoi", type="primary", key=f"reveal_{row.id}",
-                  on_click=reveal, args=(row, snapshot))
+                  on_click=reveal, args=(row,))
         return
     revealed_contacts(found)
     delivery(row, snapshot, subject, body, signature)

@@ -156,8 +156,7 @@ def follow_up_form(rows) -> None:
         if st.button("Prolonger l'échéance", key="follow_extend"):
             act(lambda: rights.extend(store, snapshot, user, chosen.id, informed),
                 lambda row: f"Échéance de {row.id} prolongée au {fr_date(row['echeance'])}.")
-        if (chosen["statut"].strip() or "reçue") == "reçue" and st.button("Marquer « en cours »",
-                                                                          key="follow_start"):
+        if rights.request_status(chosen) == "reçue" and st.button("Marquer « en cours »", key="follow_start"):
             act(lambda: rights.start_request(store, snapshot, user, chosen.id), f"Demande {chosen.id} en cours.")
         status = st.selectbox("Clore avec le statut", list(rights.CLOSED_STATES), key="follow_status")
         if st.button("Clore la demande", key="follow_close"):

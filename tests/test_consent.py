@@ -40,11 +40,11 @@ def test_give_consent_dates_versions_and_journals(store):
 
 
 def test_withdrawal_stops_disclosure_at_once(store):
-    assert reveal_contacts(store, store.read(), CPME_DOUBS, "REN-M1", "organiser la rencontre")["email"]
+    assert reveal_contacts(store, CPME_DOUBS, "REN-M1", "organiser la rencontre")["email"]
     row = withdraw_consent(store, store.read(), ACAD_DIJON, "Personnels", "PER-P21", "partage")
     assert row["consentement_partage"] == "" and row["consentement_version"] == "2025-09"
     with pytest.raises(AccessDenied) as caught:
-        reveal_contacts(store, store.read(), CPME_DOUBS, "REN-M1", "organiser la rencontre")
+        reveal_contacts(store, CPME_DOUBS, "REN-M1", "organiser la rencontre")
     assert "Le personnel n'a pas consenti au partage de ses coordonnées." in caught.value.reasons
     assert [e["action"] for e in journal_rows(store)] == ["divulgation coordonnées", "retrait consentement"]
 

@@ -27,7 +27,7 @@ def journal_rows(store):
 
 
 def test_cpme_coordinator_gets_staff_contacts_and_a_journal_entry(store):
-    shown = reveal_contacts(store, store.read(), CPME_DOUBS, "REN-M1", PURPOSE)
+    shown = reveal_contacts(store, CPME_DOUBS, "REN-M1", PURPOSE)
     assert shown["onglet"] == "Personnels" and shown["id"] == "PER-P21"
     assert shown["email"] == "canari.per-p21@ac-exemple.fr" and shown["telephone"] == "07 00 00 00 21"
     assert "notes" not in shown and "attendus" not in shown  # contacts only, never free texts
@@ -40,14 +40,14 @@ def test_cpme_coordinator_gets_staff_contacts_and_a_journal_entry(store):
 
 
 def test_academie_coordinator_gets_company_contacts(store):
-    shown = reveal_contacts(store, store.read(), ACAD_DIJON, "REN-M1", PURPOSE)
+    shown = reveal_contacts(store, ACAD_DIJON, "REN-M1", PURPOSE)
     assert shown["id"] == "ENT-E25" and shown["contact_email"] == "canari.ent-e25@exemple.fr"
 
 
 def test_one_journal_entry_per_reveal(store):
     for _ in range(3):
-        reveal_contacts(store, store.read(), ACAD_DIJON, "REN-M1", PURPOSE)
-    reveal_contacts(store, store.read(), ADMIN_USER, "REN-M3", "vérification", side="personnel")
+        reveal_contacts(store, ACAD_DIJON, "REN-M1", PURPOSE)
+    reveal_contacts(store, ADMIN_USER, "REN-M3", "vérification", side="personnel")
     rows = journal_rows(store)
     assert [r["cible_id"] for r in rows] == ["ENT-E25"] * 3 + ["PER-P21"]
     assert journal.verify_chain(rows).ok
@@ -60,37 +60,36 @@ def test_one_journal_entry_per_reveal(store):
 ])
 def test_refusals_carry_french_reasons_and_leave_no_trace(store, user, meeting, reason):
     with pytest.raises(AccessDenied) as caught:
-        reveal_contacts(store, store.read(), user, meeting, PURPOSE)
+        reveal_contacts(store, user, meeting, PURPOSE)
     assert reason in str(caught.value)
     assert journal_rows(store) == []
 
 
 def test_forbidden_role_and_bad_requests(store):
-    snapshot = store.read()
     with pytest.raises(AccessDenied):
-        reveal_contacts(store, snapshot, COMITE_USER, "REN-M1", PURPOSE)
+        reveal_contacts(store, COMITE_USER, "REN-M1", PURPOSE)
     with pytest.raises(AccessDenied, match="propre côté"):
-        reveal_contacts(store, snapshot, ACAD_DIJON, "REN-M1", PURPOSE, side="personnel")
+        reveal_contacts(store, ACAD_DIJON, "REN-M1", PURPOSE, side="personnel")
     with pytest.raises(StoreError, match="finalité"):
-        reveal_contacts(store, snapshot, ACAD_DIJON, "REN-M1", "  ")
+        reveal_contacts(store, ACAD_DIJON, "REN-M1", "  ")
     with pytest.raises(StoreError, match="Précisez"):
-        reveal_contacts(store, snapshot, ADMIN_USER, "REN-M1", PURPOSE)
+        reveal_contacts(store, ADMIN_USER, "REN-M1", PURPOSE)
     with pytest.raises(RowNotFound):
-        reveal_contacts(store, snapshot, ACAD_DIJON, "REN-NOPE", PURPOSE)
+        reveal_contacts(store, ACAD_DIJON, "REN-NOPE", PURPOSE)
     assert journal_rows(store) == []
 
 
 def test_archived_record_blocks_disclosure(store):
     store.set_cell("Entreprises", "ENT-E25", "Statut", "archivé")
     with pytest.raises(AccessDenied, match="archivé"):
-        reveal_contacts(store, store.read(), ACAD_DIJON, "REN-M1", PURPOSE)
+        reveal_contacts(store, ACAD_DIJON, "REN-M1", PURPOSE)
 
 
 def test_a_consent_typed_without_notice_version_blocks_disclosure(store):
     """A sharing consent dated by hand in the sheet, without the notice version, proves nothing yet."""
     store.set_cell("Entreprises", "ENT-E25", "Version notice consentement", "")
     with pytest.raises(AccessDenied, match="n'indique pas la version de la notice"):
-        reveal_contacts(store, store.read(), ACAD_DIJON, "REN-M1", PURPOSE)
+        reveal_contacts(store, ACAD_DIJON, "REN-M1", PURPOSE)
     assert journal_rows(store) == []
 
 
@@ -120,9 +119,12 @@ def test_an_export_of_many_records_is_journaled_in_cell_sized_chunks(store, monk
     assert entries[1]["cible_tab"] == "Personnels, Entreprises"
 
 
-def test_a_consent_withdrawn_in_the_sheet_counts_even_if_the_caller_read_before(store):
-    stale = store.read()
+def test_a_consent_withdrawn_in_the_sheet_counts_even_if_the_app_cache_is_older(store):
+    from ecole_entreprise.store.cache import CachedStore
+
+    app_store = CachedStore(store, ttl_s=600)
+    assert app_store.read().get("Personnels", "PER-P21")["consentement_partage"]  # cached with the consent
     store.set_cell("Personnels", "PER-P21", "Consentement partage coordonnées", "")  # by hand, just now
     with pytest.raises(AccessDenied, match="n'a pas consenti au partage"):
-        reveal_contacts(store, stale, CPME_DOUBS, "REN-M1", PURPOSE)
+        reveal_contacts(app_store, CPME_DOUBS, "REN-M1", PURPOSE)
     assert journal_rows(store) == []

@@ -100,7 +100,7 @@ def test_a_cancelled_meeting_discloses_nothing_even_after_both_acceptances(store
         prepare(store, meeting.id)
     assert refused.value.reasons == ["La rencontre est au statut « annulée »."]
     with pytest.raises(AccessDenied, match="annulée"):
-        reveal_contacts(store, store.read(), USER, meeting.id, "vérification", side="personnel")
+        reveal_contacts(store, USER, meeting.id, "vérification", side="personnel")
 
 
 def test_missing_email_blocks_the_introduction(store):

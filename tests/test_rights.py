@@ -83,7 +83,7 @@ def test_access_export_contains_everything_about_the_person(store):
     store.grids["Personnels"][0].append("Suivi manuel")
     for line in store.grids["Personnels"][1:]:
         line.append("appelé le 3 mars")
-    reveal_contacts(store, store.read(), ADMIN_USER, "REN-M3", "vérification", side="personnel")
+    reveal_contacts(store, ADMIN_USER, "REN-M3", "vérification", side="personnel")
     journal_export(store, ADMIN_USER, "anomalies (CSV)", ["Valeur"], targets=[("Personnels", "PER-P25")])
     journal_export(store, ADMIN_USER, "liste (CSV)", ["nom"], targets=[("Personnels", "PER-P21"),
                                                                        ("Personnels", "PER-P25")])
@@ -145,7 +145,7 @@ def test_anonymisation_keeps_every_count(store):
     [entry] = after.rows(journal.TAB)
     assert (entry["action"], entry["cible_id"], entry["finalite"]) == ("anonymisation", "PER-P21", rights.ERASURE)
     with pytest.raises(AccessDenied):
-        reveal_contacts(store, after, ADMIN_USER, "REN-M1", "vérification", side="personnel")
+        reveal_contacts(store, ADMIN_USER, "REN-M1", "vérification", side="personnel")
 
 
 def test_anonymisation_requires_the_rgpd_permission(store):

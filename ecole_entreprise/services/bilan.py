@@ -569,24 +569,24 @@ HOME_HELP = {
 
 
 def home_kpis(snapshot: Snapshot | BilanData, annee: str, small_cells: bool = False, departements=None) -> HomeKpis:
-    """The home page's tiles for one school year; with `small_cells`, counts of people below 5 read "< 5" and
-    the mean satisfaction of fewer than 5 held meetings reads "n.d." (it would give answers away)."""
+    """The home page's tiles for one school year; with `small_cells`, the Bilan's rule for the comité (small
+    counts read "< 5", a mean of fewer than 5 held meetings "n.d.")."""
     data = _data(snapshot)
     filt = BilanFilter(annee, departements=tuple(departements) if departements is not None else None)
     values = _kpi_values(data, filt)
     values[EN_COURS] = int(_meetings(data, filt)["statut"].isin(IN_PROGRESS).sum())
-    few_held = 0 < values[REALISEES] < THRESHOLD
-    tiles = []
-    for label in HOME_HELP:
-        number = values[label]
-        if label == SATISFACTION:
-            hidden = small_cells and few_held and number is not None
-            tiles.append(Tile(label, NOT_DISCLOSED if hidden else fmt_number(number, 2),
-                              None if hidden else number, HOME_HELP[label]))
-            continue
-        masked = small_cells and label in PEOPLE_KPIS and 0 < number < THRESHOLD
-        tiles.append(Tile(label, SMALL if masked else fmt_int(number), None if masked else number, HOME_HELP[label]))
-    return HomeKpis(annee, tiles)
+    table = _two_columns({label: values[label] for label in HOME_HELP})
+    if small_cells:
+        table = protect("kpis", table)
+    shown = dict(zip(table["Indicateur"], table["Valeur"], strict=True))
+    return HomeKpis(annee, [_tile(label, shown[label]) for label in HOME_HELP])
+
+
+def _tile(label: str, value) -> Tile:
+    if value in (SMALL, NOT_DISCLOSED):
+        return Tile(label, value, None, HOME_HELP[label])
+    text = fmt_number(value, 2) if label == SATISFACTION else fmt_int(value)
+    return Tile(label, text, value, HOME_HELP[label])
 
 
 # ---- small-cell rule ---------------------------------------------------------------------------------------
@@ -665,9 +665,9 @@ def _protect_kpis(df: pd.DataFrame, threshold: int, hide) -> pd.DataFrame:
     held = out.loc[out["Indicateur"] == REALISEES, value_columns]
     for column in value_columns:
         few = not held.empty and 0 < (pd.to_numeric(held[column], errors="coerce").iloc[0] or 0) < threshold
-        if few:
-            out[column] = out[column].astype(object).where(out["Indicateur"] != SATISFACTION,
-                                                           None if hide is hide_small else NOT_DISCLOSED)
+        if few:  # a missing mean (no answer yet) gives nothing away: it stays missing
+            keep = (out["Indicateur"] != SATISFACTION) | out[column].isna()
+            out[column] = out[column].astype(object).where(keep, None if hide is hide_small else NOT_DISCLOSED)
     out = hide(out, value_columns, threshold, rows=people)
     if "Évolution" in out:  # a change computed from a masked value would give it away
         masked = out[value_columns].isin([f"< {threshold}", NOT_DISCLOSED]).any(axis=1) | (

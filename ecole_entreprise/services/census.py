@@ -19,8 +19,6 @@ from ..store.base import Conflict, Row, RowNotFound, Snapshot, StoreError, new_i
 from . import access, consent, journal
 
 ARCHIVED, PENDING, VALIDATED = "archivé", "à valider", "validé"
-CONSENT_FIELDS = ("consentement_participation", "consentement_partage", "consentement_version",
-                  "consentement_source")
 FINALITE = "recensement des participants au programme"
 
 # The permission that guards writes to each tab census handles.
@@ -164,7 +162,7 @@ def edit(store, snapshot: Snapshot, user, tab: str, row_id: str, values: dict[st
     current = _current(snapshot, user, tab, row_id)
     if current is None:
         return _gone(tab, row_id)
-    touched = [k for k in CONSENT_FIELDS if k in values and values[k] != current.values.get(k, "")]
+    touched = [k for k in consent.CONSENT_FIELDS if k in values and values[k] != current.values.get(k, "")]
     if touched and tab in consent.EDIT_PERMISSION:
         # Dated, versioned and journaled per purpose by services/consent.py only: never a plain field edit.
         return SaveResult(errors=dict.fromkeys(touched, "Les consentements s'enregistrent ou se retirent depuis "

@@ -14,6 +14,7 @@ from . import access, journal
 from .parameters import parameters
 
 PURPOSE_FIELDS = {"participation": "consentement_participation", "partage": "consentement_partage"}
+CONSENT_FIELDS = (*PURPOSE_FIELDS.values(), "consentement_version", "consentement_source")
 EDIT_PERMISSION = {"Entreprises": access.EDIT_ENTREPRISES, "Personnels": access.EDIT_PERSONNELS}
 FINALITE = "gestion des consentements"
 

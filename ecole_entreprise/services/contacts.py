@@ -53,7 +53,7 @@ def reveal_blockers(snapshot: Snapshot, user: User, meeting_id: str, side: str =
     return reasons
 
 
-def reveal_contacts(store, snapshot: Snapshot, user: User, meeting_id: str, purpose: str, side: str = "") -> dict:
+def reveal_contacts(store, user: User, meeting_id: str, purpose: str, side: str = "") -> dict:
     """The counterpart's identity and contact fields for this meeting, journaled; AccessDenied otherwise.
 
     `side` ("entreprise" / "personnel") is whose details to show: implied for coordinators, required for admin.
@@ -62,7 +62,7 @@ def reveal_contacts(store, snapshot: Snapshot, user: User, meeting_id: str, purp
     access.require(user, access.REVEAL_CONTACTS)
     if not (purpose or "").strip():
         raise StoreError("Indiquez la finalité de la consultation des coordonnées (elle est journalisée).")
-    # The rule is checked on the sheet as it is now: a consent withdrawn by hand a minute ago must count.
+    # Read here, not taken from the caller: a consent withdrawn by hand a minute ago must count.
     snapshot = journal.fresh_snapshot(store)
     reasons = reveal_blockers(snapshot, user, meeting_id, side)
     if reasons:

@@ -20,6 +20,7 @@ from ..domain.schema import default_schema
 from ..domain.values import format_date, parse_date
 from ..store.base import Row, RowNotFound, Snapshot, StoreError
 from . import access, journal
+from .consent import CONSENT_FIELDS
 from .exports import csv_bytes
 
 TAB = "Demandes RGPD"
@@ -29,7 +30,6 @@ PERSON_TABS = ("Entreprises", "Personnels")
 ERASURE = "droit à l'effacement"
 ANONYMOUS_PREFIX = "Anonyme-"
 NAME_FIELDS = {"Entreprises": "contact_nom", "Personnels": "nom"}
-CONSENT_FIELDS = ("consentement_participation", "consentement_partage", "consentement_version", "consentement_source")
 
 
 class RightsError(StoreError):
@@ -103,11 +103,16 @@ def extend(store, snapshot: Snapshot, user: User, request_id: str, informed_on: 
     return updated
 
 
+def request_status(row: Row) -> str:
+    """The request's status; an empty cell (a row typed in the sheet) is the schema default, « reçue »."""
+    return row["statut"].strip() or "reçue"
+
+
 def start_request(store, snapshot: Snapshot, user: User, request_id: str) -> Row:
     """Mark a received request "en cours" (being handled); its deadline is unchanged."""
     access.require(user, access.MANAGE_RGPD)
     row = _request(snapshot, request_id)
-    if (row["statut"].strip() or "reçue") != "reçue":
+    if request_status(row) != "reçue":
         raise RightsError(f"La demande {request_id} est « {row['statut']} » : seule une demande « reçue » passe "
                           "« en cours ».")
     updated = store.update(TAB, request_id, {"statut": "en cours"}, row.fingerprint)
@@ -132,7 +137,7 @@ def due_soon(snapshot: Snapshot, today: date, days: int = 7) -> list[Row]:
     found = []
     for row in snapshot.rows(TAB):
         due = deadline(row)
-        if (row["statut"].strip() or "reçue") in OPEN_STATES and due is not None and (due - today).days <= days:
+        if request_status(row) in OPEN_STATES and due is not None and (due - today).days <= days:
             found.append((due, row))
     return [row for _, row in sorted(found, key=lambda pair: pair[0])]
 
