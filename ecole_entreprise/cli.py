@@ -109,6 +109,23 @@ def cmd_add_user(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from .doctor import doctor, passed, report_text
+
+    checks = doctor(smtp=not args.sans_smtp)
+    print(report_text(checks))
+    return 0 if passed(checks) else 1
+
+
+def cmd_ready(args) -> int:
+    from .doctor import passed, ready
+
+    checks = ready(args.http or "")
+    failed = [c for c in checks if c.blocking and not c.ok]
+    print("prêt" if not failed else "pas prêt : " + " ; ".join(f"{c.name} : {c.detail}" for c in failed))
+    return 0 if passed(checks) else 1
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m ecole_entreprise",
                                    description="Rencontres École–Entreprise BFC : outils en ligne de commande.")
@@ -141,11 +158,23 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--scope", help="académie ou départements, par exemple « Dijon » ou « 25,39 »")
     user.add_argument("--name")
     user.set_defaults(run=cmd_add_user)
+    doc = sub.add_parser("doctor", help="vérifie l'installation : configuration, secrets, stockage, schéma, journal…")
+    doc.add_argument("--sans-smtp", action="store_true", help="ne pas tenter de joindre le serveur SMTP")
+    doc.set_defaults(run=cmd_doctor)
+    ready = sub.add_parser("ready", help="contrôle rapide pour la supervision (HEALTHCHECK) : code 0 si prêt")
+    ready.add_argument("--http", help="URL à interroger aussi, par exemple http://127.0.0.1:8501/_stcore/health")
+    ready.set_defaults(run=cmd_ready)
     return main
 
 
 def main(argv=None) -> int:
+    from . import logs
+
     args = parser().parse_args(argv)
+    try:
+        logs.configure(load_settings())
+    except (ValueError, OSError):
+        logs.configure()  # unreadable settings: `doctor` says why; the log still works
     try:
         return args.run(args)
     except StoreError as error:
