@@ -55,19 +55,28 @@ def cmd_demo(args) -> int:
 
 
 def cmd_check(args) -> int:
+    """Streams: one tab is read, checked and printed at a time (a fresh store each time, so that only that tab and
+    the IDs of the tabs before it are in memory), then the Journal's chain is verified."""
     from .services.journal import verify_chain
-    from .services.quality import anomalies_frame, check_snapshot
+    from .services.quality import anomaly_line, iter_check
 
-    store = _store()
-    snapshot = store.read()
-    anomalies = check_snapshot(snapshot, store.schema)
-    chain = verify_chain(snapshot.rows("Journal"))
-    if anomalies:
-        frame = anomalies_frame(anomalies)
-        print(frame.to_string(index=False, max_colwidth=60))
-    print(f"{len(anomalies)} anomalie(s) dans les données.")
+    settings = load_settings()
+    journal = []
+
+    def read_tab(name: str):
+        data = build_store(settings).read(tabs=[name]).tabs.get(name)
+        if name == "Journal" and data is not None:
+            journal.append(data)
+        return data
+
+    count = 0
+    for anomaly in iter_check(read_tab, build_store(settings).schema):
+        print(anomaly_line(anomaly))
+        count += 1
+    chain = verify_chain(journal[0].rows if journal else [])
+    print(f"{count} anomalie(s) dans les données.")
     print("Journal : " + chain.message_fr)
-    return 1 if anomalies or not chain.ok else 0
+    return 1 if count or not chain.ok else 0
 
 
 def cmd_import(args) -> int:
