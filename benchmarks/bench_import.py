@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from ecole_entreprise.domain import communes  # noqa: E402
 from ecole_entreprise.domain.schema import default_schema  # noqa: E402
-from ecole_entreprise.services.demo import FIRST_F, FIRST_M, KINDS, LAST, _luhn_complete  # noqa: E402
-from ecole_entreprise.services.imports import ImportFileError, preview, read_table, suggest_mapping  # noqa: E402
+from ecole_entreprise.services.census.demo import FIRST_F, FIRST_M, KINDS, LAST, _luhn_complete  # noqa: E402
+from ecole_entreprise.services.census.imports import ImportFileError, preview, read_table, suggest_mapping  # noqa: E402
 from ecole_entreprise.store.workbook import WorkbookStore  # noqa: E402
 
 HEADER = "Raison sociale;SIRET;CP;Ville;Code INSEE;Nom;Prénom;Mail;Tél"
@@ -101,7 +101,7 @@ def zip_bomb() -> bytes:
 PROBE = """
 import sys, time, tracemalloc
 sys.path.insert(0, {root!r})
-from ecole_entreprise.services.imports import ImportFileError, read_table
+from ecole_entreprise.services.census.imports import ImportFileError, read_table
 data = open({path!r}, "rb").read()
 tracemalloc.start()
 start = time.perf_counter()

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from ecole_entreprise.services import access, census, imports
-from ecole_entreprise.services.contacts import journal_export
+from ecole_entreprise.services.census import imports
+from ecole_entreprise.services.census import records as census
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.privacy.contacts import journal_export
 from ecole_entreprise.store.base import StoreError
 from pages._shared import (
     data_location_caption,

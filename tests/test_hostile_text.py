@@ -8,8 +8,9 @@ import pytest
 from ecole_entreprise.domain.roles import ADMIN, User
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.validation import character_problem, validate_record
-from ecole_entreprise.services import census, registration
-from ecole_entreprise.services.field_checks import run_checks, text_check
+from ecole_entreprise.services.census import records as census
+from ecole_entreprise.services.census import registration
+from ecole_entreprise.services.kernel.field_checks import run_checks, text_check
 from ecole_entreprise.store.base import fingerprint
 from ecole_entreprise.store.workbook import WorkbookStore
 

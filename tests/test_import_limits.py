@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from ecole_entreprise.cli import main
 from ecole_entreprise.config import InputLimits
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.imports import (
+from ecole_entreprise.services.census.imports import (
     ERROR,
     VALID,
     ImportFileError,
