@@ -11,8 +11,7 @@ secrets.toml, Google mode:
     ...
 Environment: ECOLE_ENTREPRISE_SPREADSHEET (key or URL), ECOLE_ENTREPRISE_CREDENTIALS (service-account JSON path),
 ECOLE_ENTREPRISE_WORKBOOK (local .xlsx path), ECOLE_ENTREPRISE_CACHE_TTL, ECOLE_ENTREPRISE_RETRY_SECONDS,
-ECOLE_ENTREPRISE_DEV_USER, ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN, ECOLE_ENTREPRISE_TRUSTED_PROXY_HOPS,
-ECOLE_ENTREPRISE_LINK_SECRET.
+ECOLE_ENTREPRISE_DEV_USER, ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN.
 """
 
 from __future__ import annotations
@@ -56,9 +55,6 @@ class InputLimits:
     import_max_rows: int = 20_000
     import_max_columns: int = 60
     import_max_cell_chars: int = 10_000
-    trusted_proxy_hops: int = 0  # reverse proxies in front of the app whose X-Forwarded-For entry is believed
-    registrations_per_address_hour: int = 5
-    registrations_per_hour: int = 60  # all addresses together
 
 
 @dataclass(frozen=True)
@@ -77,8 +73,6 @@ class Settings:
     auth_configured: bool = False  # an [auth] section exists: use st.login
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     limits: InputLimits = field(default_factory=InputLimits)
-    link_secret: str = ""  # key of the signed links (registration confirmation)
-    public_url: str = ""  # the app's address as people reach it, for links sent by email
 
     @property
     def service_account_email(self) -> str:
@@ -132,9 +126,7 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
         dev_user=env.get("ECOLE_ENTREPRISE_DEV_USER", ""),
         allow_local_login=_truthy(env.get("ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN") or app.get("allow_local_login", "")),
         auth_configured=bool(secrets.get("auth")),
-        limits=_limits(app, env),
-        link_secret=env.get("ECOLE_ENTREPRISE_LINK_SECRET") or str(app.get("link_secret", "")),
-        public_url=str(app.get("public_url", "") or _origin(secrets.get("auth", {}).get("redirect_uri", ""))),
+        limits=_limits(app),
         smtp=SmtpSettings(
             host=smtp_raw.get("host", ""), port=int(smtp_raw.get("port", 587)),
             starttls=_truthy(smtp_raw.get("starttls", True)), user=smtp_raw.get("user", ""),
@@ -143,16 +135,8 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
     )
 
 
-def _limits(app: dict, env: dict) -> InputLimits:
+
+def _limits(app: dict) -> InputLimits:
     defaults = InputLimits()
-    values = {name: type(getattr(defaults, name))(app.get(name, getattr(defaults, name)))
-              for name in InputLimits.__dataclass_fields__}
-    if env.get("ECOLE_ENTREPRISE_TRUSTED_PROXY_HOPS"):
-        values["trusted_proxy_hops"] = int(env["ECOLE_ENTREPRISE_TRUSTED_PROXY_HOPS"])
-    return InputLimits(**values)
-
-
-def _origin(url: str) -> str:
-    """https://serveur/oauth2callback → https://serveur (the sign-in callback says where the app is served)."""
-    match = re.match(r"(https?://[^/?#]+)", url or "")
-    return match.group(1) if match else ""
+    return InputLimits(**{name: type(getattr(defaults, name))(app.get(name, getattr(defaults, name)))
+                          for name in InputLimits.__dataclass_fields__})
