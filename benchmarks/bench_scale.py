@@ -8,7 +8,7 @@ Journal of three entries per meeting and one per person. Measured at each scale:
   snapshot_bytes_all: the same for every tab, Journal included;
 - home_admin_first_s: the admin's home page (KPI tiles and the to-do list, which checks every row of every tab) on
   its first view after a new read of the sheet (every cache_ttl_s; the read itself is not timed), the sheet
-  unchanged: tiles, to-do list and quality report are kept until their tabs change (services/memo.py);
+  unchanged: tiles, to-do list and quality report are kept until their tabs change (services/kernel/memo.py);
   home_admin_after_change_s: the first view after a read in which one meeting changed (tiles and to-do list
   computed again, the quality report only for that meeting's row); home_admin_s: later views;
 - bilan_s: the Bilan page as the comité de pilotage (target ≤ 1.5 s at 1×);
@@ -124,7 +124,7 @@ def home_first_view(workbook: Path, repeat: int) -> dict[str, float]:
 
     def reread():
         """As after cache_ttl_s: the sheet is read again. Google builds new tab objects on every read, so their
-        content digests (services/memo.py) are computed again too; the workbook store would reuse them."""
+        content digests (services/kernel/memo.py) are computed again too; the workbook store would reuse them."""
         store.invalidate()
         for data in store.read().tabs.values():
             data.__dict__.pop("_memo_signature", None)
@@ -162,7 +162,7 @@ def check_run(workbook: Path) -> tuple[float, float]:
 
 
 def pairing_run(snapshot: Snapshot) -> tuple[float, int, int]:
-    from ecole_entreprise.services.pairing import global_plan
+    from ecole_entreprise.services.pairing.plan import global_plan
 
     start = time.perf_counter()
     plan = global_plan(snapshot)

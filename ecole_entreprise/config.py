@@ -48,6 +48,16 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class InputLimits:
+    """Bounds on what strangers and files can make the server do (`[app]` keys of the same names)."""
+
+    import_max_mb: float = 5.0  # size of an uploaded file
+    import_max_rows: int = 20_000
+    import_max_columns: int = 60
+    import_max_cell_chars: int = 10_000
+
+
+@dataclass(frozen=True)
 class Settings:
     backend: str = "local"  # "local" or "google"
     workbook_path: Path = DEFAULT_WORKBOOK
@@ -64,6 +74,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     log_level: str = "INFO"  # DEBUG, INFO, WARNING, ERROR
     log_json: bool = False  # one JSON object per line (for a log collector) instead of plain text
+    limits: InputLimits = field(default_factory=InputLimits)
 
     @property
     def service_account_email(self) -> str:
@@ -124,9 +135,17 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
         auth_configured=bool(secrets.get("auth")),
         log_level=str(env.get("ECOLE_ENTREPRISE_LOG_LEVEL") or app.get("log_level", "INFO")).strip().upper(),
         log_json=_truthy(env.get("ECOLE_ENTREPRISE_LOG_JSON") or app.get("log_json", "")),
+        limits=_limits(app),
         smtp=SmtpSettings(
             host=smtp_raw.get("host", ""), port=int(smtp_raw.get("port", 587)),
             starttls=_truthy(smtp_raw.get("starttls", True)), user=smtp_raw.get("user", ""),
             password=smtp_raw.get("password", ""), sender=smtp_raw.get("sender", smtp_raw.get("user", "")),
         ),
     )
+
+
+
+def _limits(app: dict) -> InputLimits:
+    defaults = InputLimits()
+    return InputLimits(**{name: type(getattr(defaults, name))(app.get(name, getattr(defaults, name)))
+                          for name in InputLimits.__dataclass_fields__})

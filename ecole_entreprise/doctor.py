@@ -208,7 +208,7 @@ def check_schema(store, snapshot: Snapshot) -> Check:
 
 
 def check_journal(snapshot: Snapshot) -> Check:
-    from .services.journal import verify_chain
+    from .services.kernel.journal import verify_chain
 
     chain = verify_chain(snapshot.rows("Journal"))
     detail = chain.message_fr.rstrip(".") + " ; pas encore d'ancre externe signée : seule la chaîne est vérifiée."
@@ -247,7 +247,7 @@ def _smtp_hello(smtp) -> None:
 
 
 def check_auth(settings: Settings, snapshot: Snapshot | None, secrets: dict) -> Check:
-    from .services.users import users
+    from .services.kernel.users import users
 
     if settings.backend == "local" and not settings.auth_configured:
         return Check("Connexion", True, "mode local : sélecteur d'identité de démonstration (pas de connexion).")
@@ -274,7 +274,7 @@ def check_auth(settings: Settings, snapshot: Snapshot | None, secrets: dict) -> 
 
 
 def check_font() -> Check:
-    from .services.report import font_files
+    from .services.bilan.report import font_files
 
     found = font_files()
     if found:

@@ -4,8 +4,9 @@ from datetime import date
 
 import streamlit as st
 
-from ecole_entreprise.services import access, memo, todo
-from ecole_entreprise.services.bilan import home_kpis
+from ecole_entreprise.services.bilan.compute import home_kpis
+from ecole_entreprise.services.home import todo
+from ecole_entreprise.services.kernel import access, memo
 from pages._shared import data_location_caption, demo_loader, get_settings, get_snapshot, refresh_button
 from pages._shell import PAGES, page_user
 
@@ -23,7 +24,7 @@ if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontr
         demo_loader()
     st.stop()
 
-# Kept until the tabs they come from change (services/memo.py): a view after a re-read of the sheet costs digests.
+# Kept until the tabs they come from change (services/kernel/memo.py): a view after a re-read costs digests.
 year, small = todo.current_school_year(snapshot, today), user.role == "comité de pilotage"
 kpis = memo.per_tabs(snapshot, memo.HOME_KPI_TABS, ("kpis", year, small), lambda: home_kpis(snapshot, year, small))
 st.subheader(f"Année scolaire {kpis.annee}")

@@ -77,8 +77,8 @@ def test_a_missing_column_is_schema_drift_with_init_as_the_fix(workbook, capsys)
 
 
 def test_a_tampered_journal_entry_fails_the_journal_check(workbook):
-    from ecole_entreprise.services import journal
-    from ecole_entreprise.services.access import SYSTEM_USER
+    from ecole_entreprise.services.kernel import journal
+    from ecole_entreprise.services.kernel.access import SYSTEM_USER
     from ecole_entreprise.store import build_store
 
     store = build_store(load_settings())

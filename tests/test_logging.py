@@ -82,7 +82,7 @@ def test_google_calls_and_retries_are_logged_without_cell_values(log):
 
 def test_refusals_are_logged_with_what_was_refused_not_who(log):
     from ecole_entreprise.domain.roles import User
-    from ecole_entreprise.services import access
+    from ecole_entreprise.services.kernel import access
 
     user = User(email="canari.secret@exemple.fr", role="comité de pilotage", nom="Canarinomdefamille")
     with pytest.raises(access.AccessDenied):

@@ -1,9 +1,9 @@
-"""Results kept until their tabs change (services/memo.py): same content, same result, whatever the read."""
+"""Results kept until their tabs change (services/kernel/memo.py): same content, same result, whatever the read."""
 
 from datetime import datetime
 
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services import memo
+from ecole_entreprise.services.kernel import memo
 from ecole_entreprise.store.base import Row, Snapshot, TabData, TabIssue, fingerprint
 
 

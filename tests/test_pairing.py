@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.pairing import (
+from ecole_entreprise.services.pairing.plan import (
     blockers,
     drop,
     global_plan,
@@ -23,7 +23,7 @@ from ecole_entreprise.services.pairing import (
     suggestions_for_personnel,
     swap,
 )
-from ecole_entreprise.services.scoring import EARTH_RADIUS_KM, PairingError, prepare, score_candidates
+from ecole_entreprise.services.pairing.scoring import EARTH_RADIUS_KM, PairingError, prepare, score_candidates
 from ecole_entreprise.store.base import Row, Snapshot, TabData, fingerprint, stamp_new
 
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180
@@ -344,7 +344,7 @@ def test_confirmed_plan_excludes_its_people_next_time(snap, plan):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(populations())
 def test_plan_pairs_are_explained_exactly_as_one_pair_at_a_time(snap):
-    from ecole_entreprise.services.scoring import explain
+    from ecole_entreprise.services.pairing.scoring import explain
 
     plan = global_plan(snap, locate=locate)
     data = prepare(snap, locate=locate)
@@ -356,8 +356,8 @@ def test_plan_pairs_are_explained_exactly_as_one_pair_at_a_time(snap):
 def test_best_candidates_keep_the_k_best_of_each_person_among_its_nearest():
     from dataclasses import replace
 
-    from ecole_entreprise.services import scoring
-    from ecole_entreprise.services.scoring import best_candidates
+    from ecole_entreprise.services.pairing import scoring
+    from ecole_entreprise.services.pairing.scoring import best_candidates
 
     kms = (0, 15, 30, 45, -50, 0)
     ents = [company(f"ENT-{i}", km, capacite_annuelle=str(1 + i % 3), thematiques="management" if i % 2 else
@@ -379,7 +379,7 @@ def test_best_candidates_keep_the_k_best_of_each_person_among_its_nearest():
 
 
 def test_candidates_per_person_comes_from_parametres():
-    from ecole_entreprise.services.scoring import DEFAULT_CANDIDATES, PairingSettings
+    from ecole_entreprise.services.pairing.scoring import DEFAULT_CANDIDATES, PairingSettings
 
     assert PairingSettings.from_snapshot(snapshot([], [])).candidates_per_person == DEFAULT_CANDIDATES
     rows = snapshot([], [])
