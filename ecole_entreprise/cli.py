@@ -74,7 +74,8 @@ def cmd_import(args) -> int:
     from .services.census.imports import import_cli
 
     code, text = import_cli(_store(), args.tab, Path(args.file), args.dry_run, third_party=args.liste_tierce,
-                            constants={"canal": args.canal or "", "fonction": args.fonction or ""})
+                            constants={"canal": args.canal or "", "fonction": args.fonction or ""},
+                            limits=load_settings().limits)
     print(text)
     return code
 

@@ -13,16 +13,18 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from ...config import InputLimits
 from ...domain import communes
 from ...domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, default_schema
 from ...domain.validation import DuplicateIndex, fold
-from ...domain.values import format_date, format_datetime
+from ...domain.values import format_date
 from ...store.base import Snapshot, new_id
+from ...store.xlsx_upload import Bounds, UploadRefused, sheet_rows
 from ..kernel import access, journal
 from ..kernel.exports import csv_bytes
 from ..privacy import consent
@@ -72,29 +74,52 @@ class ImportFileError(ValueError):
     """The file cannot be read as a table; the message is French."""
 
 
+def bounds(limits: InputLimits | None = None) -> Bounds:
+    """The upload limits of the settings (InputLimits' defaults when none are given)."""
+    limits = limits or InputLimits()
+    return Bounds(int(limits.import_max_mb * 1024 * 1024), limits.import_max_rows, limits.import_max_columns,
+                  limits.import_max_cell_chars)
+
+
 # ---- reading ----------------------------------------------------------------------------------------------
+
+# UTF-8 multibyte sequences: finding one in a file that is not valid UTF-8 means mixed encodings, not cp1252.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
 def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError("Encodage du fichier non reconnu (attendu UTF-8 ou Windows-1252).")
+    """UTF-8 (with or without BOM), else Windows-1252; a damaged or mixed file names the line at fault."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if _UTF8_SEQUENCE.search(data):
+            raise ImportFileError(f"Ligne {_line_of(data, error.start)} : octets invalides en UTF-8 (encodage mélangé "
+                                  "ou fichier endommagé). Enregistrez le fichier en « CSV UTF-8 » puis "
+                                  "réessayez.") from None
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        raise ImportFileError(f"Ligne {_line_of(data, error.start)} : encodage non reconnu (attendu UTF-8 ou "
+                              "Windows-1252). Enregistrez le fichier en « CSV UTF-8 » puis réessayez.") from None
 
 
 def _delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:20])
+    head = text[:65_536]
+    sample = "\n".join(head.splitlines()[:20])
     try:
         return csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
     except csv.Error:
-        header = text.splitlines()[0] if text else ""
+        header = head.splitlines()[0] if head else ""
         return ";" if header.count(";") >= header.count(",") else ","
 
 
-def _frame(header: list, body: list[tuple[int, list]]) -> pd.DataFrame:
-    """Text cells under unique column names; the index is the line number in the file (blank lines dropped)."""
+def _frame(header: list, body) -> pd.DataFrame:
+    """Text cells under unique column names; the index is the line number in the file (blank lines dropped).
+    `body` yields (line number, cells)."""
     columns: list[str] = []
     for i, h in enumerate(header):
         name = str(h or "").strip() or f"Colonne {i + 1}"
@@ -109,45 +134,82 @@ def _frame(header: list, body: list[tuple[int, list]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns, dtype=object, index=pd.Index(numbers, name=LINE_INDEX))
 
 
-def _read_csv(data: bytes) -> pd.DataFrame:
+def _csv_rows(text: str, limits: Bounds):
+    """(line number, cells) of each record, checked one by one; the line named is where the record starts."""
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text), strict=True)
+    filled, line = 0, 1
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ImportFileError(_csv_problem(line, str(error), limits)) from None
+        if len(cells) > limits.max_columns:
+            raise ImportFileError(f"Ligne {line} : {len(cells)} colonnes ; l'import en accepte au plus "
+                                  f"{limits.max_columns}.")
+        for col, cell in enumerate(cells, 1):
+            if len(cell) > limits.max_cell_chars:
+                raise ImportFileError(f"Ligne {line}, colonne {col} : cellule de {len(cell)} caractères ; "
+                                      f"l'import en accepte au plus {limits.max_cell_chars} par cellule.")
+        if any(c.strip() for c in cells):
+            filled += 1
+            if filled > limits.max_rows + 1:
+                raise ImportFileError(f"Le fichier compte plus de {limits.max_rows} lignes de données : "
+                                      "découpez-le en plusieurs fichiers.")
+        yield line, [c.replace("\r\n", "\n") for c in cells]
+
+
+def _csv_problem(line: int, error: str, limits: Bounds) -> str:
+    """The csv module's English error as a French message naming the line."""
+    if "field larger than field limit" in error:
+        return (f"Ligne {line} : une cellule dépasse {limits.max_cell_chars} caractères, la limite de l'import.")
+    if "end of data" in error or "EOF" in error:
+        return f"Ligne {line} : guillemet ouvert jamais refermé ; vérifiez les guillemets de cette ligne."
+    return (f"Ligne {line} : guillemets mal placés (un guillemet dans une cellule s'écrit \"\") ; vérifiez cette "
+            "ligne.")
+
+
+def _read_csv(data: bytes, limits: Bounds) -> pd.DataFrame:
     text = _decode(data)
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
-    grid = [(reader.line_num, cells) for cells in reader]  # line_num: a quoted cell may span lines
-    if not grid:
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise ImportFileError(f"Ligne {text.count(chr(10), 0, nul) + 1} : caractère nul (octet 0) ; ce fichier "
+                              "n'est pas un CSV texte. Enregistrez-le à nouveau en CSV puis réessayez.")
+    rows = _csv_rows(text, limits)
+    first = next(rows, None)
+    if first is None:
         raise ImportFileError("Le fichier est vide.")
-    return _frame(grid[0][1], grid[1:])
+    return _frame(first[1], rows)
 
 
-def _xlsx_cell(value) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, datetime):
-        return format_date(value) if value.time() == time(0) else format_datetime(value)
-    if isinstance(value, date):
-        return format_date(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # 21000.0 typed as a number is the postcode 21000
-    return str(value)
-
-
-def _read_xlsx(data: bytes) -> pd.DataFrame:
+def _read_xlsx(data: bytes, limits: Bounds) -> pd.DataFrame:
+    rows = sheet_rows(data, limits)
     try:
-        raw = pd.read_excel(io.BytesIO(data), header=None, dtype=object)
-    except Exception as exc:  # pandas raises several types for a damaged file
-        raise ImportFileError(f"Le classeur Excel ne peut pas être lu ({exc.__class__.__name__}).") from None
-    grid = [(number, [_xlsx_cell(v) for v in row]) for number, row in enumerate(raw.itertuples(index=False), 1)]
-    if not grid:
-        raise ImportFileError("Le classeur est vide.")
-    return _frame(grid[0][1], grid[1:])
+        first = next(rows, None)
+        if first is None:
+            raise ImportFileError("Le classeur est vide.")
+        return _frame(first[1], rows)
+    except UploadRefused as refused:
+        raise ImportFileError(str(refused)) from None
 
 
-def read_table(file_bytes: bytes, filename: str) -> pd.DataFrame:
-    """CSV (separator ; or , — UTF-8 or Windows-1252) or .xlsx (first sheet) → DataFrame of text, no blank rows."""
+def read_table(file_bytes: bytes, filename: str, limits: InputLimits | None = None) -> pd.DataFrame:
+    """CSV (separator ; or , — UTF-8 or Windows-1252) or .xlsx (first sheet) → DataFrame of text, no blank rows.
+
+    Within `limits` (the settings' upload limits): a file past one is refused before it is parsed or while it
+    streams, with a French message that gives the limit (and the line). Raises ImportFileError.
+    """
+    limits_ = bounds(limits)
+    if len(file_bytes) > limits_.max_bytes:
+        raise ImportFileError(f"Fichier trop volumineux ({len(file_bytes) // 1024} Kio) : l'import accepte "
+                              f"{limits_.max_bytes // 1024} Kio au plus. Découpez-le en plusieurs fichiers.")
     suffix = Path(filename or "").suffix.lower()
     if suffix in (".csv", ".txt"):
-        return _read_csv(file_bytes)
+        return _read_csv(file_bytes, limits_)
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(file_bytes)
+        return _read_xlsx(file_bytes, limits_)
     raise ImportFileError(f"Format de fichier non pris en charge : « {suffix or filename} ». "
                           "Enregistrez la liste en CSV ou en classeur Excel (.xlsx).")
 
@@ -422,17 +484,21 @@ def _text_report(report: ImportReport) -> list[str]:
 
 
 def import_cli(store, tab: str, path, dry_run: bool, third_party: bool = False,
-               constants: dict[str, str] | None = None) -> tuple[int, str]:
+               constants: dict[str, str] | None = None, limits: InputLimits | None = None) -> tuple[int, str]:
     """`python -m ecole_entreprise import TAB FILE [--dry-run]`.
 
     Exit code 0: every line valid (and imported unless dry run); 1: some lines rejected (the valid ones are
-    imported); 2: nothing could be done (unknown tab, unreadable file, required column missing).
+    imported); 2: nothing could be done (unknown tab, unreadable or oversized file, required column missing).
     """
     if tab not in IMPORTABLE_TABS:
         return 2, f"Onglet « {tab} » : l'import n'est possible que vers {', '.join(IMPORTABLE_TABS)}."
     path = Path(path)
     try:
-        frame = read_table(path.read_bytes(), path.name)
+        size = path.stat().st_size
+        if size > bounds(limits).max_bytes:  # refused before reading it into memory
+            return 2, (f"Fichier trop volumineux ({size // 1024} Kio) : l'import accepte "
+                       f"{bounds(limits).max_bytes // 1024} Kio au plus. Découpez-le en plusieurs fichiers.")
+        frame = read_table(path.read_bytes(), path.name, limits)
     except OSError as exc:
         return 2, f"Fichier illisible : {path} ({exc.strerror or exc})."
     except ImportFileError as exc:

@@ -104,7 +104,8 @@ def size_errors(tab: str, values: dict[str, str]) -> dict[str, str]:
         limit = schema_tab.field(name).max_length if name in schema_tab.field_names else None
         if limit and len(str(value)) > limit:
             errors[name] = f"Ce champ est limité à {limit} caractères ({len(str(value))} saisis)."
-    total = sum(len(str(k).encode()) + len(str(v).encode()) for k, v in values.items())
+    total = sum(len(str(k).encode("utf-8", "surrogatepass")) + len(str(v).encode("utf-8", "surrogatepass"))
+                for k, v in values.items())  # surrogatepass: a lone surrogate is refused later, in French
     if total > MAX_PAYLOAD_BYTES:
         errors[""] = f"Le formulaire est trop volumineux ({total // 1000} ko, maximum {MAX_PAYLOAD_BYTES // 1000} ko)."
     return errors

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from ...domain.schema import default_schema
+from ...domain.validation import character_problem
 from ...domain.values import format_date, parse_date
 
 Check = Callable[[], str]
@@ -34,6 +35,8 @@ def text_check(tab: str, name: str, value, required: bool = False) -> Check:
             raise ValueError("Ce champ est obligatoire.")
         if limit and len(text) > limit:
             raise ValueError(f"{len(text)} caractères : {limit} au maximum.")
+        if problem := character_problem(text):
+            raise ValueError(problem)
         return text
     return check
 
