@@ -10,7 +10,7 @@ from ecole_entreprise.services.kernel import access, memo
 from pages._shared import data_location_caption, demo_loader, get_settings, get_snapshot, refresh_button
 from pages._shell import PAGES, page_user
 
-user = page_user(access.VIEW_HOME)
+user = page_user("accueil")
 st.title("Accueil")
 st.caption(data_location_caption())
 refresh_button()
@@ -25,7 +25,7 @@ if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontr
     st.stop()
 
 # Kept until the tabs they come from change (services/kernel/memo.py): a view after a re-read costs digests.
-year, small = todo.current_school_year(snapshot, today), user.role == "comité de pilotage"
+year, small = todo.current_school_year(snapshot, today), user.rights.masks_small_counts
 kpis = memo.per_tabs(snapshot, memo.HOME_KPI_TABS, ("kpis", year, small), lambda: home_kpis(snapshot, year, small))
 st.subheader(f"Année scolaire {kpis.annee}")
 TILES_PER_ROW = 4  # seven tiles on one row would cut their labels
@@ -49,4 +49,4 @@ for item in items:
         left.markdown(f"**{item.title}** — {item.count}")
         left.caption(item.detail)
         query = {todo.FILTER_PARAM: item.filter_key} if item.filter_key else None
-        right.page_link(PAGES[item.page_key][0], label=item.action, icon="➡️", query_params=query)
+        right.page_link(PAGES[item.page_key].path, label=item.action, icon="➡️", query_params=query)
