@@ -198,12 +198,15 @@ def _set_parameters(store, snapshot: Snapshot) -> None:
         store.append("Parametres", [{"cle": key, "valeur": value} for key, value in wanted.items()])
 
 
+PAGE_TIMEOUT_S = 120  # bench_scale raises it for its larger instances
+
+
 def render_page(path: str, expect_data: bool, before=None) -> float:
     """Seconds of the page's own run in a new session (the entry point's first run, which shows the default
     page, is not counted); `before` runs just before the timed run."""
     from streamlit.testing.v1 import AppTest
 
-    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=PAGE_TIMEOUT_S)
     app.run()
     app.switch_page(path)
     if before:
