@@ -57,6 +57,7 @@ def cmd_demo(args) -> int:
 def cmd_check(args) -> int:
     from .services.census.quality import anomalies_frame, check_snapshot
     from .services.kernel.journal import verify_chain
+    from .services.kernel.workbook_recovery import check_lines
 
     store = _store()
     snapshot = store.read()
@@ -67,7 +68,10 @@ def cmd_check(args) -> int:
         print(frame.to_string(index=False, max_colwidth=60))
     print(f"{len(anomalies)} anomalie(s) dans les données.")
     print("Journal : " + chain.message_fr)
-    return 1 if anomalies or not chain.ok else 0
+    erased = check_lines(store)
+    for line in erased:
+        print("Classeur : " + line)
+    return 1 if anomalies or not chain.ok or erased else 0
 
 
 def cmd_import(args) -> int:

@@ -72,3 +72,11 @@ class CachedStore:
 
     def tail(self, tab: str, n: int = 1) -> list[Row]:
         return self.inner.tail(tab, n)  # always fresh: a tail is read to write right after it
+
+    def erased_writes(self) -> list:
+        """App writes a stale copy of the local workbook erased (a store without a write log has none)."""
+        lister = getattr(self.inner, "erased_writes", None)
+        return lister() if lister is not None else []
+
+    def settle_erased(self, seq: int, outcome: str, actor: str) -> None:
+        self.inner.settle_erased(seq, outcome, actor)
