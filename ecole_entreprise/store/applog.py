@@ -64,6 +64,9 @@ class Erasure:
     write: AppWrite
     saved_at: str  # when the file that erased it was saved (its modification time, Paris)
     detected_at: str
+    # the row versions an update may be re-applied on: the one it was made against, then the ones before the
+    # earlier app writes to the row that it redoes entirely (those the copy erased too, so they are not listed)
+    bases: tuple[str, ...] = ()
 
 
 # row(tab, row_id) -> the row's values as the file holds them now, or None when the row is not there
@@ -85,7 +88,7 @@ class AppWriteLog:
         fresh = not self.path.exists()
         db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         try:
-            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA synchronous=OFF")  # a safety net beside the fsynced workbook: no fsync of its own
             if fresh:
                 with contextlib.suppress(OSError):  # as readable as the workbook, no more
                     os.chmod(self.path, stat.S_IMODE(os.stat(self.workbook).st_mode))
@@ -175,15 +178,34 @@ class AppWriteLog:
             out = []
             for seq, saved_at, detected_at in pending:
                 [write] = self._writes(db, "seq = ?", (seq,))
-                later = self._writes(db, "tab = ? AND row_id = ? AND seq > ?", (write.tab, write.row_id, seq))
-                if _missing(write, later, row):
-                    out.append(Erasure(write, saved_at, detected_at))
+                same_row = self._writes(db, "tab = ? AND row_id = ?", (write.tab, write.row_id))
+                if _missing(write, [w for w in same_row if w.seq > seq], row):
+                    out.append(Erasure(write, saved_at, detected_at, _bases(write, same_row)))
             return out
 
     def settle(self, seq: int, outcome: str, actor: str) -> None:
         with self._db() as db:
             db.execute("INSERT OR REPLACE INTO settled VALUES (?, ?, ?, ?)",
                        (seq, format_datetime(now_paris()), outcome, actor))
+
+
+def _bases(write: AppWrite, same_row: list[AppWrite]) -> tuple[str, ...]:
+    """`write.base`, then the base of the update that produced it, and so on, back through the row's earlier
+    updates whose every field a later update redid (a copy that erased them all is then the older version)."""
+    if write.op != "update":
+        return (write.base,)
+    bases, base = [write.base], write.base
+    earlier = [w for w in same_row if w.seq < write.seq]
+    while True:
+        parent = next((w for w in reversed(earlier) if w.op == "update" and w.result == base), None)
+        if parent is None or not set(parent.values) - {UPDATED_FIELD} <= _redone_after(parent, same_row):
+            return tuple(bases)
+        base = parent.base
+        bases.append(base)
+
+
+def _redone_after(write: AppWrite, same_row: list[AppWrite]) -> set[str]:
+    return {name for w in same_row if w.seq > write.seq for name in w.values}
 
 
 def _later(writes: list[AppWrite], write: AppWrite) -> list[AppWrite]:

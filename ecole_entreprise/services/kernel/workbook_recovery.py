@@ -78,7 +78,7 @@ def reapply(store, user) -> ReapplyResult:
     result, renewed = ReapplyResult(), {}  # renewed: fingerprint a write left -> the one its re-application left
     try:
         for erasure in erased(store):
-            _settle(store, user, erasure.write, result, renewed)
+            _settle(store, user, erasure, result, renewed)
     except StoreError as error:
         result.stopped = str(error)
     if result.applied or result.conflicts or result.failed:
@@ -89,10 +89,11 @@ def reapply(store, user) -> ReapplyResult:
     return result
 
 
-def _settle(store, user, write, result: ReapplyResult, renewed: dict[str, str]) -> None:
+def _settle(store, user, erasure, result: ReapplyResult, renewed: dict[str, str]) -> None:
+    write = erasure.write
     label = f"{OPERATIONS_FR[write.op]} {write.row_id} ({write.tab})"
     try:
-        outcome = _reapply_one(store, write, renewed)
+        outcome = _reapply_one(store, erasure, renewed)
     except Conflict as conflict:
         result.conflicts.append(conflict)
         outcome = "conflit"
@@ -119,8 +120,9 @@ def dismiss(store, user) -> str:
     return f"{len(pending)} modification(s) laissée(s) effacée(s)."
 
 
-def _reapply_one(store, write, renewed: dict[str, str]) -> str:
+def _reapply_one(store, erasure, renewed: dict[str, str]) -> str:
     """Listed writes are missing from the file now, so "déjà présente" only comes from a race with a person."""
+    write = erasure.write
     base = renewed.get(write.base, write.base)
     if write.op == "append" and write.tab == journal.TAB:
         journal.rechain(store, write.values)  # its own fields, a new link: the chain stays verifiable
@@ -135,10 +137,22 @@ def _reapply_one(store, write, renewed: dict[str, str]) -> str:
             raise Conflict(write.tab, write.row_id, None, current)
         store.delete(write.tab, [write.row_id])
     else:
-        changes = {name: value for name, value in write.values.items() if name != UPDATED_FIELD}
-        row = store.update(write.tab, write.row_id, changes, base)
-        renewed[write.result] = row.fingerprint
+        renewed[write.result] = _update_on_a_known_version(store, erasure, renewed).fingerprint
     return "réappliquée"
+
+
+def _update_on_a_known_version(store, erasure, renewed: dict[str, str]):
+    """The update, sent against each version of the row it may follow (see applog.Erasure.bases): only the one
+    the row has now can succeed; a row changed otherwise since is the Conflict of the first try."""
+    write = erasure.write
+    changes = {name: value for name, value in write.values.items() if name != UPDATED_FIELD}
+    first = None
+    for base in dict.fromkeys(renewed.get(b, b) for b in erasure.bases or (write.base,)):
+        try:
+            return store.update(write.tab, write.row_id, changes, base)
+        except Conflict as conflict:
+            first = first or conflict
+    raise first
 
 
 def check_lines(store) -> list[str]:
