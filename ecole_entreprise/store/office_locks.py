@@ -35,7 +35,7 @@ class WorkbookOpen(StoreError):
         self.holder = holder
         who = f" par {holder.user}" if holder.user else ""
         where = f" (poste {holder.host})" if holder.host else ""
-        since = f" depuis {holder.since:%d/%m/%Y à %H:%M}" if holder.since else ""
+        since = f" depuis le {holder.since:%d/%m/%Y à %H:%M}" if holder.since else ""
         super().__init__(
             f"Le classeur « {workbook.name} » est ouvert dans {holder.program}{who}{where}{since}. Rien n'a été "
             "enregistré : l'application n'écrit pas dans un classeur ouvert, car l'enregistrer ensuite effacerait "

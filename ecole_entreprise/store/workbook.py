@@ -81,6 +81,7 @@ class WorkbookStore:
         self._data: dict[str, tuple[Sheet, TabData]] = {}  # per tab: the parsed sheet it was built from
         self._versions = ReadVersions()  # values read, for the conflict view
         self._log = AppWriteLog(self.path)
+        self.writes_redone = 0  # writes redone because someone saved the file between re-read and replace
 
     def describe(self) -> dict[str, str]:
         return {"kind": "local", "title": self.path.name, "location": str(self.path), "url": ""}
@@ -260,6 +261,7 @@ class WorkbookStore:
                     self._forget()
                     raise
                 if written is None:  # saved by someone else since it was read: start again from their file
+                    self.writes_redone += 1
                     self._forget()
                     time.sleep(0.05)
                     continue

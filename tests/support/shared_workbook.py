@@ -74,7 +74,7 @@ def app_writer(path: str, label: str, seconds: float, seed: int, barrier, out: s
             counts["failed"] += 1
             counts.setdefault("errors", []).append(str(error)[:200])
         time.sleep(rng.uniform(0, 0.02))
-    Path(out).write_text(json.dumps({"acknowledged": acknowledged, **counts}))
+    Path(out).write_text(json.dumps({"acknowledged": acknowledged, "redone": store.writes_redone, **counts}))
 
 
 # ---- the person ---------------------------------------------------------------------------------------------------
@@ -205,6 +205,7 @@ def run(folder: Path, seconds: float, writers: int = 4, seed: int = 0) -> dict:
         "local_app_writes": len(acknowledged),
         "local_app_writes_refused": sum(r["refused"] + r["failed"] for r in results[:-1]),
         "local_app_conflicts": sum(r["conflicts"] for r in results[:-1]),
+        "local_writes_redone_after_a_save": sum(r["redone"] for r in results[:-1]),
         "local_person_saves": results[-1]["saves"],
         "local_person_edits": sum(len(kind) for kind in results[-1]["edits"].values()),
         "local_person_saves_stale": results[-1]["stale_saves"],
