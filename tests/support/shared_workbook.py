@@ -203,7 +203,8 @@ def run(folder: Path, seconds: float, writers: int = 4, seed: int = 0) -> dict:
                 for e in store.erased_writes()}
     figures = {
         "local_app_writes": len(acknowledged),
-        "local_app_writes_refused": sum(r["refused"] + r["failed"] for r in results[:-1]),
+        "local_app_writes_refused_open": sum(r["refused"] for r in results[:-1]),
+        "local_app_writes_failed": sum(r["failed"] for r in results[:-1]),  # e.g. a row the person's copy lacked
         "local_app_conflicts": sum(r["conflicts"] for r in results[:-1]),
         "local_writes_redone_after_a_save": sum(r["redone"] for r in results[:-1]),
         "local_person_saves": results[-1]["saves"],
