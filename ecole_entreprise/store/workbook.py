@@ -6,7 +6,12 @@
   (see xlsx_io.Package); a file a person saved with Excel or LibreOffice is simply parsed again.
 - Every write takes an exclusive lock ("<file>.lock" for other processes, a thread lock within this one),
   re-reads the file, finds columns by header and rows by ID at that moment, then replaces the file atomically
-  (temp file in the same folder, fsync, os.replace): a crash never leaves a truncated workbook.
+  (temp file in the same folder, fsync, swap) and only if it is still the file read: a person's save in between
+  makes the write start again on their version (xlsx_io.replace_if_unchanged). A crash never leaves a truncated
+  workbook.
+- People save without our lock, so: a workbook open in Excel or LibreOffice (their lock files) is not written
+  (office_locks); each write is logged beside the workbook and numbered in it, so a copy saved over later writes
+  is noticed on the next read and its erased writes listed for an admin (applog, xlsx_marker).
 
 What a person may lose when the app writes (cell values, extra columns and rows are never lost):
 - cells the app writes become plain text cells (their style index is kept, a formula there is replaced);
