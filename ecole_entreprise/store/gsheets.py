@@ -21,6 +21,7 @@ import requests
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 
+from .. import logs
 from ..domain.schema import ID_FIELD, UPDATED_FIELD, Schema, TabSchema
 from ..domain.values import now_paris
 from .base import (
@@ -96,6 +97,7 @@ class GoogleSheetsStore:
                 raise StoreError("Aucun compte de service Google configuré : renseignez [connections.gsheets] "
                                  "dans .streamlit/secrets.toml ou ECOLE_ENTREPRISE_CREDENTIALS.")
             session = AuthorizedSession(credentials)
+        logs.watch(session)  # one log line per HTTP exchange with Google, with its duration
         self.schema = schema
         self.key = spreadsheet_key
         self.retry = retry
@@ -137,9 +139,10 @@ class GoogleSheetsStore:
         return {"kind": "google", "title": title, "location": self.key,
                 "url": f"https://docs.google.com/spreadsheets/d/{self.key}/edit"}
 
-    def read(self) -> Snapshot:
+    def read(self, tabs=None) -> Snapshot:
+        """Every tab in one batchGet, or only those named in `tabs`."""
         self._local.count = 0
-        names = self.schema.tab_names
+        names = list(tabs) if tabs else self.schema.tab_names
         with self._translated():
             try:
                 grids, missing = self._batch_get(names), []
@@ -321,6 +324,14 @@ class GoogleSheetsStore:
             sheets = {s["properties"]["title"]: s["properties"] for s in answer.get("sheets", [])}
             self._meta = {"title": answer.get("properties", {}).get("title", ""), "sheets": sheets}
         return self._meta
+
+    def spreadsheet_settings(self) -> dict[str, str]:
+        """The spreadsheet's locale and time zone, as set in File > Settings (checked by the doctor)."""
+        with self._translated():
+            answer = self._call(lambda: self._http.fetch_sheet_metadata(
+                self.key, params={"includeGridData": "false", "fields": "properties.locale,properties.timeZone"}))
+        props = answer.get("properties", {})
+        return {"locale": props.get("locale", ""), "time_zone": props.get("timeZone", "")}
 
     def _sheet_id(self, tab: str) -> int:
         sheets = self._metadata()["sheets"]
