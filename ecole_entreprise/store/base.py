@@ -15,6 +15,7 @@ import secrets
 import string
 import threading
 from collections import OrderedDict
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -185,6 +186,12 @@ class ReadVersions:
         with self._lock:
             return self._seen.get((tab, row_id), {}).get(wanted)
 
+    def latest(self, tab: str, row_id: str) -> dict[str, str] | None:
+        """The values handed out last for this row."""
+        with self._lock:
+            seen = self._seen.get((tab, row_id))
+            return next(reversed(seen.values())) if seen else None
+
 
 class SpreadsheetNotFound(StoreError):
     pass
@@ -205,6 +212,24 @@ class Unreachable(StoreError):
 class ReadOnlyTab(StoreError):
     def __init__(self, tab: str):
         super().__init__(f"L'onglet « {tab} » est en ajout seul : ses lignes ne se modifient pas.")
+
+
+class Busy(StoreError):
+    """`exclusive(name)` could not be had in time: another process holds it."""
+
+    def __init__(self, name: str, waited_s: float):
+        self.name, self.waited_s = name, waited_s
+        super().__init__(f"Une autre session écrit en ce moment (verrou « {name} » occupé depuis plus de "
+                         f"{waited_s:g} s). Rien n'a été enregistré : réessayez dans un instant.")
+
+
+class MaybeApplied(StoreError):
+    """A write was sent but its answer was lost: Google may or may not have applied it, and checking failed."""
+
+    def __init__(self, what: str):
+        self.what = what
+        super().__init__(f"{what} : la réponse de Google s'est perdue, l'écriture est peut-être déjà "
+                         "enregistrée : vérifiez avant de recommencer.")
 
 
 # ---- the port ----------------------------------------------------------------------------------------------
@@ -230,6 +255,13 @@ class Store(Protocol):
 
     def init(self) -> InitReport:
         """Create missing tabs and columns; report drift; never remove anything."""
+
+    def exclusive(self, name: str, ttl_s: float = 30.0) -> AbstractContextManager[None]:
+        """Mutual exclusion named `name` across every process using this data (held at most `ttl_s`);
+        raises Busy when it cannot be had in time."""
+
+    def tail(self, tab: str, n: int = 1) -> list[Row]:
+        """A fresh read of the last `n` rows of one tab (in sheet order), without reading the other tabs."""
 
 
 def stamp_new(tab: TabSchema, record: dict[str, str]) -> dict[str, str]:
