@@ -12,9 +12,12 @@ import streamlit as st
 
 from ecole_entreprise.domain import communes
 from ecole_entreprise.domain.values import format_datetime, now_paris
-from ecole_entreprise.services import access, census, consent, registration
-from ecole_entreprise.services.parameters import parameters
-from ecole_entreprise.services.privacy_docs import privacy_notice
+from ecole_entreprise.services.census import records as census
+from ecole_entreprise.services.census import registration
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.parameters import parameters
+from ecole_entreprise.services.privacy import consent
+from ecole_entreprise.services.privacy.documents import privacy_notice
 from ecole_entreprise.store.base import Conflict, StoreError
 from pages._shared import (
     data_location_caption,
@@ -471,7 +474,7 @@ def _notice(snapshot) -> None:
         from pages._shell import PUBLIC_PAGES  # the menu of this session: link only to a page it offers
 
         if "confidentialite" in PUBLIC_PAGES:
-            st.page_link(PUBLIC_PAGES["confidentialite"][0], label="Lire la page Confidentialité", icon="🔒")
+            st.page_link(PUBLIC_PAGES["confidentialite"].path, label="Lire la page Confidentialité", icon="🔒")
         with st.expander("Afficher la notice complète"):
             st.markdown(privacy_notice(params))
 

@@ -6,9 +6,11 @@ duplicates a meeting. Only names and communes are shown: the rows come from acce
 
 import streamlit as st
 
-from ecole_entreprise.services import access, meetings, pairing
-from ecole_entreprise.services.formatting import fmt_number
-from ecole_entreprise.services.scoring import PairingError, PairingSettings, indices, pair_reasons
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.formatting import fmt_number
+from ecole_entreprise.services.meetings import lifecycle as meetings
+from ecole_entreprise.services.pairing import plan as pairing
+from ecole_entreprise.services.pairing.scoring import PairingError, PairingSettings, indices, pair_reasons
 from ecole_entreprise.store.base import StoreError, new_id
 from pages._shared import get_snapshot, get_store, refresh_button
 from pages._shell import PAGES, page_user
@@ -18,7 +20,7 @@ PLAN = "_appariement_plan"  # the working plan (pairing.Plan) the coordinator ed
 PLAN_IDS = "_appariement_ids_plan"
 PAGE_SIZE = 10  # suggestions shown per record
 
-user = page_user(access.PAIR)
+user = page_user("appariement")
 st.title("Appariement")
 refresh_button()
 if flash := st.session_state.pop(FLASH, None):
@@ -38,9 +40,9 @@ def empty_state() -> None:
     for key, label, rows in (("entreprises", "Recenser des entreprises", entreprises),
                              ("personnels", "Recenser des personnels", personnels)):
         if not rows:
-            st.page_link(PAGES[key][0], label=label, icon=PAGES[key][2])
+            st.page_link(PAGES[key].path, label=label, icon=PAGES[key].icon)
     if access.allowed(user, access.IMPORT_DATA):
-        st.page_link(PAGES["import"][0], label="Importer un fichier", icon=PAGES["import"][2])
+        st.page_link(PAGES["import"].path, label="Importer un fichier", icon=PAGES["import"].icon)
 
 
 if not entreprises or not personnels:

@@ -6,7 +6,9 @@ A client-made ID per form makes a double click return the row already written in
 
 import streamlit as st
 
-from ecole_entreprise.services import access, meetings, partnerships
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.meetings import lifecycle as meetings
+from ecole_entreprise.services.meetings import partnerships
 from ecole_entreprise.store.base import Conflict, StoreError, new_id
 from pages._shared import field_error, fr_date, get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user
@@ -15,7 +17,7 @@ FLASH, ERRORS, CONFLICT = "_partenariats_flash", "_partenariats_errors", "_parte
 TABS = ("Partenariats", "Nouveau partenariat", "Événements")
 HELD = (meetings.DONE, meetings.REVIEWED)
 
-user = page_user(access.VIEW_PERSON_LISTS)
+user = page_user("partenariats")
 can_edit = access.allowed(user, access.EDIT_PARTENARIATS)
 can_events = access.allowed(user, access.EDIT_EVENEMENTS)
 store = get_store()

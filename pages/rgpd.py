@@ -13,12 +13,13 @@ import pandas as pd
 import streamlit as st
 
 from ecole_entreprise.domain import values as cells
-from ecole_entreprise.services import access, consent, parameters, retention, rights
+from ecole_entreprise.services.kernel import access, parameters
+from ecole_entreprise.services.privacy import consent, retention, rights
 from ecole_entreprise.store.base import Conflict, StoreError
 from pages._shared import fr_date, fr_datetime, get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user
 
-user = page_user(access.MANAGE_RGPD)
+user = page_user("rgpd")
 st.title("Demandes RGPD")
 refresh_button()
 store, snapshot, today = get_store(), get_snapshot(), date.today()

@@ -34,7 +34,8 @@ def new_id(prefix: str) -> str:
 def fingerprint(tab: TabSchema, values: dict[str, str]) -> str:
     """Hash of the schema cells of a row; any change by a person or another session changes it."""
     joined = "\x1f".join((values.get(name) or "") for name in tab.field_names)
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+    # surrogatepass: a lone surrogate a person pasted in the sheet must not make the row unreadable
+    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -12,20 +12,7 @@ from dataclasses import dataclass, field
 
 from ..domain.schema import TabSchema
 from .base import Row, TabData, rows_from_grid
-
-
-def a1_title(title: str) -> str:
-    """A tab title as an A1 range: always quoted, which is valid for any title."""
-    return "'" + title.replace("'", "''") + "'"
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 26 -> AA."""
-    n, out = index + 1, ""
-    while n:
-        n, rest = divmod(n - 1, 26)
-        out = chr(65 + rest) + out
-    return out
+from .cells import a1_title, column_letter
 
 
 def header_range(tab: str) -> str:

@@ -17,7 +17,6 @@ What a person may lose when the app writes (cell values, extra columns and rows 
 
 from __future__ import annotations
 
-import io
 import os
 import threading
 import time
@@ -25,15 +24,12 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-import openpyxl
 from filelock import FileLock, Timeout
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..domain.schema import ID_FIELD, UPDATED_FIELD, Field, Schema, TabSchema
+from ..domain.schema import ID_FIELD, UPDATED_FIELD, Schema, TabSchema
 from ..domain.values import now_paris
 from .base import (
+    Busy,
     Conflict,
     DuplicateId,
     InitReport,
@@ -53,16 +49,17 @@ from .base import (
     stamp_changes,
     stamp_new,
 )
+from .workbook_init import create_workbook, init_workbook
 from .xlsx_io import BadPackage, Package, Sheet, write_atomic
 
 _THREAD_LOCKS: dict[str, threading.RLock] = {}
 _REGISTRY = threading.Lock()
 
 
-def _thread_lock(path: Path) -> threading.RLock:
-    """One lock per file for the whole process: two stores on the same file must not interleave either."""
+def _thread_lock(path: Path, name: str = "") -> threading.RLock:
+    """One lock per file (and name) for the whole process: two stores on the same file must not interleave."""
     with _REGISTRY:
-        return _THREAD_LOCKS.setdefault(str(path), threading.RLock())
+        return _THREAD_LOCKS.setdefault(f"{path}#{name}", threading.RLock())
 
 
 class WorkbookStore:
@@ -88,6 +85,52 @@ class WorkbookStore:
                 self._refresh()
                 tabs = {tab.name: self._tab_data(tab) for tab in self.schema.tabs.values()}
         return Snapshot(tabs=tabs, read_at=now_paris(), requests=0)
+
+    def tail(self, tab: str, n: int = 1) -> list[Row]:
+        """The last `n` rows with an ID, parsed from this tab alone (the other sheets stay unparsed)."""
+        schema_tab = self.schema.tab(tab)
+        with self._errors():
+            self._ensure_file()
+            with self._lock:
+                self._refresh()
+                sheet = self._package.sheet(schema_tab.name)
+                if sheet is None:
+                    raise SchemaMismatch(schema_tab.name)
+                return self._last_rows(schema_tab, sheet, n)
+
+    def _last_rows(self, tab: TabSchema, sheet: Sheet, n: int) -> list[Row]:
+        headers = self._headers(sheet)
+        if "ID" not in headers:
+            raise SchemaMismatch(tab.name, "ID")
+        id_col, found = headers["ID"], []
+        for index in range(len(sheet.texts) - 1, 0, -1):
+            if len(found) >= n:
+                break
+            cells = sheet.texts[index]
+            if id_col < len(cells) and cells[id_col].strip():
+                found.append(self._row_at(tab, sheet, index + 1))
+        return found[::-1]
+
+    @contextmanager
+    def exclusive(self, name: str, ttl_s: float = 30.0):
+        """Held across processes by "<file>.<name>.lock" (the OS drops it if the holder dies, so `ttl_s` is
+        only how long to wait for it)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = _thread_lock(self.path, name)
+        if not lock.acquire(timeout=ttl_s):
+            raise Busy(name, ttl_s)
+        try:
+            file_lock = FileLock(f"{self.path}.{name}.lock", timeout=ttl_s)
+            try:
+                file_lock.acquire()
+            except Timeout:
+                raise Busy(name, ttl_s) from None
+            try:
+                yield
+            finally:
+                file_lock.release()
+        finally:
+            lock.release()
 
     def _tab_data(self, tab: TabSchema) -> TabData:
         sheet = self._package.sheet(tab.name)
@@ -304,119 +347,10 @@ class WorkbookStore:
             if not self.path.exists():
                 self._create()
 
-    # ---- structure: creation and init ---------------------------------------------------------------------
+    # ---- structure: creation and init (store/workbook_init.py) ------------------------------------------
 
     def init(self) -> InitReport:
-        with self._errors(), self._exclusive():
-            if not self.path.exists():
-                return self._create()
-            self._refresh()
-            report = self._drift()
-            if report.created_tabs or report.missing_columns:
-                self._extend(report)
-            return report
+        return init_workbook(self)
 
     def _create(self) -> InitReport:
-        book = openpyxl.Workbook()
-        book.remove(book.active)
-        report = InitReport(created_tabs=list(self.schema.tabs), notes=[f"Classeur créé : {self.path}"])
-        for tab in self.schema.tabs.values():
-            self._new_sheet(book, tab, report)
-        self._save(book)
-        return report
-
-    def _drift(self) -> InitReport:
-        report = InitReport()
-        for tab in self.schema.tabs.values():
-            sheet = self._package.sheet(tab.name)
-            if sheet is None:
-                report.created_tabs.append(tab.name)
-                continue
-            headers = self._headers(sheet)
-            missing = [h for h in tab.headers if h not in headers]
-            extra = [h for h in headers if h not in tab.by_header()]
-            if missing:
-                report.missing_columns[tab.name] = missing
-            if extra:
-                report.extra_columns[tab.name] = extra
-        return report
-
-    def _extend(self, report: InitReport) -> None:
-        book = openpyxl.load_workbook(self.path)
-        for name, headers in report.missing_columns.items():
-            tab = self.schema.tab(name)
-            sheet = book[self._package.title(name)]
-            last = max((c.column for c in sheet[1] if str(c.value or "").strip()), default=0)
-            wanted = [f for f in tab.fields if f.header in headers]
-            _lay_out(sheet, wanted, last + 1, report.notes)
-        for name in report.created_tabs:
-            self._new_sheet(book, self.schema.tab(name), report)
-        self._save(book)
-
-    def _new_sheet(self, book, tab: TabSchema, report: InitReport) -> None:
-        sheet = book.create_sheet(tab.name)
-        _lay_out(sheet, list(tab.fields), 1, report.notes)
-        sheet.freeze_panes = "A2"
-        for record in self._seed_records(tab):
-            row = sheet.max_row + 1
-            for col, f in enumerate(tab.fields, start=1):
-                _put_text(sheet.cell(row, col), record[f.name])
-
-    def _seed_records(self, tab: TabSchema) -> list[dict[str, str]]:
-        if tab.name == "Listes":
-            raw = [{"liste": name, "valeur": value, "ordre": str(order)}
-                   for name, values in self.schema.lists.items() for order, value in enumerate(values, start=1)]
-        elif tab.name == "Parametres":
-            raw = [{"cle": key, "valeur": str(v.get("valeur", "")) if isinstance(v, dict) else str(v),
-                    "description": str(v.get("description", "")) if isinstance(v, dict) else ""}
-                   for key, v in tab.defaults.items()]
-        else:
-            raw = []
-        return [stamp_new(tab, record) for record in raw]
-
-    def _save(self, book) -> None:
-        buffer = io.BytesIO()
-        book.save(buffer)
-        write_atomic(self.path, buffer.getvalue())
-        self._forget()
-
-
-# ---- openpyxl layout helpers (creation and init only) ---------------------------------------------------------
-
-
-def _put_text(cell, text: str) -> None:
-    cell.value = text
-    cell.data_type = "s"  # openpyxl would turn "=…" into a formula
-
-
-def _lay_out(sheet, fields: list[Field], first_col: int, notes: list[str]) -> None:
-    """Bold headers from column `first_col`, a sensible width, a dropdown on choice columns."""
-    for col, f in enumerate(fields, start=first_col):
-        cell = sheet.cell(1, col)
-        _put_text(cell, f.header)
-        cell.font = Font(bold=True)
-        letter = get_column_letter(col)
-        sheet.column_dimensions[letter].width = max(12, min(40, len(f.header) + 4))
-        validation = _dropdown(f)
-        if validation is not None:
-            validation.add(f"{letter}2:{letter}1048576")
-            sheet.add_data_validation(validation)
-        elif f.choices:
-            notes.append(f"Pas de liste déroulante pour « {f.header} » (liste trop longue pour Excel).")
-
-
-def _dropdown(f: Field) -> DataValidation | None:
-    choices = ("oui", "non") if f.type == "bool" else f.choices
-    if f.type not in ("bool", "choice", "multichoice") or not choices:
-        return None
-    joined = ",".join(choices)
-    if len(joined) > 250 or any("," in c or '"' in c for c in choices):
-        return None
-    multi = f.type == "multichoice"
-    return DataValidation(
-        type="list", formula1=f'"{joined}"', allow_blank=True, showDropDown=False,
-        showErrorMessage=not multi, errorStyle="warning", errorTitle="Valeur hors liste",
-        error=f"« {f.header} » attend une valeur de la liste.",
-        showInputMessage=multi, promptTitle=f.header[:32] if multi else None,
-        prompt="Plusieurs valeurs possibles : séparez-les par « ; »." if multi else None,
-    )
+        return create_workbook(self)
