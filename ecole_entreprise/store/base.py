@@ -187,6 +187,12 @@ class ReadVersions:
         with self._lock:
             return self._seen.get((tab, row_id), {}).get(wanted)
 
+    def latest(self, tab: str, row_id: str) -> dict[str, str] | None:
+        """The values handed out last for this row."""
+        with self._lock:
+            seen = self._seen.get((tab, row_id))
+            return next(reversed(seen.values())) if seen else None
+
 
 class SpreadsheetNotFound(StoreError):
     pass
@@ -216,6 +222,15 @@ class Busy(StoreError):
         self.name, self.waited_s = name, waited_s
         super().__init__(f"Une autre session écrit en ce moment (verrou « {name} » occupé depuis plus de "
                          f"{waited_s:g} s). Rien n'a été enregistré : réessayez dans un instant.")
+
+
+class MaybeApplied(StoreError):
+    """A write was sent but its answer was lost: Google may or may not have applied it, and checking failed."""
+
+    def __init__(self, what: str):
+        self.what = what
+        super().__init__(f"{what} : la réponse de Google s'est perdue, l'écriture est peut-être déjà "
+                         "enregistrée : vérifiez avant de recommencer.")
 
 
 # ---- the port ----------------------------------------------------------------------------------------------
