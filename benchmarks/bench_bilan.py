@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ecole_entreprise.domain.schema import default_schema  # noqa: E402
-from ecole_entreprise.services import bilan, charts, report  # noqa: E402
+from ecole_entreprise.services.bilan import charts, report  # noqa: E402
+from ecole_entreprise.services.bilan import compute as bilan  # noqa: E402
 from ecole_entreprise.store.base import Row, Snapshot, TabData, fingerprint  # noqa: E402
 
 YEAR, PREVIOUS = "2025-2026", "2024-2025"
@@ -181,7 +182,7 @@ def page_times(workbook: Path, repeat: int, expect_data: bool) -> dict[str, floa
 
 def forget_quality_report() -> None:
     """As after a new read of the sheet: the next to-do list checks every row again."""
-    from ecole_entreprise.services import quality
+    from ecole_entreprise.services.census import quality
 
     quality._last = None
 

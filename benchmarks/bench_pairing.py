@@ -31,8 +31,8 @@ from scipy.optimize import linprog
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ecole_entreprise.domain.schema import default_schema  # noqa: E402
-from ecole_entreprise.services.pairing import max_weight_plan, plan_from_data  # noqa: E402
-from ecole_entreprise.services.scoring import PairingSettings, prepare, score_candidates  # noqa: E402
+from ecole_entreprise.services.pairing.plan import max_weight_plan, plan_from_data  # noqa: E402
+from ecole_entreprise.services.pairing.scoring import PairingSettings, prepare, score_candidates  # noqa: E402
 from ecole_entreprise.store.base import Row, Snapshot, TabData, fingerprint  # noqa: E402
 
 BFC_BOX = ((46.15, 48.40), (2.85, 7.15))  # (lat min, lat max), (lon min, lon max)

@@ -40,7 +40,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .services.demo import DemoRefused, load_demo
+    from .services.census.demo import DemoRefused, load_demo
 
     store = _store()
     store.init()
@@ -55,8 +55,8 @@ def cmd_demo(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .services.journal import verify_chain
-    from .services.quality import anomalies_frame, check_snapshot
+    from .services.census.quality import anomalies_frame, check_snapshot
+    from .services.kernel.journal import verify_chain
 
     store = _store()
     snapshot = store.read()
@@ -71,16 +71,17 @@ def cmd_check(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .services.imports import import_cli
+    from .services.census.imports import import_cli
 
     code, text = import_cli(_store(), args.tab, Path(args.file), args.dry_run, third_party=args.liste_tierce,
-                            constants={"canal": args.canal or "", "fonction": args.fonction or ""})
+                            constants={"canal": args.canal or "", "fonction": args.fonction or ""},
+                            limits=load_settings().limits)
     print(text)
     return code
 
 
 def cmd_purge(args) -> int:
-    from .services.retention import purge
+    from .services.privacy.retention import purge
 
     report = purge(_store(), date.today(), dry_run=args.dry_run)
     print(report.summary_fr())
@@ -88,8 +89,8 @@ def cmd_purge(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .services.bilan import BilanFilterError
-    from .services.report import report_cli
+    from .services.bilan.compute import BilanFilterError
+    from .services.bilan.report import report_cli
 
     store = _store()
     try:
@@ -102,7 +103,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_add_user(args) -> int:
-    from .services.users import add_user
+    from .services.kernel.users import add_user
 
     row = add_user(_store(), args.email, args.role, args.scope or "", args.name or "")
     print(f"Utilisateur {row['email']} ajouté ({row['role']}).")

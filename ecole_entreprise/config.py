@@ -48,6 +48,16 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class InputLimits:
+    """Bounds on what strangers and files can make the server do (`[app]` keys of the same names)."""
+
+    import_max_mb: float = 5.0  # size of an uploaded file
+    import_max_rows: int = 20_000
+    import_max_columns: int = 60
+    import_max_cell_chars: int = 10_000
+
+
+@dataclass(frozen=True)
 class Settings:
     backend: str = "local"  # "local" or "google"
     workbook_path: Path = DEFAULT_WORKBOOK
@@ -62,6 +72,7 @@ class Settings:
     allow_local_login: bool = False  # force the demo identity chooser even with the Google backend
     auth_configured: bool = False  # an [auth] section exists: use st.login
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    limits: InputLimits = field(default_factory=InputLimits)
 
     @property
     def service_account_email(self) -> str:
@@ -115,9 +126,17 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
         dev_user=env.get("ECOLE_ENTREPRISE_DEV_USER", ""),
         allow_local_login=_truthy(env.get("ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN") or app.get("allow_local_login", "")),
         auth_configured=bool(secrets.get("auth")),
+        limits=_limits(app),
         smtp=SmtpSettings(
             host=smtp_raw.get("host", ""), port=int(smtp_raw.get("port", 587)),
             starttls=_truthy(smtp_raw.get("starttls", True)), user=smtp_raw.get("user", ""),
             password=smtp_raw.get("password", ""), sender=smtp_raw.get("sender", smtp_raw.get("user", "")),
         ),
     )
+
+
+
+def _limits(app: dict) -> InputLimits:
+    defaults = InputLimits()
+    return InputLimits(**{name: type(getattr(defaults, name))(app.get(name, getattr(defaults, name)))
+                          for name in InputLimits.__dataclass_fields__})

@@ -12,9 +12,12 @@ import streamlit as st
 
 from ecole_entreprise.domain import communes
 from ecole_entreprise.domain.values import format_datetime, now_paris
-from ecole_entreprise.services import access, census, consent, registration
-from ecole_entreprise.services.parameters import parameters
-from ecole_entreprise.services.privacy_docs import privacy_notice
+from ecole_entreprise.services.census import records as census
+from ecole_entreprise.services.census import registration
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.parameters import parameters
+from ecole_entreprise.services.privacy import consent
+from ecole_entreprise.services.privacy.documents import privacy_notice
 from ecole_entreprise.store.base import Conflict, StoreError
 from pages._shared import (
     data_location_caption,

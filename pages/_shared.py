@@ -10,7 +10,8 @@ import streamlit as st
 from ecole_entreprise.config import Settings, load_settings
 from ecole_entreprise.domain import values as cells
 from ecole_entreprise.domain.schema import Field
-from ecole_entreprise.services import conflicts, todo
+from ecole_entreprise.services.home import todo
+from ecole_entreprise.services.kernel import conflicts
 from ecole_entreprise.store import shared_store
 from ecole_entreprise.store.base import Conflict, Snapshot, StoreError
 
@@ -41,7 +42,7 @@ def is_empty(snapshot: Snapshot) -> bool:
 
 def demo_loader() -> None:
     """Empty state: offer the fictional demo data (local workbook only)."""
-    from ecole_entreprise.services.demo import DemoRefused, load_demo
+    from ecole_entreprise.services.census.demo import DemoRefused, load_demo
 
     st.write("Le classeur est vide. Chargez le jeu de démonstration (données fictives) pour découvrir l'outil, "
              "ou ajoutez vos propres données dans le classeur puis rechargez la page.")

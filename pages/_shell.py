@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ecole_entreprise.domain.roles import User
-from ecole_entreprise.services import access
-from ecole_entreprise.services.users import UnknownUser, find_user, users
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.users import UnknownUser, find_user, users
 from ecole_entreprise.store.base import StoreError
 from pages._shared import get_settings, get_snapshot
 

@@ -6,9 +6,11 @@ duplicates a meeting. Only names and communes are shown: the rows come from acce
 
 import streamlit as st
 
-from ecole_entreprise.services import access, meetings, pairing
-from ecole_entreprise.services.formatting import fmt_number
-from ecole_entreprise.services.scoring import PairingError, PairingSettings, indices, pair_reasons
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.formatting import fmt_number
+from ecole_entreprise.services.meetings import lifecycle as meetings
+from ecole_entreprise.services.pairing import plan as pairing
+from ecole_entreprise.services.pairing.scoring import PairingError, PairingSettings, indices, pair_reasons
 from ecole_entreprise.store.base import StoreError, new_id
 from pages._shared import get_snapshot, get_store, refresh_button
 from pages._shell import PAGES, page_user

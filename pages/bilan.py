@@ -13,8 +13,10 @@ import altair as alt
 import streamlit as st
 
 from ecole_entreprise.domain.roles import ACADEMIES, COMITE
-from ecole_entreprise.services import access, bilan, charts, report
-from ecole_entreprise.services.formatting import departement_label, format_frame
+from ecole_entreprise.services.bilan import charts, report
+from ecole_entreprise.services.bilan import compute as bilan
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.formatting import departement_label, format_frame
 from pages._shared import get_snapshot, refresh_button
 from pages._shell import page_user
 

@@ -5,7 +5,9 @@ from datetime import date, timedelta
 import streamlit as st
 
 from ecole_entreprise.domain.values import now_paris
-from ecole_entreprise.services import access, calendar, meetings
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.meetings import calendar
+from ecole_entreprise.services.meetings import lifecycle as meetings
 from pages._shared import get_snapshot, refresh_button
 from pages._shell import page_user
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ecole_entreprise.services.privacy_docs import parameters, privacy_notice
+from ecole_entreprise.services.privacy.documents import parameters, privacy_notice
 from ecole_entreprise.store.base import StoreError
 from pages._shared import get_snapshot
 

@@ -4,8 +4,9 @@ from datetime import date
 
 import streamlit as st
 
-from ecole_entreprise.services import access, todo
-from ecole_entreprise.services.bilan import home_kpis
+from ecole_entreprise.services.bilan.compute import home_kpis
+from ecole_entreprise.services.home import todo
+from ecole_entreprise.services.kernel import access
 from pages._shared import data_location_caption, demo_loader, get_settings, get_snapshot, refresh_button
 from pages._shell import PAGES, page_user
 

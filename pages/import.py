@@ -5,17 +5,26 @@ after an interruption, never writes a line twice.
 """
 
 import hashlib
+import math
 from pathlib import Path
 
 import streamlit as st
 
-from ecole_entreprise.services import access, census, imports
-from ecole_entreprise.services.contacts import journal_export
+from ecole_entreprise.services.census import imports
+from ecole_entreprise.services.census import records as census
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.privacy.contacts import journal_export
 from ecole_entreprise.store.base import StoreError
-from pages._shared import data_location_caption, get_snapshot, get_store, journaled_download, refresh_button
+from pages._shared import (
+    data_location_caption,
+    get_settings,
+    get_snapshot,
+    get_store,
+    journaled_download,
+    refresh_button,
+)
 from pages._shell import current_user, page_user
 
-MAX_UPLOAD_MB = 10
 IGNORE = ""
 REPORT, OUTCOME, ROUND = "import_report", "import_outcome", "import_round"
 
@@ -130,14 +139,16 @@ st.subheader("1. Fichier")
 st.write("Une ligne par entreprise ou par personne, les titres de colonnes sur la première ligne. Seules les "
          "lignes valides sont importées ; les autres sont listées avec leur motif.")
 tab = st.radio("Onglet de destination", allowed_tabs, horizontal=True, key="import_tab")
-upload = st.file_uploader("Fichier CSV ou Excel (.xlsx)", type=["csv", "xlsx"], max_upload_size=MAX_UPLOAD_MB,
+limits = get_settings().limits
+upload = st.file_uploader("Fichier CSV ou Excel (.xlsx)", type=["csv", "xlsx"],
+                          max_upload_size=max(1, math.ceil(limits.import_max_mb)),
                           key=f"upload_{st.session_state.get(ROUND, 0)}")
 if upload is None:
     st.info("Déposez un fichier pour voir la correspondance des colonnes et la vérification de chaque ligne.")
     st.stop()
 data = upload.getvalue()
 try:
-    table = imports.read_table(data, upload.name)
+    table = imports.read_table(data, upload.name, limits)
 except imports.ImportFileError as error:
     st.error(str(error))
     st.stop()

@@ -5,8 +5,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from ecole_entreprise.services import access
-from ecole_entreprise.services.journal import verify_chain
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.journal import verify_chain
 from pages._shared import fr_datetime, get_snapshot, refresh_button
 from pages._shell import page_user
 

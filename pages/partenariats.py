@@ -6,7 +6,9 @@ A client-made ID per form makes a double click return the row already written in
 
 import streamlit as st
 
-from ecole_entreprise.services import access, meetings, partnerships
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.meetings import lifecycle as meetings
+from ecole_entreprise.services.meetings import partnerships
 from ecole_entreprise.store.base import Conflict, StoreError, new_id
 from pages._shared import field_error, fr_date, get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user

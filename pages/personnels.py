@@ -1,4 +1,4 @@
-from ecole_entreprise.services import access
+from ecole_entreprise.services.kernel import access
 from pages._census import render
 from pages._shell import page_user
 

@@ -2,10 +2,15 @@
 
 import streamlit as st
 
-from ecole_entreprise.services import access
-from ecole_entreprise.services.contacts import journal_export
-from ecole_entreprise.services.exports import csv_bytes
-from ecole_entreprise.services.quality import anomalies_frame, check_snapshot, exported_records, visible_anomalies
+from ecole_entreprise.services.census.quality import (
+    anomalies_frame,
+    check_snapshot,
+    exported_records,
+    visible_anomalies,
+)
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.exports import csv_bytes
+from ecole_entreprise.services.privacy.contacts import journal_export
 from pages._shared import data_location_caption, get_snapshot, get_store, journaled_download, refresh_button
 from pages._shell import page_user
 

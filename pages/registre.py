@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from ecole_entreprise.services import access
-from ecole_entreprise.services.privacy_docs import parameters, processing_register
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.privacy.documents import parameters, processing_register
 from pages._shared import get_snapshot
 from pages._shell import page_user
 

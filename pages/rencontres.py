@@ -8,8 +8,11 @@ Contact details appear only after an explicit click, through contacts.reveal_con
 import streamlit as st
 
 from ecole_entreprise.domain.values import now_paris, parse_multi, parse_time
-from ecole_entreprise.services import access, contacts, introduction, meetings
-from ecole_entreprise.services.calendar import french_date, french_time
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.meetings import introduction
+from ecole_entreprise.services.meetings import lifecycle as meetings
+from ecole_entreprise.services.meetings.calendar import french_date, french_time
+from ecole_entreprise.services.privacy import contacts
 from ecole_entreprise.store.base import Conflict, StoreError
 from pages._shared import (
     field_error,

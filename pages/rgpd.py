@@ -13,7 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from ecole_entreprise.domain import values as cells
-from ecole_entreprise.services import access, consent, parameters, retention, rights
+from ecole_entreprise.services.kernel import access, parameters
+from ecole_entreprise.services.privacy import consent, retention, rights
 from ecole_entreprise.store.base import Conflict, StoreError
 from pages._shared import fr_date, fr_datetime, get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ecole_entreprise.domain.roles import ROLES
-from ecole_entreprise.services import access, users
+from ecole_entreprise.services.kernel import access, users
 from ecole_entreprise.store.base import Conflict, StoreError
 from pages._shared import get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user

@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecole_entreprise.domain.roles import ADMIN, ALL_DEPARTEMENTS, COMITE, COORD_ACADEMIE, COORD_CPME, User, parse_scope
-from ecole_entreprise.services import access
-from ecole_entreprise.services.access import AccessDenied
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.access import AccessDenied
 from ecole_entreprise.store.base import StoreError
 from tests.support.memory_store import MemoryStore, seed_programme
 
@@ -156,7 +156,7 @@ def test_canaries_only_reach_own_side_coordinators_in_scope(role, scope, tab):
 
 
 def test_a_coordinator_row_without_scope_opens_nothing():
-    from ecole_entreprise.services import users
+    from ecole_entreprise.services.kernel import users
     from ecole_entreprise.store.base import StoreError
 
     store = seed_programme(MemoryStore())

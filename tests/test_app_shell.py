@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ecole_entreprise.config import load_settings
-from ecole_entreprise.services import access
-from ecole_entreprise.services.demo import load_demo
+from ecole_entreprise.services.census.demo import load_demo
+from ecole_entreprise.services.kernel import access
 from ecole_entreprise.store import shared_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +78,7 @@ def test_navigation_follows_the_role(workbook, monkeypatch, email):
     monkeypatch.setenv("ECOLE_ENTREPRISE_DEV_USER", email)
     at = app()
     assert not at.exception, at.exception
-    from ecole_entreprise.services.users import find_user
+    from ecole_entreprise.services.kernel.users import find_user
 
     user = find_user(store.read(), email)
     expected = access.pages_for(user)

@@ -19,8 +19,10 @@ import pandas as pd
 import pytest
 
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services import bilan, charts, formatting
-from ecole_entreprise.services.bilan import BilanFilter, BilanFilterError
+from ecole_entreprise.services.bilan import charts
+from ecole_entreprise.services.bilan import compute as bilan
+from ecole_entreprise.services.bilan.compute import BilanFilter, BilanFilterError
+from ecole_entreprise.services.kernel import formatting
 from ecole_entreprise.store.base import Snapshot, rows_from_grid
 
 YEAR = "2025-2026"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ecole_entreprise.services import calendar
+from ecole_entreprise.services.meetings import calendar
 from tests.test_meetings import PLANNED_VALUES, SheetStore, add_company, add_meeting, add_staff
 
 

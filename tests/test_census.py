@@ -4,8 +4,8 @@ import pytest
 
 from ecole_entreprise.domain.roles import ADMIN, COMITE, COORD_CPME, User, parse_scope
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services import census
-from ecole_entreprise.services.access import AccessDenied
+from ecole_entreprise.services.census import records as census
+from ecole_entreprise.services.kernel.access import AccessDenied
 from ecole_entreprise.store.workbook import WorkbookStore
 
 ADMIN_USER = User(email="admin@exemple.fr", role=ADMIN)

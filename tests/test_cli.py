@@ -98,7 +98,7 @@ def test_init_on_a_drifted_workbook_reports_renamed_and_extra_columns_and_keeps_
 def test_report_writes_a_pdf_and_an_xlsx(workbook, tmp_path, capsys):
     main(["demo"])
     from ecole_entreprise.config import load_settings
-    from ecole_entreprise.services.todo import current_school_year
+    from ecole_entreprise.services.home.todo import current_school_year
     from ecole_entreprise.store import build_store
 
     year = current_school_year(build_store(load_settings()).read(), __import__("datetime").date.today())

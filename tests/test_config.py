@@ -33,3 +33,13 @@ def test_environment_overrides(tmp_path):
 def test_spreadsheet_key_accepts_urls_and_keys():
     assert spreadsheet_key("https://docs.google.com/spreadsheets/d/1AbC/edit") == "1AbC"
     assert spreadsheet_key(" 1AbC ") == "1AbC"
+
+
+def test_upload_limits_have_defaults_and_come_from_the_app_section(tmp_path):
+    defaults = load_settings(env={}, secrets_paths=[]).limits
+    assert (defaults.import_max_mb, defaults.import_max_rows, defaults.import_max_columns,
+            defaults.import_max_cell_chars) == (5.0, 20_000, 60, 10_000)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text("[app]\nimport_max_mb = 2\nimport_max_rows = 500\n", encoding="utf-8")
+    limits = load_settings(env={}, secrets_paths=[secrets]).limits
+    assert (limits.import_max_mb, limits.import_max_rows, limits.import_max_columns) == (2.0, 500, 60)

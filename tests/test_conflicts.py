@@ -4,7 +4,7 @@ from datetime import datetime
 
 from ecole_entreprise.domain.roles import ADMIN, COORD_ACADEMIE, COORD_CPME, User, parse_scope
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.conflicts import HIDDEN, conflict_table
+from ecole_entreprise.services.kernel.conflicts import HIDDEN, conflict_table
 from ecole_entreprise.store.base import Conflict, Row, Snapshot
 
 TAB = default_schema().tab("Personnels")

@@ -4,10 +4,10 @@ import pytest
 
 from ecole_entreprise.domain.roles import ADMIN, COMITE, COORD_ACADEMIE, COORD_CPME, User, parse_scope
 from ecole_entreprise.domain.values import parse_datetime
-from ecole_entreprise.services import journal
-from ecole_entreprise.services.access import AccessDenied
-from ecole_entreprise.services.consent import give_consent, withdraw_consent
-from ecole_entreprise.services.contacts import reveal_contacts
+from ecole_entreprise.services.kernel import journal
+from ecole_entreprise.services.kernel.access import AccessDenied
+from ecole_entreprise.services.privacy.consent import give_consent, withdraw_consent
+from ecole_entreprise.services.privacy.contacts import reveal_contacts
 from ecole_entreprise.store.base import Conflict, StoreError
 from tests.support.memory_store import MemoryStore, seed_programme
 

@@ -3,9 +3,9 @@
 import pytest
 
 from ecole_entreprise.domain.roles import ADMIN, COMITE, COORD_ACADEMIE, COORD_CPME, User, parse_scope
-from ecole_entreprise.services import journal
-from ecole_entreprise.services.access import AccessDenied
-from ecole_entreprise.services.contacts import journal_export, reveal_contacts
+from ecole_entreprise.services.kernel import journal
+from ecole_entreprise.services.kernel.access import AccessDenied
+from ecole_entreprise.services.privacy.contacts import journal_export, reveal_contacts
 from ecole_entreprise.store.base import RowNotFound, StoreError
 from tests.support.memory_store import MemoryStore, seed_programme
 

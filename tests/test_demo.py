@@ -10,8 +10,8 @@ from ecole_entreprise.domain.roles import ROLES, academie_of
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.validation import find_duplicates, validate_record
 from ecole_entreprise.domain.values import school_year_of
-from ecole_entreprise.services.demo import DemoRefused, demo_parameters, demo_records, load_demo
-from ecole_entreprise.services.quality import check_snapshot
+from ecole_entreprise.services.census.demo import DemoRefused, demo_parameters, demo_records, load_demo
+from ecole_entreprise.services.census.quality import check_snapshot
 from ecole_entreprise.store.workbook import WorkbookStore
 
 DEPARTEMENTS = {"21", "25", "39", "58", "70", "71", "89", "90"}

@@ -8,8 +8,8 @@ import pytest
 
 from ecole_entreprise.domain.roles import ADMIN, COORD_CPME, User, parse_scope
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services import census
-from ecole_entreprise.services.imports import (
+from ecole_entreprise.services.census import records as census
+from ecole_entreprise.services.census.imports import (
     DUPLICATE,
     ERROR,
     VALID,

@@ -19,9 +19,10 @@ from aiosmtpd.smtp import AuthResult
 
 from ecole_entreprise.config import SmtpSettings
 from ecole_entreprise.domain.roles import User
-from ecole_entreprise.services import introduction, meetings
-from ecole_entreprise.services.access import AccessDenied
-from ecole_entreprise.services.introduction import IntroductionRefused, SendFailed, TemplateError
+from ecole_entreprise.services.kernel.access import AccessDenied
+from ecole_entreprise.services.meetings import introduction
+from ecole_entreprise.services.meetings import lifecycle as meetings
+from ecole_entreprise.services.meetings.introduction import IntroductionRefused, SendFailed, TemplateError
 from tests.test_meetings import CONSENT, PLANNED_VALUES, USER, SheetStore, add_company, add_meeting, add_staff
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -92,7 +93,7 @@ def test_each_participation_consent_is_required(store, side, reason):
 
 
 def test_a_cancelled_meeting_discloses_nothing_even_after_both_acceptances(store):
-    from ecole_entreprise.services.contacts import reveal_contacts
+    from ecole_entreprise.services.privacy.contacts import reveal_contacts
 
     meeting = add_meeting(store, add_company(store), add_staff(store), **{**PLANNED_VALUES, "statut": "annulée",
                                                                           "motif": "report"})

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 
 from ecole_entreprise.domain.roles import ADMIN, User
-from ecole_entreprise.services import journal
+from ecole_entreprise.services.kernel import journal
 from ecole_entreprise.store.base import ReadOnlyTab
 from ecole_entreprise.store.cache import CachedStore
 from ecole_entreprise.store.workbook import WorkbookStore

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from ecole_entreprise.domain.roles import ADMIN, User
-from ecole_entreprise.services import meetings
-from ecole_entreprise.services.access import AccessDenied
-from ecole_entreprise.services.meetings import MeetingError, MeetingInvalid, TransitionRefused
+from ecole_entreprise.services.kernel.access import AccessDenied
+from ecole_entreprise.services.meetings import lifecycle as meetings
+from ecole_entreprise.services.meetings.lifecycle import MeetingError, MeetingInvalid, TransitionRefused
 from ecole_entreprise.store.base import Conflict, RowNotFound
 from tests.support.memory_store import MemoryStore
 

@@ -11,10 +11,12 @@ from streamlit.testing.v1 import AppTest
 from ecole_entreprise.domain.roles import COMITE as COMITE_ROLE
 from ecole_entreprise.domain.roles import User
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services import access, meetings, pairing
-from ecole_entreprise.services.formatting import fmt_number
-from ecole_entreprise.services.scoring import LABELS, PairingError
-from ecole_entreprise.services.users import find_user
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.formatting import fmt_number
+from ecole_entreprise.services.kernel.users import find_user
+from ecole_entreprise.services.meetings import lifecycle as meetings
+from ecole_entreprise.services.pairing import plan as pairing
+from ecole_entreprise.services.pairing.scoring import LABELS, PairingError
 from ecole_entreprise.store.base import Unreachable
 from ecole_entreprise.store.workbook import WorkbookStore
 from tests.support.apptest import ADMIN, COMITE, CPME, DIJON, ROOT, app_store, open_page

@@ -14,9 +14,9 @@ from pypdf import PdfReader
 from ecole_entreprise.domain.roles import ALL_DEPARTEMENTS
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.values import school_year_of
-from ecole_entreprise.services import bilan
-from ecole_entreprise.services.demo import CONCLUSIONS
-from ecole_entreprise.services.formatting import format_frame
+from ecole_entreprise.services.bilan import compute as bilan
+from ecole_entreprise.services.census.demo import CONCLUSIONS
+from ecole_entreprise.services.kernel.formatting import format_frame
 from ecole_entreprise.store.workbook import WorkbookStore
 from tests.support.apptest import ADMIN, COMITE, app_store, open_page
 from tests.support.sent import everything_sent

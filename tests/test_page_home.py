@@ -5,8 +5,9 @@ from datetime import date
 
 import pytest
 
-from ecole_entreprise.services import bilan, todo
-from ecole_entreprise.services.users import find_user
+from ecole_entreprise.services.bilan import compute as bilan
+from ecole_entreprise.services.home import todo
+from ecole_entreprise.services.kernel.users import find_user
 from tests.support.apptest import ADMIN, COMITE, DIJON, app_store, open_page
 from tests.support.sent import record_media  # noqa: F401 (autouse fixture)
 

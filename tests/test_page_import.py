@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ecole_entreprise.config import load_settings
-from ecole_entreprise.services.imports import plus_one_month
+from ecole_entreprise.services.census.imports import plus_one_month
 from ecole_entreprise.store import shared_store
 
 ROOT = Path(__file__).resolve().parents[1]

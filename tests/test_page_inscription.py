@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ecole_entreprise.config import load_settings
-from ecole_entreprise.services import registration
+from ecole_entreprise.services.census import registration
 from ecole_entreprise.store import shared_store
 
 ROOT = Path(__file__).resolve().parents[1]

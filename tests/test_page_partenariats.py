@@ -8,8 +8,10 @@ import datetime as dt
 import pytest
 
 from ecole_entreprise.domain.validators import normalize_uai, uai_letter
-from ecole_entreprise.services import access, meetings, partnerships
-from ecole_entreprise.services.users import find_user
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.users import find_user
+from ecole_entreprise.services.meetings import lifecycle as meetings
+from ecole_entreprise.services.meetings import partnerships
 from tests.support.apptest import ADMIN, CPME, app_store, open_page
 from tests.test_page_rencontres import message_after, ok
 

@@ -6,8 +6,8 @@ import pytest
 from ecole_entreprise.domain.roles import ADMIN as ADMIN_ROLE
 from ecole_entreprise.domain.roles import COMITE as COMITE_ROLE
 from ecole_entreprise.domain.roles import COORD_ACADEMIE, COORD_CPME, User
-from ecole_entreprise.services import access
-from ecole_entreprise.services.users import find_user
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.users import find_user
 from tests.support.apptest import ADMIN, BESANCON, COMITE, CPME, DIJON, app_store, open_page
 from tests.support.sent import RecordingStorage, everything_sent, record_media  # noqa: F401 (autouse fixture)
 

@@ -14,8 +14,11 @@ from aiosmtpd.controller import Controller
 
 from ecole_entreprise.config import SmtpSettings, load_settings
 from ecole_entreprise.domain.values import now_paris
-from ecole_entreprise.services import access, calendar, contacts, introduction, meetings
-from ecole_entreprise.services.users import find_user
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.users import find_user
+from ecole_entreprise.services.meetings import calendar, introduction
+from ecole_entreprise.services.meetings import lifecycle as meetings
+from ecole_entreprise.services.privacy import contacts
 from tests.support.apptest import ADMIN, DIJON, app_store, open_page
 from tests.support.sent import everything_sent
 

@@ -19,9 +19,9 @@ from ecole_entreprise.config import load_settings
 from ecole_entreprise.domain.roles import User
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.values import format_date, now_paris, parse_date
-from ecole_entreprise.services import journal
-from ecole_entreprise.services.demo import load_demo
-from ecole_entreprise.services.rights import add_months
+from ecole_entreprise.services.census.demo import load_demo
+from ecole_entreprise.services.kernel import journal
+from ecole_entreprise.services.privacy.rights import add_months
 from ecole_entreprise.store import shared_store
 from tests.support.workbook_env import WorkbookHuman
 

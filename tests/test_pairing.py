@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.pairing import (
+from ecole_entreprise.services.pairing.plan import (
     blockers,
     drop,
     global_plan,
@@ -23,7 +23,7 @@ from ecole_entreprise.services.pairing import (
     suggestions_for_personnel,
     swap,
 )
-from ecole_entreprise.services.scoring import EARTH_RADIUS_KM, PairingError, prepare, score_candidates
+from ecole_entreprise.services.pairing.scoring import EARTH_RADIUS_KM, PairingError, prepare, score_candidates
 from ecole_entreprise.store.base import Row, Snapshot, TabData, fingerprint, stamp_new
 
 KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 
 from ecole_entreprise.domain.roles import User
-from ecole_entreprise.services import meetings, partnerships
-from ecole_entreprise.services.access import AccessDenied
-from ecole_entreprise.services.partnerships import PartnershipInvalid
+from ecole_entreprise.services.kernel.access import AccessDenied
+from ecole_entreprise.services.meetings import lifecycle as meetings
+from ecole_entreprise.services.meetings import partnerships
+from ecole_entreprise.services.meetings.partnerships import PartnershipInvalid
 from ecole_entreprise.store.base import Conflict
 from tests.test_meetings import PLANNED_VALUES, USER, SheetStore, add_company, add_meeting, add_staff
 

@@ -26,8 +26,8 @@ from ecole_entreprise.config import load_settings
 from ecole_entreprise.domain.roles import User, parse_scope
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.values import format_date, school_year_of
-from ecole_entreprise.services import access
-from ecole_entreprise.services.demo import USERS, load_demo
+from ecole_entreprise.services.census.demo import USERS, load_demo
+from ecole_entreprise.services.kernel import access
 from ecole_entreprise.store import shared_store
 from ecole_entreprise.store.workbook import WorkbookStore
 from pages._shell import PAGES
@@ -199,7 +199,7 @@ def record_cases():
 
 def test_demo_users_are_the_app_users(workbook):
     """The oracle's users (from the demo list) are those the app identifies, with the same scopes."""
-    from ecole_entreprise.services.users import find_user
+    from ecole_entreprise.services.kernel.users import find_user
 
     snapshot = shared_store(load_settings()).read()
     for email, expected in DEMO_USERS.items():

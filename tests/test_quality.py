@@ -4,7 +4,13 @@ from datetime import datetime
 
 from ecole_entreprise.domain.communes import all_communes
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.quality import MASKED, Anomaly, anomalies_frame, check_snapshot, exported_records
+from ecole_entreprise.services.census.quality import (
+    MASKED,
+    Anomaly,
+    anomalies_frame,
+    check_snapshot,
+    exported_records,
+)
 from ecole_entreprise.store.base import Snapshot, rows_from_grid
 
 SCHEMA = default_schema()
@@ -183,7 +189,7 @@ def test_exported_records_name_whose_values_are_in_clear():
 
 
 def test_report_is_reused_while_the_snapshot_is_the_same(monkeypatch):
-    from ecole_entreprise.services import quality
+    from ecole_entreprise.services.census import quality
 
     calls = []
     real = quality._check
@@ -201,7 +207,7 @@ def test_report_is_reused_while_the_snapshot_is_the_same(monkeypatch):
 
 
 def test_a_malformed_school_year_in_parametres_is_reported():
-    from ecole_entreprise.services.parameters import current_school_year
+    from ecole_entreprise.services.kernel.parameters import current_school_year
 
     rows = [{"id": "PRM-1", "cle": "annee_scolaire", "valeur": "2025/2026"}]
     snap = snapshot(Parametres=grid("Parametres", rows))

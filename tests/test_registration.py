@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services import registration
-from ecole_entreprise.services.registration import MAX_PAYLOAD_BYTES, RateLimiter, submit
+from ecole_entreprise.services.census import registration
+from ecole_entreprise.services.census.registration import MAX_PAYLOAD_BYTES, RateLimiter, submit
 from ecole_entreprise.store.workbook import WorkbookStore
 
 NOW = datetime(2026, 2, 3, 14, 30, 5)

@@ -11,8 +11,9 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from ecole_entreprise.services import bilan, charts, report
-from ecole_entreprise.services.bilan import BilanFilter
+from ecole_entreprise.services.bilan import charts, report
+from ecole_entreprise.services.bilan import compute as bilan
+from ecole_entreprise.services.bilan.compute import BilanFilter
 from tests.test_bilan import YEAR, fixture_snapshot, tab
 
 COMMENT = "Très bonne dynamique en Côte-d'Or ; l'œuvre continue – à suivre en 2026-2027."

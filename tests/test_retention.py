@@ -5,8 +5,9 @@ from datetime import date, datetime
 import pytest
 
 from ecole_entreprise.domain.roles import ADMIN, COORD_CPME, User, parse_scope
-from ecole_entreprise.services import journal, retention
-from ecole_entreprise.services.access import AccessDenied
+from ecole_entreprise.services.kernel import journal
+from ecole_entreprise.services.kernel.access import AccessDenied
+from ecole_entreprise.services.privacy import retention
 from ecole_entreprise.store.base import StoreError
 from tests.support.memory_store import MemoryStore, seed_programme
 

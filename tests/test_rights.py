@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 
 from ecole_entreprise.domain.roles import ADMIN, COORD_ACADEMIE, User, parse_scope
-from ecole_entreprise.services import journal, rights
-from ecole_entreprise.services.access import AccessDenied
-from ecole_entreprise.services.contacts import journal_export, reveal_contacts
-from ecole_entreprise.services.privacy_docs import parameters, privacy_notice, processing_register
-from ecole_entreprise.services.rights import RightsError, add_months
+from ecole_entreprise.services.kernel import journal
+from ecole_entreprise.services.kernel.access import AccessDenied
+from ecole_entreprise.services.privacy import rights
+from ecole_entreprise.services.privacy.contacts import journal_export, reveal_contacts
+from ecole_entreprise.services.privacy.documents import parameters, privacy_notice, processing_register
+from ecole_entreprise.services.privacy.rights import RightsError, add_months
 from tests.support.memory_store import MemoryStore, seed_programme
 
 ADMIN_USER = User("dpo@region.fr", ADMIN)

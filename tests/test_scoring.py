@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services import scoring
-from ecole_entreprise.services.scoring import (
+from ecole_entreprise.services.pairing import scoring
+from ecole_entreprise.services.pairing.scoring import (
     EARTH_RADIUS_KM,
     PairingError,
     PairingSettings,

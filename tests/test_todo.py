@@ -4,9 +4,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from ecole_entreprise.services import access, meetings, todo
-from ecole_entreprise.services.demo import load_demo
-from ecole_entreprise.services.users import find_user
+from ecole_entreprise.services.census.demo import load_demo
+from ecole_entreprise.services.home import todo
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.users import find_user
+from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.store.workbook import WorkbookStore
 
 
@@ -69,7 +71,7 @@ def test_school_year_comes_from_parametres_or_today(demo):
 
 def test_school_year_typed_below_an_empty_row_is_the_one_every_page_uses(demo):
     """`init` leaves « annee_scolaire » empty (derived from today); a person may add a filled row below it."""
-    from ecole_entreprise.services import bilan
+    from ecole_entreprise.services.bilan import compute as bilan
 
     demo.append("Parametres", [{"cle": "annee_scolaire", "valeur": "2024-2025"}])
     snapshot = demo.read()
@@ -124,7 +126,7 @@ def test_missing_consents_are_listed_per_side(demo):
 
 
 def test_rights_requests_due_within_a_week(demo):
-    from ecole_entreprise.services import rights
+    from ecole_entreprise.services.privacy import rights
 
     snapshot = demo.read()
     admin = find_user(snapshot, "admin@exemple.fr")

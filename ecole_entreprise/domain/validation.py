@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from . import communes, validators
 from . import values as cells
+from .near_names import NearNameIndex
 from .schema import Field, TabSchema
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -70,6 +71,23 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", (text or "").replace("’", "'").replace("‘", "'"))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return re.sub(r"\s+", " ", plain).strip().casefold()
+
+
+# Characters no typed text holds: controls other than tab and line breaks, and UTF-16 halves (lone surrogates,
+# which a browser or a file can send but no encoder accepts).
+_FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def character_problem(text: str) -> str:
+    """French message for the first forbidden character of `text`, "" when there is none."""
+    found = _FORBIDDEN_CHARACTERS.search(text or "")
+    if not found:
+        return ""
+    code = f"U+{ord(found.group()):04X}"
+    if 0xD800 <= ord(found.group()) <= 0xDFFF:
+        return f"Caractère invalide ({code}, demi-caractère UTF-16 isolé) en position {found.start() + 1}."
+    return (f"Caractère de contrôle interdit ({code}) en position {found.start() + 1} : seuls la tabulation et le "
+            "retour à la ligne sont admis.")
 
 
 def looks_like_formula(text: str) -> bool:
@@ -173,6 +191,9 @@ def validate_record(tab: TabSchema, values: dict[str, str], *, snapshot=None) ->
         if not text:
             if f.required:
                 result.error(f.name, f"« {f.header} » est obligatoire.")
+            continue
+        if problem := character_problem(text):
+            result.error(f.name, problem)
             continue
         try:
             result.clean[f.name] = _clean_field(f, text, result, snapshot)
@@ -300,13 +321,14 @@ def _similar(a: str, b: str) -> bool:
 
 
 class DuplicateIndex:
-    """The rows of one tab indexed by SIRET, email and commune, to look for duplicates of many records."""
+    """The rows of one tab indexed by SIRET, email and (commune, name), to look for duplicates of many records:
+    the cost of a lookup does not grow with the number of rows (near_names.NearNameIndex for the names)."""
 
     def __init__(self, tab: TabSchema, rows):
         self.tab = tab
         self._siret: dict[str, list[str]] = {}
         self._email: dict[str, list[str]] = {}
-        self._place: dict[str, list[tuple[str, str]]] = {}
+        self._names = NearNameIndex(_similar, NAME_SIMILARITY)
         for row in rows:
             self.add(row.id, row.values)
 
@@ -317,7 +339,7 @@ class DuplicateIndex:
             self._email.setdefault(_email_key(self.tab, values), []).append(row_id)
         name, place = _name_key(_record_name(self.tab, values)), _record_place(values)
         if name and place:
-            self._place.setdefault(place, []).append((row_id, name))
+            self._names.add(place, row_id, name)
 
     def find(self, values: dict[str, str], exclude_id: str | None = None) -> list[Duplicate]:
         reasons: dict[str, list[str]] = {}
@@ -329,9 +351,8 @@ class DuplicateIndex:
             # No address in the reason: the quality page shows reasons to roles without contact rights.
             reasons.setdefault(row_id, []).append("même email")
         name, place = _name_key(_record_name(self.tab, values)), _record_place(values)
-        for row_id, other in self._place.get(place, []) if name and place else []:
-            if other == name or _similar(name, other):
-                reasons.setdefault(row_id, []).append("nom presque identique dans la même commune")
+        for row_id in self._names.find(place, name) if name and place else []:
+            reasons.setdefault(row_id, []).append("nom presque identique dans la même commune")
         return [Duplicate(row_id, " ; ".join(why)) for row_id, why in reasons.items() if row_id != exclude_id]
 
 

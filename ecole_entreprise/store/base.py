@@ -15,6 +15,7 @@ import secrets
 import string
 import threading
 from collections import OrderedDict
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -33,7 +34,8 @@ def new_id(prefix: str) -> str:
 def fingerprint(tab: TabSchema, values: dict[str, str]) -> str:
     """Hash of the schema cells of a row; any change by a person or another session changes it."""
     joined = "\x1f".join((values.get(name) or "") for name in tab.field_names)
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+    # surrogatepass: a lone surrogate a person pasted in the sheet must not make the row unreadable
+    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,15 @@ class ReadOnlyTab(StoreError):
         super().__init__(f"L'onglet « {tab} » est en ajout seul : ses lignes ne se modifient pas.")
 
 
+class Busy(StoreError):
+    """`exclusive(name)` could not be had in time: another process holds it."""
+
+    def __init__(self, name: str, waited_s: float):
+        self.name, self.waited_s = name, waited_s
+        super().__init__(f"Une autre session écrit en ce moment (verrou « {name} » occupé depuis plus de "
+                         f"{waited_s:g} s). Rien n'a été enregistré : réessayez dans un instant.")
+
+
 # ---- the port ----------------------------------------------------------------------------------------------
 
 
@@ -230,6 +241,13 @@ class Store(Protocol):
 
     def init(self) -> InitReport:
         """Create missing tabs and columns; report drift; never remove anything."""
+
+    def exclusive(self, name: str, ttl_s: float = 30.0) -> AbstractContextManager[None]:
+        """Mutual exclusion named `name` across every process using this data (held at most `ttl_s`);
+        raises Busy when it cannot be had in time."""
+
+    def tail(self, tab: str, n: int = 1) -> list[Row]:
+        """A fresh read of the last `n` rows of one tab (in sheet order), without reading the other tabs."""
 
 
 def stamp_new(tab: TabSchema, record: dict[str, str]) -> dict[str, str]:

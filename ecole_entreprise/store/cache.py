@@ -66,3 +66,9 @@ class CachedStore:
 
     def init(self) -> InitReport:
         return self._write(self.inner.init)
+
+    def exclusive(self, name: str, ttl_s: float = 30.0):
+        return self.inner.exclusive(name, ttl_s)
+
+    def tail(self, tab: str, n: int = 1) -> list[Row]:
+        return self.inner.tail(tab, n)  # always fresh: a tail is read to write right after it

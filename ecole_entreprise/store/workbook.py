@@ -29,6 +29,7 @@ from filelock import FileLock, Timeout
 from ..domain.schema import ID_FIELD, UPDATED_FIELD, Schema, TabSchema
 from ..domain.values import now_paris
 from .base import (
+    Busy,
     Conflict,
     DuplicateId,
     InitReport,
@@ -55,10 +56,10 @@ _THREAD_LOCKS: dict[str, threading.RLock] = {}
 _REGISTRY = threading.Lock()
 
 
-def _thread_lock(path: Path) -> threading.RLock:
-    """One lock per file for the whole process: two stores on the same file must not interleave either."""
+def _thread_lock(path: Path, name: str = "") -> threading.RLock:
+    """One lock per file (and name) for the whole process: two stores on the same file must not interleave."""
     with _REGISTRY:
-        return _THREAD_LOCKS.setdefault(str(path), threading.RLock())
+        return _THREAD_LOCKS.setdefault(f"{path}#{name}", threading.RLock())
 
 
 class WorkbookStore:
@@ -84,6 +85,52 @@ class WorkbookStore:
                 self._refresh()
                 tabs = {tab.name: self._tab_data(tab) for tab in self.schema.tabs.values()}
         return Snapshot(tabs=tabs, read_at=now_paris(), requests=0)
+
+    def tail(self, tab: str, n: int = 1) -> list[Row]:
+        """The last `n` rows with an ID, parsed from this tab alone (the other sheets stay unparsed)."""
+        schema_tab = self.schema.tab(tab)
+        with self._errors():
+            self._ensure_file()
+            with self._lock:
+                self._refresh()
+                sheet = self._package.sheet(schema_tab.name)
+                if sheet is None:
+                    raise SchemaMismatch(schema_tab.name)
+                return self._last_rows(schema_tab, sheet, n)
+
+    def _last_rows(self, tab: TabSchema, sheet: Sheet, n: int) -> list[Row]:
+        headers = self._headers(sheet)
+        if "ID" not in headers:
+            raise SchemaMismatch(tab.name, "ID")
+        id_col, found = headers["ID"], []
+        for index in range(len(sheet.texts) - 1, 0, -1):
+            if len(found) >= n:
+                break
+            cells = sheet.texts[index]
+            if id_col < len(cells) and cells[id_col].strip():
+                found.append(self._row_at(tab, sheet, index + 1))
+        return found[::-1]
+
+    @contextmanager
+    def exclusive(self, name: str, ttl_s: float = 30.0):
+        """Held across processes by "<file>.<name>.lock" (the OS drops it if the holder dies, so `ttl_s` is
+        only how long to wait for it)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = _thread_lock(self.path, name)
+        if not lock.acquire(timeout=ttl_s):
+            raise Busy(name, ttl_s)
+        try:
+            file_lock = FileLock(f"{self.path}.{name}.lock", timeout=ttl_s)
+            try:
+                file_lock.acquire()
+            except Timeout:
+                raise Busy(name, ttl_s) from None
+            try:
+                yield
+            finally:
+                file_lock.release()
+        finally:
+            lock.release()
 
     def _tab_data(self, tab: TabSchema) -> TabData:
         sheet = self._package.sheet(tab.name)

@@ -9,8 +9,8 @@ from pypdf import PdfReader
 
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.values import now_paris
-from ecole_entreprise.services import bilan
-from ecole_entreprise.services.demo import demo_parameters, load_demo
+from ecole_entreprise.services.bilan import compute as bilan
+from ecole_entreprise.services.census.demo import demo_parameters, load_demo
 from ecole_entreprise.store.workbook import WorkbookStore
 
 pytestmark = pytest.mark.browser

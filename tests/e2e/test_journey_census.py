@@ -11,7 +11,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.demo import load_demo
+from ecole_entreprise.services.census.demo import load_demo
 from ecole_entreprise.store.workbook import WorkbookStore
 
 pytestmark = pytest.mark.browser

@@ -11,9 +11,10 @@ from playwright.sync_api import expect
 
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.values import now_paris
-from ecole_entreprise.services import access, pairing
-from ecole_entreprise.services.demo import load_demo
-from ecole_entreprise.services.users import find_user
+from ecole_entreprise.services.census.demo import load_demo
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel.users import find_user
+from ecole_entreprise.services.pairing import plan as pairing
 from ecole_entreprise.store.workbook import WorkbookStore
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from ecole_entreprise.config import load_settings
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.demo import load_demo
+from ecole_entreprise.services.census.demo import load_demo
 from ecole_entreprise.store import shared_store
 from ecole_entreprise.store.workbook import WorkbookStore
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 
 from ecole_entreprise.domain.schema import ID_FIELD, Schema, TabSchema, default_schema
 from ecole_entreprise.domain.values import now_paris
 from ecole_entreprise.store.base import (
+    Busy,
     Conflict,
     DuplicateId,
     InitReport,
@@ -34,6 +36,7 @@ class MemoryStore:
         self.read_delay_s = read_delay_s
         self.writes = 0
         self._lock = threading.Lock()  # one "API call" at a time, like a single spreadsheet
+        self._named: dict[str, threading.Lock] = {}  # exclusive(name): one process here, so thread locks
 
     def describe(self) -> dict[str, str]:
         return {"kind": "memory", "title": "Données en mémoire", "location": "tests", "url": ""}
@@ -62,6 +65,25 @@ class MemoryStore:
                     for name, grid in self.grids.items() if name in self.schema.tabs}
         time.sleep(self.read_delay_s)
         return Snapshot(tabs=tabs, read_at=now_paris(), requests=1)
+
+    def tail(self, tab: str, n: int = 1) -> list[Row]:
+        schema_tab = self.schema.tab(tab)
+        with self._lock:
+            grid = self._grid(schema_tab)
+            rows = rows_from_grid(schema_tab, [list(r) for r in grid]).rows[-n:] if n > 0 else []
+        time.sleep(self.read_delay_s)
+        return rows
+
+    @contextmanager
+    def exclusive(self, name: str, ttl_s: float = 30.0):
+        with self._lock:
+            lock = self._named.setdefault(name, threading.Lock())
+        if not lock.acquire(timeout=ttl_s):
+            raise Busy(name, ttl_s)
+        try:
+            yield
+        finally:
+            lock.release()
 
     # ---- writes ----
 

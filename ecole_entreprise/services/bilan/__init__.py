@@ -1,0 +1,1 @@
+"""The Bilan: aggregate tables, charts and the PDF/xlsx report."""

@@ -1,0 +1,266 @@
+"""Census of companies and staff (and the other editable tabs): create, edit, archive, validate, list.
+
+Every write is authorized (permission, then scope), validated (nothing is written on any error), checked for
+duplicates (returned so the page can link to the existing record) and journaled with field names only.
+Store errors such as Conflict are returned in the result, never swallowed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ...domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, TabSchema, default_schema
+from ...domain.validation import find_duplicates, validate_record
+from ...domain.values import parse_multi
+from ...store.base import Conflict, Row, RowNotFound, Snapshot, StoreError, new_id
+from ..kernel import access, journal
+from ..privacy import consent
+
+ARCHIVED, PENDING, VALIDATED = "archivé", "à valider", "validé"
+FINALITE = "recensement des participants au programme"
+
+# The permission that guards writes to each tab census handles.
+EDIT_PERMISSIONS = {
+    "Entreprises": access.EDIT_ENTREPRISES,
+    "Personnels": access.EDIT_PERSONNELS,
+    "Rencontres": access.EDIT_RENCONTRES,
+    "Partenariats": access.EDIT_PARTENARIATS,
+    "Evenements": access.EDIT_EVENEMENTS,
+    "Utilisateurs": access.MANAGE_USERS,
+    "Demandes RGPD": access.MANAGE_GDPR,
+}
+
+
+@dataclass
+class SaveResult:
+    """Outcome of a write: `row` is set only when something was saved (or already was, on a double submit)."""
+
+    row: Row | None = None
+    errors: dict[str, str] = field(default_factory=dict)  # field -> French message ("" key: whole record)
+    warnings: dict[str, str] = field(default_factory=dict)
+    duplicates: list = field(default_factory=list)  # validation.Duplicate(row_id, reason)
+    conflict: Conflict | None = None  # the row changed since it was read: show both versions
+
+    @property
+    def ok(self) -> bool:
+        return self.row is not None
+
+
+CreateResult = EditResult = SaveResult
+
+
+def authorize(user, tab: str, snapshot: Snapshot, *records) -> None:
+    """The one place census and imports check access: the tab's permission, then each record's scope.
+
+    Raises access.AccessDenied (French message); a coordinator cannot create or move a record out of scope.
+    """
+    if tab not in EDIT_PERMISSIONS:
+        raise StoreError(f"L'onglet « {tab} » ne se modifie pas depuis les fiches.")
+    access.require(user, EDIT_PERMISSIONS[tab])
+    for record in records:
+        access.require_scope(user, tab, record, snapshot)
+
+
+def with_defaults(tab: str, values: dict[str, str]) -> dict[str, str]:
+    """Schema defaults for empty fields (statut "validé", source "saisie"…), before validation checks them."""
+    filled = {k: ("" if v is None else str(v)) for k, v in values.items()}
+    for f in default_schema().tab(tab).fields:
+        if f.default and not filled.get(f.name, "").strip():
+            filled[f.name] = f.default
+    return filled
+
+
+def check(tab: str, values: dict[str, str], snapshot: Snapshot):
+    """validation.validate_record for a tab name (references checked against the snapshot)."""
+    return validate_record(default_schema().tab(tab), values, snapshot=snapshot)
+
+
+def duplicates_of(tab: str, values: dict[str, str], snapshot: Snapshot, exclude_id: str | None = None) -> list:
+    return find_duplicates(default_schema().tab(tab), values, snapshot, exclude_id)
+
+
+def _journal(store, user, action: str, tab: str, row_id: str, fields) -> None:
+    journal.record(store, user, action, tab, row_id, sorted(fields), FINALITE)
+
+
+# ---- create -----------------------------------------------------------------------------------------------
+
+
+def create(store, snapshot: Snapshot, user, tab: str, values: dict[str, str], *, client_id: str | None = None,
+           confirm_duplicates: bool = False) -> SaveResult:
+    """Validate then append one record.
+
+    `client_id` is the ID the page made when it rendered the form: a second submit of the same form finds the
+    row already there (or the store's idempotent append returns it), so it never creates two rows.
+    Duplicates block unless `confirm_duplicates` (the person saw them and chose to create anyway).
+    """
+    authorize(user, tab, snapshot)
+    if client_id and (already := snapshot.get(tab, client_id)):
+        return SaveResult(row=already)
+    checked = check(tab, with_defaults(tab, values), snapshot)
+    if checked.errors:
+        return SaveResult(errors=dict(checked.errors), warnings=dict(checked.warnings))
+    authorize(user, tab, snapshot, checked.clean)
+    duplicates = duplicates_of(tab, checked.clean, snapshot, exclude_id=client_id)
+    if duplicates and not confirm_duplicates:
+        return SaveResult(warnings=dict(checked.warnings), duplicates=duplicates)
+    record_id = client_id or new_id(default_schema().tab(tab).id_prefix)
+    [row] = store.append(tab, [{**checked.clean, ID_FIELD: record_id}])
+    _journal(store, user, "création fiche", tab, row.id, [k for k, v in checked.clean.items() if v])
+    if tab in consent.EDIT_PERMISSION:
+        consent.journal_recorded(store, user, tab, [row])
+    return SaveResult(row=row, warnings=dict(checked.warnings), duplicates=duplicates)
+
+
+# ---- edit, archive, validate ------------------------------------------------------------------------------
+
+
+def _changed(current: Row, clean: dict[str, str]) -> dict[str, str]:
+    fixed = (ID_FIELD, CREATED_FIELD, UPDATED_FIELD)
+    return {k: v for k, v in clean.items() if k not in fixed and current.values.get(k, "") != v}
+
+
+def _write(store, user, tab: str, current: Row, changes: dict[str, str], expected_fingerprint: str,
+           result: SaveResult, action: str) -> SaveResult:
+    """Update with the caller's fingerprint; a Conflict or a vanished row lands in the result."""
+    if not changes:
+        result.row = current
+        return result
+    try:
+        result.row = store.update(tab, current.id, changes, expected_fingerprint)
+    except Conflict as conflict:
+        # The store only compared fingerprints: give the page the version this user read and what they sent.
+        conflict.expected = conflict.expected if conflict.expected is not None else dict(current.values)
+        conflict.attempted = conflict.attempted or dict(changes)
+        result.conflict = conflict
+        result.errors[""] = str(conflict)
+        return result
+    except RowNotFound as gone:
+        result.errors[""] = str(gone)
+        return result
+    _journal(store, user, action, tab, current.id, changes)
+    return result
+
+
+def _current(snapshot: Snapshot, user, tab: str, row_id: str) -> Row | None:
+    authorize(user, tab, snapshot)
+    row = snapshot.get(tab, row_id)
+    if row is not None:
+        authorize(user, tab, snapshot, row)
+    return row
+
+
+def _gone(tab: str, row_id: str) -> SaveResult:
+    return SaveResult(errors={"": str(RowNotFound(tab, row_id))})
+
+
+def edit(store, snapshot: Snapshot, user, tab: str, row_id: str, values: dict[str, str],
+         expected_fingerprint: str, *, confirm_duplicates: bool = False) -> SaveResult:
+    """Validate the edited record as a whole, then update only the fields that changed."""
+    current = _current(snapshot, user, tab, row_id)
+    if current is None:
+        return _gone(tab, row_id)
+    touched = [k for k in consent.CONSENT_FIELDS if k in values and values[k] != current.values.get(k, "")]
+    if touched and tab in consent.EDIT_PERMISSION:
+        # Dated, versioned and journaled per purpose by services/consent.py only: never a plain field edit.
+        return SaveResult(errors=dict.fromkeys(touched, "Les consentements s'enregistrent ou se retirent depuis "
+                                                         "l'encadré « Consentements » de la fiche."))
+    merged = {k: v for k, v in {**current.values, **values}.items() if k != ID_FIELD}
+    checked = check(tab, merged, snapshot)
+    _tolerate_untouched(checked, values, current)
+    if checked.errors:
+        return SaveResult(errors=dict(checked.errors), warnings=dict(checked.warnings))
+    authorize(user, tab, snapshot, checked.clean)  # not moved out of the user's départements
+    duplicates = duplicates_of(tab, checked.clean, snapshot, exclude_id=row_id)
+    result = SaveResult(warnings=dict(checked.warnings), duplicates=duplicates)
+    if duplicates and not confirm_duplicates:
+        return result
+    return _write(store, user, tab, current, _changed(current, checked.clean), expected_fingerprint, result,
+                  "modification fiche")
+
+
+def _tolerate_untouched(checked, values: dict[str, str], current: Row) -> None:
+    """A bad value typed into the sheet in a column this edit neither sends nor changes (a form shows no
+    status or consent column) must not block the edit: only changed cells are written, so it stays as it was,
+    reported as a warning here and by the quality check."""
+    for name in [k for k in checked.errors if k and k not in values]:
+        message = checked.errors.pop(name)
+        checked.warnings[name] = f"Valeur de la feuille à corriger (non modifiée ici) : {message}"
+        checked.clean.pop(name, None)
+
+
+def archive(store, snapshot: Snapshot, user, tab: str, row_id: str, expected_fingerprint: str) -> SaveResult:
+    """Archive instead of deleting: the record leaves lists and suggestions but history stays intact."""
+    current = _current(snapshot, user, tab, row_id)
+    if current is None:
+        return _gone(tab, row_id)
+    if "statut" not in default_schema().tab(tab).field_names or ARCHIVED not in default_schema().tab(tab).field(
+            "statut").choices:
+        return SaveResult(errors={"statut": f"Les fiches de l'onglet « {tab} » ne s'archivent pas."})
+    changes = {"statut": ARCHIVED} if current["statut"] != ARCHIVED else {}
+    return _write(store, user, tab, current, changes, expected_fingerprint, SaveResult(), "archivage fiche")
+
+
+def validate_pending(store, snapshot: Snapshot, user, tab: str, row_id: str, expected_fingerprint: str, *,
+                     confirm_duplicates: bool = False) -> SaveResult:
+    """Accept a self-registration ("à valider" → "validé") once it is valid and not a duplicate.
+
+    Duplicates block unless confirmed: the coordinator may prefer to archive the new record and keep the old one.
+    """
+    current = _current(snapshot, user, tab, row_id)
+    if current is None:
+        return _gone(tab, row_id)
+    if current["statut"] != PENDING:
+        return SaveResult(errors={"statut": f"La fiche {row_id} n'est pas « {PENDING} » "
+                                            f"(statut actuel : « {current['statut']} »)."})
+    checked = check(tab, {**current.values, "statut": VALIDATED}, snapshot)
+    if checked.errors:
+        return SaveResult(errors=dict(checked.errors), warnings=dict(checked.warnings))
+    duplicates = duplicates_of(tab, checked.clean, snapshot, exclude_id=row_id)
+    result = SaveResult(warnings=dict(checked.warnings), duplicates=duplicates)
+    if duplicates and not confirm_duplicates:
+        return result
+    return _write(store, user, tab, current, {"statut": VALIDATED}, expected_fingerprint, result,
+                  "validation fiche")
+
+
+# ---- list pages -------------------------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, so "ecole" finds "École"."""
+    decomposed = unicodedata.normalize("NFKD", str(text or ""))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _matches_filter(tab: TabSchema, row: dict, name: str, wanted) -> bool:
+    wanted = [wanted] if isinstance(wanted, str) else list(wanted or [])
+    if not wanted:
+        return True
+    cell = row.get(name, "")
+    if name in tab.field_names and tab.field(name).type == "multichoice":
+        return bool(set(parse_multi(cell)) & set(wanted))
+    return cell in wanted
+
+
+def list_frame(rows: list[dict], tab: str, query: str = "", filters: dict | None = None, page: int = 1,
+               page_size: int = 25) -> tuple[pd.DataFrame, int]:
+    """Search (accent/case-insensitive, every word must appear), filter (field → value or values) and paginate.
+
+    `rows` are already masked by access.visible_rows: a field absent from every row gets no column.
+    Returns the requested page with French headers, and the total number of matching rows.
+    """
+    schema_tab = default_schema().tab(tab)
+    words = _fold(query).split()
+    kept = [r for r in rows
+            if all(w in _fold(" ".join(str(v) for v in r.values())) for w in words)
+            and all(_matches_filter(schema_tab, r, k, v) for k, v in (filters or {}).items())]
+    present = {k for r in rows for k in r}
+    fields = [f for f in schema_tab.fields if f.name in present] if rows else list(schema_tab.fields)
+    size = max(1, int(page_size))
+    start = (max(1, int(page)) - 1) * size
+    page_rows = [[r.get(f.name, "") for f in fields] for r in kept[start:start + size]]
+    return pd.DataFrame(page_rows, columns=[f.header for f in fields]), len(kept)

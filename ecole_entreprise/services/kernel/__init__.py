@@ -1,0 +1,1 @@
+"""What every capability shares: access rules, the journal, parameters, accounts, formatting."""

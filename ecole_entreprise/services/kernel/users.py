@@ -1,0 +1,75 @@
+"""The Utilisateurs tab: email → role and scope."""
+
+from __future__ import annotations
+
+from ...domain.roles import COORD_ACADEMIE, COORD_CPME, ROLES, User, parse_scope
+from ...domain.values import parse_bool
+from ...store.base import Snapshot, StoreError
+
+TAB = "Utilisateurs"
+COORDINATOR_ROLES = (COORD_ACADEMIE, COORD_CPME)
+
+
+class UnknownUser(StoreError):
+    def __init__(self, email: str):
+        super().__init__(f"Le compte {email} n'est pas autorisé dans l'application. Demandez à l'administrateur du "
+                         "service école-entreprise de l'ajouter dans l'onglet « Utilisateurs ».")
+
+
+def _active(text: str) -> bool:
+    try:
+        return parse_bool(text) if text.strip() else True
+    except ValueError:
+        return False
+
+
+def scope_of(role: str, perimetre: str) -> frozenset[str]:
+    """A coordinator sees only the départements written in their row: an empty scope gives nothing, never the
+    whole region (a forgotten cell must not open every file)."""
+    if role in COORDINATOR_ROLES and not perimetre.strip():
+        return frozenset()
+    return parse_scope(perimetre)
+
+
+def users(snapshot: Snapshot) -> list[User]:
+    found = []
+    for row in snapshot.rows(TAB):
+        if row["role"] in ROLES and _active(row["actif"]) and row["email"].strip():
+            found.append(User(email=row["email"].strip().lower(), role=row["role"], nom=row["nom"],
+                              departements=scope_of(row["role"], row["perimetre"])))
+    return found
+
+
+def find_user(snapshot: Snapshot, email: str) -> User:
+    """The active user with this email, or UnknownUser (its message says whom to ask)."""
+    wanted = (email or "").strip().lower()
+    for user in users(snapshot):
+        if user.email == wanted:
+            return user
+    raise UnknownUser(email)
+
+
+def add_user(store, email: str, role: str, scope: str = "", name: str = ""):
+    if role not in ROLES:
+        raise StoreError(f"Rôle inconnu « {role} ». Rôles possibles : {', '.join(ROLES)}.")
+    if "@" not in email:
+        raise StoreError(f"« {email} » n'est pas une adresse électronique.")
+    if role in COORDINATOR_ROLES and not scope_of(role, scope):
+        raise StoreError(f"Un {role} a besoin d'un périmètre : une académie (Dijon, Besançon) ou des départements "
+                         "de Bourgogne-Franche-Comté séparés par des virgules (--scope).")
+    [row] = store.append(TAB, [{"email": email.strip().lower(), "role": role, "perimetre": scope, "nom": name,
+                                "actif": "oui"}])
+    return row
+
+
+def set_active(store, snapshot: Snapshot, actor: User, user_row_id: str, active: bool):
+    """Deactivate rather than delete: the journal keeps pointing at a known account."""
+    from . import access
+
+    access.require(actor, access.MANAGE_USERS)
+    row = snapshot.get(TAB, user_row_id)
+    if row is None:
+        raise StoreError(f"Utilisateur {user_row_id} introuvable.")
+    if not active and row["email"].strip().lower() == actor.email:
+        raise StoreError("Vous ne pouvez pas désactiver votre propre compte.")
+    return store.update(TAB, user_row_id, {"actif": "oui" if active else "non"}, row.fingerprint)

@@ -1,0 +1,1 @@
+"""Meetings and what follows them: lifecycle, calendar, introductions, partnerships and events."""

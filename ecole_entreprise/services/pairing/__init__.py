@@ -1,0 +1,1 @@
+"""Pairing companies with staff: explainable scores and the global optimal plan."""

@@ -1,0 +1,1 @@
+"""GDPR: consents, contact disclosure, data subject rights, retention, notice and register."""
