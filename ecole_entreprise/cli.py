@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .config import load_settings
 from .store import build_store
-from .store.base import StoreError, probable_renames
+from .store.base import StoreError
 
 
 def _store():
@@ -20,22 +20,19 @@ def cmd_init(args) -> int:
     store = _store()
     report = store.init()
     where = store.describe()
-    snapshot = store.read()
     print(f"Données : {where['title']} ({where['location']})")
     for tab in report.created_tabs:
         print(f"  onglet créé : {tab}")
     for tab, headers in report.missing_columns.items():
         print(f"  {tab} : colonnes ajoutées en fin de ligne d'en-tête : {', '.join(headers)}")
-        sheet_headers = snapshot.tabs[tab].headers if tab in snapshot.tabs else []
-        for expected, found in probable_renames(store.schema.tab(tab), sheet_headers, headers):
-            print(f"  {tab} : « {expected} » semble avoir été renommée « {found} » ; rétablissez l'en-tête "
-                  f"d'origine (et reportez les valeurs) pour que l'application retrouve ces données.")
     for tab, headers in report.extra_columns.items():
         print(f"  {tab} : colonnes ajoutées à la main (conservées) : {', '.join(headers)}")
+    for line in report.applied:
+        print(f"  mis en place : {line}")
     for note in report.notes:
         print(f"  {note}")
-    if not (report.created_tabs or report.drift or report.notes):
-        print("  tous les onglets sont conformes au schéma.")
+    if not (report.created_tabs or report.drift or report.notes or report.applied):
+        print("  tous les onglets sont conformes au schéma, leur mise en forme est en place.")
     return 0
 
 

@@ -25,6 +25,9 @@ from .sheet_rules import Rule, field_rules
 LISTES, JOURNAL = "Listes", "Journal"
 LOCALE, TIME_ZONE = "fr_FR", "Europe/Paris"
 MIN_WIDTH, MAX_WIDTH = 10, 40  # characters
+# What the cells usually hold, where it is wider than the header ("ID" holds "ENT-7KQ2M9XA").
+CONTENT_WIDTH = {"id": 14, "siret": 17, "email": 30, "phone": 16, "datetime": 19, "date": 11, "ref": 14,
+                 "multichoice": 28, "text": 16}
 PROTECTION_HEADER = "En-têtes lus par l'application : ne pas les renommer ni les déplacer sans raison."
 PROTECTION_ID = "Identifiants et horodatages gérés par l'application : ne pas modifier."
 PROTECTION_JOURNAL = ("Journal d'audit : seule l'application y écrit. Un administrateur peut lever cette "
@@ -137,7 +140,9 @@ def _column(schema: Schema, tab: TabSchema, f: Field, headers: list[str], ranges
 
 
 def width_for(f: Field) -> int:
-    return max(MIN_WIDTH, min(MAX_WIDTH, len(f.header) + 4))
+    """Characters: the header fits (bold, with the filter button), and so does the usual content."""
+    wanted = max(len(f.header) + 4, CONTENT_WIDTH.get(f.type, 0), 30 if (f.max_length or 0) > 500 else 0)
+    return max(MIN_WIDTH, min(MAX_WIDTH, wanted))
 
 
 def header_note(schema: Schema, tab: TabSchema, f: Field) -> str:
@@ -161,6 +166,8 @@ def header_note(schema: Schema, tab: TabSchema, f: Field) -> str:
         lines.append(f"Nombre entier{bounds}.")
     elif f.type == "text" and f.max_length:
         lines.append(f"Texte libre, {f.max_length} caractères au plus.")
+    elif f.type == "text" and not f.help:
+        lines.append("Texte libre.")
     if f.required:
         lines.append("Obligatoire.")
     if f.is_personal:
