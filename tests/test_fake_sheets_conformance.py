@@ -63,10 +63,6 @@ EXCLUDED = {
     "WorksheetTest.test_get_values_merge_cells_from_centre_of_sheet": "merged cells are not modelled",
     "WorksheetTest.test_get_values_merge_cells_outside_of_range": "merged cells are not modelled",
     "WorksheetTest.test_get_values_merge_cells_with_named_range": "merged cells and named ranges",
-    "WorksheetTest.test_get_notes": "cell notes (updateCells) are not modelled",
-    "WorksheetTest.test_get_notes_2nd_sheet": "cell notes (updateCells) are not modelled",
-    "WorksheetTest.test_worksheet_notes": "cell notes (updateCells) are not modelled",
-    "WorksheetTest.test_basic_filters": "basic filters are not modelled",
     "WorksheetTest.test_group_columns": "dimension groups are not modelled",
     "WorksheetTest.test_group_rows": "dimension groups are not modelled",
     "WorksheetTest.test_hide_columns_rows": "row/column metadata (updateDimensionProperties) not modelled",
@@ -316,6 +312,10 @@ UNRECORDED = {
     "values.batchUpdate": "test_values_batch_update_matches_recorded_updates (recorded updates replayed as batches)",
     "batchUpdate.setDataValidation": "tests/test_gsheets_store.py checks the fake's state after init",
     "batchUpdate.appendDimension": "tests/test_gsheets_store.py checks the fake's state after init",
+    "batchUpdate.addConditionalFormatRule": "tests/test_sheet_workplace_google.py (shapes of the API reference)",
+    "batchUpdate.deleteConditionalFormatRule": "tests/test_sheet_workplace_google.py (re-init replaces the rules)",
+    "batchUpdate.addFilterView": "tests/test_sheet_workplace_google.py (shapes of the API reference)",
+    "batchUpdate.updateDimensionProperties": "tests/test_sheet_workplace_google.py (column widths)",
 }
 
 

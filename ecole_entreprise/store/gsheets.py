@@ -347,6 +347,10 @@ class GoogleSheetsStore:
     def _call(self, call):
         return self.retry.run(lambda: self._send(call), _is_transient, self._deadline())
 
+    def _retrying(self, attempt):
+        """Run `attempt` (which sends its own requests) again after a transient failure, within the budget."""
+        return self.retry.run(attempt, _is_transient, self._deadline())
+
     def _deadline(self) -> float | None:
         return getattr(self._local, "deadline", None)
 

@@ -1166,3 +1166,7 @@ class FakeSheetsAdapter(BaseAdapter):
 
     def close(self):
         pass
+
+
+# Number formats, locales, notes, conditional formats and filters: their own module, which installs itself.
+from tests.support import fake_sheets_format  # noqa: E402,F401
