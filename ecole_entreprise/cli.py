@@ -52,7 +52,9 @@ def cmd_demo(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .services.census.quality import anomalies_frame, check_snapshot
+    from .services.census.corrections import rewrite_corrections
+    from .services.census.quality import anomalies_frame, check_snapshot, locale_warning
+    from .services.kernel.access import SYSTEM_USER
     from .services.kernel.journal import verify_chain
 
     store = _store()
@@ -64,6 +66,13 @@ def cmd_check(args) -> int:
         print(frame.to_string(index=False, max_colwidth=60))
     print(f"{len(anomalies)} anomalie(s) dans les données.")
     print("Journal : " + chain.message_fr)
+    if warning := locale_warning(store):
+        print("Attention : " + warning)
+    if args.sheet:
+        rewritten = rewrite_corrections(store, SYSTEM_USER)
+        print(rewritten.message, file=sys.stdout if rewritten.ok else sys.stderr)
+        if not rewritten.ok:
+            return 2
     return 1 if anomalies or not chain.ok else 0
 
 
@@ -115,7 +124,9 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="charge un jeu de données fictif")
     demo.add_argument("--force", action="store_true", help="charger même si des données existent")
     demo.set_defaults(run=cmd_demo)
-    sub.add_parser("check", help="contrôle qualité de tous les onglets et du journal").set_defaults(run=cmd_check)
+    check = sub.add_parser("check", help="contrôle qualité de tous les onglets et du journal")
+    check.add_argument("--sheet", action="store_true", help="réécrit aussi l'onglet « À corriger » de la feuille")
+    check.set_defaults(run=cmd_check)
     imp = sub.add_parser("import", help="importe un fichier CSV ou xlsx dans un onglet")
     imp.add_argument("tab", choices=["Entreprises", "Personnels"])
     imp.add_argument("file")

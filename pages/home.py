@@ -5,9 +5,17 @@ from datetime import date
 import streamlit as st
 
 from ecole_entreprise.services.bilan.compute import home_kpis
+from ecole_entreprise.services.census.quality import locale_warning
 from ecole_entreprise.services.home import todo
 from ecole_entreprise.services.kernel import access
-from pages._shared import data_location_caption, demo_loader, get_settings, get_snapshot, refresh_button
+from pages._shared import (
+    data_location_caption,
+    demo_loader,
+    get_settings,
+    get_snapshot,
+    get_store,
+    refresh_button,
+)
 from pages._shell import PAGES, page_user
 
 user = page_user(access.VIEW_HOME)
@@ -16,6 +24,8 @@ st.caption(data_location_caption())
 refresh_button()
 snapshot = get_snapshot()
 today = date.today()
+if warning := locale_warning(get_store()):
+    st.warning(warning)
 
 if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontres")):
     st.info("Aucune entreprise ni aucun volontaire pour l'instant. Saisissez-les dans les pages Entreprises et "

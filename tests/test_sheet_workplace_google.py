@@ -289,3 +289,35 @@ def test_init_on_an_existing_spreadsheet_changes_no_value_and_reports_what_it_la
     assert not any(next(iter(r)) in ("updateCells", "values") and "userEnteredValue" in json.dumps(r)
                    for r in world.batch()), "no cell value written"
     assert world.store.init().applied == []
+
+
+# ---- the locale, read back -------------------------------------------------------------------------------------
+
+
+def test_another_locale_is_reported_until_init_sets_fr_fr(world):
+    from ecole_entreprise.services.census.quality import locale_warning
+
+    world.fake.book(world.key).locale = "en_US"
+    assert "« en_US »" in locale_warning(world.store) and "init" in locale_warning(world.store)
+    world.store.init()
+    assert locale_warning(world.store) == ""
+
+
+def test_check_warns_about_the_locale(world, monkeypatch, capsys):
+    from ecole_entreprise import cli
+
+    world.store.init()
+    world.fake.book(world.key).locale = "de_DE"
+    world.store._meta = None  # a new process: the metadata is read again
+    monkeypatch.setattr(cli, "_store", lambda: world.store)
+    cli.main(["check"])
+    assert "Attention : Le classeur Google est réglé sur les paramètres régionaux « de_DE »" in capsys.readouterr().out
+
+
+def test_the_home_page_warns_about_the_locale(app_workbook, monkeypatch):
+    from tests.support.apptest import ADMIN, app_store, open_page
+
+    monkeypatch.setattr(app_store().inner, "sheet_locale", lambda: "en_US")
+    at = open_page(monkeypatch, ADMIN, "pages/home.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("« en_US »" in w.value for w in at.warning)

@@ -250,6 +250,12 @@ class Store(Protocol):
     def tail(self, tab: str, n: int = 1) -> list[Row]:
         """A fresh read of the last `n` rows of one tab (in sheet order), without reading the other tabs."""
 
+    def write_corrections(self, entries: list) -> int:
+        """Rewrite the « À corriger » tab with these store.corrections.Correction rows and links to cells."""
+
+    def sheet_locale(self) -> str | None:
+        """The spreadsheet's locale ("fr_FR"), None where the backend has none (a workbook)."""
+
 
 def stamp_new(tab: TabSchema, record: dict[str, str]) -> dict[str, str]:
     """Fill ID, defaults and timestamps of a record about to be appended."""

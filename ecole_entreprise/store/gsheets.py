@@ -46,7 +46,7 @@ from .base import (
     stamp_new,
 )
 from .cells import a1_title, column_letter
-from .gsheets_init import init_spreadsheet
+from .gsheets_init import init_spreadsheet, write_corrections
 from .retry import RetryPolicy
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive.readonly")
@@ -250,6 +250,15 @@ class GoogleSheetsStore:
     def init(self) -> InitReport:
         return init_spreadsheet(self)
 
+    def sheet_locale(self) -> str | None:
+        """From the metadata this process already holds (fetched once): no request per page view."""
+        with self._translated():
+            return self._metadata().get("locale", "")
+
+    def write_corrections(self, entries) -> int:
+        """Rewrite the « À corriger » tab (store/corrections.py)."""
+        return write_corrections(self, entries)
+
     # ---- reading and locating -----------------------------------------------------------------------------
 
     def _batch_get(self, names: list[str]) -> dict[str, list[list[str]]]:
@@ -317,9 +326,11 @@ class GoogleSheetsStore:
     def _metadata(self, refresh: bool = False) -> dict:
         if self._meta is None or refresh:
             answer = self._call(lambda: self._http.fetch_sheet_metadata(
-                self.key, params={"includeGridData": "false", "fields": "properties.title,sheets.properties"}))
+                self.key, params={"includeGridData": "false",
+                                  "fields": "properties(title,locale),sheets.properties"}))
             sheets = {s["properties"]["title"]: s["properties"] for s in answer.get("sheets", [])}
-            self._meta = {"title": answer.get("properties", {}).get("title", ""), "sheets": sheets}
+            self._meta = {"title": answer.get("properties", {}).get("title", ""), "sheets": sheets,
+                          "locale": answer.get("properties", {}).get("locale", "")}
         return self._meta
 
     def _sheet_id(self, tab: str) -> int:

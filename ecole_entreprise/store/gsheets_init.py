@@ -16,8 +16,9 @@ import zlib
 from dataclasses import dataclass, field
 
 from ..domain.schema import Schema, TabSchema
-from .base import InitReport
+from .base import InitReport, SchemaMismatch
 from .cells import a1_title
+from .corrections import CORRECTIONS, Correction, link_formula, records
 from .gsheets_layout import SheetState, spreadsheet_requests, tab_requests
 from .sheet_layout import LISTES, build_layout, drift, rename_notes, seed_note, seed_records
 
@@ -195,3 +196,46 @@ def _seed(plan: _Plan, schema: Schema, tab: TabSchema, state: SheetState, header
                                               "rows": rows, "fields": "userEnteredValue"}})
         grid[1:] = [[c["userEnteredValue"]["stringValue"] for c in r["values"]] for r in rows]
         plan.report.notes.append(seed_note(tab, len(rows)))
+
+
+# ---- the « À corriger » tab ------------------------------------------------------------------------------------
+
+
+def write_corrections(store, entries: list[Correction]) -> int:
+    """Rewrite the tab in one batchUpdate (updateCells over the whole tab below the header clears what it does
+    not fill); the links' ID columns and gids are those of the spreadsheet right now."""
+    with store._translated(), store._lock:
+        sheets = store._metadata(refresh=True)["sheets"]
+        if CORRECTIONS not in sheets:
+            raise SchemaMismatch(CORRECTIONS)
+        names = [CORRECTIONS, *sorted({e.tab for e in entries if e.tab in sheets} - {CORRECTIONS})]
+        answer = store._call(lambda: store._http.values_batch_get(
+            store.key, [f"{a1_title(n)}!1:1" for n in names], params={"valueRenderOption": "FORMATTED_VALUE"}))
+        headers = {n: [h.strip() for h in (vr.get("values") or [[]])[0]]
+                   for n, vr in zip(names, answer.get("valueRanges", []), strict=False)}
+        own = headers.get(CORRECTIONS, [])
+        fields = {f.header: f.name for f in store.schema.tab(CORRECTIONS).fields}
+        if not all(h in own for h in fields):
+            raise SchemaMismatch(CORRECTIONS, next(h for h in fields if h not in own))
+        rows = []
+        for entry, record in zip(entries, records(store.schema, entries), strict=True):
+            link = link_formula(entry, headers.get(entry.tab, []), sheets.get(entry.tab, {}).get("sheetId"))
+            rows.append({"values": [_correction_cell(fields.get(h), record, link) for h in own]})
+        props = sheets[CORRECTIONS]
+        sheet_id, row_count = props["sheetId"], props.get("gridProperties", {}).get("rowCount", NEW_TAB_ROWS)
+        requests = []
+        if len(rows) + 1 > row_count:
+            requests.append({"appendDimension": {"sheetId": sheet_id, "dimension": "ROWS",
+                                                 "length": len(rows) + 1 - row_count}})
+        requests.append({"updateCells": {"range": {"sheetId": sheet_id, "startRowIndex": 1, "startColumnIndex": 0,
+                                                   "endColumnIndex": len(own)},
+                                         "rows": rows, "fields": "userEnteredValue"}})
+        store._call(lambda: store._http.batch_update(store.key, {"requests": requests}))
+        store._meta = None
+    return len(rows)
+
+
+def _correction_cell(name: str | None, record: dict[str, str], link: str) -> dict:
+    if name == "lien":
+        return {"userEnteredValue": {"formulaValue": link}}
+    return {"userEnteredValue": {"stringValue": record.get(name, "") if name else ""}}

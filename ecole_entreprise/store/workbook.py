@@ -49,7 +49,7 @@ from .base import (
     stamp_changes,
     stamp_new,
 )
-from .workbook_init import create_workbook, init_workbook
+from .workbook_init import create_workbook, init_workbook, write_corrections
 from .xlsx_io import BadPackage, Package, Sheet, write_atomic
 
 _THREAD_LOCKS: dict[str, threading.RLock] = {}
@@ -354,3 +354,11 @@ class WorkbookStore:
 
     def _create(self) -> InitReport:
         return create_workbook(self)
+
+    def sheet_locale(self) -> str | None:
+        return None  # a workbook has no locale: Excel and LibreOffice use the computer's
+
+    def write_corrections(self, entries) -> int:
+        """Rewrite the « À corriger » tab (store/corrections.py)."""
+        self._ensure_file()
+        return write_corrections(self, entries)

@@ -22,8 +22,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..domain.schema import Schema, TabSchema
-from .base import InitReport
+from .base import InitReport, SchemaMismatch
 from .cells import column_letter
+from .corrections import CORRECTIONS, Correction, link_formula, records
 from .sheet_layout import (
     LISTES,
     PROTECTION_GENERATED,
@@ -302,3 +303,32 @@ def _protect(ws, layout: TabLayout) -> str:
     ws.protection.autoFilter = False  # filtering and sorting stay possible
     ws.protection.sort = False
     return "feuille protégée (seule l'application y écrit)"
+
+
+# ---- the « À corriger » tab ------------------------------------------------------------------------------------
+
+
+def write_corrections(store, entries: list[Correction]) -> int:
+    """Rewrite the tab (openpyxl, under the store's lock, like init); links as HYPERLINK formulas."""
+    with store._errors(), store._exclusive():
+        book = openpyxl.load_workbook(store.path)
+        ws = next((s for s in book.worksheets if s.title.strip().casefold() == CORRECTIONS.casefold()), None)
+        if ws is None:
+            raise SchemaMismatch(CORRECTIONS)
+        own = [str(c.value or "").strip() for c in ws[1]]
+        fields = {f.header: f.name for f in store.schema.tab(CORRECTIONS).fields}
+        missing = next((h for h in fields if h not in own), None)
+        if missing:
+            raise SchemaMismatch(CORRECTIONS, missing)
+        headers = {s.title.strip(): [str(c.value or "").strip() for c in s[1]] for s in book.worksheets}
+        if ws.max_row > 1:
+            ws.delete_rows(2, ws.max_row - 1)
+        for line, (entry, record) in enumerate(zip(entries, records(store.schema, entries), strict=True), start=2):
+            for col, header in enumerate(own, start=1):
+                name = fields.get(header)
+                if name == "lien":
+                    ws.cell(line, col).value = link_formula(entry, headers.get(entry.tab, []), None)
+                elif name:
+                    _put_text(ws.cell(line, col), record[name])
+        _save(store, book)
+    return len(entries)

@@ -62,6 +62,8 @@ def check_snapshot(snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
 def _check(snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
     anomalies: list[Anomaly] = []
     for tab in schema.tabs.values():
+        if tab.generated:  # « À corriger » is this report, written by the app
+            continue
         data = snapshot.tabs.get(tab.name)
         if data is None:
             anomalies.append(Anomaly(tab.name, None, "", "", "", f"Onglet « {tab.name} » absent.", ERROR))
@@ -160,6 +162,19 @@ def anomalies_frame(anomalies: list[Anomaly]) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=FRAME_COLUMNS)
     frame["Ligne"] = frame["Ligne"].astype("Int64")
     return frame
+
+
+SHEET_LOCALE = "fr_FR"
+
+
+def locale_warning(store) -> str:
+    """French warning when the spreadsheet's locale is not fr_FR ("" when it is, or for a workbook)."""
+    locale = store.sheet_locale()
+    if not locale or locale == SHEET_LOCALE:
+        return ""
+    return (f"Le classeur Google est réglé sur les paramètres régionaux « {locale} », pas « {SHEET_LOCALE} » : "
+            "une date tapée dans une case qui n'est pas au format texte peut y être lue mois/jour. Lancez "
+            "`python -m ecole_entreprise init` (ou Fichier > Paramètres > Paramètres régionaux : France).")
 
 
 MASKED = "(masqué)"
