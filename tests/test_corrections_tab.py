@@ -91,7 +91,8 @@ def test_check_writes_one_row_per_anomaly_with_a_link_that_survives_a_sort(googl
     result = rewrite_corrections(store, SYSTEM_USER)
     assert result.ok and result.written >= 2
     written = _tab_rows(human)
-    bad = next(i for i, r in enumerate(written, start=1) if r["Colonne"] == "SIRET" and r["ID de la ligne"] == rows[1].id)
+    bad = next(i for i, r in enumerate(written, start=1)
+               if r["Colonne"] == "SIRET" and r["ID de la ligne"] == rows[1].id)
     assert _linked_value(fake, key, human, bad) == ("Entreprises", BAD_SIRET)
     human.sort_rows("Entreprises", "Raison sociale", reverse=True)  # Delta, Charlie, Bravo, Alpha: Bravo moved
     assert human.grid("Entreprises")[3][1] == "Bravo"
