@@ -474,7 +474,7 @@ def _notice(snapshot) -> None:
         from pages._shell import PUBLIC_PAGES  # the menu of this session: link only to a page it offers
 
         if "confidentialite" in PUBLIC_PAGES:
-            st.page_link(PUBLIC_PAGES["confidentialite"][0], label="Lire la page Confidentialité", icon="🔒")
+            st.page_link(PUBLIC_PAGES["confidentialite"].path, label="Lire la page Confidentialité", icon="🔒")
         with st.expander("Afficher la notice complète"):
             st.markdown(privacy_notice(params))
 

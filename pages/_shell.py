@@ -5,52 +5,28 @@ from __future__ import annotations
 import streamlit as st
 
 from ecole_entreprise.domain.roles import User
-from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel import navigation
 from ecole_entreprise.services.kernel.users import UnknownUser, find_user, users
 from ecole_entreprise.store.base import StoreError
 from pages._shared import get_settings, get_snapshot
 
-# key -> (file, French title, icon, section)
-PAGES = {
-    "accueil": ("pages/home.py", "Accueil", "🏠", "Pilotage"),
-    "bilan": ("pages/bilan.py", "Bilan", "📊", "Pilotage"),
-    "entreprises": ("pages/entreprises.py", "Entreprises", "🏭", "Recensement"),
-    "personnels": ("pages/personnels.py", "Personnels", "🎓", "Recensement"),
-    "import": ("pages/import.py", "Import", "📥", "Recensement"),
-    "qualite": ("pages/qualite.py", "Qualité des données", "🩺", "Recensement"),
-    "appariement": ("pages/appariement.py", "Appariement", "🔗", "Rencontres"),
-    "rencontres": ("pages/rencontres.py", "Rencontres", "🤝", "Rencontres"),
-    "calendrier": ("pages/calendrier.py", "Calendrier", "📅", "Rencontres"),
-    "partenariats": ("pages/partenariats.py", "Partenariats", "🏫", "Rencontres"),
-    "rgpd": ("pages/rgpd.py", "Demandes RGPD", "🛡️", "RGPD"),
-    "journal": ("pages/journal.py", "Journal", "📜", "RGPD"),
-    "utilisateurs": ("pages/utilisateurs.py", "Utilisateurs", "👥", "RGPD"),
-    "registre": ("pages/registre.py", "Registre des traitements", "📒", "RGPD"),
-    "confidentialite": ("pages/confidentialite.py", "Confidentialité", "🔒", "RGPD"),
-}
-PUBLIC_PAGES = {
-    "inscription_entreprise": ("pages/inscription_entreprise.py", "Inscription entreprise", "🏭", "Inscription"),
-    "inscription_personnel": ("pages/inscription_personnel.py", "Inscription personnel", "🎓", "Inscription"),
-    "confidentialite": ("pages/confidentialite.py", "Confidentialité", "🔒", "Inscription"),
-}
+# The one page registry (services/kernel/navigation.py): PAGES[key].path is the page file.
+PAGES, PUBLIC_PAGES = navigation.PAGES, navigation.PUBLIC_PAGES
 
 
-def _page(key: str, spec, default: bool = False) -> st.Page:
-    path, title, icon, _ = spec
-    return st.Page(path, title=title, icon=icon, url_path=key, default=default)
+def _page(key: str, spec: navigation.Page, default: bool = False) -> st.Page:
+    return st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=key, default=default)
 
 
 def build_navigation(user: User | None):
     if user is None:
         st.session_state.pop("_user", None)
         login = st.Page(_login_page, title="Connexion", icon="🔑", url_path="connexion", default=True)
-        public = [_page(k, spec) for k, spec in PUBLIC_PAGES.items()]
-        return st.navigation({"Accès": [login], "Inscription": public})
-    sections: dict[str, list[st.Page]] = {}
-    for key in access.pages_for(user):
-        if key in PAGES:
-            spec = PAGES[key]
-            sections.setdefault(spec[3], []).append(_page(key, spec, default=key == "accueil"))
+        public = {section: [_page(k, spec) for k, spec in pages]
+                  for section, pages in navigation.sections_for(None).items()}
+        return st.navigation({"Accès": [login], **public})
+    sections = {section: [_page(k, spec, default=k == navigation.HOME) for k, spec in pages]
+                for section, pages in navigation.sections_for(user).items()}
     with st.sidebar:
         st.caption(f"Connecté : {user.label}")
         if st.button("Se déconnecter", key="logout"):
@@ -152,10 +128,10 @@ def _local_identity_chooser() -> None:
         st.rerun()
 
 
-def page_user(permission: str) -> User:
-    """The current user, if their role grants `permission`; otherwise a French refusal and the page stops."""
+def page_user(key: str) -> User:
+    """The current user, if the registry lets them open page `key`; otherwise a French refusal and the page stops."""
     user = current_user()
-    if not access.allowed(user, permission):
+    if not navigation.may_open(user, key):
         st.error("Votre rôle ne donne pas accès à cette page. Adressez-vous au service école-entreprise.")
         st.stop()
     return user

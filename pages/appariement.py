@@ -20,7 +20,7 @@ PLAN = "_appariement_plan"  # the working plan (pairing.Plan) the coordinator ed
 PLAN_IDS = "_appariement_ids_plan"
 PAGE_SIZE = 10  # suggestions shown per record
 
-user = page_user(access.PAIR)
+user = page_user("appariement")
 st.title("Appariement")
 refresh_button()
 if flash := st.session_state.pop(FLASH, None):
@@ -40,9 +40,9 @@ def empty_state() -> None:
     for key, label, rows in (("entreprises", "Recenser des entreprises", entreprises),
                              ("personnels", "Recenser des personnels", personnels)):
         if not rows:
-            st.page_link(PAGES[key][0], label=label, icon=PAGES[key][2])
+            st.page_link(PAGES[key].path, label=label, icon=PAGES[key].icon)
     if access.allowed(user, access.IMPORT_DATA):
-        st.page_link(PAGES["import"][0], label="Importer un fichier", icon=PAGES["import"][2])
+        st.page_link(PAGES["import"].path, label="Importer un fichier", icon=PAGES["import"].icon)
 
 
 if not entreprises or not personnels:

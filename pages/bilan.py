@@ -12,7 +12,7 @@ from functools import partial
 import altair as alt
 import streamlit as st
 
-from ecole_entreprise.domain.roles import ACADEMIES, COMITE
+from ecole_entreprise.domain.roles import ACADEMIES
 from ecole_entreprise.services.bilan import charts, report
 from ecole_entreprise.services.bilan import compute as bilan
 from ecole_entreprise.services.kernel import access
@@ -155,8 +155,8 @@ def nothing_to_show(data: bilan.BilanData) -> bool:
     return data.entreprises.empty and data.personnels.empty and data.rencontres.empty
 
 
-user = page_user(access.VIEW_BILAN)
-small_cells = user.role == COMITE  # counts of fewer than 5 people read "< 5" for the committee
+user = page_user("bilan")
+small_cells = user.rights.masks_small_counts  # counts of fewer than 5 people read "< 5" (the comité)
 free_text = access.allowed(user, access.VIEW_FREE_TEXT_BILAN)
 st.title("Bilan du programme")
 refresh_button()

@@ -14,7 +14,7 @@ from pages._shell import page_user
 WEEKS = 4
 START = "_calendar_start"  # Monday of the first week shown
 
-user = page_user(access.MANAGE_MEETINGS)
+user = page_user("calendrier")
 st.title("Calendrier des rencontres")
 refresh_button()
 snapshot = get_snapshot()

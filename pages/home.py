@@ -18,7 +18,7 @@ from pages._shared import (
 )
 from pages._shell import PAGES, page_user
 
-user = page_user(access.VIEW_HOME)
+user = page_user("accueil")
 st.title("Accueil")
 st.caption(data_location_caption())
 refresh_button()
@@ -34,7 +34,7 @@ if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontr
         demo_loader()
     st.stop()
 
-kpis = home_kpis(snapshot, todo.current_school_year(snapshot, today), small_cells=user.role == "comité de pilotage")
+kpis = home_kpis(snapshot, todo.current_school_year(snapshot, today), small_cells=user.rights.masks_small_counts)
 st.subheader(f"Année scolaire {kpis.annee}")
 TILES_PER_ROW = 4  # seven tiles on one row would cut their labels
 for start in range(0, len(kpis.tiles), TILES_PER_ROW):
@@ -56,4 +56,4 @@ for item in items:
         left.markdown(f"**{item.title}** — {item.count}")
         left.caption(item.detail)
         query = {todo.FILTER_PARAM: item.filter_key} if item.filter_key else None
-        right.page_link(PAGES[item.page_key][0], label=item.action, icon="➡️", query_params=query)
+        right.page_link(PAGES[item.page_key].path, label=item.action, icon="➡️", query_params=query)

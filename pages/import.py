@@ -126,7 +126,7 @@ def _preview(report, filename: str) -> None:
     _anomalies_button(report.anomalies(), filename, "anomalies_before")
 
 
-user = page_user(access.IMPORT_DATA)
+user = page_user("import")
 st.title("Import")
 st.caption(data_location_caption())
 refresh_button()

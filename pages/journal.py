@@ -5,12 +5,11 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.kernel.journal import verify_chain
 from pages._shared import fr_datetime, get_snapshot, refresh_button
 from pages._shell import page_user
 
-page_user(access.VIEW_JOURNAL)
+page_user("journal")
 st.title("Journal")
 refresh_button()
 rows = get_snapshot().rows("Journal")

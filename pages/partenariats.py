@@ -17,7 +17,7 @@ FLASH, ERRORS, CONFLICT = "_partenariats_flash", "_partenariats_errors", "_parte
 TABS = ("Partenariats", "Nouveau partenariat", "Événements")
 HELD = (meetings.DONE, meetings.REVIEWED)
 
-user = page_user(access.VIEW_PERSON_LISTS)
+user = page_user("partenariats")
 can_edit = access.allowed(user, access.EDIT_PARTENARIATS)
 can_events = access.allowed(user, access.EDIT_EVENEMENTS)
 store = get_store()

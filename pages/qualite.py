@@ -9,7 +9,6 @@ from ecole_entreprise.services.census.quality import (
     exported_records,
     visible_anomalies,
 )
-from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.kernel.exports import csv_bytes
 from ecole_entreprise.services.privacy.contacts import journal_export
 from pages._shared import data_location_caption, get_snapshot, get_store, journaled_download, refresh_button
@@ -17,7 +16,7 @@ from pages._shell import page_user
 
 FIX_PAGES = {"Entreprises": "entreprises", "Personnels": "personnels", "Rencontres": "rencontres"}  # open ?id=
 
-user = page_user(access.VIEW_QUALITY)
+user = page_user("qualite")
 st.title("Qualité des données")
 st.caption(data_location_caption())
 refresh_button()

@@ -2,12 +2,11 @@
 
 import streamlit as st
 
-from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.privacy.documents import parameters, processing_register
 from pages._shared import get_snapshot
 from pages._shell import page_user
 
-page_user(access.VIEW_REGISTER)
+page_user("registre")
 register = processing_register(parameters(get_snapshot()))
 st.title("Registre des activités de traitement")
 st.caption("Article 30 du RGPD — fiche générée à partir de l'onglet Parametres.")

@@ -35,9 +35,9 @@ SIDE_NAMES = {"entreprise": "l'entreprise", "personnel": "le personnel"}
 OF_SIDE = {"entreprise": "de l'entreprise", "personnel": "du personnel"}
 CONTACT_KEYS = ("contact_email", "contact_telephone", "personnel_email", "personnel_telephone")
 HIDDEN = "[coordonnée affichée après consultation]"
-LIFECYCLE = (meetings.PROPOSED, meetings.ACCEPTED, meetings.PLANNED, meetings.DONE, meetings.REVIEWED)
+LIFECYCLE = meetings.MILESTONES  # the main path, « proposée → … → bilan saisi »
 
-user = page_user(access.MANAGE_MEETINGS)
+user = page_user("rencontres")
 store = get_store()
 lists = store.schema.lists
 st.title("Rencontres")
@@ -275,10 +275,12 @@ def done_button(row, snapshot) -> None:
     step_message("done")
 
 
-def close_form(row, snapshot, targets: list[str]) -> None:
+def close_form(row, snapshot, targets: list) -> None:
     key, errors = f"close_{row.id}", errors_of("close")
-    labels = {meetings.REFUSED: "Refus d'une des parties", meetings.CANCELLED: "Annulation"}
-    with st.expander("Refuser ou annuler la rencontre", expanded=bool(errors)):
+    labels = {t: t.means.outcome for t in targets}
+    verbs = [t.means.verb for t in targets]
+    title = (", ".join(verbs[:-1]) + " ou " + verbs[-1] if len(verbs) > 1 else verbs[0]).capitalize()
+    with st.expander(f"{title} la rencontre", expanded=bool(errors)):
         with st.form(key):
             st.radio("Issue", targets, format_func=labels.get, horizontal=True, key=f"{key}_target")
             st.text_area("Motif *", max_chars=500, key=f"{key}_motif")
@@ -289,9 +291,8 @@ def close_form(row, snapshot, targets: list[str]) -> None:
 
 def close_step(row, snapshot, key: str) -> None:
     target = value(f"{key}_target")
-    call = meetings.refuse if target == meetings.REFUSED else meetings.cancel
-    run_step("close", lambda: call(store, snapshot, user, row.id, value(f"{key}_motif")), f"Rencontre {target}.",
-             target)
+    run_step("close", lambda: meetings.close(store, snapshot, user, row.id, target, value(f"{key}_motif")),
+             f"Rencontre {target}.", target)
 
 
 def steps(row, snapshot) -> None:
@@ -303,7 +304,7 @@ def steps(row, snapshot) -> None:
         plan_form(row, snapshot)
     if meetings.DONE in targets:
         done_button(row, snapshot)
-    closing = [t for t in (meetings.REFUSED, meetings.CANCELLED) if t in targets]
+    closing = [t for t in meetings.WITH_REASON if t in targets]
     if closing:
         close_form(row, snapshot, closing)
 

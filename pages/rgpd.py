@@ -19,7 +19,7 @@ from ecole_entreprise.store.base import Conflict, StoreError
 from pages._shared import fr_date, fr_datetime, get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user
 
-user = page_user(access.MANAGE_RGPD)
+user = page_user("rgpd")
 st.title("Demandes RGPD")
 refresh_button()
 store, snapshot, today = get_store(), get_snapshot(), date.today()

@@ -8,14 +8,14 @@ from ecole_entreprise.store.base import Conflict, StoreError
 from pages._shared import get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user
 
-user = page_user(access.MANAGE_USERS)
+user = page_user("utilisateurs")
 st.title("Utilisateurs")
 refresh_button()
 store, snapshot = get_store(), get_snapshot()
 rows = snapshot.rows(users.TAB)
 if rows:
     def scope(r) -> str:
-        return r["perimetre"] or ("aucun" if r["role"] in users.COORDINATOR_ROLES else "tout")
+        return r["perimetre"] or ("aucun" if r["role"] in users.SCOPED_ROLES else "tout")
 
     st.dataframe([{"Email": r["email"], "Nom": r["nom"], "Rôle": r["role"], "Périmètre": scope(r),
                    "Actif": r["actif"] or "oui"} for r in rows], hide_index=True, width="stretch")

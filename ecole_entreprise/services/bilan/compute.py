@@ -21,16 +21,17 @@ import pandas as pd
 
 from ...domain.roles import ACADEMIES, ALL_DEPARTEMENTS, academie_of
 from ...domain.schema import default_schema
+from ...domain.statuses import meeting_statuses
 from ...domain.values import is_school_year, parse_date
 from ...store.base import Snapshot
 from ..kernel.formatting import departement_label, fmt_date, fmt_int, fmt_number
 from ..kernel.parameters import current_school_year, parameters
 
 SEMAINE_EE = "semaine école-entreprise"
-HELD = ("réalisée", "bilan saisi")
-ACCEPTED = ("acceptée", "planifiée") + HELD
-CONCLUDED = "bilan saisi"
-IN_PROGRESS = ("proposée", "acceptée", "planifiée")
+HELD = meeting_statuses("held")
+ACCEPTED = meeting_statuses("accepted")
+CONCLUDED = meeting_statuses("concluded")
+IN_PROGRESS = meeting_statuses("ahead")
 THRESHOLD = 5
 SMALL = f"< {THRESHOLD}"
 NOT_DISCLOSED = "n.d."
@@ -175,7 +176,7 @@ def _meetings_frame(rows, entreprises: pd.DataFrame, personnels: pd.DataFrame) -
     both = (m.pop("acceptation_entreprise") != "") & (m.pop("acceptation_personnel") != "")
     m["acceptee"] = m["statut"].isin(ACCEPTED) | both
     m["realisee"] = m["statut"].isin(HELD)
-    m["conclue"] = m["statut"] == CONCLUDED
+    m["conclue"] = m["statut"].isin(CONCLUDED)
     m["departement"] = m["entreprise_id"].map(entreprises.set_index("id")["departement"].to_dict())
     per = personnels.set_index("id")
     for column in ("fonction", "canal"):

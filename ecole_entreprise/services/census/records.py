@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ...domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, TabSchema, default_schema
+from ...domain.statuses import RecordStatus
 from ...domain.validation import find_duplicates, validate_record
 from ...domain.values import parse_multi
 from ...store.base import Conflict, Row, RowNotFound, Snapshot, StoreError, new_id
 from ..kernel import access, journal
 from ..privacy import consent
 
-ARCHIVED, PENDING, VALIDATED = "archivé", "à valider", "validé"
+ARCHIVED, PENDING, VALIDATED = (str(s) for s in (RecordStatus.ARCHIVED, RecordStatus.PENDING, RecordStatus.VALIDATED))
 FINALITE = "recensement des participants au programme"
 
 # The permission that guards writes to each tab census handles.

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ...domain.schema import default_schema
+from ...domain.statuses import RecordStatus
 from ...domain.values import parse_date
 from ...store.base import Snapshot
 from ..kernel import access
@@ -43,9 +44,10 @@ def _scoped(user, snapshot: Snapshot, tab: str, rows) -> list:
 def _people_rows(user, snapshot: Snapshot, tab: str, key: str, today: date) -> list:
     rows = _scoped(user, snapshot, tab, snapshot.rows(tab))
     if key == "a_valider":
-        return [r for r in rows if r["statut"] == "à valider"]
+        return [r for r in rows if r["statut"] == RecordStatus.PENDING]
     if key == "consentement":
-        return [r for r in rows if r["statut"] == "validé" and not r["consentement_participation"].strip()]
+        return [r for r in rows
+                if r["statut"] == RecordStatus.VALIDATED and not r["consentement_participation"].strip()]
     return [r for r in rows if _due(r["informer_avant"], today + timedelta(days=7))]
 
 

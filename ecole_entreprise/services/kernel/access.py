@@ -11,69 +11,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ...domain.roles import ADMIN, COMITE, COORD_ACADEMIE, COORD_CPME, User
+from ...domain.permissions import (  # noqa: F401  (re-exported: callers name permissions through this module)
+    ALL_PERMISSIONS,
+    EDIT_ENTREPRISES,
+    EDIT_EVENEMENTS,
+    EDIT_PARTENARIATS,
+    EDIT_PERSONNELS,
+    EXPORT_PERSONAL_DATA,
+    IMPORT_DATA,
+    MANAGE_MEETINGS,
+    MANAGE_RGPD,
+    MANAGE_USERS,
+    PAIR,
+    REVEAL_CONTACTS,
+    RUN_PURGE,
+    VIEW_BILAN,
+    VIEW_FREE_TEXT_BILAN,
+    VIEW_HOME,
+    VIEW_JOURNAL,
+    VIEW_PERSON_LISTS,
+    VIEW_PRIVACY,
+    VIEW_QUALITY,
+    VIEW_REGISTER,
+)
+from ...domain.roles import ADMIN, COMITE, COORD_ACADEMIE, COORD_CPME, ROLE_RECORDS, User  # noqa: F401
 from ...domain.schema import ID_FIELD, Field, default_schema
 from ...store.base import Row, Snapshot, StoreError
+from . import navigation
 
-# ---- permissions ------------------------------------------------------------------------------------------
+# ---- permissions: declared with each role (domain/roles.py) and each page (navigation.py) -------------------
 
-VIEW_HOME = "voir l'accueil"
-VIEW_PERSON_LISTS = "voir les listes de personnes"
-EDIT_ENTREPRISES = "modifier les entreprises"
-EDIT_PERSONNELS = "modifier les personnels"
-IMPORT_DATA = "importer des fichiers"
-PAIR = "proposer des appariements"
-MANAGE_MEETINGS = "gérer les rencontres"
 EDIT_RENCONTRES = MANAGE_MEETINGS  # name used by census for the Rencontres tab
-EDIT_PARTENARIATS = "gérer les partenariats"
-EDIT_EVENEMENTS = "gérer les événements"
-VIEW_BILAN = "voir le bilan"
-VIEW_FREE_TEXT_BILAN = "lire les textes libres du bilan"
-VIEW_QUALITY = "voir la qualité des données"
-REVEAL_CONTACTS = "consulter les coordonnées de la partie rencontrée"
-EXPORT_PERSONAL_DATA = "exporter des données personnelles"
-MANAGE_USERS = "gérer les utilisateurs"
-MANAGE_RGPD = "traiter les demandes RGPD"
 MANAGE_GDPR = MANAGE_RGPD  # name used by census for the Demandes RGPD tab
-RUN_PURGE = "lancer les purges de conservation"
-VIEW_JOURNAL = "consulter le journal"
-VIEW_PRIVACY = "lire la notice de confidentialité"
-VIEW_REGISTER = "consulter le registre des traitements"
-
-ALL_PERMISSIONS = frozenset({
-    VIEW_HOME, VIEW_PERSON_LISTS, EDIT_ENTREPRISES, EDIT_PERSONNELS, IMPORT_DATA, PAIR, MANAGE_MEETINGS,
-    EDIT_PARTENARIATS, EDIT_EVENEMENTS, VIEW_BILAN, VIEW_FREE_TEXT_BILAN, VIEW_QUALITY, REVEAL_CONTACTS,
-    EXPORT_PERSONAL_DATA, MANAGE_USERS, MANAGE_RGPD, RUN_PURGE, VIEW_JOURNAL, VIEW_PRIVACY, VIEW_REGISTER,
-})
-_COORDINATOR = frozenset({
-    VIEW_HOME, VIEW_PERSON_LISTS, IMPORT_DATA, PAIR, MANAGE_MEETINGS, EDIT_PARTENARIATS, EDIT_EVENEMENTS,
-    VIEW_BILAN, VIEW_QUALITY, REVEAL_CONTACTS, EXPORT_PERSONAL_DATA, VIEW_PRIVACY,
-})
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    ADMIN: ALL_PERMISSIONS,
-    COORD_ACADEMIE: _COORDINATOR | {EDIT_PERSONNELS},
-    COORD_CPME: _COORDINATOR | {EDIT_ENTREPRISES},
-    # Aggregates only: no tab holding personal data is readable through this module.
-    COMITE: frozenset({VIEW_HOME, VIEW_BILAN, VIEW_PRIVACY, VIEW_REGISTER}),
-}
-
-PAGE_PERMISSIONS: dict[str, str] = {
-    "accueil": VIEW_HOME,
-    "entreprises": VIEW_PERSON_LISTS,
-    "personnels": VIEW_PERSON_LISTS,
-    "import": IMPORT_DATA,
-    "appariement": PAIR,
-    "rencontres": MANAGE_MEETINGS,
-    "calendrier": MANAGE_MEETINGS,
-    "partenariats": EDIT_PARTENARIATS,
-    "bilan": VIEW_BILAN,
-    "qualite": VIEW_QUALITY,
-    "rgpd": MANAGE_RGPD,
-    "journal": VIEW_JOURNAL,
-    "utilisateurs": MANAGE_USERS,
-    "confidentialite": VIEW_PRIVACY,
-    "registre": VIEW_REGISTER,
-}
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {name: role.permissions for name, role in ROLE_RECORDS.items()}
+PAGE_PERMISSIONS: dict[str, str] = {key: page.permission for key, page in navigation.PAGES.items()}
 
 # Reading a tab through visible_rows / mask_record needs this permission.
 TAB_PERMISSIONS: dict[str, str] = {
@@ -105,7 +76,8 @@ class AccessDenied(StoreError):
 
 
 def allowed(user: User | None, permission: str) -> bool:
-    return user is not None and permission in ROLE_PERMISSIONS.get(user.role, frozenset())
+    """Granted by the user's role record; an unknown role is granted nothing."""
+    return user is not None and permission in user.rights.permissions
 
 
 def require(user: User | None, permission: str) -> None:
@@ -117,7 +89,7 @@ def require(user: User | None, permission: str) -> None:
 
 def pages_for(user: User | None) -> list[str]:
     """Page keys this user may open, in menu order."""
-    return [key for key, permission in PAGE_PERMISSIONS.items() if allowed(user, permission)]
+    return navigation.pages_for(user)
 
 
 def counterpart(side: str) -> str:
@@ -174,7 +146,7 @@ def row_in_scope(user: User, tab: str, row: Row | Mapping[str, str], snapshot: S
 
     Coordinators see their own side only within their départements; the counterpart tab is visible whole.
     """
-    if user.role == ADMIN:
+    if user.rights.unrestricted:
         return True
     if not user.side:
         return False
@@ -219,7 +191,7 @@ def _subject_departement(snapshot: Snapshot, tab: str, values: Mapping[str, str]
 
 def may_see_field(user: User, tab: str, field: Field, row: Row | Mapping[str, str], snapshot: Snapshot) -> bool:
     """Field-level rule for list views and record views (never the disclosure path)."""
-    if field.sensitivity == "none" or user.role == ADMIN:
+    if field.sensitivity == "none" or user.rights.unrestricted:
         return True
     if not user.side:
         return False

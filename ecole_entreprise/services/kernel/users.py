@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ...domain.roles import COORD_ACADEMIE, COORD_CPME, ROLES, User, parse_scope
+from ...domain.roles import ROLE_RECORDS, ROLES, User, scope_of
 from ...domain.values import parse_bool
 from ...store.base import Snapshot, StoreError
 
 TAB = "Utilisateurs"
-COORDINATOR_ROLES = (COORD_ACADEMIE, COORD_CPME)
+SCOPED_ROLES = tuple(name for name, role in ROLE_RECORDS.items() if role.scope_required)  # need a Périmètre
 
 
 class UnknownUser(StoreError):
@@ -21,14 +21,6 @@ def _active(text: str) -> bool:
         return parse_bool(text) if text.strip() else True
     except ValueError:
         return False
-
-
-def scope_of(role: str, perimetre: str) -> frozenset[str]:
-    """A coordinator sees only the départements written in their row: an empty scope gives nothing, never the
-    whole region (a forgotten cell must not open every file)."""
-    if role in COORDINATOR_ROLES and not perimetre.strip():
-        return frozenset()
-    return parse_scope(perimetre)
 
 
 def users(snapshot: Snapshot) -> list[User]:
@@ -54,7 +46,7 @@ def add_user(store, email: str, role: str, scope: str = "", name: str = ""):
         raise StoreError(f"Rôle inconnu « {role} ». Rôles possibles : {', '.join(ROLES)}.")
     if "@" not in email:
         raise StoreError(f"« {email} » n'est pas une adresse électronique.")
-    if role in COORDINATOR_ROLES and not scope_of(role, scope):
+    if role in SCOPED_ROLES and not scope_of(role, scope):
         raise StoreError(f"Un {role} a besoin d'un périmètre : une académie (Dijon, Besançon) ou des départements "
                          "de Bourgogne-Franche-Comté séparés par des virgules (--scope).")
     [row] = store.append(TAB, [{"email": email.strip().lower(), "role": role, "perimetre": scope, "nom": name,

@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ...domain.statuses import meeting_statuses
 from ...domain.values import parse_date
 from ...store.base import Row, Snapshot
-from .lifecycle import DONE, PLANNED, REVIEWED, TAB, meeting_day, parameter, status_of
+from .lifecycle import TAB, meeting_day, parameter, status_of
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-SCHEDULED = (PLANNED, DONE, REVIEWED)  # meetings that have (or had) a fixed date
+SCHEDULED = meeting_statuses("dated")  # meetings that have (or had) a fixed date
 
 
 def french_date(day: dt.date, weekday: bool = False) -> str:

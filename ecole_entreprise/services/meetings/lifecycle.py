@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...domain.schema import CREATED_FIELD, default_schema
+from ...domain.statuses import MeetingStatus, meeting_statuses
 from ...domain.values import (
     format_bool,
     format_datetime,
@@ -31,22 +32,16 @@ from ..kernel import access, journal, parameters
 from ..kernel.field_checks import day_check, run_checks, text_check
 
 TAB = "Rencontres"
-PROPOSED, ACCEPTED, PLANNED, DONE, REVIEWED = "proposée", "acceptée", "planifiée", "réalisée", "bilan saisi"
-REFUSED, CANCELLED = "refusée", "annulée"
+# The names callers use; what each status means and where it may go is in domain/statuses.py.
+PROPOSED, ACCEPTED, PLANNED, DONE, REVIEWED = (MeetingStatus.PROPOSED, MeetingStatus.ACCEPTED, MeetingStatus.PLANNED,
+                                               MeetingStatus.DONE, MeetingStatus.REVIEWED)
+REFUSED, CANCELLED = MeetingStatus.REFUSED, MeetingStatus.CANCELLED
 SIDES = ("entreprise", "personnel")
-OPEN_STATES = (PROPOSED, ACCEPTED, PLANNED, DONE, REVIEWED)
-BEFORE_MEETING = (PROPOSED, ACCEPTED, PLANNED)
-
-# The whole lifecycle. planifiée → planifiée is a new date; bilan saisi → bilan saisi is the second side's bilan.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    PROPOSED: frozenset({ACCEPTED, REFUSED, CANCELLED}),
-    ACCEPTED: frozenset({PLANNED, CANCELLED}),
-    PLANNED: frozenset({PLANNED, DONE, CANCELLED}),
-    DONE: frozenset({REVIEWED}),
-    REVIEWED: frozenset({REVIEWED}),
-    REFUSED: frozenset(),
-    CANCELLED: frozenset(),
-}
+OPEN_STATES = meeting_statuses("open")
+BEFORE_MEETING = meeting_statuses("ahead")
+WITH_REASON = meeting_statuses("needs_reason")  # entered through `close`, with a motif
+MILESTONES = meeting_statuses("milestone")
+TRANSITIONS: dict[str, frozenset[str]] = {status: frozenset(status.means.next) for status in MeetingStatus}
 
 FINALITE = "suivi des rencontres école-entreprise"
 _YEAR = re.compile(r"^\d{4}-\d{4}$")
@@ -92,7 +87,7 @@ def record_journal(store, user, action: str, tab: str, row_id: str, champs, fina
 
 def status_of(row: Row) -> str:
     """The meeting status; an empty cell is the schema default (a row typed in the sheet)."""
-    return row["statut"].strip() or PROPOSED
+    return row["statut"].strip() or str(PROPOSED)
 
 
 def meeting(snapshot: Snapshot, meeting_id: str) -> Row:
@@ -280,7 +275,7 @@ def _save(store, user, row: Row, changes: dict[str, str], action: str, details: 
 def _transition(store, user, row: Row, target: str, changes: dict[str, str]) -> Row:
     current = status_of(row)
     check_transition(current, target)
-    return _save(store, user, row, {**changes, "statut": target}, "transition rencontre", f"{current} → {target}")
+    return _save(store, user, row, {**changes, "statut": str(target)}, "transition rencontre", f"{current} → {target}")
 
 
 def propose(store, snapshot: Snapshot, user, pairs_records: list[dict], today: dt.date | None = None) -> list[Row]:
@@ -324,7 +319,7 @@ def _proposal(raw: dict, default_year: str) -> dict[str, str]:
         "personnel_id": str(raw.get("personnel_id", "")).strip(),
         "annee_scolaire": str(raw.get("annee_scolaire") or default_year).strip(),
         "score": "" if raw.get("score") is None else str(raw.get("score")),
-        "statut": PROPOSED,
+        "statut": str(PROPOSED),
     }
 
 
@@ -409,15 +404,18 @@ def set_expectations(store, snapshot: Snapshot, user, meeting_id: str, *, entrep
 
 
 def refuse(store, snapshot: Snapshot, user, meeting_id: str, motif: str) -> Row:
-    return _close(store, snapshot, user, meeting_id, REFUSED, motif)
+    return close(store, snapshot, user, meeting_id, REFUSED, motif)
 
 
 def cancel(store, snapshot: Snapshot, user, meeting_id: str, motif: str) -> Row:
-    return _close(store, snapshot, user, meeting_id, CANCELLED, motif)
+    return close(store, snapshot, user, meeting_id, CANCELLED, motif)
 
 
-def _close(store, snapshot: Snapshot, user, meeting_id: str, target: str, motif: str) -> Row:
+def close(store, snapshot: Snapshot, user, meeting_id: str, target: str, motif: str) -> Row:
+    """Move to a status entered with a motif (WITH_REASON: refusée, annulée…)."""
     row = _editable(snapshot, user, meeting_id)
+    if target not in WITH_REASON:
+        raise TransitionRefused(status_of(row), target)
     check_transition(status_of(row), target)
     changes = _validated({"motif": _text(motif, "motif")})
     return _transition(store, user, row, target, changes)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from ...domain.schema import default_schema
+from ...domain.statuses import PartnershipStatus, meeting_statuses
 from ...domain.validators import normalize_uai
 from ...domain.values import format_date, format_multi, now_paris, parse_date, parse_multi, school_year_of
 from ...store.base import Row, RowNotFound, Snapshot, StoreError, new_id
@@ -21,7 +22,7 @@ from ..kernel.field_checks import day_check, run_checks, text_check
 from . import lifecycle as meetings
 
 TAB, EVENTS_TAB = "Partenariats", "Evenements"
-PLANNED, ACTIVE, ENDED = "envisagé", "actif", "terminé"
+PLANNED, ACTIVE, ENDED = PartnershipStatus.PLANNED, PartnershipStatus.ACTIVE, PartnershipStatus.ENDED
 PERMISSION, EVENT_PERMISSION = access.EDIT_PARTENARIATS, access.EDIT_EVENEMENTS
 FINALITE = "suivi des partenariats école-entreprise"
 _YEAR = re.compile(r"^\d{4}-\d{4}$")
@@ -159,7 +160,7 @@ def create_from_meeting(store, snapshot: Snapshot, user, meeting_id: str, *, typ
     existing = [p for p in snapshot.rows(TAB) if p["rencontre_id"] == meeting_id]
     if existing:
         return existing[0]
-    if meetings.status_of(row) not in (meetings.DONE, meetings.REVIEWED):
+    if meetings.status_of(row) not in meeting_statuses("held"):
         raise PartnershipInvalid({"rencontre_id": f"La rencontre est au statut « {meetings.status_of(row)} » : un "
                                   "partenariat naît d'une rencontre réalisée."})
     staff = snapshot.get("Personnels", row["personnel_id"])
@@ -282,7 +283,7 @@ def events(snapshot: Snapshot, *, partenariat_id: str = "", start: dt.date | Non
                              ignore_index=True)
 
 
-_STATUS_ORDER = {ACTIVE: 0, PLANNED: 1, ENDED: 2}
+_STATUS_ORDER = {str(s): s.rank for s in PartnershipStatus}
 
 
 def partnership_overview(snapshot: Snapshot) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
+from ...domain.statuses import MeetingStatus
 from ...store.base import Snapshot
 from .scoring import (
     Locate,
@@ -44,7 +45,7 @@ from .scoring import (
 )
 
 OFFSET = 1.0  # added to every edge weight: LAPJVsp needs non-zero weights (see module docstring)
-PROPOSED = "proposée"
+PROPOSED = str(MeetingStatus.PROPOSED)
 
 
 # ---- suggestions -----------------------------------------------------------------------------------------

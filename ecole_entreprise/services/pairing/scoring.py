@@ -34,6 +34,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from ...domain.schema import default_schema
+from ...domain.statuses import INACTIVE_RECORD, MeetingStatus, meeting_statuses
 from ...domain.values import now_paris, parse_date, parse_int, parse_multi, school_year_of
 from ...store.base import Row, Snapshot
 from ..kernel.parameters import parameters
@@ -51,10 +52,10 @@ MAX_SLOTS_COUNTED = 3
 DEFAULT_DISTANCE_MAX_KM = 60.0
 EARTH_RADIUS_KM = 6371.0
 SEMAINE_EE = "semaine école-entreprise"
-INACTIVE_FICHE = {"archivé", "à valider"}
-CLOSED_MEETING = {"refusée", "annulée"}
-REFUSED_MEETING = "refusée"
-PENDING_MEETING = {"proposée", "acceptée", "planifiée"}
+INACTIVE_FICHE = frozenset(str(s) for s in INACTIVE_RECORD)
+CLOSED_MEETING = frozenset(str(s) for s in MeetingStatus if not s.means.open)  # the others take a place
+REFUSED_MEETING = str(MeetingStatus.REFUSED)
+PENDING_MEETING = frozenset(str(s) for s in meeting_statuses("ahead"))  # the volunteer is already engaged
 
 LABELS = ("Distance", "Thématiques communes", "Formats compatibles", "Disponibilités communes",
           "Semaine école-entreprise", "Fonction recherchée", "Capacité restante")

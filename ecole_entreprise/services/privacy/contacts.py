@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ...domain.roles import ADMIN, User
+from ...domain.roles import User
 from ...domain.schema import default_schema
 from ...store.base import Row, RowNotFound, Snapshot, StoreError
 from ..kernel import access, journal
@@ -31,7 +31,7 @@ def _meeting_rows(snapshot: Snapshot, meeting_id: str) -> tuple[Row, Row, Row]:
 
 
 def _target_side(user: User, side: str) -> str:
-    if user.role == ADMIN:
+    if user.rights.unrestricted:
         if side not in access.SIDE_TABS:
             raise StoreError("Précisez de quelle partie (entreprise ou personnel) afficher les coordonnées.")
         return side
@@ -48,7 +48,7 @@ def reveal_blockers(snapshot: Snapshot, user: User, meeting_id: str, side: str =
     reasons = disclosure_blockers(meeting, entreprise, personnel)
     target = _target_side(user, side)
     viewer_side = access.counterpart(target)
-    if user.role != ADMIN and not user.covers(access.side_departement(snapshot, meeting, viewer_side)):
+    if not user.rights.unrestricted and not user.covers(access.side_departement(snapshot, meeting, viewer_side)):
         reasons.append("Cette rencontre ne concerne pas une fiche de votre périmètre.")
     return reasons
 

@@ -7,9 +7,10 @@ accepted by both sides. Who may *view* them (role, scope) is decided in services
 
 from __future__ import annotations
 
+from ...domain.statuses import INACTIVE_RECORD, meeting_statuses
 from ...store.base import Row
 
-DISCLOSABLE_MEETING_STATES = {"acceptée", "planifiée", "réalisée", "bilan saisi"}
+DISCLOSABLE_MEETING_STATES = frozenset(meeting_statuses("accepted"))
 
 
 def disclosure_blockers(meeting: Row, entreprise: Row, personnel: Row) -> list[str]:
@@ -33,7 +34,7 @@ def disclosure_blockers(meeting: Row, entreprise: Row, personnel: Row) -> list[s
     if meeting["statut"] not in DISCLOSABLE_MEETING_STATES:
         reasons.append(f"La rencontre est au statut « {meeting['statut']} ».")
     for row in (entreprise, personnel):
-        if row["statut"] in ("archivé", "à valider"):
+        if row["statut"] in INACTIVE_RECORD:
             reasons.append(f"La fiche {row.id} est au statut « {row['statut']} ».")
     return reasons
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ...domain.roles import User
 from ...domain.schema import default_schema
+from ...domain.statuses import RequestStatus
 from ...domain.values import format_date, parse_date
 from ...store.base import Row, RowNotFound, Snapshot, StoreError
 from ..kernel import access, journal
@@ -24,8 +25,8 @@ from ..kernel.exports import csv_bytes
 from .consent import CONSENT_FIELDS
 
 TAB = "Demandes RGPD"
-OPEN_STATES = ("reçue", "en cours")
-CLOSED_STATES = ("traitée", "rejetée")
+OPEN_STATES = tuple(str(s) for s in RequestStatus if s.open)
+CLOSED_STATES = tuple(str(s) for s in RequestStatus if not s.open)
 PERSON_TABS = ("Entreprises", "Personnels")
 ERASURE = "droit à l'effacement"
 ANONYMOUS_PREFIX = "Anonyme-"
@@ -71,7 +72,7 @@ def open_request(store, snapshot: Snapshot, user: User, tab: str, person_id: str
     if kind not in kinds:
         raise RightsError(f"Type de demande inconnu « {kind} » (attendu : {', '.join(kinds)}).")
     record = {"personne_tab": tab, "personne_id": person_id, "type": kind, "recue_le": format_date(received),
-              "echeance": format_date(add_months(received, 1)), "statut": "reçue", "notes": notes}
+              "echeance": format_date(add_months(received, 1)), "statut": str(RequestStatus.RECEIVED), "notes": notes}
     [row] = store.append(TAB, [record])
     journal.record(store, user, "demande RGPD", TAB, row.id, ["type", "echeance"], "exercice des droits",
                    f"{kind} ; personne {tab} {person_id}")
@@ -105,17 +106,17 @@ def extend(store, snapshot: Snapshot, user: User, request_id: str, informed_on: 
 
 def request_status(row: Row) -> str:
     """The request's status; an empty cell (a row typed in the sheet) is the schema default, « reçue »."""
-    return row["statut"].strip() or "reçue"
+    return row["statut"].strip() or str(RequestStatus.RECEIVED)
 
 
 def start_request(store, snapshot: Snapshot, user: User, request_id: str) -> Row:
     """Mark a received request "en cours" (being handled); its deadline is unchanged."""
     access.require(user, access.MANAGE_RGPD)
     row = _request(snapshot, request_id)
-    if request_status(row) != "reçue":
+    if request_status(row) != RequestStatus.RECEIVED:
         raise RightsError(f"La demande {request_id} est « {row['statut']} » : seule une demande « reçue » passe "
                           "« en cours ».")
-    updated = store.update(TAB, request_id, {"statut": "en cours"}, row.fingerprint)
+    updated = store.update(TAB, request_id, {"statut": str(RequestStatus.IN_PROGRESS)}, row.fingerprint)
     journal.record(store, user, "prise en charge demande RGPD", TAB, request_id, ["statut"], "exercice des droits",
                    "en cours")
     return updated
