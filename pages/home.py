@@ -5,6 +5,7 @@ from datetime import date
 import streamlit as st
 
 from ecole_entreprise.services.bilan.compute import home_kpis
+from ecole_entreprise.services.census.quality import locale_warning
 from ecole_entreprise.services.home import todo
 from ecole_entreprise.services.kernel import access, memo, workbook_recovery
 from pages._shared import (
@@ -24,6 +25,8 @@ st.caption(data_location_caption())
 refresh_button()
 snapshot = get_snapshot()
 today = date.today()
+if warning := locale_warning(get_store()):
+    st.warning(warning)
 
 
 def erased_writes_notice() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -102,9 +103,13 @@ def test_raw_values_read_back_exactly(world):
     [row] = world.store.append(TAB, [company("Texte", **RAW_VALUES)])
     again = world.store.read().get(TAB, row.id)
     assert {k: again[k] for k in RAW_VALUES} == RAW_VALUES
-    # what the same text becomes when a person types it (USER_ENTERED): the reason writes are RAW
+    # what the same text becomes when a person types it (USER_ENTERED): the reason writes are RAW; in a column
+    # init formatted as plain text it stays as typed (issue 12), in another one it is parsed
     world.human.set_cell(TAB, again.row_number, "Code postal", "01000")
-    assert world.store.read().get(TAB, row.id)["code_postal"] == "1000"
+    assert world.store.read().get(TAB, row.id)["code_postal"] == "01000"
+    world.human.add_column(TAB, "Suivi CPME", [])
+    world.human.set_cell(TAB, again.row_number, "Suivi CPME", "01000")
+    assert world.store.read().get(TAB, row.id).extra["Suivi CPME"] == "1000"
 
 
 # ---- retries and errors --------------------------------------------------------------------------------------
@@ -362,6 +367,14 @@ def test_describe_fetches_the_title_once(world):
 # ---- init ----------------------------------------------------------------------------------------------------
 
 
+def listed(world, source: str) -> list[str]:
+    """The values of a dropdown's "='Listes'!$C$2:$C$9" range, as the Listes tab holds them now."""
+    first, last = (int(n) for n in re.findall(r"\$(\d+)", source))
+    grid = world.human.grid("Listes")
+    column = grid[0].index("Valeur")
+    return [grid[r - 1][column] for r in range(first, last + 1)]
+
+
 def test_init_on_an_empty_spreadsheet_lays_out_every_tab(world, schema):
     report = world.store.init()
     assert report.created_tabs == schema.tab_names and not report.drift
@@ -371,13 +384,22 @@ def test_init_on_an_empty_spreadsheet_lays_out_every_tab(world, schema):
         assert world.human.grid(tab.name)[0] == tab.headers
         assert sheet.frozen_rows == 1 and sheet.col_count >= len(tab.headers)
         assert sheet.format_at(0, len(tab.headers) - 1)["textFormat"]["bold"] is True
-        [protection] = sheet.protected
-        assert protection["warningOnly"] is True and protection["range"].get("endColumnIndex") == 1
+        if tab.name == "Journal":  # only the app's account writes there (issue 12)
+            [protection] = sheet.protected
+            assert "warningOnly" not in protection and "startColumnIndex" not in protection["range"]
+        elif tab.generated:  # « À corriger », rewritten by the app: a warning on the whole tab
+            [protection] = sheet.protected
+            assert protection["warningOnly"] is True and "startColumnIndex" not in protection["range"]
+        else:
+            [protection] = [p for p in sheet.protected if p["range"].get("startColumnIndex", 0) == 0
+                            and p["range"].get("endColumnIndex") == 1]
+            assert protection["warningOnly"] is True and protection["range"].get("endColumnIndex") == 1
         for col, f in enumerate(tab.fields):
             rule = sheet.validation_at(5, col)
-            if f.type == "choice":
-                assert [v["userEnteredValue"] for v in rule["condition"]["values"]] == list(f.choices)
-                assert rule["condition"]["type"] == "ONE_OF_LIST" and rule["strict"] is True
+            if f.type == "choice":  # the dropdown reads the Listes tab (issue 12)
+                [source] = [v["userEnteredValue"] for v in rule["condition"]["values"]]
+                assert listed(world, source) == list(f.choices)
+                assert rule["condition"]["type"] == "ONE_OF_RANGE" and rule["strict"] is True
             elif f.type == "multichoice":
                 assert rule["strict"] is False
             elif f.type not in ("bool",):

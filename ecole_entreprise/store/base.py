@@ -109,6 +109,7 @@ class InitReport:
     missing_columns: dict[str, list[str]] = field(default_factory=dict)  # tab -> headers added
     extra_columns: dict[str, list[str]] = field(default_factory=dict)  # tab -> headers a person added
     notes: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)  # French: what init changed in the sheet's layout
 
     @property
     def drift(self) -> bool:
@@ -264,6 +265,12 @@ class Store(Protocol):
     def tail(self, tab: str, n: int = 1) -> list[Row]:
         """A fresh read of the last `n` rows of one tab (in sheet order), without reading the other tabs."""
 
+    def write_corrections(self, entries: list) -> int:
+        """Rewrite the « À corriger » tab with these store.corrections.Correction rows and links to cells."""
+
+    def sheet_locale(self) -> str | None:
+        """The spreadsheet's locale ("fr_FR"), None where the backend has none (a workbook)."""
+
 
 def stamp_new(tab: TabSchema, record: dict[str, str]) -> dict[str, str]:
     """Fill ID, defaults and timestamps of a record about to be appended."""
@@ -325,14 +332,3 @@ def rows_from_grid(tab: TabSchema, grid: list[list[str]]) -> TabData:
         seen.setdefault(row.id, offset)
         data.rows.append(row)
     return data
-
-
-def probable_renames(tab: TabSchema, sheet_headers: list[str], missing: list[str]) -> list[tuple[str, str]]:
-    """(expected, found) pairs where a person seems to have renamed a header: at the position the schema puts a
-    header that is missing from the sheet stands a header the schema does not know."""
-    known = set(tab.headers)
-    pairs = []
-    for index, header in enumerate(tab.headers):
-        if header in missing and index < len(sheet_headers) and sheet_headers[index] not in known:
-            pairs.append((header, sheet_headers[index]))
-    return pairs

@@ -95,6 +95,12 @@ class CachedStore:
     def init(self) -> InitReport:
         return self._write(None, self.inner.init)
 
+    def sheet_locale(self) -> str | None:
+        return self.inner.sheet_locale()
+
+    def write_corrections(self, entries) -> int:
+        return self._write(lambda: self.inner.write_corrections(entries))
+
     def exclusive(self, name: str, ttl_s: float = 30.0):
         return self.inner.exclusive(name, ttl_s)
 

@@ -54,7 +54,7 @@ from .base import (
 from .cells import a1_title, column_letter
 from .gsheets_errors import TRANSIENT_STATUS, translate
 from .gsheets_index import TabMemory, header_range, parse_rows, positions, rows_range
-from .gsheets_init import init_spreadsheet
+from .gsheets_init import init_spreadsheet, write_corrections
 from .gsheets_lease import Leases
 from .gsheets_writes import WRITE_FIELDS, Capture, RowWriter, Uncertain, row_of, text_cell
 from .retry import RetryPolicy
@@ -333,6 +333,15 @@ class GoogleSheetsStore:
 
     def init(self) -> InitReport:
         return init_spreadsheet(self)
+
+    def sheet_locale(self) -> str | None:
+        """From the metadata this process already holds (fetched once): no request per page view."""
+        with self._translated():
+            return self._metadata().get("locale", "")
+
+    def write_corrections(self, entries) -> int:
+        """Rewrite the « À corriger » tab (store/corrections.py)."""
+        return write_corrections(self, entries)
 
     # ---- reading and locating -----------------------------------------------------------------------------
 
@@ -677,9 +686,11 @@ class GoogleSheetsStore:
     def _metadata(self, refresh: bool = False) -> dict:
         if self._meta is None or refresh:
             answer = self._call(lambda: self._http.fetch_sheet_metadata(
-                self.key, params={"includeGridData": "false", "fields": "properties.title,sheets.properties"}))
+                self.key, params={"includeGridData": "false",
+                                  "fields": "properties(title,locale),sheets.properties"}))
             sheets = {s["properties"]["title"]: s["properties"] for s in answer.get("sheets", [])}
-            self._meta = {"title": answer.get("properties", {}).get("title", ""), "sheets": sheets}
+            self._meta = {"title": answer.get("properties", {}).get("title", ""), "sheets": sheets,
+                          "locale": answer.get("properties", {}).get("locale", "")}
         return self._meta
 
     def spreadsheet_settings(self) -> dict[str, str]:
@@ -714,6 +725,10 @@ class GoogleSheetsStore:
 
     def _call(self, call):
         return self.retry.run(lambda: self._send(call), _is_transient, self._deadline())
+
+    def _retrying(self, attempt):
+        """Run `attempt` (which sends its own requests) again after a transient failure, within the budget."""
+        return self.retry.run(attempt, _is_transient, self._deadline())
 
     def _deadline(self) -> float | None:
         return getattr(self._local, "deadline", None)

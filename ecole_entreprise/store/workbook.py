@@ -57,7 +57,7 @@ from .base import (
     stamp_new,
 )
 from .office_locks import WorkbookOpen, holder
-from .workbook_init import create_workbook, init_workbook
+from .workbook_init import create_workbook, init_workbook, write_corrections
 from .xlsx_io import BadPackage, FileState, Package, Sheet, read_state, replace_if_unchanged, unchanged
 from .xlsx_marker import read_marker, write_marker
 
@@ -439,3 +439,11 @@ class WorkbookStore:
 
     def _create(self) -> InitReport:
         return create_workbook(self)
+
+    def sheet_locale(self) -> str | None:
+        return None  # a workbook has no locale: Excel and LibreOffice use the computer's
+
+    def write_corrections(self, entries) -> int:
+        """Rewrite the « À corriger » tab (store/corrections.py)."""
+        self._ensure_file()
+        return write_corrections(self, entries)

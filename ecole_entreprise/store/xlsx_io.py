@@ -340,6 +340,7 @@ def serial_text(serial: float, date1904: bool) -> str:
 
 _ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF = re.compile(r"([A-Z]+)(\d*)")
+_COL = re.compile(r"<(?:\w+:)?col\b([^>]*?)/?>")
 
 
 def attributes(text: str) -> dict[str, str]:
@@ -465,6 +466,18 @@ class Sheet:
     rows: list[str]  # row XML, "" for a row absent from the file
     texts: list[list[str]]  # cell texts by 0-based column
 
+    @property
+    def column_styles(self) -> dict[int, str]:
+        """0-based column -> the style of its <col> (init sets text format "@" there): new cells take it, so a
+        person retyping in a cell the app wrote gets the column's format, as in a cell they created."""
+        styles: dict[int, str] = {}
+        for match in _COL.finditer(self.head):
+            attrs = attributes(match.group(1))
+            if attrs.get("style") and attrs.get("min") and attrs.get("max"):
+                for col in range(int(attrs["min"]) - 1, min(int(attrs["max"]), 16384)):
+                    styles[col] = attrs["style"]
+        return styles
+
     def to_xml(self) -> str:
         last_col = max((len(t) for t in self.texts), default=0)
         ref = f"A1:{col_letters(max(last_col, 1) - 1)}{max(len(self.rows), 1)}"
@@ -487,7 +500,7 @@ class Sheet:
     def put_row(self, number: int, texts: list[str]) -> None:
         """Write a whole row (used to append): the previous XML of that row, if any, is replaced."""
         self._grow(number)
-        self.rows[number - 1] = render_row(self.prefix, number, texts)
+        self.rows[number - 1] = render_row(self.prefix, number, texts, self.column_styles)
         self.texts[number - 1] = list(texts)
 
     def set_cells(self, number: int, changes: dict[int, str]) -> None:
@@ -495,7 +508,7 @@ class Sheet:
         if not changes:
             return
         self._grow(number)
-        self.rows[number - 1] = modify_row(self.prefix, self.rows[number - 1], number, changes)
+        self.rows[number - 1] = modify_row(self.prefix, self.rows[number - 1], number, changes, self.column_styles)
         texts = self.texts[number - 1]
         texts.extend([""] * (max(changes) + 1 - len(texts)))
         for col, text in changes.items():
@@ -640,8 +653,10 @@ def render_cell(prefix: str, ref: str, text: str, style: str = "") -> str:
     return f'<{p}c r="{ref}"{styled} t="inlineStr"><{p}is><{p}t{space}>{escape_text(text)}</{p}t></{p}is></{p}c>'
 
 
-def render_row(prefix: str, number: int, texts: list[str]) -> str:
-    cells = "".join(render_cell(prefix, f"{col_letters(col)}{number}", text) for col, text in enumerate(texts) if text)
+def render_row(prefix: str, number: int, texts: list[str], styles: dict[int, str] | None = None) -> str:
+    styles = styles or {}
+    cells = "".join(render_cell(prefix, f"{col_letters(col)}{number}", text, styles.get(col, ""))
+                    for col, text in enumerate(texts) if text)
     return f'<{prefix}row r="{number}">{cells}</{prefix}row>'
 
 
@@ -671,11 +686,14 @@ def _style_of(cell_xml: str | None) -> str:
     return found.group(1) if found else ""
 
 
-def modify_row(prefix: str, raw: str, number: int, changes: dict[int, str]) -> str:
-    """Replace some cells of a row (keeping each replaced cell's style); the other cells are untouched."""
+def modify_row(prefix: str, raw: str, number: int, changes: dict[int, str],
+               styles: dict[int, str] | None = None) -> str:
+    """Replace some cells of a row (keeping each replaced cell's style, else the column's); the other cells are
+    untouched."""
     start, cells = _split_row(prefix, raw, number)
     for col, text in changes.items():
-        cell = render_cell(prefix, f"{col_letters(col)}{number}", text, _style_of(cells.get(col)))
+        style = _style_of(cells.get(col)) or (styles or {}).get(col, "")
+        cell = render_cell(prefix, f"{col_letters(col)}{number}", text, style)
         if cell:
             cells[col] = cell
         else:

@@ -1343,3 +1343,5 @@ BATCH_REQUESTS.update({
     "updateDeveloperMetadata": fake_sheets_metadata.update,
     "deleteDeveloperMetadata": fake_sheets_metadata.delete,
 })
+# Number formats, locales, notes, conditional formats and filters: their own module, which installs itself.
+from tests.support import fake_sheets_format  # noqa: E402,F401

@@ -38,6 +38,9 @@ class MemoryStore:
         self._lock = threading.Lock()  # one "API call" at a time, like a single spreadsheet
         self._named: dict[str, threading.Lock] = {}  # exclusive(name): one process here, so thread locks
 
+    def sheet_locale(self) -> str | None:
+        return None
+
     def describe(self) -> dict[str, str]:
         return {"kind": "memory", "title": "Données en mémoire", "location": "tests", "url": ""}
 
