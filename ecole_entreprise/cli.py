@@ -60,23 +60,22 @@ def cmd_check(args) -> int:
     from .services.kernel.journal import verify_chain
     from .services.kernel.workbook_recovery import check_lines
 
-    settings = load_settings()
     journal = []
 
     def read_tab(name: str):
-        data = build_store(settings).read(tabs=[name]).tabs.get(name)
+        data = _store().read(tabs=[name]).tabs.get(name)
         if name == "Journal" and data is not None:
             journal.append(data)
         return data
 
     count = 0
-    for anomaly in iter_check(read_tab, build_store(settings).schema):
+    for anomaly in iter_check(read_tab, _store().schema):
         print(anomaly_line(anomaly))
         count += 1
     chain = verify_chain(journal[0].rows if journal else [])
     print(f"{count} anomalie(s) dans les données.")
     print("Journal : " + chain.message_fr)
-    store = build_store(settings)
+    store = _store()
     erased = check_lines(store)
     for line in erased:
         print("Classeur : " + line)

@@ -374,6 +374,7 @@ def adapter_operations() -> set[str]:
 
 
 # What the adapter sends that no recording sends, and the check standing in for each (a test of this module).
+W = "tests.test_sheet_workplace_google::"  # checks that live in that module
 UNRECORDED = {
     "batchUpdate.appendCells": "test_unrecorded_append_cells_go_after_the_last_row_with_data",
     "batchUpdate.responseRanges": "test_unrecorded_batch_update_answers_its_ranges_as_they_are_after_it",
@@ -383,10 +384,11 @@ UNRECORDED = {
     "values.batchUpdate": "test_values_batch_update_matches_recorded_updates",
     "batchUpdate.setDataValidation": "test_unrecorded_validation_and_grid_growth_after_init",
     "batchUpdate.appendDimension": "test_unrecorded_validation_and_grid_growth_after_init",
-    "batchUpdate.addConditionalFormatRule": "tests.test_sheet_workplace_google::test_mistakes_are_coloured_where_a_person_types_them",
-    "batchUpdate.deleteConditionalFormatRule": "tests.test_sheet_workplace_google::test_init_on_an_existing_spreadsheet_changes_no_value_and_reports_what_it_laid_out",
-    "batchUpdate.addFilterView": "tests.test_sheet_workplace_google::test_filter_views_per_academie_and_departement_and_a_basic_filter_on_each_tab",
-    "batchUpdate.updateDimensionProperties": "tests.test_sheet_workplace_google::test_every_header_has_a_note_and_a_width_and_a_chosen_width_is_kept",
+    "batchUpdate.addConditionalFormatRule": W + "test_mistakes_are_coloured_where_a_person_types_them",
+    "batchUpdate.deleteConditionalFormatRule":
+        W + "test_init_on_an_existing_spreadsheet_changes_no_value_and_reports_what_it_laid_out",
+    "batchUpdate.addFilterView": W + "test_filter_views_per_academie_and_departement_and_a_basic_filter_on_each_tab",
+    "batchUpdate.updateDimensionProperties": W + "test_every_header_has_a_note_and_a_width_and_a_chosen_width_is_kept",
 }
 
 
@@ -581,5 +583,6 @@ def test_unrecorded_validation_and_grid_growth_after_init(schema):
     sheet = fake.sheet(key, "Entreprises")
     headers = FakeSheetsHuman(fake, key).grid("Entreprises")[0]
     rule = sheet.validation_at(5, headers.index("Statut"))
-    assert rule["condition"]["type"] == "ONE_OF_LIST" and rule["strict"] is True
+    assert rule["condition"]["type"] == "ONE_OF_RANGE"  # the dropdown reads the Listes tab (issue 12)
+    assert "Listes" in rule["condition"]["values"][0]["userEnteredValue"]
     assert sheet.col_count >= len(headers)

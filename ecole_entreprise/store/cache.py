@@ -1,7 +1,7 @@
 """One read cache shared by every session of this process, kept per tab and refreshed per tab.
 
-A write made through the cache marks only the tab it wrote stale: the next read fetches that tab alone (when the
-store reads only the tabs named in `read(tabs=…)`) and serves the others from memory while their TTL runs. So a page view
+A write made through the cache marks only the tab it wrote stale: the next read fetches that tab alone
+(`read(tabs=…)`) and serves the others from memory while their TTL runs. So a page view
 after a save does not download the whole spreadsheet again.
 """
 
