@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .config import load_settings
 from .store import build_store
-from .store.base import StoreError, probable_renames
+from .store.base import StoreError
 
 
 def _store():
@@ -20,22 +20,19 @@ def cmd_init(args) -> int:
     store = _store()
     report = store.init()
     where = store.describe()
-    snapshot = store.read()
     print(f"Données : {where['title']} ({where['location']})")
     for tab in report.created_tabs:
         print(f"  onglet créé : {tab}")
     for tab, headers in report.missing_columns.items():
         print(f"  {tab} : colonnes ajoutées en fin de ligne d'en-tête : {', '.join(headers)}")
-        sheet_headers = snapshot.tabs[tab].headers if tab in snapshot.tabs else []
-        for expected, found in probable_renames(store.schema.tab(tab), sheet_headers, headers):
-            print(f"  {tab} : « {expected} » semble avoir été renommée « {found} » ; rétablissez l'en-tête "
-                  f"d'origine (et reportez les valeurs) pour que l'application retrouve ces données.")
     for tab, headers in report.extra_columns.items():
         print(f"  {tab} : colonnes ajoutées à la main (conservées) : {', '.join(headers)}")
+    for line in report.applied:
+        print(f"  mis en place : {line}")
     for note in report.notes:
         print(f"  {note}")
-    if not (report.created_tabs or report.drift or report.notes):
-        print("  tous les onglets sont conformes au schéma.")
+    if not (report.created_tabs or report.drift or report.notes or report.applied):
+        print("  tous les onglets sont conformes au schéma, leur mise en forme est en place.")
     return 0
 
 
@@ -57,26 +54,39 @@ def cmd_demo(args) -> int:
 def cmd_check(args) -> int:
     """Streams: one tab is read, checked and printed at a time (a fresh store each time, so that only that tab and
     the IDs of the tabs before it are in memory), then the Journal's chain is verified."""
-    from .services.census.quality import anomaly_line, iter_check
+    from .services.census.corrections import rewrite_corrections
+    from .services.census.quality import anomaly_line, iter_check, locale_warning
+    from .services.kernel.access import SYSTEM_USER
     from .services.kernel.journal import verify_chain
+    from .services.kernel.workbook_recovery import check_lines
 
-    settings = load_settings()
     journal = []
 
     def read_tab(name: str):
-        data = build_store(settings).read(tabs=[name]).tabs.get(name)
+        data = _store().read(tabs=[name]).tabs.get(name)
         if name == "Journal" and data is not None:
             journal.append(data)
         return data
 
     count = 0
-    for anomaly in iter_check(read_tab, build_store(settings).schema):
+    for anomaly in iter_check(read_tab, _store().schema):
         print(anomaly_line(anomaly))
         count += 1
     chain = verify_chain(journal[0].rows if journal else [])
     print(f"{count} anomalie(s) dans les données.")
     print("Journal : " + chain.message_fr)
-    return 1 if count or not chain.ok else 0
+    store = _store()
+    erased = check_lines(store)
+    for line in erased:
+        print("Classeur : " + line)
+    if warning := locale_warning(store):
+        print("Attention : " + warning)
+    if args.sheet:
+        rewritten = rewrite_corrections(store, SYSTEM_USER)
+        print(rewritten.message, file=sys.stdout if rewritten.ok else sys.stderr)
+        if not rewritten.ok:
+            return 2
+    return 1 if count or not chain.ok or erased else 0
 
 
 def cmd_import(args) -> int:
@@ -144,7 +154,9 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="charge un jeu de données fictif")
     demo.add_argument("--force", action="store_true", help="charger même si des données existent")
     demo.set_defaults(run=cmd_demo)
-    sub.add_parser("check", help="contrôle qualité de tous les onglets et du journal").set_defaults(run=cmd_check)
+    check = sub.add_parser("check", help="contrôle qualité de tous les onglets et du journal")
+    check.add_argument("--sheet", action="store_true", help="réécrit aussi l'onglet « À corriger » de la feuille")
+    check.set_defaults(run=cmd_check)
     imp = sub.add_parser("import", help="importe un fichier CSV ou xlsx dans un onglet")
     imp.add_argument("tab", choices=["Entreprises", "Personnels"])
     imp.add_argument("file")

@@ -5,9 +5,18 @@ from datetime import date
 import streamlit as st
 
 from ecole_entreprise.services.bilan.compute import home_kpis
+from ecole_entreprise.services.census.quality import locale_warning
 from ecole_entreprise.services.home import todo
-from ecole_entreprise.services.kernel import access, memo
-from pages._shared import data_location_caption, demo_loader, get_settings, get_snapshot, refresh_button
+from ecole_entreprise.services.kernel import access, memo, workbook_recovery
+from pages._shared import (
+    data_location_caption,
+    demo_loader,
+    get_settings,
+    get_snapshot,
+    get_store,
+    refresh_button,
+    show_conflict,
+)
 from pages._shell import PAGES, page_user
 
 user = page_user("accueil")
@@ -16,6 +25,30 @@ st.caption(data_location_caption())
 refresh_button()
 snapshot = get_snapshot()
 today = date.today()
+if warning := locale_warning(get_store()):
+    st.warning(warning)
+
+
+def erased_writes_notice() -> None:
+    """Admins: app writes a copy of the local workbook saved over them erased, and a one-click re-apply (through
+    the conflict rules: a row changed since is shown, not overwritten)."""
+    erasures = workbook_recovery.erased(get_store())
+    if not erasures:
+        return
+    for line in workbook_recovery.notice_lines(erasures, today):
+        st.warning(line)
+    left, right = st.columns(2)
+    if left.button("Réappliquer ces modifications", type="primary", key="reapply_erased"):
+        result = workbook_recovery.reapply(get_store(), user)
+        (st.warning if result.stopped or result.conflicts else st.success)(result.summary_fr())
+        for conflict in result.conflicts:
+            show_conflict(conflict, user)
+    elif right.button("Les laisser effacées", key="dismiss_erased"):
+        st.info(workbook_recovery.dismiss(get_store(), user))
+
+
+if access.allowed(user, access.RECOVER_WRITES):
+    erased_writes_notice()
 
 if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontres")):
     st.info("Aucune entreprise ni aucun volontaire pour l'instant. Saisissez-les dans les pages Entreprises et "

@@ -20,6 +20,9 @@ def show_chain() -> None:
     chain = verify_chain(rows)
     if chain.ok:
         st.success(f"Vérification : {chain.message_fr}")
+    elif chain.only_concurrent:  # two writers followed the same entry: nothing was changed or removed
+        st.warning(f"Vérification : {chain.message_fr} Deux processus ont écrit au même instant ; le contenu de "
+                   "chaque entrée reste vérifié.")
     else:
         st.error(f"Vérification : {chain.message_fr} {chain.checked} entrée(s) intègre(s) avant la rupture. "
                  "Le journal ne doit jamais être modifié à la main : comparez avec l'historique des versions de "

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ecole_entreprise.services.census.corrections import rewrite_corrections
 from ecole_entreprise.services.census.quality import (
     anomalies_frame,
     check_snapshot,
@@ -22,6 +23,10 @@ refresh_button()
 snapshot = get_snapshot()
 store = get_store()
 anomalies = visible_anomalies(user, check_snapshot(snapshot, store.schema), snapshot, store.schema)
+if st.button("Écrire l'onglet « À corriger » de la feuille", key="write_corrections",
+             help="Une ligne par anomalie, avec un lien vers la case, pour corriger directement dans la feuille."):
+    rewritten = rewrite_corrections(store, user)
+    (st.success if rewritten.ok else st.error)(rewritten.message)
 if not anomalies:
     st.success("Aucune anomalie : toutes les lignes respectent le schéma.")
     st.stop()

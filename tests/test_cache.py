@@ -15,7 +15,7 @@ class CountingStore:
     def describe(self):
         return {"kind": "test", "title": "t", "location": "", "url": ""}
 
-    def read(self):
+    def read(self, tabs=None):
         self.reads += 1
         return Snapshot(tabs={}, read_at=datetime.now(), requests=1)
 
@@ -80,8 +80,8 @@ def test_a_read_overtaken_by_a_write_is_not_kept(schema):
     cache = CachedStore(inner, ttl_s=60)
     original_read = inner.read
 
-    def read_during_which_another_session_writes():
-        snapshot = original_read()
+    def read_during_which_another_session_writes(tabs=None):
+        snapshot = original_read(tabs)
         cache.append("Entreprises", [])  # lands while this read is on its way back
         return snapshot
 

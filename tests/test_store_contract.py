@@ -268,3 +268,51 @@ def test_exclusive_keeps_a_second_store_out_until_released(env):
             pass
     with other.exclusive("journal", ttl_s=0.3):
         pass
+
+
+# ---- chained appends and tails under a person's edits (issue 11, Google side's additions) ----------------------
+
+
+def _next_number(store, actor: str) -> None:
+    """The journal's pattern: under the lease, read the last entry, append the one that follows it."""
+    with store.exclusive("journal", ttl_s=600):
+        last = store.tail("Journal", 1)
+        number = int(last[0]["details"]) + 1 if last else 1
+        store.append("Journal", [{"horodatage": "2026-01-01 10:00:00", "acteur": actor, "action": "compte",
+                                  "details": str(number)}])
+
+
+def test_exclusive_makes_read_then_append_atomic_between_two_stores(env):
+    """Two app processes (two stores) chain entries concurrently: no number is taken twice, none is skipped."""
+    import threading
+
+    _needs_port_extensions(env.store)
+    env.store.init()
+    stores = [env.store, env.make_second_store()]
+    errors = []
+
+    def run(store, actor):
+        try:
+            for _ in range(6):
+                _next_number(store, actor)
+        except Exception as error:  # surfaced below: a thread's failure must fail the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(s, f"app{i}")) for i, s in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert [r["details"] for r in env.store.read().rows("Journal")] == [str(i) for i in range(1, 13)]
+
+
+def test_tail_after_a_person_removed_the_last_rows(env):
+    """The end of the tab remembered from the last read is only a hint: rows deleted since are not returned."""
+    _needs_port_extensions(env.store)
+    rows = seeded(env, names=("A", "B", "C", "D", "E"))
+    env.store.read()
+    for _ in range(2):
+        env.human.delete_row(TAB, len(env.human.grid(TAB)))
+    assert [r.id for r in env.store.tail(TAB, 2)] == [rows[1].id, rows[2].id]
+    assert [r["raison_sociale"] for r in env.store.tail(TAB, 10)] == ["A", "B", "C"]

@@ -2,6 +2,8 @@
 locking across threads and processes, model reuse)."""
 
 import multiprocessing
+import os
+import sqlite3
 import threading
 import zipfile
 from datetime import date, datetime, time
@@ -72,13 +74,14 @@ def test_first_read_creates_the_workbook_with_every_tab(store, path, schema):
         assert all(cell.font.bold for cell in sheet[1] if cell.value)
         assert sheet.freeze_panes == "A2"
         validated = {str(rng).split(":")[0].rstrip("0123456789") for dv in sheet.data_validations.dataValidation
-                     for rng in dv.sqref.ranges}
+                     if dv.type == "list" for rng in dv.sqref.ranges}  # dropdowns (the guards are "custom")
         for f in tab.fields:
             letter = openpyxl.utils.get_column_letter(tab.headers.index(f.header) + 1)
             assert (letter in validated) == (f.type in ("choice", "multichoice", "bool")), (tab.name, f.header)
     taille = openpyxl.utils.get_column_letter(schema.tab(TAB).headers.index("Taille") + 1)
     tailles = next(dv for dv in book[TAB].data_validations.dataValidation if str(dv.sqref).startswith(taille))
-    assert tailles.formula1 == '"' + ",".join(schema.lists["tailles"]) + '"'
+    values = [c.value for (c,) in book["Listes"][tailles.formula1.split("!")[1].replace("$", "")]]
+    assert tailles.formula1.startswith("'Listes'!") and values == list(schema.lists["tailles"])  # from Listes
     listes = [(r["liste"], r["valeur"], r["ordre"]) for r in snapshot.rows("Listes")]
     assert listes == [(name, v, str(i)) for name, values in schema.lists.items()
                       for i, v in enumerate(values, start=1)]
@@ -336,12 +339,15 @@ def test_a_failed_write_leaves_the_previous_file_whole(store, path, monkeypatch,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(xlsx_io.os, failing, crash)
+    if failing == "replace":  # where names can be swapped atomically, the swap is the replace
+        monkeypatch.setattr(xlsx_io, "_exchange", crash)
     with pytest.raises(StoreError) as caught:
         store.update(TAB, alpha.id, {"notes": "perdu"}, alpha.fingerprint)
     assert "n'a pas pu être lu ou écrit" in str(caught.value)
     monkeypatch.undo()
     assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == ["classeur.xlsx", "classeur.xlsx.lock"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [  # no temp file left behind
+        "classeur.xlsx", "classeur.xlsx.app-writes.sqlite", "classeur.xlsx.lock"]
     assert store.read().get(TAB, alpha.id)["notes"] == ""  # the memory model did not keep the lost write
     store.update(TAB, alpha.id, {"notes": "gardé"}, alpha.fingerprint)
     assert WorkbookStore(store.schema, path).read().get(TAB, alpha.id)["notes"] == "gardé"
@@ -415,3 +421,175 @@ def test_concurrent_updates_with_the_same_fingerprint_exactly_one_wins(store, pa
     winners = [label for outcome, label in outcomes if outcome == "won"]
     assert len(winners) == 1 and sum(o == "conflict" for o, _ in outcomes) == 3
     assert WorkbookStore(store.schema, path).read().get(TAB, alpha.id)["notes"] == winners[0]
+
+
+# ---- a person's save is never written over ------------------------------------------------------------------------
+
+
+def test_a_save_between_the_reread_and_the_replace_is_not_written_over(store, path, schema, monkeypatch):
+    from ecole_entreprise.store import workbook as workbook_module
+
+    alpha, bravo = store.append(TAB, [company("Alpha"), company("Bravo")])
+    human, real, calls = WorkbookHuman(path, schema), workbook_module.replace_if_unchanged, []
+
+    def person_saves_first(target, payload, state):
+        calls.append(1)
+        if len(calls) == 1:  # the person saves right after the app re-read the file
+            line = next(i for i, r in enumerate(human.grid(TAB), start=1) if alpha.id in r)
+            human.set_cell(TAB, line, "Notes", "saisi dans Excel")
+        return real(target, payload, state)
+
+    monkeypatch.setattr(workbook_module, "replace_if_unchanged", person_saves_first)
+    store.update(TAB, bravo.id, {"notes": "par l'app"}, bravo.fingerprint)
+    assert len(calls) == 2 and store.writes_redone == 1  # refused over the person's file, redone on it
+    after = WorkbookStore(schema, path).read()
+    assert after.get(TAB, alpha.id)["notes"] == "saisi dans Excel"
+    assert after.get(TAB, bravo.id)["notes"] == "par l'app"
+
+
+def test_a_person_who_keeps_saving_gets_a_french_refusal_not_an_overwrite(store, path, monkeypatch):
+    from ecole_entreprise.store import workbook as workbook_module
+
+    [alpha] = store.append(TAB, [company("Alpha")])
+    before = path.read_bytes()
+    monkeypatch.setattr(workbook_module, "replace_if_unchanged", lambda *args: None)
+    with pytest.raises(Unreachable) as caught:
+        store.update(TAB, alpha.id, {"notes": "x"}, alpha.fingerprint)
+    assert "enregistré sans cesse" in str(caught.value) and "Rien n'a été enregistré" in str(caught.value)
+    assert path.read_bytes() == before
+
+
+def test_replace_checks_the_file_it_displaced_and_puts_a_save_back(tmp_path, monkeypatch):
+    """A save landing between the last check and the swap (here: during the check) is restored, not lost."""
+    if xlsx_io._renameat2() is None:
+        pytest.skip("no atomic exchange of names on this system")
+    target = tmp_path / "classeur.xlsx"
+    target.write_bytes(b"version lue")
+    state = xlsx_io.read_state(target)
+    real, checks = xlsx_io.unchanged, []
+
+    def check_then_person_saves(where, read):
+        checks.append(where)
+        result = real(where, read)
+        if len(checks) == 1:  # the person's save lands right after the check said "unchanged"
+            saved = tmp_path / "enregistrement.tmp"
+            saved.write_bytes(b"version de la personne")
+            os.replace(saved, target)
+        return result
+
+    monkeypatch.setattr(xlsx_io, "unchanged", check_then_person_saves)
+    assert xlsx_io.replace_if_unchanged(target, b"version de l'application", state) is None
+    assert target.read_bytes() == b"version de la personne"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["classeur.xlsx"]
+
+
+def test_a_same_size_save_within_the_same_clock_tick_is_seen_by_its_bytes(tmp_path):
+    target = tmp_path / "classeur.xlsx"
+    target.write_bytes(b"AAAA")
+    state = xlsx_io.read_state(target)
+    with open(target, "r+b") as handle:  # rewritten in place, same inode and size…
+        handle.write(b"BBBB")
+    os.utime(target, ns=(state.mtime_ns, state.mtime_ns))  # …and the same modification time
+    assert not xlsx_io.unchanged(target, state)
+    target.write_bytes(b"AAAA")
+    os.utime(target, ns=(state.mtime_ns, state.mtime_ns))
+    assert xlsx_io.unchanged(target, state)
+
+
+# ---- the write marker and the app-write log ---------------------------------------------------------------------
+
+
+def test_each_write_stamps_its_number_in_a_property_spreadsheet_programs_keep(store, path):
+    from ecole_entreprise.store.xlsx_marker import NAME
+
+    store.append(TAB, [company("Alpha"), company("Bravo")])
+    book = openpyxl.load_workbook(path)
+    marker = {p.name: p.value for p in book.custom_doc_props.props}[NAME]
+    log_id, _, seq = marker.partition(":")
+    assert seq == "2" and log_id == store._log.log_id()
+    from openpyxl.packaging.custom import StringProperty
+
+    book.custom_doc_props.append(StringProperty(name="Service", value="CPME"))  # a person's own property
+    book.save(path)
+    [charlie] = store.append(TAB, [company("Charlie")])
+    store.update(TAB, charlie.id, {"notes": "x"}, charlie.fingerprint)
+    props = {p.name: p.value for p in openpyxl.load_workbook(path).custom_doc_props.props}
+    assert props == {NAME: f"{log_id}:4", "Service": "CPME"}
+    with zipfile.ZipFile(path) as result:
+        assert result.testzip() is None
+
+
+def test_the_log_is_asked_only_when_the_file_changed(store, path, schema, monkeypatch):
+    from ecole_entreprise.store.applog import AppWriteLog
+
+    store.append(TAB, [company("Alpha")])
+    store.read()
+    asked = []
+    real = AppWriteLog.last_seq
+    monkeypatch.setattr(AppWriteLog, "last_seq", lambda self: asked.append(1) or real(self))
+    store.read()
+    store.read()
+    assert asked == []  # nothing changed: not even the file is read again
+    WorkbookHuman(path, schema).append_cells(TAB, ["ENT-HUMAN001", "Tapée"])
+    store.read()
+    assert asked == [1]
+
+
+def test_a_copy_without_the_marker_is_compared_by_content(store, path, schema):
+    """A program that drops custom properties: writes the copy lacks are still found, by their content."""
+    [alpha] = store.append(TAB, [company("Alpha")])
+    stale = openpyxl.load_workbook(path)
+    stale.custom_doc_props.props.clear()
+    store.update(TAB, alpha.id, {"notes": "par l'app"}, alpha.fingerprint)
+    stale.save(path)
+    [erased] = WorkbookStore(schema, path).erased_writes()
+    assert (erased.write.op, erased.write.row_id, erased.write.values["notes"]) == ("update", alpha.id, "par l'app")
+
+
+def test_the_log_forgets_written_values_after_its_retention(store, path, monkeypatch):
+    from ecole_entreprise.store import applog
+
+    store.append(TAB, [company("Alpha"), company("Bravo")])
+    with sqlite3.connect(store._log.path) as db:
+        db.execute("UPDATE writes SET at = '2020-01-01 10:00:00'")
+    store._log._pruned_at = -applog._PRUNE_EVERY_S
+    store.append(TAB, [company("Charlie")])
+    with sqlite3.connect(store._log.path) as db:
+        assert [seq for (seq,) in db.execute("SELECT seq FROM writes")] == [3]
+
+
+def test_tail_parses_only_its_own_tab(schema, path):
+    WorkbookStore(schema, path).append(TAB, [company("Alpha")])
+    fresh = WorkbookStore(schema, path)
+    [row] = fresh.tail(TAB, 1)
+    assert row["raison_sociale"] == "Alpha"
+    assert fresh._package.parsed(TAB) is not None and fresh._package.parsed("Personnels") is None
+
+
+# ---- lock files of spreadsheet programs ---------------------------------------------------------------------------
+
+
+def test_excel_and_libreoffice_lock_files_are_read(tmp_path):
+    from ecole_entreprise.store import office_locks
+
+    assert office_locks.excel_user(b"\x05Marie" + b" " * 48 + b"\x06\x00" + "Marïe!".encode("utf-16-le")) == "Marïe!"
+    assert office_locks.excel_user(b"\x05Marie" + b" " * 48) == "Marie"  # only the ANSI copy
+    assert office_locks.excel_user(b"") == ""
+    assert office_locks.libreoffice_fields("A\\,B,hote,moi,01.02.2026 09:05,file:///x\\;y;") == [
+        "A,B", "hote", "moi", "01.02.2026 09:05", "file:///x;y"]
+    book = tmp_path / "b.xlsx"
+    assert office_locks.holder(book) is None
+    (tmp_path / ".~lock.b.xlsx#").write_text(",hote,jdupont,bad date,;")
+    found = office_locks.holder(book)
+    assert (found.program, found.user, found.host) == ("LibreOffice", "jdupont", "hote")  # no full name: login
+
+
+def test_init_refuses_a_workbook_open_in_excel(store, path):
+    from ecole_entreprise.store.office_locks import WorkbookOpen
+
+    store.init()
+    path.with_name("~$" + path.name).write_bytes(b"")  # unreadable owner file: still open
+    with pytest.raises(WorkbookOpen) as caught:
+        store.init()
+    assert "ouvert dans Excel" in str(caught.value)
+    assert store.read().tabs[TAB].headers  # reading goes on

@@ -22,11 +22,13 @@ RUN_PURGE = "lancer les purges de conservation"
 VIEW_JOURNAL = "consulter le journal"
 VIEW_PRIVACY = "lire la notice de confidentialité"
 VIEW_REGISTER = "consulter le registre des traitements"
+RECOVER_WRITES = "réappliquer les écritures effacées du classeur"
 
 ALL_PERMISSIONS = frozenset({
     VIEW_HOME, VIEW_PERSON_LISTS, EDIT_ENTREPRISES, EDIT_PERSONNELS, IMPORT_DATA, PAIR, MANAGE_MEETINGS,
     EDIT_PARTENARIATS, EDIT_EVENEMENTS, VIEW_BILAN, VIEW_FREE_TEXT_BILAN, VIEW_QUALITY, REVEAL_CONTACTS,
     EXPORT_PERSONAL_DATA, MANAGE_USERS, MANAGE_RGPD, RUN_PURGE, VIEW_JOURNAL, VIEW_PRIVACY, VIEW_REGISTER,
+    RECOVER_WRITES,
 })
 # What both coordinators do, each on their own side (the side and the scope are in their role record).
 COORDINATION = frozenset({

@@ -57,6 +57,7 @@ class TabSchema:
     description: str = ""
     append_only: bool = False
     defaults: dict = field(default_factory=dict)
+    generated: bool = False  # rewritten whole by the app (the « À corriger » tab), never edited by hand
 
     # Computed once per tab (the schema is immutable): validation asks these for every cell of every row.
     @cached_property
@@ -147,6 +148,7 @@ def load_schema(directory: Path = SCHEMA_DIR) -> Schema:
         tabs[name] = TabSchema(
             name=name, id_prefix=raw["id_prefix"], fields=tuple(fields), description=raw.get("description", ""),
             append_only=bool(raw.get("append_only", False)), defaults=raw.get("defaults", {}) or {},
+            generated=bool(raw.get("generated", False)),
         )
     for tab in tabs.values():
         for f in tab.fields:

@@ -1,8 +1,11 @@
 """How typed values are written in cells (always as text) and read back.
 
 Cells are text in both backends; these helpers are the one place that knows the conventions:
-booleans "oui"/"non", multichoice "a; b", dates ISO (French dd/mm/yyyy accepted when typed by a person),
-datetimes "YYYY-MM-DD HH:MM:SS" in Europe/Paris time.
+booleans "oui"/"non", multichoice "a; b", datetimes "YYYY-MM-DD HH:MM:SS" in Europe/Paris time.
+
+Dates (the sheet convention, see the README): text in text-formatted cells, written by the app as AAAA-MM-JJ
+(which sorts as text); a person may also type JJ/MM/AAAA (day first, whatever the spreadsheet's locale). The
+reader takes exactly these two forms, from 1900 on, and nothing else (no "20260314", no week dates).
 """
 
 from __future__ import annotations
@@ -15,7 +18,11 @@ PARIS = ZoneInfo("Europe/Paris")
 MULTI_SEPARATOR = "; "
 TRUE_WORDS = {"oui", "o", "vrai", "true", "1", "x", "yes"}
 FALSE_WORDS = {"non", "n", "faux", "false", "0", "no", ""}
-_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([+-]\d{2}:\d{2}|Z)?)?$", re.ASCII)
+_INTEGER = re.compile(r"^[+-]?\d+$", re.ASCII)
+FIRST_YEAR = 1900
 
 
 def now_paris() -> datetime:
@@ -53,14 +60,19 @@ def parse_bool(text: str) -> bool:
 
 def parse_date(text: str) -> date:
     text = (text or "").strip()
-    match = _FR_DATE.match(text)
+    french, iso = _FR_DATE.match(text), _ISO_DATE.match(text)
     try:
-        if match:
-            day, month, year = (int(g) for g in match.groups())
-            return date(year, month, day)
-        return date.fromisoformat(text[:10])
+        if french:
+            day, month, year = (int(g) for g in french.groups())
+        elif iso:
+            year, month, day = (int(g) for g in iso.groups())
+        else:
+            raise ValueError(text)
+        if year < FIRST_YEAR:
+            raise ValueError(text)
+        return date(year, month, day)
     except ValueError:
-        raise ValueError(f"« {text} » n'est pas une date valide (attendu JJ/MM/AAAA).") from None
+        raise ValueError(f"« {text} » n'est pas une date valide (attendu AAAA-MM-JJ ou JJ/MM/AAAA).") from None
 
 
 def parse_datetime(text: str) -> datetime:
@@ -70,7 +82,10 @@ def parse_datetime(text: str) -> datetime:
             day = parse_date(text.split(" ")[0])
             rest = text.split(" ", 1)[1] if " " in text else "00:00"
             return datetime.combine(day, parse_time(rest))
-        parsed = datetime.fromisoformat(text)
+        if not _ISO_DATETIME.match(text):
+            raise ValueError(text)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parse_date(text[:10])  # the same date rules (from 1900 on)
     except ValueError:
         raise ValueError(f"« {text} » n'est pas une date et heure valide.") from None
     return parsed.astimezone(PARIS).replace(tzinfo=None) if parsed.tzinfo else parsed
@@ -87,8 +102,11 @@ def parse_time(text: str) -> time:
 
 
 def parse_int(text: str) -> int:
+    compact = str(text).strip().replace("\u202f", "").replace(" ", "")
     try:
-        return int(str(text).strip().replace("\u202f", "").replace(" ", ""))
+        if not _INTEGER.match(compact):
+            raise ValueError(compact)
+        return int(compact)
     except ValueError:
         raise ValueError(f"« {text} » n'est pas un nombre entier.") from None
 

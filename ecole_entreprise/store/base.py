@@ -109,6 +109,7 @@ class InitReport:
     missing_columns: dict[str, list[str]] = field(default_factory=dict)  # tab -> headers added
     extra_columns: dict[str, list[str]] = field(default_factory=dict)  # tab -> headers a person added
     notes: list[str] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)  # French: what init changed in the sheet's layout
 
     @property
     def drift(self) -> bool:
@@ -187,6 +188,12 @@ class ReadVersions:
         with self._lock:
             return self._seen.get((tab, row_id), {}).get(wanted)
 
+    def latest(self, tab: str, row_id: str) -> dict[str, str] | None:
+        """The values handed out last for this row."""
+        with self._lock:
+            seen = self._seen.get((tab, row_id))
+            return next(reversed(seen.values())) if seen else None
+
 
 class SpreadsheetNotFound(StoreError):
     pass
@@ -216,6 +223,15 @@ class Busy(StoreError):
         self.name, self.waited_s = name, waited_s
         super().__init__(f"Une autre session écrit en ce moment (verrou « {name} » occupé depuis plus de "
                          f"{waited_s:g} s). Rien n'a été enregistré : réessayez dans un instant.")
+
+
+class MaybeApplied(StoreError):
+    """A write was sent but its answer was lost: Google may or may not have applied it, and checking failed."""
+
+    def __init__(self, what: str):
+        self.what = what
+        super().__init__(f"{what} : la réponse de Google s'est perdue, l'écriture est peut-être déjà "
+                         "enregistrée : vérifiez avant de recommencer.")
 
 
 # ---- the port ----------------------------------------------------------------------------------------------
@@ -248,6 +264,12 @@ class Store(Protocol):
 
     def tail(self, tab: str, n: int = 1) -> list[Row]:
         """A fresh read of the last `n` rows of one tab (in sheet order), without reading the other tabs."""
+
+    def write_corrections(self, entries: list) -> int:
+        """Rewrite the « À corriger » tab with these store.corrections.Correction rows and links to cells."""
+
+    def sheet_locale(self) -> str | None:
+        """The spreadsheet's locale ("fr_FR"), None where the backend has none (a workbook)."""
 
 
 def stamp_new(tab: TabSchema, record: dict[str, str]) -> dict[str, str]:
@@ -310,14 +332,3 @@ def rows_from_grid(tab: TabSchema, grid: list[list[str]]) -> TabData:
         seen.setdefault(row.id, offset)
         data.rows.append(row)
     return data
-
-
-def probable_renames(tab: TabSchema, sheet_headers: list[str], missing: list[str]) -> list[tuple[str, str]]:
-    """(expected, found) pairs where a person seems to have renamed a header: at the position the schema puts a
-    header that is missing from the sheet stands a header the schema does not know."""
-    known = set(tab.headers)
-    pairs = []
-    for index, header in enumerate(tab.headers):
-        if header in missing and index < len(sheet_headers) and sheet_headers[index] not in known:
-            pairs.append((header, sheet_headers[index]))
-    return pairs

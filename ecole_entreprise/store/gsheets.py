@@ -1,16 +1,21 @@
 """The Google Sheets adapter: the Store port over the Sheets API v4, through gspread's HTTP client.
 
-Requests per operation: read 1 (values:batchGet over every tab), update 2 (read the tab, write the changed
-cells), append 2 (read the tab, values.append), delete 2 (+1 metadata, fetched once and cached), init about 4
-plus the seeding of Listes and Parametres. Cells are written RAW and read FORMATTED, so "01000", "+33…" or
-"=SUM(…)" stay text. Columns are found by header and rows by ID at write time, on the tab as it is then.
+Requests per operation (common case, hints fresh from the last read): read 1 (values:batchGet over every tab);
+append 1 (batchUpdate appendCells, whose answer shows where the rows landed); update 2 (the header and a few
+rows around the one remembered, then one checked write); delete 2 (the ID column, one checked write); a chained
+Journal entry 2 (lease taken with the tail in its answer, then the append that also gives the lease back).
+Cells are written RAW (stringValue) and read FORMATTED, so "01000", "+33…" or "=SUM(…)" stay text.
 
-Every request goes through a bounded retry (RetryPolicy) on 408/429/5xx, timeouts and connection errors;
-what still fails becomes a French StoreError. gspread's BackOffHTTPClient is not used: it never gives up.
+How a write is checked and repaired whatever a person does between two requests is in gsheets_writes.py, the
+lease in gsheets_lease.py, what is remembered between requests in gsheets_index.py. Every request goes through
+a bounded retry (RetryPolicy) on 408/429/5xx, timeouts and connection errors; a write whose answer was lost is
+checked before being sent again; what still fails becomes a French StoreError (gsheets_errors.py).
+gspread's BackOffHTTPClient is not used: it never gives up.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from contextlib import contextmanager
@@ -25,18 +30,18 @@ from .. import logs
 from ..domain.schema import ID_FIELD, UPDATED_FIELD, Schema, TabSchema
 from ..domain.values import now_paris
 from .base import (
+    Busy,
     Conflict,
     DuplicateId,
     InitReport,
+    MaybeApplied,
     PermissionDenied,
-    QuotaExceeded,
     ReadOnlyTab,
     ReadVersions,
     Row,
     RowNotFound,
     SchemaMismatch,
     Snapshot,
-    SpreadsheetNotFound,
     StoreError,
     TabData,
     TabIssue,
@@ -47,14 +52,22 @@ from .base import (
     stamp_new,
 )
 from .cells import a1_title, column_letter
-from .gsheets_init import init_spreadsheet
+from .gsheets_errors import TRANSIENT_STATUS, translate
+from .gsheets_index import TabMemory, header_range, parse_rows, positions, rows_range
+from .gsheets_init import init_spreadsheet, write_corrections
+from .gsheets_lease import Leases
+from .gsheets_writes import WRITE_FIELDS, Capture, RowWriter, Uncertain, row_of, text_cell
 from .retry import RetryPolicy
 
+log = logging.getLogger(__name__)
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive.readonly")
-TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
+SHEETS_URL = "https://sheets.googleapis.com/v4/spreadsheets"
 READ_PARAMS = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
-APPEND_PARAMS = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
+GRID_FIELDS = "sheets(properties(sheetId,title),data(startRow,rowData(values(formattedValue,userEnteredValue,note))))"
 MISSING_TAB = "Onglet absent du classeur : lancez `python -m ecole_entreprise init` pour le créer."
+MAX_TRIES = 4  # a write re-aimed this many times without landing right gives up (nothing left changed)
+TAIL_MARGIN = 3  # rows read above the remembered end of a tab, for the tail and the answer of an append
+WINDOW = 2  # rows read on each side of the remembered line of a row to update
 
 DEFAULT_RETRY = RetryPolicy()
 _locks: dict[str, threading.RLock] = {}
@@ -83,15 +96,15 @@ def _text_grid(values) -> list[list[str]]:
 
 
 def _positions(headers: list[str]) -> dict[str, int]:
-    # Same rule as rows_from_grid (last occurrence wins), so reads and writes agree on a column.
-    return {h: i for i, h in enumerate(headers) if h}
+    return positions(headers)
 
 
 class GoogleSheetsStore:
     """Store port on one Google spreadsheet; safe to share between the threads of one server."""
 
     def __init__(self, schema: Schema, spreadsheet_key: str, *, credentials=None, session=None,
-                 retry: RetryPolicy = DEFAULT_RETRY, service_account_email: str = "", timeout_s: float = 20):
+                 retry: RetryPolicy = DEFAULT_RETRY, service_account_email: str = "", timeout_s: float = 20,
+                 lease_clock=None):
         if session is None:
             if credentials is None:
                 raise StoreError("Aucun compte de service Google configuré : renseignez [connections.gsheets] "
@@ -110,6 +123,17 @@ class GoogleSheetsStore:
         self._local = threading.local()
         self.requests_sent = 0
         self._versions = ReadVersions()  # values read, for the conflict view
+        self.memory = TabMemory()  # where rows and tab ends were: hints, always checked
+        self.writer = RowWriter(self)
+        # Leases expire on the wall clock every process shares (time.time), injectable for tests.
+        import time
+
+        self.leases = Leases(self, lease_clock or time.time)
+
+    @property
+    def repairs(self) -> int:
+        """Writes seen misdirected or stale in their own answer and undone (for benchmarks and tests)."""
+        return self.writer.repairs
 
     @classmethod
     def from_settings(cls, schema: Schema, settings) -> GoogleSheetsStore:
@@ -141,8 +165,11 @@ class GoogleSheetsStore:
 
     def read(self, tabs=None) -> Snapshot:
         """Every tab in one batchGet, or only those named in `tabs`."""
+        return self.read_tabs(list(tabs) if tabs else self.schema.tab_names)
+
+    def read_tabs(self, names: list[str]) -> Snapshot:
+        """Some tabs, whole, in one values:batchGet (the cache uses it to refresh only the tabs a write changed)."""
         self._local.count = 0
-        names = list(tabs) if tabs else self.schema.tab_names
         with self._translated():
             try:
                 grids, missing = self._batch_get(names), []
@@ -153,37 +180,123 @@ class GoogleSheetsStore:
                 grids = self._batch_get(kept) if kept else {}
         tabs = {}
         for name in names:
-            tab = self.schema.tab(name)
             if name in missing:
                 tabs[name] = TabData(name, [], [], [TabIssue(name, MISSING_TAB)])
-            else:
-                tabs[name] = rows_from_grid(tab, grids[name])
-                self._versions.remember(name, tabs[name].rows)
+                self.memory.forget(name)
+                continue
+            tabs[name] = rows_from_grid(self.schema.tab(name), grids[name])
+            self._versions.remember(name, tabs[name].rows)
+            self.memory.learn_full(name, tabs[name], grids[name])
         return Snapshot(tabs=tabs, read_at=now_paris(), requests=self._local.count)
+
+    def tail(self, tab: str, n: int = 1) -> list[Row]:
+        schema = self.schema.tab(tab)
+        if n <= 0:
+            return []
+        for held in reversed(self.leases.held()):  # the lease's own answer brought the tab's last rows
+            if tab in held.prefetch:
+                header, lines, first = held.prefetch[tab]
+                rows = parse_rows(schema, header, _lines_list(lines, first), first).rows
+                if len(rows) >= n or first == 2:
+                    self._versions.remember(tab, rows)
+                    return rows[-n:]
+        with self._translated():
+            return self._tail(schema, n)
+
+    @contextmanager
+    def exclusive(self, name: str, ttl_s: float = 30.0):
+        """A lease in the spreadsheet's developer metadata, seen by every process (gsheets_lease.py). It is
+        given back by the section's first write (in the same atomic request) or when the section ends."""
+        with self._translated():
+            held = self.leases.acquire(name, ttl_s)
+        stack = self.leases.held()
+        stack.append(held)
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            stack.remove(held)
+            try:
+                with self._translated():
+                    self.leases.release(held)
+            except StoreError:
+                if not failed:
+                    raise
+                log.warning("lease %s not given back; it expires by itself after %s s", name, ttl_s)
 
     def update(self, tab: str, row_id: str, changes: dict[str, str], expected_fingerprint: str) -> Row:
         schema = self.schema.tab(tab)
         if schema.append_only:
             raise ReadOnlyTab(tab)
         clean = stamp_changes(schema, changes)
-        # The process-wide lock makes read-compare-write atomic between the sessions of this server, so two
-        # coordinators can never both win. A person typing in the Google UI during the ~100 ms between our
-        # read and our write is the remaining window: the API offers no conditional write.
+        # The process-wide lock keeps the sessions of this server from interleaving their checks; the checks
+        # themselves (every write verified from its own answer) hold against people and other processes.
         with self._translated(), self._lock:
-            data = rows_from_grid(schema, self._read_tab(tab))
-            columns = self._columns(schema, data.headers, list(clean))
-            current = self._locate(data, row_id)
-            if current.fingerprint != expected_fingerprint:
-                raise Conflict(tab, row_id, self._versions.recall(tab, row_id, expected_fingerprint), current, clean)
+            return self._update(schema, row_id, clean, expected_fingerprint)
+
+    def _update(self, schema: TabSchema, row_id: str, clean: dict[str, str], expected: str) -> Row:
+        tab, tries, lost = schema.name, 0, 0
+        while tries < MAX_TRIES:
+            current, header = self._locate(schema, row_id)
+            if current.fingerprint != expected:
+                raise Conflict(tab, row_id, self._versions.recall(tab, row_id, expected), current, clean)
             writes = {k: v for k, v in clean.items() if v != current.values.get(k, "") or k == UPDATED_FIELD}
-            body = {"valueInputOption": "RAW", "data": [
-                {"range": f"{a1_title(tab)}!{column_letter(columns[k])}{current.row_number}", "values": [[v]]}
-                for k, v in writes.items()]}
-            self._call(lambda: self._http.values_batch_update(self.key, body=body))
-        values = {**current.values, **clean}
-        row = Row(row_id, values, dict(current.extra), current.row_number, fingerprint(schema, values))
-        self._versions.remember(tab, [row])
-        return row
+            columns = self._columns(schema, header, list(writes))
+            cells = {col: text_cell(writes[name]) for name, col in columns.items()}
+            line, width = current.row_number, self._width(tab, header)
+            try:
+                cap = self._write(tab, {line: cells}, width=width)
+            except Uncertain as error:
+                done = self._after_lost_update(schema, row_id, clean, expected)
+                if done is not None:
+                    return done
+                lost += 1
+                if not self._wait_after_loss(lost):
+                    raise error.cause from None  # checked: not applied, so the plain error says it all
+                continue
+            tries += 1
+            verdict = self.writer.verdict(schema, cap, line, row_id, expected, columns)
+            if verdict == "ok":
+                row = row_of(schema, cap.header, cap.after.get(line, []), line)
+                if row is None or row.id != row_id:  # cannot happen inside one atomic request
+                    raise StoreError(f"Réponse de Google incohérente pour la fiche {row_id} : vérifiez-la.")
+                self._versions.remember(tab, [row])
+                self.memory.learn_rows(tab, cap.header, [row])
+                return row
+            self.writer.undo(tab, schema, cap, line, cells, width)
+            if verdict == "changed":
+                seen = row_of(schema, cap.header, cap.before[line], line)
+                self._versions.remember(tab, [seen])
+                raise Conflict(tab, row_id, self._versions.recall(tab, row_id, expected), seen, clean)
+            self.memory.forget(tab)  # the row or a column moved: look for it afresh
+        raise StoreError(f"La feuille « {tab} » a changé sans cesse pendant l'enregistrement de la fiche {row_id} : "
+                         "rien n'a été modifié. Réessayez dans un instant.")
+
+    def _wait_after_loss(self, lost: int) -> bool:
+        """Back off before sending again a write found not applied; False once the budget is spent."""
+        if lost >= self.retry.max_attempts:
+            return False
+        delay = self.retry.backoff(lost)
+        deadline = self._deadline()
+        if deadline is not None and self.retry.clock() + delay > deadline:
+            return False
+        self.retry.sleep(delay)
+        return True
+
+    def _after_lost_update(self, schema: TabSchema, row_id: str, clean: dict[str, str], expected: str) -> Row | None:
+        """The answer of a write was lost and its backup could not tell: look at the row itself."""
+        try:
+            current, _ = self._locate(schema, row_id)
+        except (StoreError, _MissingTab, APIError, requests.exceptions.RequestException) as error:
+            raise MaybeApplied(f"La modification de la fiche {row_id}") from error
+        if current.fingerprint == expected:
+            return None  # not applied: send it again
+        if all(current.values.get(k) == v for k, v in clean.items() if k != UPDATED_FIELD):
+            return current  # applied, on its row
+        raise MaybeApplied(f"La modification de la fiche {row_id}")
 
     def append(self, tab: str, records: list[dict[str, str]]) -> list[Row]:
         schema = self.schema.tab(tab)
@@ -191,67 +304,44 @@ class GoogleSheetsStore:
         if not stamped:
             return []
         with self._translated(), self._lock:
-            grid = self._read_tab(tab)
-            headers = [h.strip() for h in grid[0]] if grid else []
-            position = self._append_positions(schema, headers, stamped)
-            existing = self._rows_by_id(schema, grid)
-            pending = [r for r in stamped if r[ID_FIELD] not in existing]
-            attempts = 0
-
-            def attempt():
-                nonlocal existing, pending, attempts
-                attempts += 1
-                if attempts > 1:  # the last response may have been lost after Google applied it
-                    existing = self._rows_by_id(schema, self._read_tab(tab, retry=False))
-                    pending = [r for r in pending if r[ID_FIELD] not in existing]
-                if not pending:
-                    return None
-                cells = [self._ordered(schema, position, len(headers), r) for r in pending]
-                body = {"majorDimension": "ROWS", "values": cells}
-                # INSERT_ROWS: Google inserts rows after the table found from A1, never overwriting a cell.
-                return self._send(lambda: self._http.values_append(self.key, f"{a1_title(tab)}!A1",
-                                                                   params=dict(APPEND_PARAMS), body=body))
-
-            answer = self.retry.run(attempt, _is_transient, self._deadline())
-        first = _first_row(answer["updates"]["updatedRange"]) if answer else 0
-        numbers = {r[ID_FIELD]: first + i for i, r in enumerate(pending)}
-        extra = {h: "" for h in _positions(headers) if h not in schema.by_header()}
-        rows = [existing.get(r[ID_FIELD]) or
-                Row(r[ID_FIELD], r, dict(extra), numbers.get(r[ID_FIELD], 0), fingerprint(schema, r))
-                for r in stamped]
+            index = self._index(tab)
+            pending = [r for r in stamped if r[ID_FIELD] not in index.lines]
+            written = self._append(schema, pending) if pending else {}
+            rows = [written.get(r[ID_FIELD]) or self._known(schema, r[ID_FIELD]) for r in stamped]
         self._versions.remember(tab, rows)
         return rows
 
     def delete(self, tab: str, row_ids: list[str]) -> int:
         schema = self.schema.tab(tab)
-        wanted = set(row_ids)
+        wanted = {i.strip() for i in row_ids if i and i.strip()}
         if not wanted:
             return 0
-        found: list[int] = []
         with self._translated(), self._lock:
-            sheet_id = self._sheet_id(tab)
-
-            def attempt():  # re-locates rows on every attempt: deleting by row number is not idempotent
-                data = rows_from_grid(schema, self._read_tab(tab, retry=False))
-                matches = [r for r in data.rows if r.id in wanted]
-                for row_id in {r.id for r in matches}:
-                    numbers = [r.row_number for r in matches if r.id == row_id]
-                    if len(numbers) > 1:
-                        raise DuplicateId(tab, row_id, numbers)
-                if not found:
-                    found.append(len(matches))
-                if matches:
-                    body = {"requests": [
-                        {"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
-                                                       "startIndex": r.row_number - 1, "endIndex": r.row_number}}}
-                        for r in sorted(matches, key=lambda r: -r.row_number)]}
-                    self._send(lambda: self._http.batch_update(self.key, body))
-
-            self.retry.run(attempt, _is_transient, self._deadline())
-        return found[0] if found else 0
+            index = self._index(tab, refresh=True)  # the whole ID column: duplicates seen, lines current
+            found = {i: index.lines[i] for i in wanted if i in index.lines}
+            for row_id, lines in found.items():
+                if len(lines) > 1:
+                    raise DuplicateId(tab, row_id, lines)
+            remaining = {i: lines[0] for i, lines in found.items()}
+            for _ in range(MAX_TRIES):
+                if not remaining:
+                    return len(found)
+                remaining = self._delete_lines(schema, remaining, index)
+                index = self.memory.get(tab)
+        raise StoreError(f"La feuille « {tab} » a changé sans cesse pendant la suppression : relancez-la "
+                         "(les lignes déjà supprimées le restent, aucune autre n'a été touchée).")
 
     def init(self) -> InitReport:
         return init_spreadsheet(self)
+
+    def sheet_locale(self) -> str | None:
+        """From the metadata this process already holds (fetched once): no request per page view."""
+        with self._translated():
+            return self._metadata().get("locale", "")
+
+    def write_corrections(self, entries) -> int:
+        """Rewrite the « À corriger » tab (store/corrections.py)."""
+        return write_corrections(self, entries)
 
     # ---- reading and locating -----------------------------------------------------------------------------
 
@@ -270,20 +360,107 @@ class GoogleSheetsStore:
             raise SchemaMismatch(name) from None
         return _text_grid(answer.get("values"))
 
-    def _rows_by_id(self, schema: TabSchema, grid: list[list[str]]) -> dict[str, Row]:
-        rows: dict[str, Row] = {}
-        for row in rows_from_grid(schema, grid).rows:
-            rows.setdefault(row.id, row)
-        return rows
+    def _values(self, ranges: list[str], major: str = "ROWS") -> list[list[list[str]]]:
+        params = {**READ_PARAMS, "majorDimension": major}
+        try:
+            answer = self._call(lambda: self._http.values_batch_get(self.key, ranges, params=params))
+        except _MissingTab:
+            raise SchemaMismatch(ranges[0].split("!")[0].strip("'").replace("''", "'")) from None
+        return [_text_grid(vr.get("values")) for vr in answer.get("valueRanges", [])]
+
+    def _window(self, tab: str, first: int, last: int | None, width: int) -> tuple[list[str], list[list[str]]]:
+        """The header and rows first..last (None: to the bottom), in one request; wide enough for the header."""
+        while True:
+            header_grid, lines = self._values([header_range(tab), rows_range(tab, first, last, width)])
+            header = [h.strip() for h in (header_grid[0] if header_grid else [])]
+            if len(header) <= width:
+                return header, lines
+            width = len(header)
+
+    def _width(self, tab: str, header: list[str]) -> int:
+        index = self.memory.get(tab)
+        return max(len(header), len(self.schema.tab(tab).headers), index.width if index else 0)
+
+    def _tail(self, schema: TabSchema, n: int) -> list[Row]:
+        tab, index = schema.name, self.memory.get(schema.name)
+        width = self._width(tab, [])
+        first = max(2, index.end - n - TAIL_MARGIN + 1) if index and index.end else 2
+        while True:
+            header, lines = self._window(tab, first, None, width)
+            rows = parse_rows(schema, header, lines, first).rows
+            if len(rows) >= n or first == 2:
+                break
+            first = max(2, first - max(50, 4 * n))  # the tab shrank since last seen: look further up
+        if "ID" not in positions(header):
+            raise SchemaMismatch(tab, "ID")
+        self.memory.learn_rows(tab, header, rows, reaches_end=True)
+        self._versions.remember(tab, rows)
+        return rows[-n:]
+
+    def _index(self, tab: str, refresh: bool = False):
+        """What is known of the tab's IDs and end; the header and the whole ID column are read when unknown."""
+        index = self.memory.get(tab)
+        if index is not None and index.complete and not refresh:
+            return index
+        schema = self.schema.tab(tab)
+        guess = positions(index.headers).get("ID") if index and index.headers else None
+        col = guess if guess is not None else schema.headers.index("ID")
+        for _ in range(2):
+            letter = column_letter(col)
+            header_grid, ids = self._values([header_range(tab), f"{a1_title(tab)}!{letter}2:{letter}"],
+                                            major="COLUMNS")
+            header = [row[0].strip() if row else "" for row in header_grid]
+            where = positions(header)
+            if "ID" not in where:
+                raise SchemaMismatch(tab, "ID")
+            if where["ID"] == col:
+                return self.memory.learn_ids(tab, header, ids[0] if ids else [])
+            col = where["ID"]  # the ID column moved: read that one
+        raise SchemaMismatch(tab, "ID")
+
+    def find_line(self, tab: str, row_id: str) -> int | None:
+        return self._index(tab, refresh=True).line_of(row_id)
+
+    def _locate(self, schema: TabSchema, row_id: str) -> tuple[Row, list[str]]:
+        """The row with this ID as it is now, and the header: a few rows around where it was last seen, else
+        the whole ID column (which also shows an ID a person typed twice)."""
+        tab, index = schema.name, self.memory.get(schema.name)
+        if index and len(index.lines.get(row_id, [])) > 1:
+            raise DuplicateId(tab, row_id, index.lines[row_id])
+        hint = index.line_of(row_id) if index else None
+        for attempt in range(3):
+            if hint is not None:
+                first = max(2, hint - (WINDOW if attempt == 0 else 0))
+                header, lines = self._window(tab, first, hint + (WINDOW if attempt == 0 else 0),
+                                             self._width(tab, []))
+                data = parse_rows(schema, header, lines, first)
+                matches = [r for r in data.rows if r.id == row_id]
+                if len(matches) == 1:
+                    self._check_header(schema, header)
+                    self._versions.remember(tab, matches)
+                    self.memory.learn_rows(tab, header, matches)
+                    return matches[0], header
+            found = self._index(tab, refresh=True).lines.get(row_id, [])
+            if not found:
+                raise RowNotFound(tab, row_id)
+            if len(found) > 1:
+                raise DuplicateId(tab, row_id, found)
+            hint = found[0]
+        raise RowNotFound(tab, row_id)
 
     @staticmethod
-    def _locate(data: TabData, row_id: str) -> Row:
-        matches = [r for r in data.rows if r.id == row_id]
-        if not matches:
-            raise RowNotFound(data.name, row_id)
-        if len(matches) > 1:
-            raise DuplicateId(data.name, row_id, [r.row_number for r in matches])
-        return matches[0]
+    def _check_header(schema: TabSchema, header: list[str]) -> None:
+        if "ID" not in positions(header):
+            raise SchemaMismatch(schema.name, "ID")
+
+    def _known(self, schema: TabSchema, row_id: str) -> Row:
+        """A row the tab already had: as last handed out, else read."""
+        values = self._versions.latest(schema.name, row_id)
+        index = self.memory.get(schema.name)
+        line = index.line_of(row_id) if index else None
+        if values is not None and line is not None:
+            return Row(row_id, values, {}, line, fingerprint(schema, values))
+        return self._locate(schema, row_id)[0]
 
     @staticmethod
     def _columns(schema: TabSchema, headers: list[str], names: list[str]) -> dict[str, int]:
@@ -307,22 +484,213 @@ class GoogleSheetsStore:
                 raise SchemaMismatch(schema.name, f.header)
         return position
 
-    @staticmethod
-    def _ordered(schema: TabSchema, position: dict[str, int], width: int, record: dict[str, str]) -> list[str]:
-        cells = [""] * width  # cells of columns a person added stay empty in the new row
-        for f in schema.fields:
-            if f.header in position:
-                cells[position[f.header]] = record.get(f.name, "")
-        return cells
+    # ---- writing -------------------------------------------------------------------------------------------
+
+    def _write(self, tab: str, writes: dict[int, dict[int, dict]], deletes: tuple[int, ...] = (),
+               width: int = 0) -> Capture:
+        """A captured write (gsheets_writes.py), carrying the release of any lease this thread holds."""
+        guard, pending = self.leases.guard()
+        try:
+            cap = self.writer.captured(tab, writes, deletes, width, guard)
+        except APIError as error:
+            self._lease_lost(error, pending)
+            raise
+        self._released(pending, tab)
+        return cap
+
+    def _released(self, pending, tab: str) -> None:
+        for held in pending:
+            held.released = True
+            held.prefetch.pop(tab, None)
+
+    def _lease_lost(self, error: APIError, pending) -> None:
+        """A write carrying a lease's release was refused: if the lease is no longer ours, that is why."""
+        if error.code == 400:
+            for held in pending:
+                if not self.leases.still_mine(held):
+                    held.released = True
+                    raise Busy(held.name, held.ttl_s) from error
+
+    def _append(self, schema: TabSchema, pending: list[dict[str, str]]) -> dict[str, Row]:
+        """appendCells after the last row with data; the answer shows the rows where they landed, under the
+        header as it was at that instant. Misplaced cells (a column moved meanwhile) are rewritten."""
+        tab = schema.name
+        sheet_id = self.sheet_id(tab)
+        lost = 0
+        while True:
+            index = self._index(tab)
+            pending = [r for r in pending if r[ID_FIELD] not in index.lines]
+            if not pending:
+                return {}
+            header = index.headers
+            where = self._append_positions(schema, header, pending)
+            width = self._width(tab, header)
+            rows = [{"values": [text_cell(v) for v in _ordered(schema, where, width, r)]} for r in pending]
+            first = max(2, index.end - TAIL_MARGIN + 1)
+            request = {"appendCells": {"sheetId": sheet_id, "rows": rows, "fields": "userEnteredValue"}}
+            guard, held = self.leases.guard()
+            try:
+                answer = self.batch(guard + [request], [header_range(tab), rows_range(tab, first, None, width)])
+            except APIError as error:
+                self._lease_lost(error, held)
+                raise
+            except Uncertain as error:
+                try:  # did it land? the IDs say; what did not is sent again, never twice
+                    index = self._index(tab, refresh=True)
+                except (StoreError, APIError, requests.exceptions.RequestException) as unknown:
+                    raise MaybeApplied(f"L'ajout de {len(pending)} ligne(s) dans « {tab} »") from unknown
+                if all(r[ID_FIELD] in index.lines for r in pending):
+                    self._released(held, tab)
+                    return {}
+                lost += 1
+                if not self._wait_after_loss(lost):
+                    if any(r[ID_FIELD] in index.lines for r in pending):
+                        raise MaybeApplied(f"L'ajout de {len(pending)} ligne(s) dans « {tab} »") from None
+                    raise error.cause from None
+                continue
+            self._released(held, tab)
+            return self._landed(schema, answer, pending, where, first, width)
+
+    def _landed(self, schema: TabSchema, answer: dict, pending, where: dict[str, int], first: int,
+                width: int) -> dict[str, Row]:
+        from .gsheets_index import answer_grids, texts
+
+        tab = schema.name
+        grids = answer_grids(answer)
+        header = [h.strip() for h in texts(grids.get((tab, 1), {}).get(1, []))]
+        lines = grids.get((tab, first), {})
+        data = parse_rows(schema, header, _lines_list({k: texts(v) for k, v in lines.items()}, first), first)
+        wanted = {r[ID_FIELD]: r for r in pending}
+        by_id = {row.id: row for row in data.rows if row.id in wanted}
+        moved = [f.header for f in schema.fields if f.header in where and positions(header).get(f.header)
+                 != where[f.header]]
+        if moved or len(by_id) < len(wanted):
+            # A column moved between what was known of the header and the append, or the tab shrank so much
+            # that the rows fell outside the answer: find them by ID and put each value under its header.
+            index = self._index(tab, refresh=True)
+            by_id = {}
+            for row_id, record in wanted.items():
+                line = index.line_of(row_id)
+                if line is None:
+                    raise MaybeApplied(f"L'ajout de la ligne {row_id} dans « {tab} »")
+                by_id[row_id] = self._realign(schema, record, line, where) if moved else \
+                    self._locate(schema, row_id)[0]
+        self.memory.learn_rows(tab, header, list(by_id.values()), reaches_end=True)
+        return by_id
+
+    def _realign(self, schema: TabSchema, record: dict[str, str], line: int, used: dict[str, int]) -> Row:
+        """Rewrite an appended row whose cells went under other headers: every value to its column, the
+        misplaced cells emptied; checked like any write."""
+        self.writer.repairs += 1
+        for _ in range(MAX_TRIES):
+            header, lines = self._window(self.schema.tab(schema.name).name, line, line, self._width(schema.name, []))
+            now = positions(header)
+            cells: dict[int, dict] = {col: {} for col in used.values()}
+            for f in schema.fields:
+                if f.header in now:
+                    cells[now[f.header]] = text_cell(record.get(f.name, ""))
+            cap = self._write(schema.name, {line: cells}, width=self._width(schema.name, header))
+            before = row_of(schema, cap.header, cap.before.get(line, []), line)
+            if before is not None and before.id == record[ID_FIELD] and positions(cap.header) == now:
+                return row_of(schema, cap.header, cap.after[line], line)
+            self.writer.undo(schema.name, schema, cap, line, cells, self._width(schema.name, cap.header))
+            line = self.find_line(schema.name, record[ID_FIELD]) or line
+        raise StoreError(f"La ligne {record[ID_FIELD]} de « {schema.name} » a été ajoutée mais la feuille change "
+                         "sans cesse : vérifiez ses colonnes.")
+
+    def _delete_lines(self, schema: TabSchema, remaining: dict[str, int], index) -> dict[str, int]:
+        """One checked batch deleting these rows; rows that were not the ones meant are put back. Returns what
+        is still to delete."""
+        tab = schema.name
+        lines = sorted(remaining.values())
+        width = self._width(tab, index.headers if index else [])
+        try:
+            cap = self._write(tab, {}, tuple(lines), width)
+        except Uncertain:
+            fresh = self._index(tab, refresh=True)
+            return {i: fresh.lines[i][0] for i in remaining if i in fresh.lines}
+        meant = {line: row_id for row_id, line in remaining.items()}
+        wrong = [line for line in lines if (row_of(schema, cap.header, cap.before.get(line, []), line) or
+                                            _NOBODY).id != meant[line]]
+        if wrong:
+            self.writer.restore_rows(tab, cap, wrong, lines, width)
+        fresh = self._index(tab, refresh=True) if wrong else None
+        if fresh is None:
+            self.memory.forget(tab)  # lines below shifted: learn them again at the next read
+            return {}
+        return {i: fresh.lines[i][0] for i in remaining if i in fresh.lines}
+
+    # ---- requests the write helpers use ----------------------------------------------------------------------
+
+    def batch(self, requests_: list[dict], ranges: list[str], retry: bool = False) -> dict:
+        """One spreadsheets.batchUpdate; with `ranges`, the answer carries those ranges as they are right after
+        it. A lost answer raises Uncertain (unless `retry`, for requests that are safe to send twice)."""
+        body: dict = {"requests": requests_}
+        params = None
+        if ranges:
+            body.update(includeSpreadsheetInResponse=True, responseRanges=ranges, responseIncludeGridData=True)
+            params = {"fields": WRITE_FIELDS}
+        url = f"{SHEETS_URL}/{self.key}:batchUpdate"
+
+        def post():
+            return self._http.request("post", url, params=params, json=body).json()
+
+        if retry:
+            return self._call(post)
+        return self._send_once(post)
+
+    def _send_once(self, call):
+        """A write sent again only when Google certainly refused it (429: quota, nothing applied)."""
+
+        def attempt():
+            try:
+                return self._send(call)
+            except Exception as error:
+                if _is_transient(error) and not (isinstance(error, APIError) and error.code == 429):
+                    raise Uncertain(error) from error
+                raise
+
+        return self.retry.run(attempt, lambda e: isinstance(e, APIError) and e.code == 429, self._deadline())
+
+    def fetch_grid(self, ranges: list[str]) -> dict:
+        """spreadsheets.get of some ranges with their cells' values and formulas, shaped like a write's answer."""
+        url = f"{SHEETS_URL}/{self.key}"
+        params = {"ranges": ranges, "fields": GRID_FIELDS}
+        try:
+            answer = self._call(lambda: self._http.request("get", url, params=params).json())
+        except Exception as error:
+            raise Uncertain(error) from error
+        return {"updatedSpreadsheet": answer}
+
+    def lease_value(self, metadata_id: int) -> str | None:
+        url = f"{SHEETS_URL}/{self.key}/developerMetadata/{metadata_id}"
+        try:
+            answer = self._call(lambda: self._http.request("get", url).json())
+        except APIError as error:
+            if error.code == 404:
+                return None
+            raise
+        return answer.get("metadataValue", "")
+
+    def refresh_tabs(self) -> None:
+        self._metadata(refresh=True)
+
+    def has_tab(self, title: str) -> bool:
+        return title in self._metadata()["sheets"]
+
+    def sheet_id(self, tab: str) -> int:
+        return self._sheet_id(tab)
 
     # ---- metadata ------------------------------------------------------------------------------------------
 
     def _metadata(self, refresh: bool = False) -> dict:
         if self._meta is None or refresh:
             answer = self._call(lambda: self._http.fetch_sheet_metadata(
-                self.key, params={"includeGridData": "false", "fields": "properties.title,sheets.properties"}))
+                self.key, params={"includeGridData": "false",
+                                  "fields": "properties(title,locale),sheets.properties"}))
             sheets = {s["properties"]["title"]: s["properties"] for s in answer.get("sheets", [])}
-            self._meta = {"title": answer.get("properties", {}).get("title", ""), "sheets": sheets}
+            self._meta = {"title": answer.get("properties", {}).get("title", ""), "sheets": sheets,
+                          "locale": answer.get("properties", {}).get("locale", "")}
         return self._meta
 
     def spreadsheet_settings(self) -> dict[str, str]:
@@ -358,6 +726,10 @@ class GoogleSheetsStore:
     def _call(self, call):
         return self.retry.run(lambda: self._send(call), _is_transient, self._deadline())
 
+    def _retrying(self, attempt):
+        """Run `attempt` (which sends its own requests) again after a transient failure, within the budget."""
+        return self.retry.run(attempt, _is_transient, self._deadline())
+
     def _deadline(self) -> float | None:
         return getattr(self._local, "deadline", None)
 
@@ -372,6 +744,8 @@ class GoogleSheetsStore:
             yield
         except StoreError:
             raise
+        except Uncertain as lost:
+            raise MaybeApplied("L'écriture dans la feuille Google") from lost.cause
         except APIError as error:
             raise self._api_error(error) from error
         except _MissingTab as error:  # a tab vanished between two requests of one operation
@@ -388,26 +762,10 @@ class GoogleSheetsStore:
                 self._local.deadline = None
 
     def _api_error(self, error: APIError) -> StoreError:
-        code = error.code
-        if code == 404:
-            return SpreadsheetNotFound(f"Classeur introuvable : vérifiez la clé « {self.key} » dans la "
-                                       "configuration (secrets.toml ou ECOLE_ENTREPRISE_SPREADSHEET).")
-        if code == 403:
-            who = self.service_account_email or "le compte de service de l'application"
-            return PermissionDenied(f"Accès refusé au classeur « {self.key} ». Partagez le classeur avec {who} "
-                                    "en tant qu'éditeur.")
-        if code == 401:
-            return PermissionDenied("Google refuse les identifiants du compte de service : vérifiez la clé JSON "
-                                    "dans la configuration.")
-        if code == 429:
-            return QuotaExceeded("Quota de requêtes Google Sheets dépassé, malgré plusieurs essais : patientez "
-                                 "une minute puis réessayez.")
-        if code in TRANSIENT_STATUS or code >= 500:
-            return Unreachable(f"Google Sheets est injoignable ou indisponible (erreur {code}), malgré plusieurs "
-                               "essais : réessayez dans quelques instants.")
-        return StoreError(f"Google Sheets a refusé la requête (erreur {code}) : {error.error.get('message', '')}")
+        return translate(error, self.key, self.service_account_email)
 
-    # ---- what the caller saw, for Conflict messages ---------------------------------------------------------
+
+_NOBODY = Row("", {}, {}, 0, "")
 
 
 def _unique_by_id(records: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -417,6 +775,15 @@ def _unique_by_id(records: list[dict[str, str]]) -> list[dict[str, str]]:
     return list(seen.values())
 
 
-def _first_row(updated_range: str) -> int:
-    match = re.search(r"!\$?[A-Z]+\$?(\d+)", updated_range)
-    return int(match.group(1)) if match else 0
+def _ordered(schema: TabSchema, position: dict[str, int], width: int, record: dict[str, str]) -> list[str]:
+    cells = [""] * width  # cells of columns a person added stay empty in the new row
+    for f in schema.fields:
+        if f.header in position:
+            cells[position[f.header]] = record.get(f.name, "")
+    return cells
+
+
+def _lines_list(lines: dict[int, list[str]], first: int) -> list[list[str]]:
+    """{line: cells} -> the list of rows from `first` down to the last line given."""
+    last = max(lines, default=first - 1)
+    return [lines.get(line, []) for line in range(first, last + 1)]

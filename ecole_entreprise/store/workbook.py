@@ -6,7 +6,12 @@
   (see xlsx_io.Package); a file a person saved with Excel or LibreOffice is simply parsed again.
 - Every write takes an exclusive lock ("<file>.lock" for other processes, a thread lock within this one),
   re-reads the file, finds columns by header and rows by ID at that moment, then replaces the file atomically
-  (temp file in the same folder, fsync, os.replace): a crash never leaves a truncated workbook.
+  (temp file in the same folder, fsync, swap) and only if it is still the file read: a person's save in between
+  makes the write start again on their version (xlsx_io.replace_if_unchanged). A crash never leaves a truncated
+  workbook.
+- People save without our lock, so: a workbook open in Excel or LibreOffice (their lock files) is not written
+  (office_locks); each write is logged beside the workbook and numbered in it, so a copy saved over later writes
+  is noticed on the next read and its erased writes listed for an admin (applog, xlsx_marker).
 
 What a person may lose when the app writes (cell values, extra columns and rows are never lost):
 - cells the app writes become plain text cells (their style index is kept, a formula there is replaced);
@@ -22,12 +27,14 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from ..domain.schema import ID_FIELD, UPDATED_FIELD, Schema, TabSchema
-from ..domain.values import now_paris
+from ..domain.values import PARIS, format_datetime, now_paris
+from .applog import AppWriteLog, Erasure
 from .base import (
     Busy,
     Conflict,
@@ -49,8 +56,13 @@ from .base import (
     stamp_changes,
     stamp_new,
 )
-from .workbook_init import create_workbook, init_workbook
-from .xlsx_io import BadPackage, Package, Sheet, write_atomic
+from .office_locks import WorkbookOpen, holder
+from .workbook_init import create_workbook, init_workbook, write_corrections
+from .xlsx_io import BadPackage, FileState, Package, Sheet, read_state, replace_if_unchanged, unchanged
+from .xlsx_marker import read_marker, write_marker
+
+# A write whose file a person saves meanwhile is redone on the new file; past this many tries it gives up.
+WRITE_ATTEMPTS = 8
 
 _THREAD_LOCKS: dict[str, threading.RLock] = {}
 _REGISTRY = threading.Lock()
@@ -70,8 +82,11 @@ class WorkbookStore:
         self._lock = _thread_lock(self.path)
         self._file_lock = FileLock(f"{self.path}.lock", timeout=lock_timeout_s)
         self._package = Package()
+        self._state: FileState | None = None  # the file the model was loaded from
         self._data: dict[str, tuple[Sheet, TabData]] = {}  # per tab: the parsed sheet it was built from
         self._versions = ReadVersions()  # values read, for the conflict view
+        self._log = AppWriteLog(self.path)
+        self.writes_redone = 0  # writes redone because someone saved the file between re-read and replace
 
     def describe(self) -> dict[str, str]:
         return {"kind": "local", "title": self.path.name, "location": str(self.path), "url": ""}
@@ -147,15 +162,56 @@ class WorkbookStore:
         return cached[1]
 
     def _refresh(self) -> None:
-        """Bring the model up to the file's current bytes (cheap when they did not change)."""
+        """Bring the model up to the file as it is now (nothing is read when its stat says it did not change).
+
+        A file someone else changed is checked against the app-write log: the log's last write is asked
+        before the file is read (see applog), then app writes the file lacks are recorded as erased.
+        """
+        if self._state is not None and unchanged(self.path, self._state):
+            return
+        last = self._log.last_seq()
         for attempt in range(3):
             try:
-                self._package.load(self.path.read_bytes())
-                return
+                state = read_state(self.path)
+                self._package.load(state.data)
+                break
             except BadPackage:
+                self._state = None
                 if attempt == 2:
                     raise
                 time.sleep(0.2)  # a spreadsheet program may be saving it right now
+        self._state = state
+        self._detect_erasures(last, state)
+
+    def _detect_erasures(self, last: int, state: FileState) -> None:
+        file_seq = self._log.seq_of(read_marker(self._package.members))
+        if last == 0 or (file_seq is not None and file_seq >= last):
+            return
+        saved_at = format_datetime(datetime.fromtimestamp(state.mtime_ns / 1e9, PARIS).replace(tzinfo=None))
+        self._log.detect(file_seq, last, self._row_values, saved_at)
+
+    def _row_values(self, tab: str, row_id: str) -> dict[str, str] | None:
+        """A row as the loaded file holds it (for comparing it with what the app wrote)."""
+        if tab not in self.schema.tabs:
+            return None
+        row = self._tab_data(self.schema.tab(tab)).find(row_id)
+        return row.values if row is not None else None
+
+    # ---- app writes a stale copy erased ---------------------------------------------------------------------
+
+    def erased_writes(self) -> list[Erasure]:
+        """App writes that a copy saved over the workbook erased, not yet re-applied or dismissed, and still
+        missing from the file now."""
+        with self._errors():
+            self._ensure_file()
+            with self._lock:
+                self._refresh()
+                return self._log.unsettled(self._row_values)
+
+    def settle_erased(self, seq: int, outcome: str, actor: str) -> None:
+        """Record what became of an erased write (re-applied, conflict, dismissed…): it is no longer listed."""
+        with self._errors():
+            self._log.settle(seq, outcome, actor)
 
     # ---- writing ------------------------------------------------------------------------------------------
 
@@ -184,30 +240,50 @@ class WorkbookStore:
         return self._mutate(schema_tab, lambda sheet: self._delete(schema_tab, sheet, targets))
 
     def _mutate(self, tab: TabSchema, action):
-        """Run `action(sheet) -> (result, after)` on fresh file state; `after` None means nothing to write.
+        """Run `action(sheet) -> (result, after, logged)` on the file as it is; `after` None: nothing to write.
 
-        Actions raise StoreErrors before touching the sheet; any other failure leaves the model unknown,
-        so it is dropped and the next operation parses the file again.
+        The file is replaced only if it is still the one read; if a person saved it meanwhile, the action is
+        redone on their version (never written over it). Actions raise StoreErrors before touching the sheet;
+        any other failure leaves the model unknown, so it is dropped and parsed again.
         """
         with self._errors(), self._exclusive():
             self._ensure_file()
-            self._refresh()
-            sheet = self._package.sheet(tab.name)
-            if sheet is None:
-                raise SchemaMismatch(tab.name)
-            try:
-                result, after = action(sheet)
-                if after is None:
-                    return result
-                self._package.store(tab.name)
-                write_atomic(self.path, self._package.to_bytes())
-            except StoreError:
-                raise
-            except BaseException:
-                self._forget()
-                raise
-            after()
-            return result
+            for _ in range(WRITE_ATTEMPTS):
+                self._refuse_if_open()
+                self._refresh()
+                sheet = self._package.sheet(tab.name)
+                if sheet is None:
+                    raise SchemaMismatch(tab.name)
+                try:
+                    result, after, logged = action(sheet)
+                    if after is None:
+                        return result
+                    first = self._log.last_seq() + 1
+                    write_marker(self._package.members, self._log.marker(first + len(logged) - 1))
+                    self._package.store(tab.name)
+                    written = replace_if_unchanged(self.path, self._package.to_bytes(), self._state)
+                except StoreError:
+                    raise
+                except BaseException:
+                    self._forget()
+                    raise
+                if written is None:  # saved by someone else since it was read: start again from their file
+                    self.writes_redone += 1
+                    self._forget()
+                    time.sleep(0.05)
+                    continue
+                self._state = written
+                self._log.append(first, logged)
+                after()
+                return result
+            raise Unreachable(f"Le classeur « {self.path.name} » est enregistré sans cesse par un autre programme "
+                              "pendant que l'application essaie d'y écrire. Rien n'a été enregistré : réessayez "
+                              "dans un instant.")
+
+    def _refuse_if_open(self) -> None:
+        found = holder(self.path)
+        if found is not None:
+            raise WorkbookOpen(self.path, found)
 
     def _append(self, tab: TabSchema, sheet: Sheet, records: list[dict[str, str]]):
         columns = self._columns(tab, sheet, {f.name for f in tab.fields if any(r.get(f.name) for r in records)})
@@ -234,8 +310,9 @@ class WorkbookStore:
             if fresh:
                 added.append(row)
         if not added:
-            return results, None
-        return results, lambda: self._patch(tab, sheet, added=added)
+            return results, None, []
+        logged = [("append", tab.name, row.id, dict(row.values), "", row.fingerprint) for row in added]
+        return results, lambda: self._patch(tab, sheet, added=added), logged
 
     def _update(self, tab: TabSchema, sheet: Sheet, row_id: str, changes: dict[str, str], expected: str):
         columns = self._columns(tab, sheet, set(changes) | {UPDATED_FIELD})
@@ -251,7 +328,8 @@ class WorkbookStore:
         clean = stamp_changes(tab, changes)
         sheet.set_cells(numbers[0], {columns[name]: value for name, value in clean.items()})
         row = self._row_at(tab, sheet, numbers[0])
-        return row, lambda: self._patch(tab, sheet, updated=row)
+        logged = [("update", tab.name, row.id, clean, expected, row.fingerprint)]
+        return row, lambda: self._patch(tab, sheet, updated=row), logged
 
     def _delete(self, tab: TabSchema, sheet: Sheet, targets: set[str]):
         headers = self._headers(sheet)
@@ -259,9 +337,11 @@ class WorkbookStore:
             raise SchemaMismatch(tab.name, "ID")
         numbers = self._numbers_of(sheet, headers["ID"], targets)
         if not numbers:
-            return 0, None
+            return 0, None, []
+        gone = [self._row_at(tab, sheet, number) for number in numbers]
         sheet.delete_rows(numbers)
-        return len(numbers), lambda: self._data.pop(tab.name, None)
+        logged = [("delete", tab.name, row.id, {}, row.fingerprint, "") for row in gone]
+        return len(numbers), lambda: self._data.pop(tab.name, None), logged
 
     # ---- rows and columns as the sheet is now -------------------------------------------------------------
 
@@ -303,6 +383,7 @@ class WorkbookStore:
 
     def _forget(self) -> None:
         self._package.reset()
+        self._state = None
         self._data.clear()
 
     # ---- locks, files and errors --------------------------------------------------------------------------
@@ -317,6 +398,8 @@ class WorkbookStore:
                 raise Unreachable(f"Le classeur « {self.path.name} » est verrouillé par une autre session depuis "
                                   f"plus de {self.lock_timeout_s:g} s. Réessayez dans un instant.") from None
             try:
+                if self.path.exists():  # init, too, must not write a workbook a person has open
+                    self._refuse_if_open()
                 yield
             finally:
                 self._file_lock.release()
@@ -356,3 +439,11 @@ class WorkbookStore:
 
     def _create(self) -> InitReport:
         return create_workbook(self)
+
+    def sheet_locale(self) -> str | None:
+        return None  # a workbook has no locale: Excel and LibreOffice use the computer's
+
+    def write_corrections(self, entries) -> int:
+        """Rewrite the « À corriger » tab (store/corrections.py)."""
+        self._ensure_file()
+        return write_corrections(self, entries)

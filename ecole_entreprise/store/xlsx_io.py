@@ -14,6 +14,8 @@ safe for the well-formed XML that Excel, LibreOffice and openpyxl write and much
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import html
 import io
 import os
@@ -123,25 +125,144 @@ def zip_bytes(members: list[Member]) -> bytes:
 
 def write_atomic(path: Path, payload: bytes) -> None:
     """Temp file in the same folder, fsync, os.replace: readers see the old or the new file, never a mix."""
+    tmp, _ = _temp_copy(path, payload)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    _sync_folder(path)
+
+
+def _temp_copy(path: Path, payload: bytes) -> tuple[str, os.stat_result]:
+    """`payload` in a durable temp file beside `path`, with `path`'s permissions; and its stat (a rename keeps
+    inode and mtime, so this is the identity the file will have once renamed)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-        os.replace(tmp, path)
+            with contextlib.suppress(FileNotFoundError):
+                os.fchmod(handle.fileno(), stat.S_IMODE(os.stat(path).st_mode))
+            info = os.fstat(handle.fileno())
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        _unlink(tmp)
         raise
+    return tmp, info
+
+
+def _unlink(name: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+
+
+def _sync_folder(path: Path) -> None:
     with contextlib.suppress(OSError):  # make the rename itself durable (not possible on every OS)
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+# ---- the file as read, and replacing it only if it is still that file ----------------------------------------
+
+# A same-size save within this many seconds of the last one may share its mtime (coarse clocks, FAT, SMB):
+# stat alone is then not proof that the bytes are unchanged, so they are compared.
+DOUBT_S = 2.0
+
+
+@dataclass(frozen=True)
+class FileState:
+    """The file as read: its identity (inode, size, mtime) and its bytes."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+    data: bytes = field(repr=False)
+
+    def same_identity(self, info: os.stat_result) -> bool:
+        return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns) == (
+            self.device, self.inode, self.size, self.mtime_ns)
+
+
+def read_state(path: Path) -> FileState:
+    """Bytes and identity of one and the same version of the file (a save during the read is retried)."""
+    for _ in range(5):
+        with open(path, "rb") as handle:
+            before = os.fstat(handle.fileno())
+            data = handle.read()
+            after = os.fstat(handle.fileno())
+        if (before.st_ino, before.st_size, before.st_mtime_ns) == (after.st_ino, len(data), after.st_mtime_ns):
+            return FileState(after.st_dev, after.st_ino, after.st_size, after.st_mtime_ns, data)
+        time.sleep(0.05)
+    raise BadPackage("the file keeps changing while it is read")
+
+
+def unchanged(path: Path | str, state: FileState) -> bool:
+    """Is the file at `path` still the one read? stat first; the bytes when stat cannot tell."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return False
+    if info.st_size != state.size:
+        return False
+    if state.same_identity(info) and time.time() - info.st_mtime_ns / 1e9 > DOUBT_S:
+        return True
+    with open(path, "rb") as handle:
+        return handle.read() == state.data
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+@cache
+def _renameat2():
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Swap two names atomically (Linux renameat2); False where the system or file system cannot."""
+    swap = _renameat2()
+    if swap is None:
+        return False
+    if swap(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), b)
+
+
+def replace_if_unchanged(path: Path, payload: bytes, state: FileState) -> FileState | None:
+    """Replace the file by `payload` only if it is still the one read: the new file's state, or None (nothing
+    written) when someone saved it in between.
+
+    The check is made right before the swap. Where the system can swap two names atomically (Linux), the file
+    displaced by the swap is checked too: a save that landed between the check and the swap is put back.
+    Elsewhere that gap (microseconds) remains.
+    """
+    tmp, info = _temp_copy(path, payload)
+    mine = FileState(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, payload)
+    try:
+        if not unchanged(path, state):
+            return None
+        if not _exchange(tmp, str(path)):
+            os.replace(tmp, path)
+        elif not unchanged(tmp, state):  # the swap displaced a save made after the check: put it back
+            if os.stat(path).st_ino == mine.inode:
+                _exchange(tmp, str(path))
+            return None
+        _sync_folder(path)
+        return mine
+    finally:
+        _unlink(tmp)
 
 
 # ---- cell text ---------------------------------------------------------------------------------------------
@@ -219,6 +340,7 @@ def serial_text(serial: float, date1904: bool) -> str:
 
 _ATTR = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF = re.compile(r"([A-Z]+)(\d*)")
+_COL = re.compile(r"<(?:\w+:)?col\b([^>]*?)/?>")
 
 
 def attributes(text: str) -> dict[str, str]:
@@ -344,6 +466,18 @@ class Sheet:
     rows: list[str]  # row XML, "" for a row absent from the file
     texts: list[list[str]]  # cell texts by 0-based column
 
+    @property
+    def column_styles(self) -> dict[int, str]:
+        """0-based column -> the style of its <col> (init sets text format "@" there): new cells take it, so a
+        person retyping in a cell the app wrote gets the column's format, as in a cell they created."""
+        styles: dict[int, str] = {}
+        for match in _COL.finditer(self.head):
+            attrs = attributes(match.group(1))
+            if attrs.get("style") and attrs.get("min") and attrs.get("max"):
+                for col in range(int(attrs["min"]) - 1, min(int(attrs["max"]), 16384)):
+                    styles[col] = attrs["style"]
+        return styles
+
     def to_xml(self) -> str:
         last_col = max((len(t) for t in self.texts), default=0)
         ref = f"A1:{col_letters(max(last_col, 1) - 1)}{max(len(self.rows), 1)}"
@@ -366,7 +500,7 @@ class Sheet:
     def put_row(self, number: int, texts: list[str]) -> None:
         """Write a whole row (used to append): the previous XML of that row, if any, is replaced."""
         self._grow(number)
-        self.rows[number - 1] = render_row(self.prefix, number, texts)
+        self.rows[number - 1] = render_row(self.prefix, number, texts, self.column_styles)
         self.texts[number - 1] = list(texts)
 
     def set_cells(self, number: int, changes: dict[int, str]) -> None:
@@ -374,7 +508,7 @@ class Sheet:
         if not changes:
             return
         self._grow(number)
-        self.rows[number - 1] = modify_row(self.prefix, self.rows[number - 1], number, changes)
+        self.rows[number - 1] = modify_row(self.prefix, self.rows[number - 1], number, changes, self.column_styles)
         texts = self.texts[number - 1]
         texts.extend([""] * (max(changes) + 1 - len(texts)))
         for col, text in changes.items():
@@ -519,8 +653,10 @@ def render_cell(prefix: str, ref: str, text: str, style: str = "") -> str:
     return f'<{p}c r="{ref}"{styled} t="inlineStr"><{p}is><{p}t{space}>{escape_text(text)}</{p}t></{p}is></{p}c>'
 
 
-def render_row(prefix: str, number: int, texts: list[str]) -> str:
-    cells = "".join(render_cell(prefix, f"{col_letters(col)}{number}", text) for col, text in enumerate(texts) if text)
+def render_row(prefix: str, number: int, texts: list[str], styles: dict[int, str] | None = None) -> str:
+    styles = styles or {}
+    cells = "".join(render_cell(prefix, f"{col_letters(col)}{number}", text, styles.get(col, ""))
+                    for col, text in enumerate(texts) if text)
     return f'<{prefix}row r="{number}">{cells}</{prefix}row>'
 
 
@@ -550,11 +686,14 @@ def _style_of(cell_xml: str | None) -> str:
     return found.group(1) if found else ""
 
 
-def modify_row(prefix: str, raw: str, number: int, changes: dict[int, str]) -> str:
-    """Replace some cells of a row (keeping each replaced cell's style); the other cells are untouched."""
+def modify_row(prefix: str, raw: str, number: int, changes: dict[int, str],
+               styles: dict[int, str] | None = None) -> str:
+    """Replace some cells of a row (keeping each replaced cell's style, else the column's); the other cells are
+    untouched."""
     start, cells = _split_row(prefix, raw, number)
     for col, text in changes.items():
-        cell = render_cell(prefix, f"{col_letters(col)}{number}", text, _style_of(cells.get(col)))
+        style = _style_of(cells.get(col)) or (styles or {}).get(col, "")
+        cell = render_cell(prefix, f"{col_letters(col)}{number}", text, style)
         if cell:
             cells[col] = cell
         else:
@@ -610,7 +749,8 @@ class Package:
         changed |= set(self.members) - set(members)
         if not changed:
             return
-        structural = changed - set(self.sheet_parts.values())
+        # document properties (where the app's write marker lives) do not affect how cells read
+        structural = {n for n in changed - set(self.sheet_parts.values()) if not n.startswith("docProps/")}
         self.members = members
         try:
             if structural or not self.sheet_parts:

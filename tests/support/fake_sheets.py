@@ -57,7 +57,15 @@ STATUS_MESSAGES = {
     504: "Deadline exceeded.",
 }
 KINDS = ("create", "metadata", "batchUpdate", "values.get", "values.batchGet", "values.update", "values.append",
-         "values.clear", "values.batchUpdate", "values.batchClear")
+         "values.clear", "values.batchUpdate", "values.batchClear", "developerMetadata.get",
+         "developerMetadata.search")
+# Extra spreadsheets.batchUpdate request kinds: name -> handler(fake, book, params, index) returning the reply
+# (or None). Modules of tests/support add theirs at import; the fake's own kinds are its `_bu_<name>` methods.
+BATCH_REQUESTS: dict = {}
+# Google's per-minute quotas count reads and writes apart ("Read requests", "Write requests" per minute per user).
+READ_KINDS = {"metadata", "values.get", "values.batchGet", "developerMetadata.get", "developerMetadata.search"}
+QUOTA_MESSAGE = ("Quota exceeded for quota metric '{metric} requests' and limit '{metric} requests per minute per "
+                 "user' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.")
 
 
 class ApiError(Exception):
@@ -262,8 +270,8 @@ def _sort_key(cell: Cell | None):
 _BOUNDS = {"ROWS": ("startRowIndex", "endRowIndex"), "COLUMNS": ("startColumnIndex", "endColumnIndex")}
 
 
-def _shift_insert(items: list[dict], dimension: str, at: int, count: int) -> None:
-    start_key, end_key = _BOUNDS[dimension]
+def _shift_insert(items: list[dict], dimension: str, at: int, count: int, keys=None) -> None:
+    start_key, end_key = keys or _BOUNDS[dimension]
     for item in items:
         rng = item["range"]
         if rng.get(start_key, 0) >= at and start_key in rng:
@@ -272,8 +280,8 @@ def _shift_insert(items: list[dict], dimension: str, at: int, count: int) -> Non
             rng[end_key] += count
 
 
-def _shift_delete(items: list[dict], dimension: str, start: int, end: int) -> list[dict]:
-    start_key, end_key = _BOUNDS[dimension]
+def _shift_delete(items: list[dict], dimension: str, start: int, end: int, keys=None) -> list[dict]:
+    start_key, end_key = keys or _BOUNDS[dimension]
     width = end - start
 
     def moved(index: int) -> int:
@@ -301,6 +309,83 @@ def _covers(rng: dict, row: int, col: int) -> bool:
             and rng.get("startColumnIndex", 0) <= col < rng.get("endColumnIndex", 10**9))
 
 
+# ---- ragged grid layers (cells, notes) -----------------------------------------------------------------------
+
+
+def _cell_of(layer: list[list], row: int, col: int):
+    if row < len(layer) and col < len(layer[row]):
+        return layer[row][col]
+    return None
+
+
+def _put(layer: list[list], row: int, col: int, value) -> None:
+    if value is None:
+        if row < len(layer) and col < len(layer[row]):
+            layer[row][col] = None
+        return
+    while len(layer) <= row:
+        layer.append([])
+    line = layer[row]
+    line.extend([None] * (col + 1 - len(line)))
+    line[col] = value
+
+
+def _insert(layer: list[list], dimension: str, at: int, count: int) -> None:
+    if dimension == "ROWS":
+        if at < len(layer):
+            layer[at:at] = [[] for _ in range(count)]
+        return
+    for line in layer:
+        if at < len(line):
+            line[at:at] = [None] * count
+
+
+def _delete(layer: list[list], dimension: str, start: int, end: int) -> None:
+    if dimension == "ROWS":
+        del layer[start:end]
+        return
+    for line in layer:
+        del line[start:end]
+
+
+def _move(layer: list[list], dimension: str, start: int, end: int, destination: int, target: int) -> None:
+    if dimension == "ROWS":
+        layer.extend([] for _ in range(max(0, max(end, destination) - len(layer))))
+        block = layer[start:end]
+        del layer[start:end]
+        layer[target:target] = block
+        return
+    width = max(end, destination)
+    for line in layer:
+        line.extend([None] * (width - len(line)))
+        block = line[start:end]
+        del line[start:end]
+        line[target:target] = block
+
+
+# Developer metadata located on a row or column: {"location": {"dimensionRange": {...}}}; the range helpers
+# below shift items shaped {"range": {...}}, so metadata is viewed through small adapters.
+_INDEX_KEYS = ("startIndex", "endIndex")
+
+
+def _meta_dimension(meta: dict) -> str | None:
+    rng = meta["location"].get("dimensionRange")
+    return rng.get("dimension") if rng else None
+
+
+class _RangeView:
+    """A row/column metadata entry seen as {"range": its dimensionRange}, for the range shifters."""
+
+    def __init__(self, meta: dict):
+        self.meta = meta
+
+    def __getitem__(self, key: str) -> dict:
+        return self.meta["location"]["dimensionRange"]
+
+
+def _dimension_ranges(metadata: list[dict], dimension: str) -> list[_RangeView]:
+    return [_RangeView(m) for m in metadata if _meta_dimension(m) == dimension]
+
 # ---- state ---------------------------------------------------------------------------------------------------
 
 
@@ -316,25 +401,23 @@ class Sheet:
     grid_extra: dict = field(default_factory=dict)  # other gridProperties (hideGridlines…)
     extra: dict = field(default_factory=dict)  # other sheet properties (tabColor…)
     cells: list[list[Cell | None]] = field(default_factory=list)  # ragged: only up to the data extent
+    notes: list[list[str | None]] = field(default_factory=list)  # cell notes, same layout as `cells`
     validations: list[dict] = field(default_factory=list)  # {"range", "rule"}
     protected: list[dict] = field(default_factory=list)  # protectedRange objects
     formats: list[dict] = field(default_factory=list)  # {"range", "format", "fields"}
+    metadata: list[dict] = field(default_factory=list)  # developer metadata on this sheet, its rows and columns
 
     def get(self, row: int, col: int) -> Cell | None:
-        if row < len(self.cells) and col < len(self.cells[row]):
-            return self.cells[row][col]
-        return None
+        return _cell_of(self.cells, row, col)
 
     def put(self, row: int, col: int, cell: Cell | None) -> None:
-        if cell is None:
-            if row < len(self.cells) and col < len(self.cells[row]):
-                self.cells[row][col] = None
-            return
-        while len(self.cells) <= row:
-            self.cells.append([])
-        line = self.cells[row]
-        line.extend([None] * (col + 1 - len(line)))
-        line[col] = cell
+        _put(self.cells, row, col, cell)
+
+    def get_note(self, row: int, col: int) -> str:
+        return _cell_of(self.notes, row, col) or ""
+
+    def put_note(self, row: int, col: int, note: str) -> None:
+        _put(self.notes, row, col, note or None)
 
     def last_data_row(self) -> int:
         """0-based index of the last row holding a value, -1 when empty."""
@@ -344,68 +427,72 @@ class Sheet:
         return -1
 
     def insert(self, dimension: str, at: int, count: int) -> None:
+        for layer in (self.cells, self.notes):
+            _insert(layer, dimension, at, count)
         if dimension == "ROWS":
-            if at < len(self.cells):
-                self.cells[at:at] = [[] for _ in range(count)]
             self.row_count += count
         else:
-            for line in self.cells:
-                if at < len(line):
-                    line[at:at] = [None] * count
             self.col_count += count
         for items in (self.validations, self.protected, self.formats):
             _shift_insert(items, dimension, at, count)
+        _shift_insert(_dimension_ranges(self.metadata, dimension), dimension, at, count, keys=_INDEX_KEYS)
 
     def delete(self, dimension: str, start: int, end: int) -> None:
+        for layer in (self.cells, self.notes):
+            _delete(layer, dimension, start, end)
         if dimension == "ROWS":
-            del self.cells[start:end]
             self.row_count -= end - start
         else:
-            for line in self.cells:
-                del line[start:end]
             self.col_count -= end - start
         self.validations = _shift_delete(self.validations, dimension, start, end)
         self.protected = _shift_delete(self.protected, dimension, start, end)
         self.formats = _shift_delete(self.formats, dimension, start, end)
+        # Documented: metadata on a deleted row or column is deleted with it; the others follow the shift.
+        kept = _shift_delete(_dimension_ranges(self.metadata, dimension), dimension, start, end, keys=_INDEX_KEYS)
+        kept_ids = {id(view.meta) for view in kept}
+        self.metadata = [m for m in self.metadata if _meta_dimension(m) != dimension or id(m) in kept_ids]
 
     def move(self, dimension: str, start: int, end: int, destination: int) -> None:
-        """moveDimension: `destination` counts in coordinates before the block is removed."""
+        """moveDimension: `destination` counts in coordinates before the block is removed. Metadata on the
+        moved rows or columns moves with them (documented); cells, notes too."""
         target = destination - (end - start) if destination > start else destination
-        if dimension == "ROWS":
-            self.cells.extend([] for _ in range(max(0, max(end, destination) - len(self.cells))))
-            block = self.cells[start:end]
-            del self.cells[start:end]
-            self.cells[target:target] = block
-            return
-        width = max(end, destination)
-        for line in self.cells:
-            line.extend([None] * (width - len(line)))
-            block = line[start:end]
-            del line[start:end]
-            line[target:target] = block
+        for layer in (self.cells, self.notes):
+            _move(layer, dimension, start, end, destination, target)
+        order = list(range(max(end, destination)))
+        block = order[start:end]
+        del order[start:end]
+        order[target:target] = block
+        new_index = {old: new for new, old in enumerate(order)}
+        for item in _dimension_ranges(self.metadata, dimension):
+            old = item["range"]["startIndex"]
+            if old in new_index:
+                item["range"]["startIndex"], item["range"]["endIndex"] = new_index[old], new_index[old] + 1
 
     def resize(self, rows: int, cols: int) -> None:
         if rows < self.row_count:
-            del self.cells[rows:]
+            self.delete("ROWS", rows, self.row_count)
         if cols < self.col_count:
-            for line in self.cells:
-                del line[cols:]
+            self.delete("COLUMNS", cols, self.col_count)
         self.row_count, self.col_count = rows, cols
 
     def sort(self, r0: int, r1: int, c0: int, c1: int, specs: list[tuple[int, bool]]) -> None:
-        """Sort rows r0..r1 (exclusive end) on columns c0..c1 only, empty cells last in both orders."""
+        """Sort rows r0..r1 (exclusive end) on columns c0..c1 only, empty cells last in both orders.
+
+        Values and notes move with their rows; row developer metadata does NOT (the worst case: Google does
+        not document what a sort does to row metadata, so the fake keeps it at its position)."""
         self.cells.extend([] for _ in range(max(0, r1 - len(self.cells))))
         rows = []
         for r in range(r0, r1):
-            line = self.cells[r]
-            rows.append([line[c] if c < len(line) else None for c in range(c0, c1)])
+            rows.append(([_cell_of(self.cells, r, c) for c in range(c0, c1)],
+                         [_cell_of(self.notes, r, c) for c in range(c0, c1)]))
         for col, descending in reversed(specs):
             rel = col - c0
-            rows.sort(key=lambda cells: _sort_key(cells[rel]), reverse=descending)
-            rows = [r for r in rows if r[rel] is not None] + [r for r in rows if r[rel] is None]
-        for offset, cells in enumerate(rows):
-            for rel, cell in enumerate(cells):
+            rows.sort(key=lambda pair: _sort_key(pair[0][rel]), reverse=descending)
+            rows = [r for r in rows if r[0][rel] is not None] + [r for r in rows if r[0][rel] is None]
+        for offset, (cells, notes) in enumerate(rows):
+            for rel, (cell, note) in enumerate(zip(cells, notes, strict=True)):
                 self.put(r0 + offset, c0 + rel, cell)
+                _put(self.notes, r0 + offset, c0 + rel, note)
 
     def properties(self, index: int) -> dict:
         grid = {"rowCount": self.row_count, "columnCount": self.col_count}
@@ -451,6 +538,7 @@ class Spreadsheet:
     sheets: list[Sheet]
     locale: str = "en_US"
     time_zone: str = "Etc/GMT"
+    metadata: list[dict] = field(default_factory=list)  # developer metadata on the spreadsheet itself
 
     def by_title(self, title: str) -> Sheet | None:
         return next((s for s in self.sheets if s.title == title), None)
@@ -509,7 +597,7 @@ def prune(value, tree: dict):
 class FakeSheets:
     """The state of every fake spreadsheet, request accounting and failure injection. Thread-safe."""
 
-    def __init__(self, seed: int = 0):
+    def __init__(self, seed: int = 0, clock=None):
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
         self.spreadsheets: dict[str, Spreadsheet] = {}
@@ -517,7 +605,36 @@ class FakeSheets:
         self.counts: Counter = Counter()
         self.total = 0
         self.log: list[tuple[str, str]] = []  # (kind, decoded path) of every request received
+        self.bodies: list[dict] = []  # the JSON body of every request received, in order
+        self.bytes_down = 0  # bytes of every answer sent back (the JSON as it goes on the wire, uncompressed)
+        self.clock = clock or (lambda: 0.0)
+        self.before_request = None  # hook(number, kind): a person's edit just before request `number` runs
+        self.quota: dict[str, int] | None = None  # {"read": 60, "write": 60} per `quota_window_s`
+        self.quota_window_s = 60.0
+        self.served: list[tuple[float, str]] = []  # (clock time, "read" | "write") of every request answered
         self._plans: list[_Plan] = []
+
+    def enforce_quotas(self, reads: int = 60, writes: int = 60, window_s: float = 60.0) -> None:
+        """Answer 429 past `reads` read requests or `writes` write requests in any `window_s` seconds of
+        `clock`, as Google's per-minute per-user quotas do; refused requests do not count."""
+        self.quota, self.quota_window_s = {"read": reads, "write": writes}, window_s
+
+    def max_per_window(self, window_s: float = 60.0) -> dict[str, int]:
+        """The most read and write requests answered within any `window_s` seconds of `clock`."""
+        best = {"read": 0, "write": 0, "all": 0}
+        for i, (start, _) in enumerate(self.served):
+            inside = [c for t, c in self.served[i:] if t < start + window_s]
+            best["all"] = max(best["all"], len(inside))
+            for category in ("read", "write"):
+                best[category] = max(best[category], inside.count(category))
+        return best
+
+    def _over_quota(self, category: str) -> bool:
+        if self.quota is None:
+            return False
+        now = self.clock()
+        recent = sum(1 for t, c in self.served if c == category and t > now - self.quota_window_s)
+        return recent >= self.quota[category]
 
     # -- set-up and accounting --
 
@@ -544,6 +661,8 @@ class FakeSheets:
             self.counts.clear()
             self.total = 0
             self.log.clear()
+            self.bodies.clear()
+            self.bytes_down = 0
 
     def fail_next(self, kind: str | None = None, status: int = 503, times: int = 1, after_apply: bool = False) -> None:
         """The next `times` requests of `kind` (any kind when None) answer an error `status`; nothing changes
@@ -633,9 +752,17 @@ class FakeSheets:
         with self._lock:
             route = _route(method.upper(), parts.path)
             kind = route[0] if route else "unknown"
+            if self.before_request is not None:
+                self.before_request(self.total, kind)
             self.total += 1
             self.counts[kind] += 1
             self.log.append((kind, unquote(parts.path)))
+            self.bodies.append(payload)
+            category = "read" if kind in READ_KINDS else "write"
+            if self._over_quota(category):
+                metric = category.capitalize()
+                return 429, ApiError(429, QUOTA_MESSAGE.format(metric=metric)).payload()
+            self.served.append((self.clock(), category))
             plan = self._take_plan(kind)
             if plan and plan.action == "status":
                 return plan.status, ApiError(plan.status).payload()
@@ -647,6 +774,8 @@ class FakeSheets:
                 if route is None:
                     raise ApiError(404, "Method not found.")
                 status, answer = 200, self._dispatch(route, query, payload)
+                if query.get("fields") and kind != "metadata":  # standard partial-response parameter
+                    answer = prune(answer, parse_mask(query["fields"][0]))
             except ApiError as error:
                 status, answer = error.code, error.payload()
             if plan and plan.action == "timeout-after":
@@ -666,9 +795,17 @@ class FakeSheets:
             raise ApiError(404)
         first = lambda name, default: query.get(name, [default])[0]  # noqa: E731
         if kind == "metadata":
-            return self._metadata(book, first("fields", ""))
+            fields = first("fields", "")
+            grid = first("includeGridData", "false") == "true" or ".data" in fields or "/data" in fields \
+                or "data(" in fields
+            doc = fake_sheets_grid.spreadsheet_with_data(self, book, query.get("ranges", []), grid)
+            return prune(doc, parse_mask(fields)) if fields else doc
         if kind == "batchUpdate":
-            return self._batch_update(book, body)
+            return self._batch_update(book, body, masked=bool(query.get("fields")))
+        if kind == "developerMetadata.get":
+            return fake_sheets_metadata.get(book, int(range_text))
+        if kind == "developerMetadata.search":
+            return fake_sheets_metadata.search(self, book, body)
         options = (first("majorDimension", "ROWS"), first("valueRenderOption", "FORMATTED_VALUE"),
                    first("dateTimeRenderOption", "SERIAL_NUMBER"))
         if kind == "values.get":
@@ -716,15 +853,21 @@ class FakeSheets:
                               "timeZone": book.time_zone},
                "sheets": sheets,
                "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{book.key}/edit"}
+        if book.metadata:
+            doc["developerMetadata"] = [fake_sheets_metadata._out(m) for m in book.metadata]
+        for sheet, entry in zip(book.sheets, sheets, strict=True):
+            on_sheet = [m for m in sheet.metadata if "dimensionRange" not in m["location"]]
+            if on_sheet:
+                entry["developerMetadata"] = [fake_sheets_metadata._out(m) for m in on_sheet]
         return prune(doc, parse_mask(fields)) if fields else doc
 
-    def _batch_update(self, book: Spreadsheet, body: dict) -> dict:
+    def _batch_update(self, book: Spreadsheet, body: dict, masked: bool = False) -> dict:
         saved = copy.deepcopy(book)  # batchUpdate is atomic: all requests apply or none
         replies = []
         try:
             for index, request in enumerate(body.get("requests", [])):
                 (name, params), = request.items()
-                handler = getattr(self, f"_bu_{name}", None)
+                handler = self._batch_handler(name)
                 if handler is None:
                     raise ApiError(400, f"Invalid requests[{index}]: the fake does not support '{name}'.")
                 try:
@@ -736,7 +879,21 @@ class FakeSheets:
         except ApiError:
             self.spreadsheets[book.key] = saved
             raise
-        return {"spreadsheetId": book.key, "replies": replies}
+        answer = {"spreadsheetId": book.key, "replies": replies}
+        if body.get("includeSpreadsheetInResponse"):
+            # The spreadsheet after the updates, in the same answer: with a field mask the mask alone decides
+            # whether grid data is included (responseIncludeGridData is then ignored, as documented).
+            grid = masked or bool(body.get("responseIncludeGridData"))
+            answer["updatedSpreadsheet"] = fake_sheets_grid.spreadsheet_with_data(
+                self, book, body.get("responseRanges") or [], grid)
+        return answer
+
+    def _batch_handler(self, name: str):
+        """`BATCH_REQUESTS[name]` (modules add request kinds there), else a `_bu_<name>` method."""
+        extra = BATCH_REQUESTS.get(name)
+        if extra is not None:
+            return lambda book, params, index: extra(self, book, params, index)
+        return getattr(self, f"_bu_{name}", None)
 
     def _sheet_of(self, book: Spreadsheet, sheet_id) -> Sheet:
         sheet = book.by_id(sheet_id or 0)
@@ -1036,6 +1193,11 @@ def _route(method: str, path: str):
              ("POST", "/values:batchClear"): "values.batchClear"}
     if (method, rest) in fixed:
         return (fixed[(method, rest)], key, None)
+    if method == "POST" and rest == "/developerMetadata:search":
+        return ("developerMetadata.search", key, None)
+    found = re.fullmatch(r"/developerMetadata/(\d+)", rest)
+    if method == "GET" and found:
+        return ("developerMetadata.get", key, found.group(1))
     if not rest.startswith("/values/"):
         return None
     encoded = rest[len("/values/"):]
@@ -1158,6 +1320,7 @@ class FakeSheetsAdapter(BaseAdapter):
         response.status_code = status
         response.reason = "OK" if status == 200 else STATUS_NAMES.get(status, "Error")
         response._content = json.dumps(payload).encode("utf-8")
+        self.fake.bytes_down += len(response._content)
         response.headers = CaseInsensitiveDict({"Content-Type": "application/json; charset=UTF-8"})
         response.encoding = "utf-8"
         response.url = request.url
@@ -1166,3 +1329,19 @@ class FakeSheetsAdapter(BaseAdapter):
 
     def close(self):
         pass
+
+
+# The request kinds and resources that live in their own modules (they import this one, hence at the end).
+from tests.support import fake_sheets_grid, fake_sheets_metadata  # noqa: E402
+
+BATCH_REQUESTS.update({
+    "updateCells": fake_sheets_grid.update_cells,
+    "copyPaste": fake_sheets_grid.copy_paste,
+    "appendCells": fake_sheets_grid.append_cells,
+    "cutPaste": fake_sheets_grid.cut_paste,
+    "createDeveloperMetadata": fake_sheets_metadata.create,
+    "updateDeveloperMetadata": fake_sheets_metadata.update,
+    "deleteDeveloperMetadata": fake_sheets_metadata.delete,
+})
+# Number formats, locales, notes, conditional formats and filters: their own module, which installs itself.
+from tests.support import fake_sheets_format  # noqa: E402,F401

@@ -41,10 +41,12 @@ def fake_session(fake: FakeSheets) -> AuthorizedSession:
 
 
 def make_store(schema: Schema, fake: FakeSheets, key: str, clock: FakeClock | None = None, **policy):
+    """A store whose retries wait on `clock` and whose leases expire on it (share one clock between the stores
+    of one test, as processes share the wall clock)."""
     clock = clock or FakeClock()
     retry = RetryPolicy(**{"max_attempts": 4, "total_s": 30.0, **policy}, sleep=clock.sleep, clock=clock)
     return GoogleSheetsStore(schema, key, session=fake_session(fake), retry=retry,
-                             service_account_email=SERVICE_ACCOUNT, timeout_s=5)
+                             service_account_email=SERVICE_ACCOUNT, timeout_s=5, lease_clock=clock)
 
 
 class FakeSheetsHuman:
@@ -91,9 +93,10 @@ class FakeSheetsHuman:
 
 
 def make_env(tmp_path, schema: Schema) -> StoreEnv:
-    fake = FakeSheets()
+    clock = FakeClock()
+    fake = FakeSheets(clock=clock)
     key = fake.create_spreadsheet("Rencontres École–Entreprise BFC (test)")
-    env = StoreEnv(store=make_store(schema, fake, key), human=FakeSheetsHuman(fake, key),
-                   make_second_store=lambda: make_store(schema, fake, key), request_count=lambda: fake.total)
-    env.fake, env.key = fake, key  # for adapter-specific tests
+    env = StoreEnv(store=make_store(schema, fake, key, clock), human=FakeSheetsHuman(fake, key),
+                   make_second_store=lambda: make_store(schema, fake, key, clock), request_count=lambda: fake.total)
+    env.fake, env.key, env.clock = fake, key, clock  # for adapter-specific tests
     return env

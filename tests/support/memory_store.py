@@ -38,6 +38,9 @@ class MemoryStore:
         self._lock = threading.Lock()  # one "API call" at a time, like a single spreadsheet
         self._named: dict[str, threading.Lock] = {}  # exclusive(name): one process here, so thread locks
 
+    def sheet_locale(self) -> str | None:
+        return None
+
     def describe(self) -> dict[str, str]:
         return {"kind": "memory", "title": "Données en mémoire", "location": "tests", "url": ""}
 
@@ -59,10 +62,11 @@ class MemoryStore:
                     report.extra_columns[tab.name] = extra
         return report
 
-    def read(self) -> Snapshot:
+    def read(self, tabs=None) -> Snapshot:
+        wanted = set(tabs) if tabs else set(self.schema.tabs)
         with self._lock:
             tabs = {name: rows_from_grid(self.schema.tab(name), [list(r) for r in grid])
-                    for name, grid in self.grids.items() if name in self.schema.tabs}
+                    for name, grid in self.grids.items() if name in wanted}
         time.sleep(self.read_delay_s)
         return Snapshot(tabs=tabs, read_at=now_paris(), requests=1)
 

@@ -63,6 +63,8 @@ def check_snapshot(snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
     """Every anomaly of every tab (see module docstring), in tab order."""
     out: list[Anomaly] = []
     for tab in schema.tabs.values():
+        if tab.generated:  # « À corriger » is this report, written by the app
+            continue
         out += _tab_report(tab, snapshot, schema)
     return out
 
@@ -87,6 +89,8 @@ def iter_check(read_tab, schema: Schema):
     only the IDs of tabs already read are kept (schema order puts every referenced tab first)."""
     seen = _SeenIds()
     for tab in schema.tabs.values():
+        if tab.generated:
+            continue
         data = read_tab(tab.name)
         if data is None:
             yield _absent(tab)
@@ -234,6 +238,19 @@ def anomalies_frame(anomalies: list[Anomaly]) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=FRAME_COLUMNS)
     frame["Ligne"] = frame["Ligne"].astype("Int64")
     return frame
+
+
+SHEET_LOCALE = "fr_FR"
+
+
+def locale_warning(store) -> str:
+    """French warning when the spreadsheet's locale is not fr_FR ("" when it is, or for a workbook)."""
+    locale = store.sheet_locale()
+    if not locale or locale == SHEET_LOCALE:
+        return ""
+    return (f"Le classeur Google est réglé sur les paramètres régionaux « {locale} », pas « {SHEET_LOCALE} » : "
+            "une date tapée dans une case qui n'est pas au format texte peut y être lue mois/jour. Lancez "
+            "`python -m ecole_entreprise init` (ou Fichier > Paramètres > Paramètres régionaux : France).")
 
 
 MASKED = "(masqué)"

@@ -24,6 +24,7 @@ from ...domain.permissions import (  # noqa: F401  (re-exported: callers name pe
     MANAGE_RGPD,
     MANAGE_USERS,
     PAIR,
+    RECOVER_WRITES,
     REVEAL_CONTACTS,
     RUN_PURGE,
     VIEW_BILAN,

@@ -1,46 +1,47 @@
 """The Journal tab: an append-only audit trail chained by SHA-256.
 
-Each entry stores `hash = sha256(hash_precedent + canonical JSON of its fields)` where `hash_precedent` is the
-hash of the entry that was last in the tab when it was written. Editing, deleting or moving a line in the
-middle breaks the chain at a nameable line. Deleting the oldest lines (retention purge) does not: checking
-starts at the first remaining entry. Removing the newest lines cannot be detected from the tab alone.
+Each entry stores `hash = entry_hash(hash_precedent, its fields)` where `hash_precedent` is the hash of the entry
+that was last in the tab when it was written. Editing, deleting or moving a line in the middle breaks the chain
+at a nameable line. Deleting the oldest lines (retention purge) does not: checking starts at the first remaining
+entry. Removing the newest lines cannot be detected from the tab alone.
 Entries carry IDs, field names and purposes, never the personal values themselves.
+
+Appends are serialized across processes (two app servers, the app and a CLI purge) by the store's
+`exclusive(LEASE)`: reading the last hash and appending after it happen under it, and the read is `tail`, which
+reads nothing but the Journal's last row. Should two writers still both follow the same entry (a process without
+the lease, a lease that expired), verify_chain reports « écritures concurrentes » with both branches, not a
+deletion.
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
-import threading
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from ...domain.values import format_datetime, now_paris
 from ...store.base import Row, Snapshot, new_id
+from ...store.cache import CachedStore
 
 TAB = "Journal"
+LEASE = "journal"
 HASHED_FIELDS = ("id", "horodatage", "acteur", "action", "cible_tab", "cible_id", "champs", "finalite", "details")
 DETAILS_MAX = 4000
 
-# Serialises read-last-hash + append within this process (all Streamlit sessions share it). Two processes
-# (e.g. the app and a CLI purge, or two app servers) can still both read the same last hash and append
-# entries with the same `hash_precedent`: verify_chain then reports the second one as broken.
-_APPEND_LOCK = threading.Lock()
-
 
 def entry_hash(previous: str, values: dict[str, str]) -> str:
+    """The one place an entry's hash is computed (a signed variant would replace this function)."""
     canonical = json.dumps({name: values.get(name, "") for name in HASHED_FIELDS}, ensure_ascii=False,
                            sort_keys=True, separators=(",", ":"))
     return hashlib.sha256((previous + canonical).encode("utf-8")).hexdigest()
 
 
 def fresh_snapshot(store) -> Snapshot:
-    """Bypass a read cache when the store has one: the last hash must be the one in the sheet now."""
-    if "fresh" in inspect.signature(store.read).parameters:
-        return store.read(fresh=True)
-    return store.read()
+    """Past the read cache when there is one: what the sheet holds now."""
+    return store.read(fresh=True) if isinstance(store, CachedStore) else store.read()
 
 
 def actor_name(user) -> str:
@@ -56,10 +57,20 @@ def record(store, actor, action: str, cible_tab: str = "", cible_id: str = "", c
         "acteur": actor_name(actor), "action": action, "cible_tab": cible_tab, "cible_id": cible_id,
         "champs": fields, "finalite": finalite, "details": (details or "")[:DETAILS_MAX],
     }
-    with _APPEND_LOCK:
-        rows = fresh_snapshot(store).rows(TAB)
-        previous = rows[-1]["hash"] if rows else ""
-        entry["hash_precedent"] = previous
+    return _append_chained(store, entry)
+
+
+def rechain(store, values: dict[str, str]) -> Row:
+    """Append again an entry that was lost (a stale copy of the workbook saved over it): its own fields (ID,
+    time, actor…) chained after the current last entry. An entry whose ID is still there is not doubled."""
+    return _append_chained(store, {name: values.get(name, "") for name in HASHED_FIELDS})
+
+
+def _append_chained(store, entry: dict[str, str]) -> Row:
+    with store.exclusive(LEASE):
+        last = store.tail(TAB, 1)
+        previous = last[-1]["hash"] if last else ""
+        entry = {**entry, "hash_precedent": previous}
         entry["hash"] = entry_hash(previous, entry)
         [written] = store.append(TAB, [entry])
     return written
@@ -98,12 +109,16 @@ def targets_of(entry: Row) -> set[str]:
 
 # ---- verification -----------------------------------------------------------------------------------------
 
+MODIFIED, DELETED, REORDERED, CONCURRENT = "modifiée", "supprimée", "ordre", "concurrentes"
+
 
 @dataclass(frozen=True)
 class BrokenEntry:
     row_number: int
     id: str
     reason: str
+    kind: str = MODIFIED
+    branches: tuple[str, ...] = ()  # concurrent writes: the first entry of each branch, « ligne n (entrée ID) »
 
 
 @dataclass(frozen=True)
@@ -112,31 +127,97 @@ class ChainReport:
     checked: int  # entries verified intact before the first break (all of them when ok)
     first_broken: BrokenEntry | None
     message_fr: str
+    breaks: tuple[BrokenEntry, ...] = ()  # every break, in sheet order
 
-
-def _link_problem(rows: list[Row], index: int, known_hashes: set[str]) -> str:
-    """Why entry `index` does not follow entry `index - 1`, or "" when it does."""
-    expected = rows[index - 1]["hash"]
-    if rows[index]["hash_precedent"] == expected:
-        return ""
-    if rows[index]["hash_precedent"] in known_hashes:
-        return "l'ordre des lignes a été modifié (cette entrée ne suit pas la précédente)"
-    return "une entrée a été supprimée juste avant celle-ci"
+    @property
+    def only_concurrent(self) -> bool:
+        """Every break is two writers following the same entry: nothing was changed or removed by hand."""
+        return bool(self.breaks) and all(b.kind == CONCURRENT for b in self.breaks)
 
 
 def verify_chain(rows: list[Row]) -> ChainReport:
-    """Check the Journal rows in sheet order, starting at the first remaining entry."""
+    """Check the Journal rows in sheet order, starting at the first remaining entry; every break is listed."""
     if not rows:
         return ChainReport(True, 0, None, "journal vide, rien à vérifier.")
-    known_hashes = {r["hash"] for r in rows}
-    for index, row in enumerate(rows):
-        reason = ""
+    chain = _Chain(rows)
+    breaks = [found for index in range(len(rows)) if (found := chain.problem(index)) is not None]
+    if not breaks:
+        return ChainReport(True, len(rows), None,
+                           f"chaîne de hachage intègre ({len(rows)} entrée(s) vérifiée(s)).")
+    first = breaks[0]
+    checked = next(i for i, row in enumerate(rows) if row.row_number == first.row_number and row.id == first.id)
+    return ChainReport(False, checked, first, _message(breaks), tuple(breaks))
+
+
+def _where(row: Row) -> str:
+    return f"ligne {row.row_number} (entrée {row.id})"
+
+
+def _message(breaks: list[BrokenEntry]) -> str:
+    if len(breaks) == 1:
+        return f"chaîne de hachage rompue à la ligne {breaks[0].row_number} (entrée {breaks[0].id}) : " \
+               f"{breaks[0].reason}."
+    listed = " ; ".join(f"ligne {b.row_number} (entrée {b.id}) : {b.reason}" for b in breaks)
+    return f"chaîne de hachage rompue en {len(breaks)} endroits : {listed}."
+
+
+class _Chain:
+    """The entries as a tree: each entry points at the hash it followed (`hash_precedent`)."""
+
+    def __init__(self, rows: list[Row]):
+        self.rows = rows
+        self.at: dict[str, int] = {}
+        self.children: dict[str, list[int]] = defaultdict(list)
+        for index, row in enumerate(rows):
+            self.at.setdefault(row["hash"], index)
+            self.children[row["hash_precedent"]].append(index)
+        self.reported_forks: set[str] = set()
+
+    def problem(self, index: int) -> BrokenEntry | None:
+        row = self.rows[index]
         if entry_hash(row["hash_precedent"], row.values) != row["hash"]:
-            reason = "le contenu ne correspond plus à son empreinte (ligne modifiée ou ajoutée à la main)"
-        elif index > 0:
-            reason = _link_problem(rows, index, known_hashes)
-        if reason:
-            broken = BrokenEntry(row.row_number, row.id, reason)
-            return ChainReport(False, index, broken, f"chaîne de hachage rompue à la ligne {row.row_number} "
-                                                     f"(entrée {row.id}) : {reason}.")
-    return ChainReport(True, len(rows), None, f"chaîne de hachage intègre ({len(rows)} entrée(s) vérifiée(s)).")
+            return BrokenEntry(row.row_number, row.id, "le contenu ne correspond plus à son empreinte (ligne "
+                                                       "modifiée ou ajoutée à la main)", MODIFIED)
+        if index == 0 or row["hash_precedent"] == self.rows[index - 1]["hash"]:
+            return None
+        parent = self.at.get(row["hash_precedent"])
+        if parent is not None and parent > index:
+            return self._reordered(row)
+        fork = self._fork_between(index - 1, index)
+        if fork is not None:
+            return self._concurrent(row, fork)
+        if parent is None:
+            return BrokenEntry(row.row_number, row.id, "une entrée a été supprimée juste avant celle-ci", DELETED)
+        return self._reordered(row)
+
+    @staticmethod
+    def _reordered(row: Row) -> BrokenEntry:
+        return BrokenEntry(row.row_number, row.id,
+                           "l'ordre des lignes a été modifié (cette entrée ne suit pas la précédente)", REORDERED)
+
+    def _ancestry(self, index: int) -> list[str]:
+        """The entry's hash, then the hashes it descends from, up to one that is not (or no longer) in the tab."""
+        keys, seen = [self.rows[index]["hash"]], set()
+        while index is not None and index not in seen:
+            seen.add(index)
+            key = self.rows[index]["hash_precedent"]
+            keys.append(key)
+            index = self.at.get(key)
+        return keys
+
+    def _fork_between(self, before: int, index: int) -> str | None:
+        """The entry both rows descend from when it was followed by two writers (two branches), else None."""
+        theirs = set(self._ancestry(before))
+        common = next((key for key in self._ancestry(index) if key in theirs), None)
+        return common if common is not None and len(self.children[common]) >= 2 else None
+
+    def _concurrent(self, row: Row, fork: str) -> BrokenEntry | None:
+        if fork in self.reported_forks:
+            return None  # a later entry of a fork already reported: the same event
+        self.reported_forks.add(fork)
+        heads = tuple(_where(self.rows[i]) for i in self.children[fork])
+        start = self.at.get(fork)
+        after = f"la {_where(self.rows[start])}" if start is not None else "le début du journal"
+        reason = (f"écritures concurrentes : deux écritures ont suivi {after} en même temps (branches : "
+                  f"{' et '.join(heads)}) ; aucune entrée n'a été supprimée")
+        return BrokenEntry(row.row_number, row.id, reason, CONCURRENT, heads)

@@ -1,0 +1,324 @@
+"""The Google spreadsheet as a place to work by hand, after `init`, over the in-process fake: the exact requests
+init sends, what a person's typing becomes, dropdowns from Listes, notes, widths, protections, conditional
+formats, filter views, the locale; and init on an existing spreadsheet changes no value."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import pytest
+
+from ecole_entreprise.store.sheet_layout import LOCALE, TIME_ZONE
+from tests.support import fake_sheets_format as fmt
+from tests.support.fake_sheets import FakeSheets
+from tests.support.google_env import SERVICE_ACCOUNT, FakeClock, FakeSheetsHuman, make_store
+
+AWKWARD = {"Téléphone du contact": "0612345678", "Code postal": "01000", "SIRET": "73282932000074",
+           "À informer avant le": "04/03/2026", "Notes": "+33380448400"}
+
+
+class World:
+    def __init__(self, schema):
+        self.schema = schema
+        self.fake = FakeSheets()
+        self.key = self.fake.create_spreadsheet("Classeur de test")
+        self.store = make_store(schema, self.fake, self.key, FakeClock())
+        self.human = FakeSheetsHuman(self.fake, self.key)
+        self.bodies: list[tuple[str, dict]] = []
+        handle = self.fake.handle
+
+        def recording(method, url, body):
+            self.bodies.append((url, json.loads(body) if body else {}))
+            return handle(method, url, body)
+
+        self.fake.handle = recording
+
+    def sheet(self, tab):
+        return self.fake.sheet(self.key, tab)
+
+    def col(self, tab, header):
+        return self.human.grid(tab)[0].index(header)
+
+    def batch(self) -> list[dict]:
+        return [r for url, body in self.bodies if url.split("?")[0].endswith(":batchUpdate")
+                for r in body.get("requests", [])]
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _ in self.fake.log]
+
+    def company_row(self) -> int:
+        """A row the app wrote, as a 0-based grid row."""
+        [row] = self.store.append("Entreprises", [{"raison_sociale": "Alpha", "code_postal": "21000",
+                                                   "commune_insee": "21231", "departement": "21",
+                                                   "contact_nom": "Martin", "contact_prenom": "Léa",
+                                                   "contact_email": "lea@exemple.fr"}])
+        return row.row_number - 1
+
+
+@pytest.fixture
+def world(schema):
+    return World(schema)
+
+
+def _listed(world, source: str) -> list[str]:
+    first, last = (int(n) for n in re.findall(r"\$(\d+)", source))
+    grid = world.human.grid("Listes")
+    column = grid[0].index("Valeur")
+    return [grid[r - 1][column] for r in range(first, last + 1)]
+
+
+# ---- what init sends -----------------------------------------------------------------------------------------
+
+
+def test_init_on_a_new_spreadsheet_is_one_read_and_one_batch_update(world, schema):
+    report = world.store.init()
+    assert world.kinds() == ["metadata", "batchUpdate"]  # no tab yet: nothing more to read
+    assert report.created_tabs == schema.tab_names
+    kinds = Counter(next(iter(r)) for r in world.batch())
+    assert kinds["addSheet"] == len(schema.tab_names)
+    for kind in ("updateSpreadsheetProperties", "updateCells", "repeatCell", "updateDimensionProperties",
+                 "setDataValidation", "addConditionalFormatRule", "addProtectedRange", "setBasicFilter",
+                 "addFilterView", "updateSheetProperties"):
+        assert kinds[kind] > 0, kind
+
+
+def test_the_requests_have_the_shapes_of_the_api(world):
+    world.store.init()
+    requests = world.batch()
+    entreprises = world.sheet("Entreprises").sheet_id
+    headers = world.human.grid("Entreprises")[0]
+    [locale] = [r["updateSpreadsheetProperties"] for r in requests if "updateSpreadsheetProperties" in r]
+    assert locale == {"properties": {"locale": "fr_FR", "timeZone": "Europe/Paris"}, "fields": "locale,timeZone"}
+    [text] = [r["repeatCell"] for r in requests if "repeatCell" in r and r["repeatCell"]["range"]["sheetId"] ==
+              entreprises and "numberFormat" in r["repeatCell"]["fields"]]
+    assert text == {"range": {"sheetId": entreprises, "startRowIndex": 1, "startColumnIndex": 0,
+                              "endColumnIndex": len(headers)},
+                    "cell": {"userEnteredFormat": {"numberFormat": {"type": "TEXT"}}},
+                    "fields": "userEnteredFormat.numberFormat"}
+    taille = headers.index("Taille")
+    [dropdown] = [r["setDataValidation"] for r in requests if "setDataValidation" in r
+                  and r["setDataValidation"]["range"] == {"sheetId": entreprises, "startRowIndex": 1,
+                                                          "startColumnIndex": taille, "endColumnIndex": taille + 1}]
+    assert dropdown["rule"]["condition"]["type"] == "ONE_OF_RANGE" and dropdown["rule"]["strict"] is True
+    assert re.fullmatch(r"='Listes'!\$C\$\d+:\$C\$\d+", dropdown["rule"]["condition"]["values"][0]["userEnteredValue"])
+    rules = [r["addConditionalFormatRule"] for r in requests if "addConditionalFormatRule" in r
+             and r["addConditionalFormatRule"]["rule"]["ranges"][0]["sheetId"] == entreprises]
+    assert [r["index"] for r in rules] == list(range(len(rules)))
+    siret = headers.index("SIRET")
+    [rule] = [r["rule"] for r in rules if r["rule"]["ranges"][0]["startColumnIndex"] == siret]
+    condition = rule["booleanRule"]["condition"]
+    assert condition["type"] == "CUSTOM_FORMULA" and ";" in condition["values"][0]["userEnteredValue"]
+    views = [r["addFilterView"]["filter"] for r in requests if "addFilterView" in r
+             and r["addFilterView"]["filter"]["range"]["sheetId"] == entreprises]
+    assert {v["title"] for v in views} >= {"Entreprises — académie de Dijon", "Entreprises — département 21"}
+    assert all(v["filterSpecs"][0]["filterCriteria"]["condition"]["type"] == "CUSTOM_FORMULA" for v in views)
+
+
+def test_a_second_init_reads_twice_and_writes_nothing(world):
+    world.store.init()
+    world.fake.reset_counts()
+    report = world.store.init()
+    assert world.kinds() == ["metadata", "metadata"]
+    assert report.applied == [] and not report.created_tabs and not report.notes
+
+
+def test_init_survives_a_lost_reply_and_creates_each_tab_once(world, schema):
+    world.fake.timeout_next("batchUpdate", after_apply=True)
+    report = world.store.init()
+    assert report.created_tabs == schema.tab_names
+    assert world.fake.titles(world.key) == ["Sheet1", *schema.tab_names]
+    assert world.kinds().count("batchUpdate") == 1  # re-read, found applied, nothing sent again
+
+
+def test_init_sends_again_what_a_failure_did_not_apply(world, schema):
+    world.fake.fail_next("batchUpdate", status=503)
+    report = world.store.init()
+    assert report.created_tabs == schema.tab_names and world.kinds().count("batchUpdate") == 2
+    assert world.fake.titles(world.key) == ["Sheet1", *schema.tab_names]
+
+
+# ---- typing ----------------------------------------------------------------------------------------------------
+
+
+def test_a_person_typing_awkward_values_reads_back_exactly(world, schema):
+    world.store.init()
+    row = world.company_row()
+    for header, text in AWKWARD.items():  # in the app's row, then in a new row typed from scratch
+        world.fake.type_cells(world.key, "Entreprises", row, world.col("Entreprises", header), [text])
+        world.fake.type_cells(world.key, "Entreprises", row + 1, world.col("Entreprises", header), [text])
+    world.fake.type_cells(world.key, "Entreprises", row + 1, 0, ["ENT-HUMAN0001"])
+    snapshot = world.store.read()
+    by_header = schema.tab("Entreprises").by_header()
+    for data in snapshot.rows("Entreprises"):
+        assert {h: data[by_header[h].name] for h in AWKWARD} == AWKWARD
+
+
+def test_without_init_the_same_typing_is_mangled_and_the_locale_decides_dates(schema):
+    fake = FakeSheets()
+    key = fake.create_spreadsheet("Brut")
+    fake.type_cells(key, "Sheet1", 0, 0, list(AWKWARD.values()))
+    assert fake.grid_text(key, "Sheet1")[0] == ["612345678", "1000", "73282932000074", "4/3/2026", "33380448400"]
+    us = fake.sheet(key, "Sheet1").get(0, 3).value
+    fake.book(key).locale = "fr_FR"
+    fake.type_cells(key, "Sheet1", 1, 3, ["04/03/2026"])
+    assert us - fake.sheet(key, "Sheet1").get(1, 3).value == 30  # 3 April (en_US) vs 4 March (fr_FR)
+
+
+def test_init_sets_the_french_locale_and_paris_time(world):
+    world.store.init()
+    book = world.fake.book(world.key)
+    assert (book.locale, book.time_zone) == (LOCALE, TIME_ZONE)
+
+
+# ---- dropdowns, notes, widths ----------------------------------------------------------------------------------
+
+
+def test_editing_listes_changes_the_dropdown(world):
+    world.store.init()
+    col = world.col("Entreprises", "Taille")
+    source = world.sheet("Entreprises").validation_at(1, col)["condition"]["values"][0]["userEnteredValue"]
+    first = int(re.findall(r"\$(\d+)", source)[0])
+    world.fake.type_cells(world.key, "Listes", first - 1, world.col("Listes", "Valeur"), ["TPE (moins de 10)"])
+    assert _listed(world, source)[0] == "TPE (moins de 10)"
+    assert world.sheet("Entreprises").validation_at(500, col)["condition"]["values"][0]["userEnteredValue"] == source
+
+
+def test_multichoice_dropdowns_are_advisory_and_say_how_to_separate(world):
+    world.store.init()
+    rule = world.sheet("Entreprises").validation_at(1, world.col("Entreprises", "Thématiques"))
+    assert rule["strict"] is False and "séparées par « ; »" in rule["inputMessage"]
+    assert rule["condition"]["type"] == "ONE_OF_RANGE"
+
+
+def test_every_header_has_a_note_and_a_width_and_a_chosen_width_is_kept(world, schema):
+    world.store.init()
+    for tab in schema.tabs.values():
+        sheet = world.sheet(tab.name)
+        for col, f in enumerate(tab.fields):
+            assert fmt.note_at(sheet, 0, col), (tab.name, f.header)
+    sheet = world.sheet("Entreprises")
+    assert "vue filtrée" in fmt.note_at(sheet, 0, 0)
+    assert "14 chiffres" in fmt.note_at(sheet, 0, world.col("Entreprises", "SIRET"))
+    notes = world.col("Entreprises", "Notes")
+    assert fmt.width_of(sheet, notes) > 100
+    fmt._state(sheet)["widths"][notes] = 333  # a person widened it
+    world.store.init()
+    assert fmt.width_of(sheet, notes) == 333
+
+
+# ---- protections, filters ------------------------------------------------------------------------------------
+
+
+def test_header_ids_and_timestamps_warn_and_only_the_app_writes_the_journal(world):
+    world.store.init()
+    sheet = world.sheet("Entreprises")
+    protected = {(p["range"].get("startRowIndex"), p["range"].get("startColumnIndex")): p for p in sheet.protected}
+    assert protected[(0, None)]["warningOnly"] is True  # the header row
+    for header in ("ID", "Créé le", "Modifié le"):
+        assert protected[(1, world.col("Entreprises", header))]["warningOnly"] is True
+    [journal] = world.sheet("Journal").protected
+    assert "warningOnly" not in journal and journal["editors"] == {"users": [SERVICE_ACCOUNT]}
+    assert "Feuilles et plages protégées" in journal["description"]
+
+
+def test_filter_views_per_academie_and_departement_and_a_basic_filter_on_each_tab(world, schema):
+    world.store.init()
+    sheet = world.sheet("Personnels")
+    titles = {v["title"] for v in fmt.filter_views(sheet)}
+    assert titles == {f"Personnels — académie de {a}" for a in ("Dijon", "Besançon")} | {
+        f"Personnels — département {d}" for d in schema.lists["departements"]}
+    for tab in schema.tab_names:
+        assert (fmt.basic_filter(world.sheet(tab)) is None) == (tab == "Journal"), tab
+
+
+# ---- conditional formats ---------------------------------------------------------------------------------------
+
+
+def test_mistakes_are_coloured_where_a_person_types_them(world):
+    world.store.init()
+    row = world.company_row()
+    siret, name = world.col("Entreprises", "SIRET"), world.col("Entreprises", "Raison sociale")
+    world.fake.type_cells(world.key, "Entreprises", row, siret, ["73282932000074"])
+    assert fmt.coloured(world.fake, world.key, "Entreprises", row, siret) == []
+    world.fake.type_cells(world.key, "Entreprises", row, siret, ["73282932000075"])
+    [rule] = fmt.coloured(world.fake, world.key, "Entreprises", row, siret)
+    assert rule["booleanRule"]["format"]["backgroundColor"]["red"] > 0.9
+    world.fake.type_cells(world.key, "Entreprises", row, name, [""])
+    [missing] = fmt.coloured(world.fake, world.key, "Entreprises", row, name)
+    assert missing["booleanRule"]["format"]["backgroundColor"]["green"] > 0.9  # yellow: required, empty
+    assert fmt.coloured(world.fake, world.key, "Entreprises", row + 5, name) == []  # an empty row is not
+
+
+def test_an_unknown_reference_is_coloured(world):
+    world.store.init()
+    row = world.company_row()
+    company = world.human.grid("Entreprises")[row][0]
+    col = world.col("Rencontres", "ID entreprise")
+    world.fake.type_cells(world.key, "Rencontres", 1, col, [company])
+    assert fmt.coloured(world.fake, world.key, "Rencontres", 1, col) == []
+    world.fake.type_cells(world.key, "Rencontres", 1, col, ["ENT-INCONNU9"])
+    assert fmt.coloured(world.fake, world.key, "Rencontres", 1, col)
+
+
+# ---- init on an existing spreadsheet ---------------------------------------------------------------------------
+
+
+def test_init_on_an_existing_spreadsheet_changes_no_value_and_reports_what_it_laid_out(world, schema):
+    world.store.init()
+    row = world.company_row()
+    for header, text in AWKWARD.items():
+        world.fake.type_cells(world.key, "Entreprises", row, world.col("Entreprises", header), [text])
+    for tab in schema.tab_names:  # back to an older layout: no formats, rules, notes, views, protections
+        sheet = world.sheet(tab)
+        sheet.formats, sheet.validations, sheet.protected = [], [], []
+        fmt._state(sheet).update(conditional=[], filter_views=[], basic_filter=None, notes={})
+        sheet.notes = []  # the fake's core keeps notes in a layer beside the cells
+    world.fake.book(world.key).locale = "en_US"
+    before = {tab: world.human.grid(tab) for tab in schema.tab_names}
+    world.bodies.clear()
+    report = world.store.init()
+    assert {tab: world.human.grid(tab) for tab in schema.tab_names} == before
+    assert world.kinds()[-3:] == ["metadata", "metadata", "batchUpdate"]
+    assert "classeur : paramètres régionaux fr_FR et fuseau Europe/Paris (dates saisies lues jour/mois)" in \
+        report.applied
+    [line] = [a for a in report.applied if a.startswith("Entreprises :")]
+    for part in ("format texte", "note d'en-tête", "listes déroulantes", "mise en forme conditionnelle",
+                 "filtre", "vues filtrées", "protections"):
+        assert part in line
+    assert not any(next(iter(r)) in ("updateCells", "values") and "userEnteredValue" in json.dumps(r)
+                   for r in world.batch()), "no cell value written"
+    assert world.store.init().applied == []
+
+
+# ---- the locale, read back -------------------------------------------------------------------------------------
+
+
+def test_another_locale_is_reported_until_init_sets_fr_fr(world):
+    from ecole_entreprise.services.census.quality import locale_warning
+
+    world.fake.book(world.key).locale = "en_US"
+    assert "« en_US »" in locale_warning(world.store) and "init" in locale_warning(world.store)
+    world.store.init()
+    assert locale_warning(world.store) == ""
+
+
+def test_check_warns_about_the_locale(world, monkeypatch, capsys):
+    from ecole_entreprise import cli
+
+    world.store.init()
+    world.fake.book(world.key).locale = "de_DE"
+    world.store._meta = None  # a new process: the metadata is read again
+    monkeypatch.setattr(cli, "_store", lambda: world.store)
+    cli.main(["check"])
+    assert "Attention : Le classeur Google est réglé sur les paramètres régionaux « de_DE »" in capsys.readouterr().out
+
+
+def test_the_home_page_warns_about_the_locale(app_workbook, monkeypatch):
+    from tests.support.apptest import ADMIN, app_store, open_page
+
+    monkeypatch.setattr(app_store().inner, "sheet_locale", lambda: "en_US")
+    at = open_page(monkeypatch, ADMIN, "pages/home.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("« en_US »" in w.value for w in at.warning)
