@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import json
 import operator
 import random
@@ -494,6 +495,15 @@ class Sheet:
                 self.put(r0 + offset, c0 + rel, cell)
                 _put(self.notes, r0 + offset, c0 + rel, note)
 
+    def snapshot(self) -> Sheet:
+        """A copy to roll back to: cell lists copied (Cell objects are never changed in place), the small
+        range lists deep-copied (shifts change their dicts)."""
+        return dataclasses.replace(
+            self, grid_extra=copy.deepcopy(self.grid_extra), extra=copy.deepcopy(self.extra),
+            cells=[list(r) for r in self.cells], notes=[list(r) for r in self.notes],
+            validations=copy.deepcopy(self.validations), protected=copy.deepcopy(self.protected),
+            formats=copy.deepcopy(self.formats), metadata=copy.deepcopy(self.metadata))
+
     def properties(self, index: int) -> dict:
         grid = {"rowCount": self.row_count, "columnCount": self.col_count}
         if self.frozen_rows:
@@ -545,6 +555,10 @@ class Spreadsheet:
 
     def by_id(self, sheet_id: int) -> Sheet | None:
         return next((s for s in self.sheets if s.sheet_id == sheet_id), None)
+
+    def snapshot(self) -> Spreadsheet:
+        return dataclasses.replace(self, sheets=[s.snapshot() for s in self.sheets],
+                                   metadata=copy.deepcopy(self.metadata))
 
 
 @dataclass
@@ -862,7 +876,7 @@ class FakeSheets:
         return prune(doc, parse_mask(fields)) if fields else doc
 
     def _batch_update(self, book: Spreadsheet, body: dict, masked: bool = False) -> dict:
-        saved = copy.deepcopy(book)  # batchUpdate is atomic: all requests apply or none
+        saved = book.snapshot()  # batchUpdate is atomic: all requests apply or none
         replies = []
         try:
             for index, request in enumerate(body.get("requests", [])):
