@@ -620,6 +620,7 @@ class FakeSheets:
         self.total = 0
         self.log: list[tuple[str, str]] = []  # (kind, decoded path) of every request received
         self.bodies: list[dict] = []  # the JSON body of every request received, in order
+        self.queries: list[dict] = []  # the query parameters of every request received, in order
         self.bytes_down = 0  # bytes of every answer sent back (the JSON as it goes on the wire, uncompressed)
         self.clock = clock or (lambda: 0.0)
         self.before_request = None  # hook(number, kind): a person's edit just before request `number` runs
@@ -676,6 +677,8 @@ class FakeSheets:
             self.total = 0
             self.log.clear()
             self.bodies.clear()
+            self.queries.clear()
+            self.served.clear()
             self.bytes_down = 0
 
     def fail_next(self, kind: str | None = None, status: int = 503, times: int = 1, after_apply: bool = False) -> None:
@@ -772,6 +775,7 @@ class FakeSheets:
             self.counts[kind] += 1
             self.log.append((kind, unquote(parts.path)))
             self.bodies.append(payload)
+            self.queries.append(query)
             category = "read" if kind in READ_KINDS else "write"
             if self._over_quota(category):
                 metric = category.capitalize()
