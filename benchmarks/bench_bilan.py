@@ -184,7 +184,7 @@ def forget_quality_report() -> None:
     """As after a new read of the sheet: the next to-do list checks every row again."""
     from ecole_entreprise.services.census import quality
 
-    quality._last = None
+    quality.forget()
 
 
 def _set_parameters(store, snapshot: Snapshot) -> None:

@@ -55,19 +55,28 @@ def cmd_demo(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .services.census.quality import anomalies_frame, check_snapshot
+    """Streams: one tab is read, checked and printed at a time (a fresh store each time, so that only that tab and
+    the IDs of the tabs before it are in memory), then the Journal's chain is verified."""
+    from .services.census.quality import anomaly_line, iter_check
     from .services.kernel.journal import verify_chain
 
-    store = _store()
-    snapshot = store.read()
-    anomalies = check_snapshot(snapshot, store.schema)
-    chain = verify_chain(snapshot.rows("Journal"))
-    if anomalies:
-        frame = anomalies_frame(anomalies)
-        print(frame.to_string(index=False, max_colwidth=60))
-    print(f"{len(anomalies)} anomalie(s) dans les données.")
+    settings = load_settings()
+    journal = []
+
+    def read_tab(name: str):
+        data = build_store(settings).read(tabs=[name]).tabs.get(name)
+        if name == "Journal" and data is not None:
+            journal.append(data)
+        return data
+
+    count = 0
+    for anomaly in iter_check(read_tab, build_store(settings).schema):
+        print(anomaly_line(anomaly))
+        count += 1
+    chain = verify_chain(journal[0].rows if journal else [])
+    print(f"{count} anomalie(s) dans les données.")
     print("Journal : " + chain.message_fr)
-    return 1 if anomalies or not chain.ok else 0
+    return 1 if count or not chain.ok else 0
 
 
 def cmd_import(args) -> int:
@@ -110,6 +119,23 @@ def cmd_add_user(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    from .doctor import doctor, passed, report_text
+
+    checks = doctor(smtp=not args.sans_smtp)
+    print(report_text(checks))
+    return 0 if passed(checks) else 1
+
+
+def cmd_ready(args) -> int:
+    from .doctor import passed, ready
+
+    checks = ready(args.http or "")
+    failed = [c for c in checks if c.blocking and not c.ok]
+    print("prêt" if not failed else "pas prêt : " + " ; ".join(f"{c.name} : {c.detail}" for c in failed))
+    return 0 if passed(checks) else 1
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m ecole_entreprise",
                                    description="Rencontres École–Entreprise BFC : outils en ligne de commande.")
@@ -142,11 +168,23 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--scope", help="académie ou départements, par exemple « Dijon » ou « 25,39 »")
     user.add_argument("--name")
     user.set_defaults(run=cmd_add_user)
+    doc = sub.add_parser("doctor", help="vérifie l'installation : configuration, secrets, stockage, schéma, journal…")
+    doc.add_argument("--sans-smtp", action="store_true", help="ne pas tenter de joindre le serveur SMTP")
+    doc.set_defaults(run=cmd_doctor)
+    ready = sub.add_parser("ready", help="contrôle rapide pour la supervision (HEALTHCHECK) : code 0 si prêt")
+    ready.add_argument("--http", help="URL à interroger aussi, par exemple http://127.0.0.1:8501/_stcore/health")
+    ready.set_defaults(run=cmd_ready)
     return main
 
 
 def main(argv=None) -> int:
+    from . import logs
+
     args = parser().parse_args(argv)
+    try:
+        logs.configure(load_settings())
+    except (ValueError, OSError):
+        logs.configure()  # unreadable settings: `doctor` says why; the log still works
     try:
         return args.run(args)
     except StoreError as error:

@@ -11,7 +11,7 @@ secrets.toml, Google mode:
     ...
 Environment: ECOLE_ENTREPRISE_SPREADSHEET (key or URL), ECOLE_ENTREPRISE_CREDENTIALS (service-account JSON path),
 ECOLE_ENTREPRISE_WORKBOOK (local .xlsx path), ECOLE_ENTREPRISE_CACHE_TTL, ECOLE_ENTREPRISE_RETRY_SECONDS,
-ECOLE_ENTREPRISE_DEV_USER, ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN.
+ECOLE_ENTREPRISE_DEV_USER, ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN, ECOLE_ENTREPRISE_LOG_LEVEL, ECOLE_ENTREPRISE_LOG_JSON.
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ class Settings:
     allow_local_login: bool = False  # force the demo identity chooser even with the Google backend
     auth_configured: bool = False  # an [auth] section exists: use st.login
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    log_level: str = "INFO"  # DEBUG, INFO, WARNING, ERROR
+    log_json: bool = False  # one JSON object per line (for a log collector) instead of plain text
     limits: InputLimits = field(default_factory=InputLimits)
 
     @property
@@ -90,6 +92,11 @@ def spreadsheet_key(value: str) -> str:
     """Accept a bare key or a full spreadsheet URL."""
     match = re.search(r"/spreadsheets/d/([a-zA-Z0-9-_]+)", value or "")
     return match.group(1) if match else (value or "").strip()
+
+
+def read_secrets(paths=SECRETS_PATHS) -> dict:
+    """The first secrets.toml found, parsed (the doctor reads the [auth] section itself)."""
+    return _read_secrets(paths)
 
 
 def _read_secrets(paths) -> dict:
@@ -126,6 +133,8 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
         dev_user=env.get("ECOLE_ENTREPRISE_DEV_USER", ""),
         allow_local_login=_truthy(env.get("ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN") or app.get("allow_local_login", "")),
         auth_configured=bool(secrets.get("auth")),
+        log_level=str(env.get("ECOLE_ENTREPRISE_LOG_LEVEL") or app.get("log_level", "INFO")).strip().upper(),
+        log_json=_truthy(env.get("ECOLE_ENTREPRISE_LOG_JSON") or app.get("log_json", "")),
         limits=_limits(app),
         smtp=SmtpSettings(
             host=smtp_raw.get("host", ""), port=int(smtp_raw.get("port", 587)),

@@ -22,10 +22,13 @@ def test_every_environment_variable_is_documented():
 
 
 def test_the_two_commands_and_ci_agree():
-    run = "python -m pip install -r requirements.txt && python -m streamlit run streamlit_app.py"
-    test = "python -m pip install -r requirements-dev.txt && python -m pytest"
+    run = ("python3 -m venv .venv && .venv/bin/python -m pip install -r requirements.lock && "
+           ".venv/bin/python -m streamlit run streamlit_app.py")
+    test = ("python3 -m venv .venv && .venv/bin/python -m pip install -r requirements-dev.lock && "
+            ".venv/bin/python -m pytest")
     assert run in README and test in README
     assert test in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert run in (ROOT / ".ci" / "app_smoke.sh").read_text(encoding="utf-8")
 
 
 def test_every_secrets_section_read_by_the_app_is_in_the_example():

@@ -336,3 +336,56 @@ def test_confirmed_plan_excludes_its_people_next_time(snap, plan):
                      rencontres)
     next_plan = global_plan(again, locate=locate)
     assert next_plan.pairs == [] and next_plan.unmatched_personnels == ["PER-4"]
+
+
+# ---- candidates kept per person (issue 16) ----------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(populations())
+def test_plan_pairs_are_explained_exactly_as_one_pair_at_a_time(snap):
+    from ecole_entreprise.services.pairing.scoring import explain
+
+    plan = global_plan(snap, locate=locate)
+    data = prepare(snap, locate=locate)
+    for pair in plan.pairs:
+        e, p = data.entreprises.index[pair.entreprise_id], data.personnels.index[pair.personnel_id]
+        assert pair == explain(data, e, p)
+
+
+def test_best_candidates_keep_the_k_best_of_each_person_among_its_nearest():
+    from dataclasses import replace
+
+    from ecole_entreprise.services.pairing import scoring
+    from ecole_entreprise.services.pairing.scoring import best_candidates
+
+    kms = (0, 15, 30, 45, -50, 0)
+    ents = [company(f"ENT-{i}", km, capacite_annuelle=str(1 + i % 3), thematiques="management" if i % 2 else
+                    "management; orientation") for i, km in enumerate(kms)]
+    snap = snapshot(ents, [staff("PER-1", 0), staff("PER-2", 30)])
+    data = prepare(snap, locate=locate)
+    full = score_candidates(data)
+    best = best_candidates(data, k=2)
+    for p in np.unique(full.personnel):
+        mine = np.flatnonzero(full.personnel == p)
+        ranked = sorted(mine, key=lambda k: (-full.total[k], full.entreprise[k]))[:2]
+        kept = np.flatnonzero(best.personnel == p)
+        assert sorted(best.entreprise[kept]) == sorted(full.entreprise[ranked])
+        assert sorted(best.total[kept]) == sorted(full.total[ranked])
+    assert len(best) == 4 and len(full) > len(best)
+    data.settings = replace(data.settings, candidates_per_person=1)
+    assert np.bincount(best_candidates(data).personnel).max() == 1
+    assert scoring.POOL_FACTOR >= 1  # the pool is never smaller than k
+
+
+def test_candidates_per_person_comes_from_parametres():
+    from ecole_entreprise.services.pairing.scoring import DEFAULT_CANDIDATES, PairingSettings
+
+    assert PairingSettings.from_snapshot(snapshot([], [])).candidates_per_person == DEFAULT_CANDIDATES
+    rows = snapshot([], [])
+    tab = default_schema().tab("Parametres")
+    values = {name: "" for name in tab.field_names} | {"id": "PRM-K", "cle": "candidats_par_personnel",
+                                                       "valeur": "7"}
+    rows.tabs["Parametres"] = TabData("Parametres", tab.headers, [Row("PRM-K", values, {}, 2,
+                                                                      fingerprint(tab, values))])
+    assert PairingSettings.from_snapshot(rows).candidates_per_person == 7

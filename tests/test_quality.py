@@ -188,22 +188,44 @@ def test_exported_records_name_whose_values_are_in_clear():
     assert exported_records(frame) == [("Personnels", "PER-A")]
 
 
-def test_report_is_reused_while_the_snapshot_is_the_same(monkeypatch):
+def test_report_is_kept_per_tab_until_that_tab_changes(monkeypatch):
     from ecole_entreprise.services.census import quality
 
-    calls = []
-    real = quality._check
-    monkeypatch.setattr(quality, "_check", lambda snap, schema: calls.append(1) or real(snap, schema))
-    monkeypatch.setattr(quality, "_last", None)
+    checked = []
+    real = quality.check_tab
+    monkeypatch.setattr(quality, "check_tab", lambda tab, data, snap, remember=False:
+                        checked.append(tab.name) or real(tab, data, snap, remember))
+    quality.forget()
     snap = snapshot(Entreprises=grid("Entreprises", [{**GOOD_ENT, "siret": "123"}]))
     first = check_snapshot(snap, SCHEMA)
-    assert check_snapshot(snap, SCHEMA) == first and len(calls) == 1
-    again = snapshot(Entreprises=grid("Entreprises", [{**GOOD_ENT, "siret": "123"}]))  # a new read
-    assert check_snapshot(again, SCHEMA) == first and len(calls) == 2
+    every_tab = len(checked)
+    assert every_tab == len(SCHEMA.tabs)
+    assert check_snapshot(snap, SCHEMA) == first and len(checked) == every_tab
+    again = snapshot(Entreprises=grid("Entreprises", [{**GOOD_ENT, "siret": "123"}]))  # a new read, same content
+    assert check_snapshot(again, SCHEMA) == first and len(checked) == every_tab
     other = {**GOOD_ENT, "id": "ENT-CCCC4444", "siret": "", "raison_sociale": "Autre", "contact_email": "a@b.fr"}
     snap.tabs["Entreprises"].rows.extend(snapshot(Entreprises=grid("Entreprises", [other])).rows("Entreprises"))
     check_snapshot(snap, SCHEMA)
-    assert len(calls) == 3  # rows added in place: checked again
+    # rows added in place: that tab is checked again, and the tabs whose references point into it
+    assert checked[every_tab:] == ["Entreprises", "Rencontres", "Partenariats", "Evenements", "Demandes RGPD"]
+
+
+def test_a_changed_tab_validates_only_its_changed_rows_again(monkeypatch):
+    from ecole_entreprise.services.census import quality
+
+    quality.forget()
+    rows = [{**GOOD_ENT, "id": f"ENT-AAAA{i:04d}", "siret": "", "raison_sociale": f"Entreprise {i}",
+             "contact_email": f"c{i}@exemple.fr"} for i in range(5)]
+    before = check_snapshot(snapshot(Entreprises=grid("Entreprises", rows)), SCHEMA)
+    validated = []
+    real = quality.validate_record
+    monkeypatch.setattr(quality, "validate_record", lambda tab, values, snapshot=None:
+                        validated.append(values["id"]) or real(tab, values, snapshot=snapshot))
+    rows[2] = {**rows[2], "siret": "123"}
+    after = check_snapshot(snapshot(Entreprises=grid("Entreprises", rows)), SCHEMA)
+    assert validated == ["ENT-AAAA0002"]
+    assert [a for a in after if a.row_id == "ENT-AAAA0002" and a.column == "SIRET"]
+    assert [a for a in before if a.row_id != "ENT-AAAA0002"] == [a for a in after if a.row_id != "ENT-AAAA0002"]
 
 
 def test_a_malformed_school_year_in_parametres_is_reported():

@@ -143,3 +143,10 @@ def test_report_cli_writes_pdf_and_xlsx(tmp_path):
     assert written == [out, sheet]
     assert "Bilan de l'année scolaire 2025-2026" in pdf_text(out.read_bytes())
     assert read_xlsx(sheet.read_bytes())["Indicateurs clés"]["B2"].value == "< 5"
+
+
+def test_font_folder_from_environment(monkeypatch, tmp_path):
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+        (tmp_path / name).write_bytes(b"")
+    monkeypatch.setenv("ECOLE_ENTREPRISE_FONT_DIR", str(tmp_path))
+    assert report.font_files() == (tmp_path / "DejaVuSans.ttf", tmp_path / "DejaVuSans-Bold.ttf")

@@ -13,15 +13,17 @@ _shared_lock = threading.Lock()
 
 
 def build_store(settings: Settings, schema: Schema | None = None):
-    """A fresh, uncached store for the configured backend."""
+    """A fresh, uncached store for the configured backend, every read and write logged (store/logged.py)."""
+    from .logged import LoggedStore
+
     schema = schema or default_schema()
     if settings.backend == "google":
         from .gsheets import GoogleSheetsStore
 
-        return GoogleSheetsStore.from_settings(schema, settings)
+        return LoggedStore(GoogleSheetsStore.from_settings(schema, settings))
     from .workbook import WorkbookStore
 
-    return WorkbookStore(schema, settings.workbook_path)
+    return LoggedStore(WorkbookStore(schema, settings.workbook_path))
 
 
 def shared_store(settings: Settings) -> CachedStore:
@@ -29,5 +31,8 @@ def shared_store(settings: Settings) -> CachedStore:
     key = (settings.backend, str(settings.workbook_path), settings.spreadsheet)
     with _shared_lock:
         if key not in _shared:
+            from .. import logs
+
+            logs.configure(settings)  # once per server process (later calls do nothing)
             _shared[key] = CachedStore(build_store(settings), settings.cache_ttl_s)
         return _shared[key]

@@ -242,8 +242,8 @@ class Store(Protocol):
     def describe(self) -> dict[str, str]:
         """Where the data lives, for the home page: {"kind", "title", "location", "url"}."""
 
-    def read(self) -> Snapshot:
-        """Every tab in one request."""
+    def read(self, tabs=None) -> Snapshot:
+        """Every tab in one request (or only the tabs named in `tabs`, for a reader that needs no other)."""
 
     def append(self, tab: str, records: list[dict[str, str]]) -> list[Row]:
         """Add rows; records may carry an "id" (else one is made). Existing IDs are not written twice."""

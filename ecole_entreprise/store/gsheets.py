@@ -161,11 +161,10 @@ class GoogleSheetsStore:
         return {"kind": "google", "title": title, "location": self.key,
                 "url": f"https://docs.google.com/spreadsheets/d/{self.key}/edit"}
 
-    def read(self) -> Snapshot:
-        return self.read_tabs(self.schema.tab_names)
-
-    def read_tabs(self, names: list[str]) -> Snapshot:
-        """Some tabs, whole, in one values:batchGet (the cache uses it to refresh only the tabs a write changed)."""
+    def read(self, tabs=None) -> Snapshot:
+        """Every tab in one values:batchGet, or only those named in `tabs` (the cache refreshes that way only
+        the tabs a write changed)."""
+        names = list(tabs) if tabs else self.schema.tab_names
         self._local.count = 0
         with self._translated():
             try:

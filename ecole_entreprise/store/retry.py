@@ -8,11 +8,14 @@ time cap covers a whole store operation (a read-compare-write is several request
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
+
+from .. import logs
 
 T = TypeVar("T")
 
@@ -55,6 +58,14 @@ class RetryPolicy:
                     raise
                 delay = self.backoff(attempt)
                 if self.clock() + delay > limit:
+                    _log_retry("abandon", attempt, 0.0, error)
                     raise
+                _log_retry("nouvelle tentative", attempt, delay, error)
                 self.sleep(delay)
                 attempt += 1
+
+
+def _log_retry(name: str, attempt: int, delay: float, error: BaseException) -> None:
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    logs.event(name, logging.WARNING, "store", attempt=attempt, wait_ms=round(delay * 1000, 1),
+               error=type(error).__name__, status=status)

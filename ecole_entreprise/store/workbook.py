@@ -78,12 +78,14 @@ class WorkbookStore:
 
     # ---- reading ------------------------------------------------------------------------------------------
 
-    def read(self) -> Snapshot:
+    def read(self, tabs=None) -> Snapshot:
+        """Every tab, or only those named in `tabs` (the others are not parsed)."""
+        wanted = [self.schema.tab(name) for name in tabs] if tabs else list(self.schema.tabs.values())
         with self._errors():
             self._ensure_file()
             with self._lock:
                 self._refresh()
-                tabs = {tab.name: self._tab_data(tab) for tab in self.schema.tabs.values()}
+                tabs = {tab.name: self._tab_data(tab) for tab in wanted}
         return Snapshot(tabs=tabs, read_at=now_paris(), requests=0)
 
     def tail(self, tab: str, n: int = 1) -> list[Row]:

@@ -2,14 +2,15 @@
 the aggregate tables. Aggregates only: no names, no contact details, no free text; small counts of people are
 shown as "< 5" unless the caller (an admin preview) turns the rule off.
 
-Font: DejaVu Sans, taken from matplotlib's bundled fonts (mpl-data/fonts/ttf), else from Debian's
-fonts-dejavu-core; without either, the PDF falls back to the core Helvetica font with text reduced to latin-1.
+Font: DejaVu Sans from the folder named by ECOLE_ENTREPRISE_FONT_DIR, else from Debian's fonts-dejavu-core (the
+Docker image and CI install it; `apt-get install fonts-dejavu-core` on a Debian/Ubuntu machine); without it, the
+PDF falls back to the core Helvetica font with text reduced to latin-1 (French accents are kept).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -59,11 +60,8 @@ def chart_png(chart, scale: float = 2.0) -> bytes:
 
 
 def font_files() -> tuple[Path, Path] | None:
-    """(regular, bold) DejaVu Sans TTF files, or None when neither matplotlib nor Debian's fonts are there."""
-    folders = []
-    spec = importlib.util.find_spec("matplotlib")  # located, not imported
-    if spec and spec.origin:
-        folders.append(Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf")
+    """(regular, bold) DejaVu Sans TTF files, or None when neither the configured folder nor Debian's has them."""
+    folders = [Path(os.environ["ECOLE_ENTREPRISE_FONT_DIR"])] if os.environ.get("ECOLE_ENTREPRISE_FONT_DIR") else []
     folders.append(_DEBIAN_DEJAVU)
     for folder in folders:
         regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"

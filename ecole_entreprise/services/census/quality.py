@@ -18,6 +18,7 @@ from ...domain.schema import ID_FIELD, Schema, TabSchema
 from ...domain.validation import DuplicateIndex, validate_record
 from ...domain.values import is_school_year
 from ...store.base import Row, Snapshot, TabData
+from ..kernel import memo
 
 ERROR = "erreur"
 WARNING = "avertissement"
@@ -35,44 +36,95 @@ class Anomaly:
     severity: str  # "erreur" | "avertissement"
 
 
-# The last report, reused while the same cached snapshot is shown: the home page and the quality page rerun on
-# every click, and checking 13,000 rows takes about half a second.
-_last: tuple | None = None
-_last_lock = threading.Lock()
+def _dependencies(tab: TabSchema) -> tuple[str, ...]:
+    """Tabs whose IDs this tab's report looks up (references; a GDPR request's person)."""
+    refs = [f.ref for f in tab.fields if f.type == "ref" and f.ref]
+    if tab.name == "Demandes RGPD":
+        refs += ["Entreprises", "Personnels"]
+    return tuple(dict.fromkeys(refs))
 
 
-def _signature(snapshot: Snapshot) -> tuple:
-    return snapshot.read_at, tuple((name, id(data.rows), len(data.rows), len(data.rows_without_id))
-                                   for name, data in snapshot.tabs.items())
+# Per tab: (schema, key, anomalies) of the last report, kept until the tab or a tab it refers to changes; and per
+# tab, each row's own findings by (fingerprint, which references resolve), so a changed tab re-validates only the
+# rows that changed. The home page and the quality page rerun on every click and after every re-read of the sheet.
+_reports: dict[str, tuple] = {}
+_row_findings: dict[str, dict] = {}
+_memo_lock = threading.Lock()
+
+
+def forget() -> None:
+    """Drop every kept report (benchmarks measure a first check with it)."""
+    with _memo_lock:
+        _reports.clear()
+        _row_findings.clear()
 
 
 def check_snapshot(snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
     """Every anomaly of every tab (see module docstring), in tab order."""
-    global _last
-    with _last_lock:
-        last = _last
-    if last is not None and last[0] is snapshot.tabs and last[1] is schema and last[2] == _signature(snapshot):
-        return list(last[3])
-    anomalies = _check(snapshot, schema)
-    with _last_lock:
-        _last = (snapshot.tabs, schema, _signature(snapshot), anomalies)  # holding `tabs` keeps its id unique
-    return list(anomalies)
-
-
-def _check(snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
-    anomalies: list[Anomaly] = []
+    out: list[Anomaly] = []
     for tab in schema.tabs.values():
-        data = snapshot.tabs.get(tab.name)
+        out += _tab_report(tab, snapshot, schema)
+    return out
+
+
+def _tab_report(tab: TabSchema, snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
+    data = snapshot.tabs.get(tab.name)
+    if data is None:
+        return [_absent(tab)]
+    key = (memo.signature(data), memo.signatures(snapshot, _dependencies(tab)))
+    with _memo_lock:
+        last = _reports.get(tab.name)
+    if last is not None and last[0] is schema and last[1] == key:
+        return last[2]
+    anomalies = check_tab(tab, data, snapshot, remember=True)
+    with _memo_lock:
+        _reports[tab.name] = (schema, key, anomalies)
+    return anomalies
+
+
+def iter_check(read_tab, schema: Schema):
+    """The same report, one tab at a time, for the `check` command: `read_tab(name)` returns a TabData or None;
+    only the IDs of tabs already read are kept (schema order puts every referenced tab first)."""
+    seen = _SeenIds()
+    for tab in schema.tabs.values():
+        data = read_tab(tab.name)
         if data is None:
-            anomalies.append(Anomaly(tab.name, None, "", "", "", f"Onglet « {tab.name} » absent.", ERROR))
+            yield _absent(tab)
             continue
-        anomalies += _structure(tab, data)
-        anomalies += _rows(tab, data, snapshot)
-        anomalies += _duplicates(tab, data)
-        if tab.name == "Demandes RGPD":
-            anomalies += _request_targets(data, snapshot)
-        if tab.name == "Parametres":
-            anomalies += _school_year(data)
+        missing = [name for name in _dependencies(tab) if name not in seen.tabs]
+        for name in missing:  # a schema whose references point forward: read those tabs for their IDs
+            seen.add(name, read_tab(name))
+        yield from check_tab(tab, data, seen)
+        seen.add(tab.name, data)
+
+
+class _SeenIds:
+    """What a report needs of other tabs: their names and IDs (`tabs` and `get` as on a Snapshot)."""
+
+    def __init__(self):
+        self.tabs: dict[str, set[str]] = {}
+
+    def add(self, name: str, data: TabData | None) -> None:
+        self.tabs[name] = {row.id for row in data.rows} if data is not None else set()
+
+    def get(self, tab: str, row_id: str):
+        return True if row_id in self.tabs.get(tab, ()) else None
+
+
+def _absent(tab: TabSchema) -> Anomaly:
+    return Anomaly(tab.name, None, "", "", "", f"Onglet « {tab.name} » absent.", ERROR)
+
+
+def check_tab(tab: TabSchema, data: TabData, snapshot, remember: bool = False) -> list[Anomaly]:
+    """Every anomaly of one tab; `snapshot` answers reference look-ups (a Snapshot, or the IDs seen so far).
+    `remember` keeps each row's findings for the next report of this tab (the app; not the one-off `check`)."""
+    anomalies = _structure(tab, data)
+    anomalies += _rows(tab, data, snapshot, remember)
+    anomalies += _duplicates(tab, data)
+    if tab.name == "Demandes RGPD":
+        anomalies += _request_targets(data, snapshot)
+    if tab.name == "Parametres":
+        anomalies += _school_year(data)
     return anomalies
 
 
@@ -98,15 +150,30 @@ def _id_at(data: TabData, row_number: int | None) -> str:
     return next((r.id for r in data.rows if r.row_number == row_number), "") if row_number else ""
 
 
-def _rows(tab: TabSchema, data: TabData, snapshot: Snapshot) -> list[Anomaly]:
+def _rows(tab: TabSchema, data: TabData, snapshot, remember: bool) -> list[Anomaly]:
     absent = {f.name for f in tab.fields if f.header not in data.headers}  # already reported once per tab
+    refs = [f for f in tab.fields if f.type == "ref"]
+    with _memo_lock:
+        schema_tab, known = _row_findings.get(tab.name, (None, {}))
+    known = known if schema_tab is tab and remember else {}
+    kept: dict = {}
     out = []
     for row in sorted(data.rows + data.rows_without_id, key=lambda r: r.row_number):
-        result = validate_record(tab, row.values, snapshot=snapshot)
-        for severity, messages in ((ERROR, result.errors), (WARNING, result.warnings)):
-            for name, message in messages.items():
-                if name not in absent:
-                    out.append(_cell(tab, row, name, message, severity))
+        resolved = tuple(snapshot.get(f.ref, row.values.get(f.name, "").strip()) is not None for f in refs)
+        key = (row.fingerprint, resolved)
+        findings = known.get(key)
+        if findings is None:
+            result = validate_record(tab, row.values, snapshot=snapshot)
+            findings = tuple((severity, name, message)
+                             for severity, messages in ((ERROR, result.errors), (WARNING, result.warnings))
+                             for name, message in messages.items())
+        if remember:
+            kept[key] = findings
+        out += [_cell(tab, row, name, message, severity) for severity, name, message in findings
+                if name not in absent]
+    if remember:
+        with _memo_lock:
+            _row_findings[tab.name] = (tab, kept)  # only this version's rows: the memo never outgrows the tab
     return out
 
 
@@ -152,6 +219,13 @@ def _request_targets(data: TabData, snapshot: Snapshot) -> list[Anomaly]:
             out.append(Anomaly(data.name, row.row_number, row.id, "ID personne", target_id,
                                f"La personne {target_id} n'existe pas dans l'onglet « {target_tab} ».", WARNING))
     return out
+
+
+def anomaly_line(a: Anomaly) -> str:
+    """One anomaly on one line, for the `check` command."""
+    where = ", ".join(part for part in (a.tab, f"ligne {a.row_number}" if a.row_number else "", a.row_id,
+                                        a.column + (f" « {a.value} »" if a.value else "")) if part)
+    return f"[{a.severity}] {where} : {a.reason}"
 
 
 def anomalies_frame(anomalies: list[Anomaly]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ... import logs
 from ...domain.permissions import (  # noqa: F401  (re-exported: callers name permissions through this module)
     ALL_PERMISSIONS,
     EDIT_ENTREPRISES,
@@ -82,8 +83,10 @@ def allowed(user: User | None, permission: str) -> bool:
 
 def require(user: User | None, permission: str) -> None:
     if user is None:
+        logs.refusal("connexion", permission=permission)
         raise AccessDenied("Accès refusé : vous n'êtes pas connecté.")
     if not allowed(user, permission):
+        logs.refusal("permission", role=user.role, permission=permission)
         raise AccessDenied(f"Accès refusé : le rôle « {user.role} » ne permet pas de {permission}.")
 
 
@@ -165,6 +168,7 @@ def require_scope(user: User, tab: str, row: Row | Mapping[str, str], snapshot: 
     if not row_in_scope(user, tab, row, snapshot):
         row_id = _values(row).get(ID_FIELD, "") or "demandée"
         scope = ", ".join(sorted(user.departements))
+        logs.refusal("périmètre", role=user.role, tab=tab)
         raise AccessDenied(f"Accès refusé : la fiche {row_id} (« {tab} ») est hors de votre périmètre "
                            f"(départements {scope}).")
 

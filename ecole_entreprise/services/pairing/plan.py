@@ -37,7 +37,9 @@ from .scoring import (
     PairingError,
     PairingSettings,
     PairScore,
+    best_candidates,
     explain,
+    explain_candidates,
     indices,
     pair_reasons,
     prepare,
@@ -160,9 +162,9 @@ def global_plan(snapshot: Snapshot, settings: PairingSettings | None = None, loc
 
 
 def plan_from_data(data: PairingData) -> Plan:
-    found = score_candidates(data)
+    found = best_candidates(data)
     chosen = max_weight_plan(data.remaining, found.entreprise, found.personnel, found.total)
-    pairs = [explain(data, int(found.entreprise[k]), int(found.personnel[k])) for k in chosen]
+    pairs = explain_candidates(data, found, chosen)
     pairs.sort(key=lambda pair: (-pair.total, pair.entreprise_id, pair.personnel_id))
     return _plan(data, pairs)
 

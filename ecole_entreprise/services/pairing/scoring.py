@@ -50,6 +50,8 @@ POINTS_PER_FREE_SLOT = 2.0
 MAX_SLOTS_COUNTED = 3
 
 DEFAULT_DISTANCE_MAX_KM = 60.0
+DEFAULT_CANDIDATES = 20  # Parametres « candidats_par_personnel »: companies kept per staff member for the plan
+POOL_FACTOR = 3  # the k best are chosen among the POOL_FACTOR·k nearest eligible companies (see README)
 EARTH_RADIUS_KM = 6371.0
 SEMAINE_EE = "semaine école-entreprise"
 INACTIVE_FICHE = frozenset(str(s) for s in INACTIVE_RECORD)
@@ -93,6 +95,7 @@ class PairingSettings:
     semaine_ee_debut: date | None = None
     semaine_ee_fin: date | None = None
     annee_scolaire: str = ""
+    candidates_per_person: int = DEFAULT_CANDIDATES
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, today: date | None = None) -> PairingSettings:
@@ -103,7 +106,16 @@ class PairingSettings:
             year = school_year_of(today or now_paris().date())
         return cls(distance_max_km=_float_or(params.get("distance_max_km", ""), DEFAULT_DISTANCE_MAX_KM),
                    semaine_ee_debut=_date_or_none(params.get("semaine_ee_debut", "")),
-                   semaine_ee_fin=_date_or_none(params.get("semaine_ee_fin", "")), annee_scolaire=year)
+                   semaine_ee_fin=_date_or_none(params.get("semaine_ee_fin", "")), annee_scolaire=year,
+                   candidates_per_person=_count_or(params.get("candidats_par_personnel", ""), DEFAULT_CANDIDATES))
+
+
+def _count_or(text: str, default: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        return default
+    return value if value >= 1 else default
 
 
 def _float_or(text: str, default: float) -> float:
@@ -367,6 +379,64 @@ def score_candidates(data: PairingData, entreprises: np.ndarray | None = None,
     return Candidates(entreprise=e, personnel=p, km=km, total=np.asarray(total, dtype=float))
 
 
+def best_candidates(data: PairingData, k: int | None = None) -> Candidates:
+    """For each eligible staff member, its k best-scoring candidate companies (ties: sheet order), chosen among its
+    POOL_FACTOR·k nearest eligible companies within distance_max_km: what the global plan is optimal over.
+
+    Cost grows with the number of staff members, not with staff × companies: the KD-tree returns a bounded pool
+    per person (score_candidates, for suggestions, scores every pair within the distance). Staff are taken
+    CHUNK at a time so that the arrays stay small whatever the data's size."""
+    k = max(1, int(k or data.settings.candidates_per_person))
+    ents, pers = data.entreprises, data.personnels
+    e_rows, p_rows = np.flatnonzero(ents.eligible), np.flatnonzero(pers.eligible)
+    if len(e_rows) == 0 or len(p_rows) == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return Candidates(empty, empty, np.zeros(0), np.zeros(0))
+    max_km = data.settings.distance_max_km
+    chord = 2 * math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2))
+    tree = cKDTree(_unit_vectors(ents.latlon[e_rows]))
+    pool = min(POOL_FACTOR * k, len(e_rows))
+    blocked = _blocked_keys(data)
+    parts = [_best_of_chunk(data, tree, e_rows, p_rows[i:i + CHUNK], pool, k, chord, blocked)
+             for i in range(0, len(p_rows), CHUNK)]
+    return Candidates(*(np.concatenate([part[j] for part in parts]) for j in range(4)))
+
+
+CHUNK = 2000
+
+
+def _blocked_keys(data: PairingData) -> np.ndarray:
+    n_p = len(data.personnels.rows)
+    return np.sort(np.array([e * n_p + p for e, p in data.pair_blockers], dtype=np.int64))
+
+
+def _best_of_chunk(data, tree, e_rows, p_rows, pool, k, chord, blocked):
+    ents, pers, max_km = data.entreprises, data.personnels, data.settings.distance_max_km
+    _, found = tree.query(_unit_vectors(pers.latlon[p_rows]), k=pool, distance_upper_bound=chord * (1 + 1e-9) + 1e-12)
+    found = np.asarray(found).reshape(len(p_rows), pool)
+    hit = found < len(e_rows)
+    p = np.repeat(p_rows, pool)[hit.ravel()].astype(np.intp)
+    e = e_rows[found[hit]].astype(np.intp)
+    km = haversine_km(ents.latlon[e, 0], ents.latlon[e, 1], pers.latlon[p, 0], pers.latlon[p, 1])
+    keep = km <= max_km
+    if len(blocked):
+        keys = e.astype(np.int64) * len(pers.rows) + p
+        at = np.minimum(np.searchsorted(blocked, keys), len(blocked) - 1)
+        keep &= blocked[at] != keys
+    p, e, km = p[keep], e[keep], km[keep]
+    points = _points(data, e, p, km)
+    total = points[0]
+    for part in points[1:]:
+        total = total + part  # the order of score_candidates and explain: the same float for the same pair
+    total = np.asarray(total, dtype=float)
+    order = np.lexsort((e, -total, p))  # by person, best score first, then sheet order
+    p, e, km, total = p[order], e[order], km[order], total[order]
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]]) if len(p) else np.zeros(0, dtype=np.intp)
+    rank = np.arange(len(p)) - np.repeat(starts, np.diff(np.r_[starts, len(p)]))
+    best = rank < k
+    return e[best], p[best], km[best], total[best]
+
+
 # ---- explanation of one pair -----------------------------------------------------------------------------
 
 
@@ -433,6 +503,22 @@ def explain(data: PairingData, e: int, p: int) -> PairScore:
     for value in points[1:]:
         total += value  # same order as score_candidates, so both give the same float
     return PairScore(ents.rows[e].id, pers.rows[p].id, total, parts, [])
+
+
+def explain_candidates(data: PairingData, found: Candidates, chosen) -> list[PairScore]:
+    """`explain` for many candidate pairs at once (the plan's): the points of all of them in one vectorized pass,
+    with the same floats as `explain` gives one pair at a time. Candidates are never excluded pairs."""
+    chosen = np.asarray(chosen, dtype=np.intp)
+    e, p, km = found.entreprise[chosen], found.personnel[chosen], found.km[chosen]
+    points = _points(data, e, p, km)
+    out = []
+    for i in range(len(chosen)):
+        ei, pi = int(e[i]), int(p[i])
+        texts = _details(data, ei, pi, float(km[i]))
+        parts = [ScorePart(label, float(v[i]), text) for label, v, text in zip(LABELS, points, texts, strict=True)]
+        out.append(PairScore(data.entreprises.rows[ei].id, data.personnels.rows[pi].id, float(found.total[chosen[i]]),
+                             parts, []))
+    return out
 
 
 def indices(data: PairingData, entreprise_id: str | None = None, personnel_id: str | None = None) -> list[int]:

@@ -1,0 +1,73 @@
+"""Results kept until the tabs they were computed from change, so that cost stays flat as history piles up.
+
+A page reruns on every click and the shared cache re-reads the sheet every `cache_ttl_s`: most re-reads find most
+tabs unchanged. `signature(tab)` is a digest of what a tab holds (headers, structural issues, each row's number,
+ID and fingerprint), computed once per TabData object (adapters build a new one for every read of a tab that
+changed and never change one in place); `per_tabs` keeps a result under the signatures of the tabs it
+depends on plus the caller's own key (user, date…), so a view after a re-read costs a few digests, not a
+recomputation. Only the last MAX_ENTRIES results are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from ...store.base import Snapshot, TabData
+
+T = TypeVar("T")
+MAX_ENTRIES = 64
+# What the home page's tiles are computed from (bilan.prepare and the school year of Parametres).
+HOME_KPI_TABS = ("Entreprises", "Personnels", "Rencontres", "Partenariats", "Parametres")
+_ABSENT = "absent"
+_results: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def signature(data: TabData | None) -> str:
+    """A digest of a tab's content as the app sees it; the same content gives the same digest on every read."""
+    if data is None:
+        return _ABSENT
+    shape = (id(data.rows), len(data.rows), len(data.rows_without_id), len(data.issues))
+    cached = getattr(data, "_memo_signature", None)
+    if cached is not None and cached[0] == shape:
+        return cached[1]
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update("\x1f".join(data.headers).encode("utf-8"))
+    for issue in data.issues:
+        digest.update(f"\x1e{issue.row_number}\x1f{issue.column}\x1f{issue.message}".encode())
+    rows = "\x1e".join(f"{r.row_number}\x1f{r.id}\x1f{r.fingerprint}" for r in (*data.rows, *data.rows_without_id))
+    digest.update(rows.encode("utf-8"))
+    value = digest.hexdigest()
+    data._memo_signature = (shape, value)  # TabData is not frozen: the digest travels with the object
+    return value
+
+
+def signatures(snapshot, tabs: Iterable[str]) -> tuple[str, ...]:
+    return tuple(signature(snapshot.tabs.get(name)) for name in tabs)
+
+
+def per_tabs(snapshot: Snapshot, tabs: Iterable[str], key: tuple, compute: Callable[[], T]) -> T:
+    """`compute()`, or the result it gave for the same `key` while `tabs` held the same content.
+
+    The result is shared between callers: treat it as read-only."""
+    tabs = tuple(tabs)
+    full = (key, tabs, signatures(snapshot, tabs))
+    with _lock:
+        if full in _results:
+            _results.move_to_end(full)
+            return _results[full]
+    value = compute()
+    with _lock:
+        _results[full] = value
+        while len(_results) > MAX_ENTRIES:
+            _results.popitem(last=False)
+    return value
+
+
+def clear() -> None:
+    with _lock:
+        _results.clear()
