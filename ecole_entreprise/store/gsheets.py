@@ -26,6 +26,7 @@ import requests
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 
+from .. import logs
 from ..domain.schema import ID_FIELD, UPDATED_FIELD, Schema, TabSchema
 from ..domain.values import now_paris
 from .base import (
@@ -109,6 +110,7 @@ class GoogleSheetsStore:
                 raise StoreError("Aucun compte de service Google configuré : renseignez [connections.gsheets] "
                                  "dans .streamlit/secrets.toml ou ECOLE_ENTREPRISE_CREDENTIALS.")
             session = AuthorizedSession(credentials)
+        logs.watch(session)  # one log line per HTTP exchange with Google, with its duration
         self.schema = schema
         self.key = spreadsheet_key
         self.retry = retry
@@ -680,6 +682,14 @@ class GoogleSheetsStore:
             sheets = {s["properties"]["title"]: s["properties"] for s in answer.get("sheets", [])}
             self._meta = {"title": answer.get("properties", {}).get("title", ""), "sheets": sheets}
         return self._meta
+
+    def spreadsheet_settings(self) -> dict[str, str]:
+        """The spreadsheet's locale and time zone, as set in File > Settings (checked by the doctor)."""
+        with self._translated():
+            answer = self._call(lambda: self._http.fetch_sheet_metadata(
+                self.key, params={"includeGridData": "false", "fields": "properties.locale,properties.timeZone"}))
+        props = answer.get("properties", {})
+        return {"locale": props.get("locale", ""), "time_zone": props.get("timeZone", "")}
 
     def _sheet_id(self, tab: str) -> int:
         sheets = self._metadata()["sheets"]
