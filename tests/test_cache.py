@@ -100,3 +100,27 @@ def test_the_shared_store_is_one_object_with_the_configured_ttl(tmp_path, monkey
     monkeypatch.setenv("ECOLE_ENTREPRISE_CACHE_TTL", "17")
     store = shared_store(load_settings())
     assert shared_store(load_settings()) is store and store.ttl_s == 17
+
+
+def test_after_a_write_the_next_view_reads_only_the_tab_written(schema):
+    """Per-tab freshness: a save in Entreprises (and its Journal entry) does not download the other tabs."""
+    from tests.support.google_env import make_env
+
+    env = make_env(None, schema)
+    env.store.init()
+    env.store.append("Entreprises", [{"raison_sociale": "Alpha"}])
+    clock = Clock()
+    cache = CachedStore(env.store, ttl_s=60, clock=clock)
+    row = cache.read().rows("Entreprises")[0]
+    cache.update("Entreprises", row.id, {"notes": "vu"}, row.fingerprint)
+    cache.append("Journal", [{"horodatage": "2026-01-01 10:00:00", "acteur": "a", "action": "modification"}])
+    env.fake.reset_counts()
+    snapshot = cache.read()
+    assert [kind for kind, _ in env.fake.log] == ["values.batchGet"]
+    assert sorted(env.fake.queries[0]["ranges"]) == ["'Entreprises'", "'Journal'"]
+    assert snapshot.get("Entreprises", row.id)["notes"] == "vu" and len(snapshot.tabs) == len(schema.tabs)
+    env.fake.reset_counts()
+    assert cache.read().requests == 0 and env.fake.total == 0
+    clock.now = 61
+    cache.read()
+    assert len(env.fake.queries[0]["ranges"]) == len(schema.tabs)  # the TTL ran out: everything again

@@ -37,9 +37,9 @@ class World:
 
     def __init__(self, schema, **policy):
         self.schema = schema
-        self.fake = FakeSheets()
-        self.key = self.fake.create_spreadsheet("Classeur de test")
         self.clock = FakeClock()
+        self.fake = FakeSheets(clock=self.clock)  # the quotas' minute is on the same clock as the retries
+        self.key = self.fake.create_spreadsheet("Classeur de test")
         self.store = make_store(schema, self.fake, self.key, self.clock, **policy)
         self.human = FakeSheetsHuman(self.fake, self.key)
 
@@ -475,3 +475,146 @@ def test_without_credentials_the_error_is_french(schema):
 def test_retry_policy_from_settings():
     policy = RetryPolicy.from_settings(Settings(retry_attempts=2, retry_total_s=3.5))
     assert (policy.max_attempts, policy.total_s) == (2, 3.5)
+
+
+# ---- a person's edit between two requests of a write -----------------------------------------------------------
+
+
+def _before_request(world, offset, edit):
+    """Run a person's `edit` once, just before the `offset`-th next request the store sends (1 = the next)."""
+    target = world.fake.total + offset - 1
+
+    def hook(number, kind):
+        if number == target:
+            world.fake.before_request = None
+            edit()
+
+    world.fake.before_request = hook
+
+
+def _notes(world):
+    grid = world.human.grid(TAB)
+    name, notes = grid[0].index("Raison sociale"), grid[0].index("Notes")
+    return {line[name]: (line[notes] if notes < len(line) else "") for line in grid[1:] if line}
+
+
+def test_a_sort_just_before_the_write_is_seen_in_its_answer_undone_and_the_right_row_written(world):
+    rows = world.seeded(names=("Alpha", "Bravo", "Charlie", "Delta"))
+    seen = world.store.read().get(TAB, rows[0].id)
+    world.fake.reset_counts()
+    _before_request(world, 2, lambda: world.human.sort_rows(TAB, "Raison sociale", reverse=True))
+    updated = world.store.update(TAB, rows[0].id, {"notes": "pour Alpha"}, seen.fingerprint)
+    assert _notes(world) == {"Alpha": "pour Alpha", "Bravo": "", "Charlie": "", "Delta": ""}
+    assert updated["raison_sociale"] == "Alpha" and world.store.repairs == 1
+    assert world.kinds()[:3] == ["values.batchGet", "batchUpdate", "batchUpdate"]  # read, write seen wrong, undo
+
+
+def test_typing_in_the_row_just_before_the_write_is_a_conflict_and_the_typed_text_stays(world):
+    rows = world.seeded()
+    seen = world.store.read().get(TAB, rows[1].id)
+    _before_request(world, 2, lambda: world.human.set_cell(TAB, world.line_of(rows[1].id), "Notes", "à la main"))
+    with pytest.raises(Conflict) as caught:
+        world.store.update(TAB, rows[1].id, {"notes": "de l'app"}, seen.fingerprint)
+    assert caught.value.current["notes"] == "à la main" and caught.value.attempted["notes"] == "de l'app"
+    assert _notes(world)["Bravo"] == "à la main"
+
+
+def test_a_column_moved_just_before_the_write_leaves_every_value_under_its_header(world):
+    rows = world.seeded()
+    seen = world.store.read().get(TAB, rows[0].id)
+    _before_request(world, 2, lambda: world.human.move_column(TAB, "Notes", 0))
+    world.store.update(TAB, rows[0].id, {"notes": "vu", "contact_nom": "Durand"}, seen.fingerprint)
+    snapshot = world.store.read()
+    alpha = snapshot.get(TAB, rows[0].id)
+    assert (alpha["notes"], alpha["contact_nom"], alpha["raison_sociale"]) == ("vu", "Durand", "Alpha")
+    assert all(r["notes"] == "" and r["contact_nom"] == "Martin" for r in snapshot.rows(TAB) if r.id != alpha.id)
+
+
+def test_a_delete_that_meets_another_row_puts_that_row_back_with_its_formula(world):
+    rows = world.seeded(names=("Alpha", "Bravo", "Charlie", "Delta"))
+    world.human.add_column(TAB, "Calcul", ["=2+3"] * 4)  # a person's formula in every row
+    world.store.read()
+    _before_request(world, 2, lambda: world.human.sort_rows(TAB, "Raison sociale", reverse=True))
+    assert world.store.delete(TAB, [rows[1].id]) == 1
+    assert sorted(r["raison_sociale"] for r in world.store.read().rows(TAB)) == ["Alpha", "Charlie", "Delta"]
+    sheet, headers = world.fake.sheet(world.key, TAB), world.human.grid(TAB)[0]
+    formulas = [sheet.get(line, headers.index("Calcul")).formula for line in range(1, 4)]
+    assert formulas == ["=2+3"] * 3 and world.store.repairs == 1
+
+
+def test_an_append_under_a_column_moved_since_the_last_read_is_put_right(world):
+    world.seeded()
+    world.store.read()  # the header is remembered from here
+    world.human.move_column(TAB, "ID", 3)
+    [row] = world.store.append(TAB, [company("Golf", notes="note G")])
+    again = world.store.read().get(TAB, row.id)
+    assert (again["raison_sociale"], again["notes"]) == ("Golf", "note G")
+    assert [r["raison_sociale"] for r in world.store.read().rows(TAB)] == ["Alpha", "Bravo", "Charlie", "Golf"]
+
+
+def test_a_lost_answer_after_a_misdirected_write_is_recovered_from_the_backup(world):
+    rows = world.seeded(names=("Alpha", "Bravo", "Charlie"))
+    seen = world.store.read().get(TAB, rows[0].id)
+    world.fake.timeout_next("batchUpdate", after_apply=True)
+    _before_request(world, 2, lambda: world.human.sort_rows(TAB, "Raison sociale", reverse=True))
+    world.store.update(TAB, rows[0].id, {"notes": "pour Alpha"}, seen.fingerprint)
+    assert _notes(world) == {"Alpha": "pour Alpha", "Bravo": "", "Charlie": ""}
+    assert world.store.repairs == 1
+
+
+def test_the_backup_tab_is_hidden_and_keeps_only_the_last_write(world):
+    rows = world.seeded()
+    for row in rows:
+        current = world.store.read().get(TAB, row.id)
+        world.store.update(TAB, row.id, {"notes": f"n {row['raison_sociale']}"}, current.fingerprint)
+    backup = world.fake.sheet(world.key, "_app_sauvegarde")
+    assert backup.hidden
+    kept = [line for line in world.human.grid("_app_sauvegarde")[1:] if any(line)]
+    assert len(kept) == 1 and "Charlie" in kept[0]  # the row as it was before the last write, nothing older
+
+
+def test_an_update_at_5000_rows_downloads_a_few_rows_not_the_tab(world):
+    world.seeded()
+    world.store.append(TAB, [company(f"Société {i}", notes="x" * 40) for i in range(1500)])
+    snapshot = world.store.read()
+    whole = world.fake.bytes_down
+    row = snapshot.rows(TAB)[1200]
+    world.fake.reset_counts()
+    world.store.update(TAB, row.id, {"notes": "mise à jour"}, row.fingerprint)
+    assert world.fake.bytes_down < 20_000 < whole  # the read of the tab was ten times that at least
+
+
+def test_a_lost_answer_the_store_cannot_check_says_the_write_may_be_done(world):
+    world.seeded()
+    world.fake.timeout_next("batchUpdate", after_apply=True)
+    world.fake.disconnect_next("values.batchGet", times=4)  # and the check that would tell is cut too
+    with pytest.raises(StoreError) as caught:
+        world.store.append(TAB, [company("Hotel")])
+    assert "peut-être déjà enregistrée : vérifiez avant de recommencer" in str(caught.value)
+    assert [r["raison_sociale"] for r in world.store.read().rows(TAB)].count("Hotel") == 1  # done, once
+
+
+def test_googles_english_refusals_never_reach_the_user(world):
+    world.seeded()
+    world.fake.fail_next("batchUpdate", status=400)
+    with pytest.raises(StoreError) as caught:
+        world.store.append(TAB, [company("India")])
+    message = str(caught.value)
+    assert "Google Sheets a refusé" in message and "Rien n'a été modifié" in message
+    assert "Error" not in message and "Invalid" not in message
+    assert caught.value.detail  # Google's own words are kept for the log
+
+
+# ---- Google's per-minute quotas, in the fake --------------------------------------------------------------------
+
+
+def test_the_fake_refuses_reads_past_the_per_minute_quota_until_the_minute_has_passed(world):
+    world.seeded()  # (resets the request log)
+    world.fake.enforce_quotas(reads=5, writes=5)
+    for _ in range(5):
+        world.store.read()
+    with pytest.raises(QuotaExceeded):
+        world.store.read()  # its retries wait a few seconds: still inside the minute
+    assert world.fake.max_per_window()["read"] == 5  # refused requests are not counted
+    world.clock.now += 60
+    assert world.store.read().requests == 1

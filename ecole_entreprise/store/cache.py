@@ -1,12 +1,13 @@
 """One read cache shared by every session of this process, kept per tab and refreshed per tab.
 
-A write made through the cache marks only the tab it wrote stale: the next read fetches that tab alone
-(`read(tabs=…)`) and serves the others from memory while their TTL runs. So a page view
+A write made through the cache marks only the tab it wrote stale: the next read fetches that tab alone (when the
+store can read some tabs: `read(tabs=…)`) and serves the others from memory while their TTL runs. So a page view
 after a save does not download the whole spreadsheet again.
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 
@@ -37,8 +38,7 @@ class CachedStore:
     def _names(self) -> list[str]:
         return list(self.schema.tab_names)
 
-    def read(self, tabs=None, fresh: bool = False) -> Snapshot:
-        """Every tab (or those named in `tabs`), each from memory while its TTL runs, else from the store."""
+    def read(self, fresh: bool = False, tabs=None) -> Snapshot:
         names = list(tabs) if tabs else self._names()
         with self._lock:
             now = self._clock()
@@ -46,18 +46,19 @@ class CachedStore:
             if not stale:
                 return Snapshot(tabs=self._present(names, only=bool(tabs)), read_at=now_paris(), requests=0)
             generations = {n: self._generation.get(n, 0) for n in names}
-        partial = len(stale) < len(self._names())
+        partial = len(stale) < len(self._names()) and "tabs" in inspect.signature(self.inner.read).parameters
         snapshot = self.inner.read(tabs=stale) if partial else self.inner.read()
-        read_names = stale if partial else names + [n for n in snapshot.tabs if n not in names]
+        read_names = stale if partial else self._names() + [n for n in snapshot.tabs if n not in self._names()]
         with self._lock:
             loaded = self._clock()
             for name in read_names:
                 if self._generation.get(name, 0) == generations.get(name, 0):  # no write to it ended meanwhile
                     self._tabs[name] = snapshot.tabs.get(name)
                     self._loaded[name] = loaded
-            fetched = {n: d for n, d in snapshot.tabs.items() if not tabs or n in names}
-            tabs_out = {**self._present(names, only=bool(tabs)), **fetched}
-        return Snapshot(tabs=tabs_out, read_at=snapshot.read_at, requests=snapshot.requests)
+            served = {**self._present(names), **{n: d for n, d in snapshot.tabs.items()}}
+        if tabs:
+            served = {n: d for n, d in served.items() if n in names}
+        return Snapshot(tabs=served, read_at=snapshot.read_at, requests=snapshot.requests)
 
     def _present(self, names: list[str], only: bool = False) -> dict:
         extra = [] if only else [k for k in self._tabs if k not in names]

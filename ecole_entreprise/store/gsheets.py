@@ -53,7 +53,7 @@ from .base import (
 )
 from .cells import a1_title, column_letter
 from .gsheets_errors import TRANSIENT_STATUS, translate
-from .gsheets_index import TabMemory, header_range, parse_rows, positions, rows_range
+from .gsheets_index import TabMemory, answer_grids, header_range, parse_rows, positions, rows_range, texts
 from .gsheets_init import init_spreadsheet, write_corrections
 from .gsheets_lease import Leases
 from .gsheets_writes import WRITE_FIELDS, Capture, RowWriter, Uncertain, row_of, text_cell
@@ -164,11 +164,9 @@ class GoogleSheetsStore:
                 "url": f"https://docs.google.com/spreadsheets/d/{self.key}/edit"}
 
     def read(self, tabs=None) -> Snapshot:
-        """Every tab in one batchGet, or only those named in `tabs`."""
-        return self.read_tabs(list(tabs) if tabs else self.schema.tab_names)
-
-    def read_tabs(self, names: list[str]) -> Snapshot:
-        """Some tabs, whole, in one values:batchGet (the cache uses it to refresh only the tabs a write changed)."""
+        """Every tab in one values:batchGet, or only those named in `tabs` (the cache refreshes that way only
+        the tabs a write changed)."""
+        names = list(tabs) if tabs else self.schema.tab_names
         self._local.count = 0
         with self._translated():
             try:
@@ -553,49 +551,52 @@ class GoogleSheetsStore:
 
     def _landed(self, schema: TabSchema, answer: dict, pending, where: dict[str, int], first: int,
                 width: int) -> dict[str, Row]:
-        from .gsheets_index import answer_grids, texts
-
+        """Where the appended rows are: appendCells put them, together, after the last row with data, so they
+        are the last rows of the answer's window (found by their cells, whatever the header says now)."""
         tab = schema.name
         grids = answer_grids(answer)
         header = [h.strip() for h in texts(grids.get((tab, 1), {}).get(1, []))]
-        lines = grids.get((tab, first), {})
-        data = parse_rows(schema, header, _lines_list({k: texts(v) for k, v in lines.items()}, first), first)
-        wanted = {r[ID_FIELD]: r for r in pending}
-        by_id = {row.id: row for row in data.rows if row.id in wanted}
-        moved = [f.header for f in schema.fields if f.header in where and positions(header).get(f.header)
-                 != where[f.header]]
-        if moved or len(by_id) < len(wanted):
-            # A column moved between what was known of the header and the append, or the tab shrank so much
-            # that the rows fell outside the answer: find them by ID and put each value under its header.
-            index = self._index(tab, refresh=True)
-            by_id = {}
-            for row_id, record in wanted.items():
-                line = index.line_of(row_id)
-                if line is None:
-                    raise MaybeApplied(f"L'ajout de la ligne {row_id} dans « {tab} »")
-                by_id[row_id] = self._realign(schema, record, line, where) if moved else \
-                    self._locate(schema, row_id)[0]
+        lines = {line: texts(cells) for line, cells in grids.get((tab, first), {}).items()}
+        sent = [_ordered(schema, where, width, r) for r in pending]
+        found = _bottom_lines(lines, sent)
+        if found is None:  # the tab shrank below the remembered end: look from the top
+            _, rows = self._window(tab, 2, None, width)
+            found = _bottom_lines({2 + i: r for i, r in enumerate(rows)}, sent)
+            if found is None:
+                raise MaybeApplied(f"L'ajout de {len(pending)} ligne(s) dans « {tab} »")
+        now = positions(header)
+        moved = [h for h, col in where.items() if h in {f.header for f in schema.fields} and now.get(h) != col]
+        by_id = {}
+        for record, line, cells in zip(pending, found, sent, strict=True):
+            if moved:  # a column moved between what was known of the header and the append
+                by_id[record[ID_FIELD]] = self._realign(schema, record, line, where, cells)
+            else:
+                row = parse_rows(schema, header, [lines.get(line) or cells], line).rows
+                by_id[record[ID_FIELD]] = row[0] if row else self._locate(schema, record[ID_FIELD])[0]
         self.memory.learn_rows(tab, header, list(by_id.values()), reaches_end=True)
         return by_id
 
-    def _realign(self, schema: TabSchema, record: dict[str, str], line: int, used: dict[str, int]) -> Row:
+    def _realign(self, schema: TabSchema, record: dict[str, str], line: int, used: dict[str, int],
+                 sent: list[str]) -> Row:
         """Rewrite an appended row whose cells went under other headers: every value to its column, the
-        misplaced cells emptied; checked like any write."""
+        misplaced cells emptied; checked like any write (the row must still hold what was sent)."""
         self.writer.repairs += 1
+        tab = schema.name
         for _ in range(MAX_TRIES):
-            header, lines = self._window(self.schema.tab(schema.name).name, line, line, self._width(schema.name, []))
+            header, _ = self._window(tab, line, line, self._width(tab, []))
             now = positions(header)
             cells: dict[int, dict] = {col: {} for col in used.values()}
             for f in schema.fields:
                 if f.header in now:
                     cells[now[f.header]] = text_cell(record.get(f.name, ""))
-            cap = self._write(schema.name, {line: cells}, width=self._width(schema.name, header))
-            before = row_of(schema, cap.header, cap.before.get(line, []), line)
-            if before is not None and before.id == record[ID_FIELD] and positions(cap.header) == now:
+            cap = self._write(tab, {line: cells}, width=self._width(tab, header))
+            before = texts(cap.before.get(line, []))
+            ours = all((before[c] if c < len(before) else "") == v for c, v in enumerate(sent) if v)
+            if ours and positions(cap.header) == now:
                 return row_of(schema, cap.header, cap.after[line], line)
-            self.writer.undo(schema.name, schema, cap, line, cells, self._width(schema.name, cap.header))
-            line = self.find_line(schema.name, record[ID_FIELD]) or line
-        raise StoreError(f"La ligne {record[ID_FIELD]} de « {schema.name} » a été ajoutée mais la feuille change "
+            self.writer.undo(tab, schema, cap, line, cells, self._width(tab, cap.header))
+            line = self.find_line(tab, record[ID_FIELD]) or line
+        raise StoreError(f"La ligne {record[ID_FIELD]} de « {tab} » a été ajoutée mais la feuille change "
                          "sans cesse : vérifiez ses colonnes.")
 
     def _delete_lines(self, schema: TabSchema, remaining: dict[str, int], index) -> dict[str, int]:
@@ -781,6 +782,23 @@ def _ordered(schema: TabSchema, position: dict[str, int], width: int, record: di
         if f.header in position:
             cells[position[f.header]] = record.get(f.name, "")
     return cells
+
+
+def _bottom_lines(lines: dict[int, list[str]], sent: list[list[str]]) -> list[int] | None:
+    """The lines of the last non-blank rows if they hold exactly the cells sent (trailing blanks aside)."""
+    filled = [line for line in sorted(lines) if any(c.strip() for c in lines[line])]
+    if len(filled) < len(sent):
+        return None
+    bottom = filled[-len(sent):]
+    same = all(_trimmed(lines[line]) == _trimmed(cells) for line, cells in zip(bottom, sent, strict=True))
+    return bottom if same else None
+
+
+def _trimmed(cells: list[str]) -> list[str]:
+    out = list(cells)
+    while out and out[-1] == "":
+        out.pop()
+    return out
 
 
 def _lines_list(lines: dict[int, list[str]], first: int) -> list[list[str]]:

@@ -96,13 +96,16 @@ class Leases:
                 answer = self.store.batch(_swap(metadata_id, expected, mine), ranges, retry=True)
                 return self._held(name, metadata_id, mine, ttl_s, answer, fetch)
             except APIError as error:
-                refused += 1
-                if error.code != 400 or refused > 6:  # refused for another reason than the lease itself
+                if error.code != 400:
                     raise
+                last_error = error
             current = self.store.lease_value(metadata_id)
             if current is not None and current.startswith(token + "|"):  # our earlier try landed
                 return self._held(name, metadata_id, current, ttl_s, None, fetch)
             if current is None or current == FREE:
+                refused += 1
+                if refused > 3:  # free, yet refused: the refusal is about something else; say so
+                    raise last_error
                 expected = None if current is None else FREE
                 continue
             expires = _expiry(current)

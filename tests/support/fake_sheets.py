@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import json
 import operator
 import random
@@ -494,6 +495,15 @@ class Sheet:
                 self.put(r0 + offset, c0 + rel, cell)
                 _put(self.notes, r0 + offset, c0 + rel, note)
 
+    def snapshot(self) -> Sheet:
+        """A copy to roll back to: cell lists copied (Cell objects are never changed in place), the small
+        range lists deep-copied (shifts change their dicts)."""
+        return dataclasses.replace(
+            self, grid_extra=copy.deepcopy(self.grid_extra), extra=copy.deepcopy(self.extra),
+            cells=[list(r) for r in self.cells], notes=[list(r) for r in self.notes],
+            validations=copy.deepcopy(self.validations), protected=copy.deepcopy(self.protected),
+            formats=copy.deepcopy(self.formats), metadata=copy.deepcopy(self.metadata))
+
     def properties(self, index: int) -> dict:
         grid = {"rowCount": self.row_count, "columnCount": self.col_count}
         if self.frozen_rows:
@@ -545,6 +555,10 @@ class Spreadsheet:
 
     def by_id(self, sheet_id: int) -> Sheet | None:
         return next((s for s in self.sheets if s.sheet_id == sheet_id), None)
+
+    def snapshot(self) -> Spreadsheet:
+        return dataclasses.replace(self, sheets=[s.snapshot() for s in self.sheets],
+                                   metadata=copy.deepcopy(self.metadata))
 
 
 @dataclass
@@ -606,6 +620,7 @@ class FakeSheets:
         self.total = 0
         self.log: list[tuple[str, str]] = []  # (kind, decoded path) of every request received
         self.bodies: list[dict] = []  # the JSON body of every request received, in order
+        self.queries: list[dict] = []  # the query parameters of every request received, in order
         self.bytes_down = 0  # bytes of every answer sent back (the JSON as it goes on the wire, uncompressed)
         self.clock = clock or (lambda: 0.0)
         self.before_request = None  # hook(number, kind): a person's edit just before request `number` runs
@@ -662,6 +677,8 @@ class FakeSheets:
             self.total = 0
             self.log.clear()
             self.bodies.clear()
+            self.queries.clear()
+            self.served.clear()
             self.bytes_down = 0
 
     def fail_next(self, kind: str | None = None, status: int = 503, times: int = 1, after_apply: bool = False) -> None:
@@ -758,6 +775,7 @@ class FakeSheets:
             self.counts[kind] += 1
             self.log.append((kind, unquote(parts.path)))
             self.bodies.append(payload)
+            self.queries.append(query)
             category = "read" if kind in READ_KINDS else "write"
             if self._over_quota(category):
                 metric = category.capitalize()
@@ -862,7 +880,7 @@ class FakeSheets:
         return prune(doc, parse_mask(fields)) if fields else doc
 
     def _batch_update(self, book: Spreadsheet, body: dict, masked: bool = False) -> dict:
-        saved = copy.deepcopy(book)  # batchUpdate is atomic: all requests apply or none
+        saved = book.snapshot()  # batchUpdate is atomic: all requests apply or none
         replies = []
         try:
             for index, request in enumerate(body.get("requests", [])):
