@@ -100,7 +100,7 @@ class CachedStore:
         return self.inner.sheet_locale()
 
     def write_corrections(self, entries) -> int:
-        return self._write(lambda: self.inner.write_corrections(entries))
+        return self.inner.write_corrections(entries)  # a tab the app never reads: nothing to forget
 
     def exclusive(self, name: str, ttl_s: float = 30.0):
         return self.inner.exclusive(name, ttl_s)

@@ -27,10 +27,14 @@ class InactivePerson:
 
 
 def _day(text: str) -> date | None:
-    try:
-        return parse_date(text) if (text or "").strip() else None
-    except ValueError:
-        return None
+    """The day of a date or a timestamp ("Créé le" holds both forms); None when unreadable."""
+    text = (text or "").strip()
+    for parse in (parse_date, lambda t: parse_datetime(t).date()):
+        try:
+            return parse(text) if text else None
+        except ValueError:
+            continue
+    return None
 
 
 def _last_activity(row: Row, meetings: list[Row]) -> date | None:
