@@ -11,7 +11,8 @@ secrets.toml, Google mode:
     ...
 Environment: ECOLE_ENTREPRISE_SPREADSHEET (key or URL), ECOLE_ENTREPRISE_CREDENTIALS (service-account JSON path),
 ECOLE_ENTREPRISE_WORKBOOK (local .xlsx path), ECOLE_ENTREPRISE_CACHE_TTL, ECOLE_ENTREPRISE_RETRY_SECONDS,
-ECOLE_ENTREPRISE_DEV_USER, ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN, ECOLE_ENTREPRISE_LOG_LEVEL, ECOLE_ENTREPRISE_LOG_JSON.
+ECOLE_ENTREPRISE_DEV_USER, ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN, ECOLE_ENTREPRISE_LOG_LEVEL, ECOLE_ENTREPRISE_LOG_JSON,
+ECOLE_ENTREPRISE_LINK_SECRET, ECOLE_ENTREPRISE_PUBLIC_URL (personal links, section [links]).
 """
 
 from __future__ import annotations
@@ -48,6 +49,19 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class LinkSettings:
+    """Personal links (services/links): `[links]` section, or ECOLE_ENTREPRISE_LINK_SECRET / _PUBLIC_URL."""
+
+    secret: str = ""  # HMAC key; without it no link is issued and every link is refused
+    public_url: str = ""  # the address people open, e.g. https://rencontres.example.fr
+    days: int = 30  # validity of a link
+
+    @property
+    def configured(self) -> bool:
+        return len(self.secret) >= 16
+
+
+@dataclass(frozen=True)
 class InputLimits:
     """Bounds on what strangers and files can make the server do (`[app]` keys of the same names)."""
 
@@ -75,6 +89,7 @@ class Settings:
     log_level: str = "INFO"  # DEBUG, INFO, WARNING, ERROR
     log_json: bool = False  # one JSON object per line (for a log collector) instead of plain text
     limits: InputLimits = field(default_factory=InputLimits)
+    links: LinkSettings = field(default_factory=LinkSettings)
 
     @property
     def service_account_email(self) -> str:
@@ -136,6 +151,7 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
         log_level=str(env.get("ECOLE_ENTREPRISE_LOG_LEVEL") or app.get("log_level", "INFO")).strip().upper(),
         log_json=_truthy(env.get("ECOLE_ENTREPRISE_LOG_JSON") or app.get("log_json", "")),
         limits=_limits(app),
+        links=_links(env, secrets.get("links", {})),
         smtp=SmtpSettings(
             host=smtp_raw.get("host", ""), port=int(smtp_raw.get("port", 587)),
             starttls=_truthy(smtp_raw.get("starttls", True)), user=smtp_raw.get("user", ""),
@@ -143,6 +159,12 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
         ),
     )
 
+
+
+def _links(env: dict, raw: dict) -> LinkSettings:
+    return LinkSettings(secret=str(env.get("ECOLE_ENTREPRISE_LINK_SECRET") or raw.get("secret", "")),
+                        public_url=str(env.get("ECOLE_ENTREPRISE_PUBLIC_URL") or raw.get("public_url", "")).rstrip("/"),
+                        days=int(raw.get("days", 30)))
 
 
 def _limits(app: dict) -> InputLimits:

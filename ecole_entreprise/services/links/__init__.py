@@ -1,0 +1,1 @@
+"""Signed personal links: participants answer, prepare, conclude and reply to invitations without an account."""

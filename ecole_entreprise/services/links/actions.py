@@ -1,0 +1,166 @@
+"""What each link lets its holder do, through the meeting lifecycle (never page logic): answer a proposed
+meeting, write expectations, write conclusions and the questionnaire, answer an event invitation.
+
+`view` returns the minimum the page shows for the link's purpose: the counterpart's organisation, never a
+person's name or contact details (those are disclosed later by the introduction email, under its own rule).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ...domain.values import now_paris
+from ...store.base import Snapshot
+from ..kernel import journal
+from ..kernel.field_checks import run_checks, text_check
+from ..meetings import lifecycle as meetings
+from ..meetings.calendar import french_date, french_time
+from . import registry
+from .registry import CONCLUSIONS, EVENT_ANSWER, EXPECTATIONS, MEETING_ANSWER, Link, LinkRefused
+
+COMES, DOES_NOT_COME = "vient", "ne vient pas"
+ACCEPTED_ANSWER, DECLINED_ANSWER = "acceptée", "refusée"
+
+
+@dataclass(frozen=True)
+class View:
+    title: str
+    lines: tuple[str, ...]  # what the person is answering about, in French
+
+
+def _counterpart(snapshot: Snapshot, row, side: str) -> str:
+    if side == "entreprise":
+        staff = snapshot.get("Personnels", row["personnel_id"])
+        if staff is None:
+            return "un personnel de l'Éducation nationale"
+        who = staff["fonction"].strip() or "personnel de l'Éducation nationale"
+        where = staff["etablissement"].strip() or "un établissement"
+        town = f" ({staff['commune'].strip()})" if staff["commune"].strip() else ""
+        return f"{who}, {where}{town}"
+    company = snapshot.get("Entreprises", row["entreprise_id"])
+    if company is None:
+        return "une entreprise"
+    town = f" ({company['commune'].strip()})" if company["commune"].strip() else ""
+    return f"l'entreprise {company['raison_sociale'].strip()}{town}"
+
+
+def _when(row) -> str:
+    day = meetings.meeting_day(row)
+    if day is None:
+        return "Date : à convenir."
+    hour = f" à {french_time(row['heure'])}" if row["heure"].strip() else ""
+    place = f", {row['lieu'].strip()}" if row["lieu"].strip() else ""
+    return f"Date : {french_date(day, weekday=True)}{hour}{place}."
+
+
+def _meeting(snapshot: Snapshot, link: Link):
+    row = snapshot.get("Rencontres", link.record_id)
+    if row is None or link.party not in meetings.SIDES:
+        raise LinkRefused(registry.WRONG)
+    return row
+
+
+def view(snapshot: Snapshot, link: Link) -> View:
+    if link.purpose == EVENT_ANSWER:
+        return _event_view(snapshot, link)
+    row = _meeting(snapshot, link)
+    counterpart = _counterpart(snapshot, row, link.party)
+    titles = {MEETING_ANSWER: "Rencontre proposée", EXPECTATIONS: "Vos attendus avant la rencontre",
+              CONCLUSIONS: "Vos conclusions après la rencontre"}
+    fmt = f"Format : {row['format'].strip()}." if row["format"].strip() else ""
+    return View(titles[link.purpose], tuple(x for x in (f"Rencontre avec {counterpart}.", _when(row), fmt) if x))
+
+
+def _event_view(snapshot: Snapshot, link: Link) -> View:
+    event = snapshot.get("Evenements", link.record_id)
+    if event is None:
+        raise LinkRefused(registry.WRONG)
+    day = meetings.meeting_day(event)
+    lines = [f"« {event['titre'].strip()} »", f"Date : {french_date(day, weekday=True)}." if day else "",
+             f"Lieu : {event['lieu'].strip()}." if event["lieu"].strip() else ""]
+    return View("Invitation à un temps fort", tuple(x for x in lines if x))
+
+
+def _require(link: Link, purpose: str) -> None:
+    if link.purpose != purpose:
+        raise LinkRefused(registry.WRONG)  # single purpose: a link answers only its own question
+
+
+# ---- meeting answer ---------------------------------------------------------------------------------------
+
+
+def answer_meeting(store, snapshot: Snapshot, link: Link, *, accept: bool, reason: str = "",
+                   dates: str = "") -> str:
+    """Accept (the meeting becomes « acceptée » once both sides have) or decline with a reason; proposed dates
+    are kept in « Dates proposées ». Returns the French confirmation."""
+    _require(link, MEETING_ANSWER)
+    row, side, actor = _meeting(snapshot, link), link.party, registry.link_actor(link.row)
+    checks = {f"dates_proposees_{side}": text_check("Rencontres", f"dates_proposees_{side}", dates, False)}
+    if not accept:
+        checks["motif"] = text_check("Rencontres", "motif", reason, True)
+    values, errors = run_checks(checks)
+    if errors:
+        raise meetings.MeetingInvalid(errors)
+    if values[f"dates_proposees_{side}"] and values[f"dates_proposees_{side}"] != row[f"dates_proposees_{side}"]:
+        store.update("Rencontres", row.id, {f"dates_proposees_{side}": values[f"dates_proposees_{side}"]},
+                     row.fingerprint)
+        meetings.record_journal(store, actor, "dates proposées", "Rencontres", row.id,
+                                [f"dates_proposees_{side}"], registry.FINALITE, f"côté {side}, par lien personnel")
+        snapshot = journal.fresh_snapshot(store)
+    if accept:
+        meetings.accept(store, snapshot, actor, row.id, side)
+        registry.mark_used(store, link, ACCEPTED_ANSWER)
+        return "Merci : votre acceptation est enregistrée. Le service école-entreprise vous mettra en relation."
+    meetings.refuse(store, snapshot, actor, row.id, f"Refus côté {side} : {values['motif']}")
+    registry.mark_used(store, link, DECLINED_ANSWER)
+    return "Votre réponse est enregistrée : la rencontre n'aura pas lieu. Merci de nous avoir répondu."
+
+
+# ---- before and after -------------------------------------------------------------------------------------
+
+
+def write_expectations(store, snapshot: Snapshot, link: Link, text: str) -> str:
+    _require(link, EXPECTATIONS)
+    row = _meeting(snapshot, link)
+    if not str(text or "").strip():
+        raise meetings.MeetingInvalid({f"attendus_{link.party}": "Écrivez vos attendus."})
+    meetings.set_expectations(store, snapshot, registry.link_actor(link.row), row.id, **{link.party: text})
+    registry.mark_used(store, link, "attendus écrits")
+    return "Merci : vos attendus sont enregistrés et aideront à préparer la rencontre."
+
+
+def write_conclusions(store, snapshot: Snapshot, link: Link, *, conclusions: str, satisfaction, comprehension,
+                      recommande, suites, today: dt.date | None = None) -> str:
+    """Conclusions and questionnaire; a planned meeting whose date has passed is first marked held."""
+    _require(link, CONCLUSIONS)
+    row, actor = _meeting(snapshot, link), registry.link_actor(link.row)
+    if meetings.status_of(row) == meetings.PLANNED:
+        meetings.mark_done(store, snapshot, actor, row.id, today=today or now_paris().date())
+        snapshot = journal.fresh_snapshot(store)
+    meetings.record_outcome(store, snapshot, actor, row.id, link.party, conclusions=conclusions,
+                            satisfaction=satisfaction, comprehension=comprehension, recommande=recommande,
+                            suites=suites)
+    registry.mark_used(store, link, "conclusions écrites")
+    return "Merci : vos conclusions et vos réponses au questionnaire sont enregistrées."
+
+
+# ---- event invitation -------------------------------------------------------------------------------------
+
+
+def answer_event(store, snapshot: Snapshot, link: Link, comes: bool) -> str:
+    _require(link, EVENT_ANSWER)
+    if snapshot.get("Evenements", link.record_id) is None:
+        raise LinkRefused(registry.WRONG)
+    registry.mark_used(store, link, COMES if comes else DOES_NOT_COME)
+    return "Merci, nous comptons sur votre venue." if comes else "Merci de nous avoir prévenus."
+
+
+def attendance(snapshot: Snapshot, event_id: str) -> dict[str, int]:
+    """Answers to an event's invitations: how many come, how many do not, how many have not answered."""
+    rows = [r for r in snapshot.rows(registry.TAB) if r["objet"] == EVENT_ANSWER and r["cible_id"] == event_id]
+    answered = {r["partie"]: r["reponse"] for r in rows if r["reponse"] in (COMES, DOES_NOT_COME)}
+    invited = {r["partie"] for r in rows}
+    return {COMES: sum(a == COMES for a in answered.values()),
+            DOES_NOT_COME: sum(a == DOES_NOT_COME for a in answered.values()),
+            "sans réponse": len(invited - set(answered))}

@@ -1,0 +1,149 @@
+"""Sending personal links by email, through the SMTP code of the introduction email (meetings/introduction.py).
+
+Each party gets its own message with its own link: a message names the counterpart's organisation only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ...config import LinkSettings, SmtpSettings
+from ...domain.values import parse_datetime
+from ...store.base import Row, Snapshot
+from ..kernel import access, journal
+from ..meetings import introduction
+from ..meetings import lifecycle as meetings
+from ..meetings.calendar import french_date
+from . import actions, registry
+from .registry import CONCLUSIONS, EVENT_ANSWER, EXPECTATIONS, MEETING_ANSWER
+from .tokens import Payload
+
+ASKS = {
+    MEETING_ANSWER: ("Une rencontre vous est proposée", "Dites-nous si vous acceptez cette rencontre (ou pourquoi "
+                                                        "vous la déclinez) et proposez des dates si vous le "
+                                                        "souhaitez"),
+    EXPECTATIONS: ("Préparez votre rencontre", "Écrivez ce que vous attendez de la rencontre (vos points de "
+                                               "vigilance) : cela aidera votre interlocuteur à la préparer"),
+    CONCLUSIONS: ("Vos conclusions sur la rencontre", "Écrivez vos conclusions et répondez au court questionnaire "
+                                                      "sur la rencontre"),
+    EVENT_ANSWER: ("Invitation à un temps fort", "Dites-nous si vous venez"),
+}
+REMINDER = "Rappel : "
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    greeting: str
+    contact_field: str  # for the journal: which field the address came from
+
+
+def meeting_recipient(snapshot: Snapshot, meeting: Row, side: str) -> Recipient:
+    if side == "entreprise":
+        company = snapshot.get("Entreprises", meeting["entreprise_id"])
+        if company is None or not company["contact_email"].strip():
+            raise registry.LinkRefused("L'entreprise n'a pas d'adresse électronique de contact.")
+        return Recipient(company["contact_email"].strip(),
+                         f"{company['contact_prenom']} {company['contact_nom']}".strip(),
+                         "Entreprises.contact_email")
+    staff = snapshot.get("Personnels", meeting["personnel_id"])
+    if staff is None or not staff["email"].strip():
+        raise registry.LinkRefused("Le personnel n'a pas d'adresse électronique.")
+    return Recipient(staff["email"].strip(), f"{staff['prenom']} {staff['nom']}".strip(), "Personnels.email")
+
+
+def party_recipient(snapshot: Snapshot, party: str) -> Recipient:
+    """An event's invited partner, named by its record ID (ENT-… or PER-…)."""
+    company, staff = snapshot.get("Entreprises", party), snapshot.get("Personnels", party)
+    if company is not None and company["contact_email"].strip():
+        return Recipient(company["contact_email"].strip(),
+                         f"{company['contact_prenom']} {company['contact_nom']}".strip(), "Entreprises.contact_email")
+    if staff is not None and staff["email"].strip():
+        return Recipient(staff["email"].strip(), f"{staff['prenom']} {staff['nom']}".strip(), "Personnels.email")
+    raise registry.LinkRefused(f"Aucune adresse électronique pour {party}.")
+
+
+def compose(snapshot: Snapshot, link_row: Row, url: str, recipient: Recipient, reminder: bool = False
+            ) -> introduction.IntroductionEmail:
+    title, ask = ASKS[link_row["objet"]]
+    shown = actions.view(snapshot, _as_link(link_row))
+    until = french_date(parse_datetime(link_row["expire_le"]).date(), weekday=False)
+    body = "\n".join([
+        f"Bonjour {recipient.greeting},", "",
+        (REMINDER if reminder else "") + "dans le cadre du programme « Les chefs d'entreprise invitent "
+        "l'Éducation nationale » :", "", *(f"  {line}" for line in shown.lines), "",
+        f"{ask} en ouvrant votre lien personnel (sans compte ni mot de passe) :", url, "",
+        f"Ce lien vous est personnel, sert une seule fois et expire le {until}. Ne le transférez pas.",
+        "", "Le service école-entreprise de la région académique Bourgogne-Franche-Comté et la CPME",
+    ])
+    return introduction.IntroductionEmail(to=[recipient.address], cc=[], subject=(REMINDER if reminder else "")
+                                          + title, body=body, ics=None, meeting_id=link_row["cible_id"])
+
+
+def _as_link(row: Row) -> registry.Link:
+    """The view needs the row's purpose, record and party only (no token is checked when sending)."""
+    return registry.Link(row, Payload(row["objet"], row["cible_id"], row["partie"], 0, row.id))
+
+
+def deliver(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSettings, link_row: Row,
+            recipient: Recipient, *, reminder: bool = False, **send_options) -> str:
+    """Send one link; the sending (and the address field used) is journaled. SendFailed propagates."""
+    url = registry.url_for(links, registry.token_for(links, link_row))
+    introduction.send(compose(snapshot, link_row, url, recipient, reminder), smtp, **send_options)
+    journal.record(store, user, "relance envoyée" if reminder else "lien envoyé", link_row["cible_tab"],
+                   link_row["cible_id"], [recipient.contact_field], registry.FINALITE,
+                   f"lien {link_row.id} « {link_row['objet']} » pour {link_row['partie']}")
+    return f"Lien « {link_row['objet']} » envoyé à {recipient.address}."
+
+
+# ---- what a coordinator sends ------------------------------------------------------------------------------
+
+STEP_FIELDS = {MEETING_ANSWER: "acceptation_", EXPECTATIONS: "attendus_", CONCLUSIONS: "conclusions_"}
+
+
+def sides_missing(meeting: Row, purpose: str) -> list[str]:
+    """The sides that have not done this step yet."""
+    return [side for side in meetings.SIDES if not meeting[STEP_FIELDS[purpose] + side].strip()]
+
+
+def purpose_now(meeting: Row, today: dt.date) -> str:
+    """The step the meeting's parties are at: answer, expectations (before its date), conclusions (after)."""
+    status, day = meetings.status_of(meeting), meetings.meeting_day(meeting)
+    if status == meetings.PROPOSED:
+        return MEETING_ANSWER
+    if status in (meetings.ACCEPTED, meetings.PLANNED) and (day is None or day >= today):
+        return EXPECTATIONS
+    if status in (meetings.PLANNED, meetings.DONE, meetings.REVIEWED) and day is not None and day < today:
+        return CONCLUSIONS
+    return ""
+
+
+def send_meeting_links(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSettings, meeting_id: str,
+                       purpose: str, **send_options) -> list[str]:
+    """Issue and send a link for `purpose` to each side that has not done it; French confirmations."""
+    meetings.require_permission(user)
+    row = meetings.meeting(snapshot, meeting_id)
+    meetings.require_scope(user, meetings.TAB, row, snapshot)
+    if not smtp.configured:
+        raise introduction.SendFailed("Aucun serveur d'envoi (SMTP) n'est configuré : les liens ne peuvent pas "
+                                      "être envoyés.")
+    recipients = {side: meeting_recipient(snapshot, row, side) for side in sides_missing(row, purpose)}
+    done = []
+    for side, recipient in recipients.items():
+        link_row, _token = registry.issue(store, links, user, purpose, meeting_id, side)
+        done.append(deliver(store, snapshot, user, links, smtp, link_row, recipient, **send_options))
+    return done
+
+
+def send_event_link(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSettings, event_id: str,
+                    party: str, **send_options) -> str:
+    """Invite one partner (an Entreprises or Personnels ID) to an event, with a vient / ne vient pas link."""
+    meetings.require_permission(user, access.EDIT_EVENEMENTS)
+    event = snapshot.get("Evenements", event_id)
+    if event is None:
+        raise registry.LinkRefused(f"Événement {event_id} introuvable.")
+    meetings.require_scope(user, "Evenements", event, snapshot)
+    recipient = party_recipient(snapshot, party)
+    link_row, _token = registry.issue(store, links, user, EVENT_ANSWER, event_id, party)
+    return deliver(store, snapshot, user, links, smtp, link_row, recipient, **send_options)
