@@ -18,15 +18,23 @@ def _page(key: str, spec: navigation.Page, default: bool = False) -> st.Page:
     return st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=key, default=default)
 
 
+def _link_pages() -> list[st.Page]:
+    """Personal-link pages: reachable by URL signed in or not, never listed in the menu."""
+    return [st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=key, visibility="hidden")
+            for key, spec in navigation.LINK_PAGES.items()]
+
+
 def build_navigation(user: User | None):
     if user is None:
         st.session_state.pop("_user", None)
         login = st.Page(_login_page, title="Connexion", icon="🔑", url_path="connexion", default=True)
         public = {section: [_page(k, spec) for k, spec in pages]
                   for section, pages in navigation.sections_for(None).items()}
-        return st.navigation({"Accès": [login], **public})
+        return st.navigation({"Accès": [login, *_link_pages()], **public})
     sections = {section: [_page(k, spec, default=k == navigation.HOME) for k, spec in pages]
                 for section, pages in navigation.sections_for(user).items()}
+    first = next(iter(sections), "Pilotage")
+    sections[first] = [*sections.get(first, []), *_link_pages()]
     with st.sidebar:
         st.caption(f"Connecté : {user.label}")
         if st.button("Se déconnecter", key="logout"):

@@ -16,6 +16,7 @@ class Page(NamedTuple):
     section: str
     permission: str | None  # what a signed-in user needs; None: no sign-in page only
     public: bool = False  # also offered without signing in (section « Inscription »)
+    hidden: bool = False  # opened from a personal link only: never in the menu, signed in or not
 
 
 # Signed-in pages, in menu order (sections keep the order in which they first appear).
@@ -44,9 +45,13 @@ REGISTRATION_PAGES: dict[str, Page] = {
     "inscription_personnel": Page("pages/inscription_personnel.py", "Inscription personnel", "🎓",
                                   PUBLIC_SECTION, None, public=True),
 }
+# Personal links sent to the participants (services/links): no account, whoever is signed in.
+LINK_PAGES: dict[str, Page] = {
+    "lien": Page("pages/lien.py", "Lien personnel", "✉️", PUBLIC_SECTION, None, public=True, hidden=True),
+}
 # Without signing in: the registration forms and every public page, in the « Inscription » section.
 PUBLIC_PAGES: dict[str, Page] = {**REGISTRATION_PAGES, **{
-    key: page._replace(section=PUBLIC_SECTION) for key, page in PAGES.items() if page.public}}
+    key: page._replace(section=PUBLIC_SECTION) for key, page in PAGES.items() if page.public}, **LINK_PAGES}
 HOME = "accueil"
 
 
@@ -65,7 +70,7 @@ def pages_for(user: User | None) -> list[str]:
 
 def sections_for(user: User | None) -> dict[str, list[tuple[str, Page]]]:
     """The menu: section → (key, page), for a signed-in user or, signed out, the public pages."""
-    keys = pages_for(user) if user is not None else list(PUBLIC_PAGES)
+    keys = pages_for(user) if user is not None else [k for k, page in PUBLIC_PAGES.items() if not page.hidden]
     registry = PAGES if user is not None else PUBLIC_PAGES
     sections: dict[str, list[tuple[str, Page]]] = {}
     for key in keys:

@@ -102,14 +102,20 @@ def issue(store, settings: LinkSettings, user, purpose: str, record_id: str, par
     return row, token_for(settings, row)
 
 
-def check(snapshot: Snapshot, settings: LinkSettings, token: str, now: dt.datetime | None = None) -> Link:
-    """The link a token opens, or LinkRefused (wrong, expired, used, revoked) with a French message."""
+def signed(settings: LinkSettings, token: str) -> tokens.Payload:
+    """The payload of a token this app signed, else LinkRefused: checked before anything is read, so a forged
+    or mistyped link costs no read of the sheet."""
     if not settings.configured:
         raise LinksNotConfigured(NOT_CONFIGURED)
     try:
-        payload = tokens.verify(settings.secret, token)
+        return tokens.verify(settings.secret, token)
     except tokens.BadToken:
         raise LinkRefused(WRONG) from None
+
+
+def check(snapshot: Snapshot, settings: LinkSettings, token: str, now: dt.datetime | None = None) -> Link:
+    """The link a token opens, or LinkRefused (wrong, expired, used, revoked) with a French message."""
+    payload = signed(settings, token)
     row = snapshot.get(TAB, payload.nonce)
     if row is None or (row["objet"], row["cible_id"], row["partie"]) != (payload.purpose, payload.record_id,
                                                                           payload.party):
