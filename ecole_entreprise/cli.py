@@ -146,6 +146,29 @@ def cmd_ready(args) -> int:
     return 0 if passed(checks) else 1
 
 
+def cmd_remind(args) -> int:
+    """Due reminders by email (cron or a systemd timer): each step and side at most once."""
+    from .services.kernel.access import SYSTEM_USER
+    from .services.links import reminders
+
+    settings = load_settings()
+    store = build_store(settings)
+    snapshot = store.read()
+    if args.dry_run:
+        due = reminders.due_reminders(snapshot, date.today())
+        for item in due:
+            print(f"  à relancer : {item.meeting_id} — {item.purpose}, côté {item.side}")
+        print(f"{len(due)} relance(s) due(s) (rien n'a été envoyé).")
+        return 0
+    report = reminders.send_due(store, snapshot, SYSTEM_USER, settings.links, settings.smtp)
+    for line in report.sent:
+        print(f"  {line}")
+    for line in report.failed:
+        print(f"  échec : {line}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.failed else 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m ecole_entreprise",
                                    description="Rencontres École–Entreprise BFC : outils en ligne de commande.")
@@ -186,6 +209,9 @@ def parser() -> argparse.ArgumentParser:
     ready = sub.add_parser("ready", help="contrôle rapide pour la supervision (HEALTHCHECK) : code 0 si prêt")
     ready.add_argument("--http", help="URL à interroger aussi, par exemple http://127.0.0.1:8501/_stcore/health")
     ready.set_defaults(run=cmd_ready)
+    remind = sub.add_parser("remind", help="envoie les relances dues (réponse, attendus, conclusions) par courriel")
+    remind.add_argument("--dry-run", action="store_true", help="lister les relances dues sans rien envoyer")
+    remind.set_defaults(run=cmd_remind)
     return main
 
 

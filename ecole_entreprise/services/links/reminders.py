@@ -16,6 +16,7 @@ from ...domain.values import format_datetime, now_paris, parse_datetime
 from ...store.base import Row, Snapshot, StoreError
 from ..kernel import journal, parameters
 from ..meetings import lifecycle as meetings
+from ..meetings.introduction import SendFailed
 from . import mail, registry
 from .registry import CONCLUSIONS, EXPECTATIONS, MEETING_ANSWER
 
@@ -80,12 +81,16 @@ def due_reminders(snapshot: Snapshot, today: dt.date) -> list[Due]:
     return found
 
 
-def send_due(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSettings, today: dt.date | None = None,
-             **send_options) -> Report:
+def send_due(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSettings,
+             now: dt.datetime | None = None, **send_options) -> Report:
     """Send every due reminder; one that fails is reported and tried again next time."""
     meetings.require_permission(user)
-    report, now = Report(), now_paris()
-    for due in due_reminders(snapshot, today or now.date()):
+    if not links.configured:
+        raise registry.LinksNotConfigured(registry.NOT_CONFIGURED)
+    if not smtp.configured:
+        raise SendFailed("Aucun serveur d'envoi (SMTP) n'est configuré : section [smtp] de secrets.toml.")
+    report, now = Report(), now or now_paris()
+    for due in due_reminders(snapshot, now.date()):
         row = snapshot.get(meetings.TAB, due.meeting_id)
         if not user.rights.unrestricted and not _in_scope(user, row, snapshot):
             continue
