@@ -14,6 +14,7 @@ from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.meetings.calendar import french_date, french_time
 from ecole_entreprise.services.privacy import contacts
 from ecole_entreprise.store.base import Conflict, StoreError
+from pages._liens import links_box, reminders_button
 from pages._shared import (
     field_error,
     fr_date,
@@ -90,6 +91,7 @@ def list_view(snapshot) -> None:
         st.info("Aucune rencontre dans votre périmètre pour l'instant. Proposez-en depuis la page Appariement : "
                 "elles apparaîtront ici, de la proposition au bilan.")
         return
+    reminders_button(snapshot, user)
     companies, staff = people(snapshot)
     wanted = todo_filter(snapshot, user, "Rencontres")
     if wanted is None:
@@ -565,6 +567,7 @@ def detail_view(meeting_id: str) -> None:
     outcome(row, snapshot)
     partnership_link(row, snapshot)
     introduction_box(row, snapshot)
+    links_box(row, snapshot, user)
 
 
 selected = st.query_params.get("id", "")

@@ -1,0 +1,77 @@
+"""Rencontres page: each party's personal link (send, follow, revoke) and the button that sends due reminders.
+The services do the work (services/links); this module only draws the widgets."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ecole_entreprise.domain.values import now_paris
+from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.links import mail, registry, reminders
+from ecole_entreprise.store.base import StoreError
+from pages._shared import fr_datetime, get_settings, get_snapshot, get_store
+
+FLASH = "_liens_flash"
+
+
+def _flash() -> None:
+    for kind, text in st.session_state.pop(FLASH, []):
+        (st.success if kind == "ok" else st.error)(text)
+
+
+def _run(call) -> None:
+    """A button callback: the outcome is shown on the next run, next to the button."""
+    try:
+        st.session_state[FLASH] = [("ok", line) for line in call()]
+    except StoreError as error:
+        st.session_state[FLASH] = [("error", str(error))]
+    get_store().invalidate()
+
+
+def links_box(row, snapshot, user) -> None:
+    st.markdown("#### Liens personnels des participants")
+    purpose = mail.purpose_now(row, now_paris().date())
+    sides = mail.sides_missing(row, purpose) if purpose else []
+    _flash()
+    if sides:
+        label = {"entreprise": "l'entreprise", "personnel": "le personnel"}
+        st.button(f"Envoyer le lien « {purpose} » à {' et à '.join(label[s] for s in sides)}",
+                  key=f"send_links_{row.id}", on_click=_run,
+                  args=(lambda: mail.send_meeting_links(get_store(), get_snapshot(fresh=True), user,
+                                                        get_settings().links, get_settings().smtp, row.id, purpose),))
+    else:
+        st.caption("Aucune partie n'a d'étape à faire par lien pour l'instant.")
+    sent = [r for r in snapshot.rows(registry.TAB) if r["cible_id"] == row.id]
+    if not sent:
+        return
+    st.dataframe([{"Lien": r.id, "Objet": r["objet"], "Partie": r["partie"], "Statut": r["statut"],
+                   "Expire le": fr_datetime(r["expire_le"]), "Utilisé le": fr_datetime(r["utilise_le"]),
+                   "Réponse": r["reponse"], "Relancé le": fr_datetime(r["relance_le"])} for r in sent],
+                 hide_index=True, width="stretch")
+    active = [r.id for r in sent if r["statut"] == registry.ACTIVE]
+    if active:
+        left, right = st.columns([3, 1])
+        chosen = left.selectbox("Lien à révoquer", active, key=f"revoke_pick_{row.id}")
+        right.button("Révoquer", key=f"revoke_{row.id}", on_click=_run,
+                     args=(lambda: [_revoked(registry.revoke(get_store(), get_snapshot(fresh=True), user, chosen))],))
+
+
+def _revoked(row) -> str:
+    return f"Lien {row.id} révoqué : il ne fonctionne plus."
+
+
+def reminders_button(snapshot, user) -> None:
+    """Due reminders in this user's scope, sent at most once per step and side (as by `remind`)."""
+    due = [d for d in reminders.due_reminders(snapshot, now_paris().date())
+           if access.row_in_scope(user, "Rencontres", snapshot.get("Rencontres", d.meeting_id), snapshot)]
+    _flash()
+    if not due:
+        return
+    settings = get_settings()
+
+    def send() -> list[str]:
+        report = reminders.send_due(get_store(), get_snapshot(fresh=True), user, settings.links, settings.smtp)
+        return [report.summary(), *report.failed]
+
+    st.button(f"Envoyer les relances dues ({len(due)})", key="send_reminders", on_click=_run, args=(send,),
+              help="Réponse attendue, attendus avant la rencontre, conclusions après : une seule relance par étape.")
