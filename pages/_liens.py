@@ -34,8 +34,8 @@ def links_box(row, snapshot, user) -> None:
     sides = mail.sides_missing(row, purpose) if purpose else []
     _flash()
     if sides:
-        label = {"entreprise": "l'entreprise", "personnel": "le personnel"}
-        st.button(f"Envoyer le lien « {purpose} » à {' et à '.join(label[s] for s in sides)}",
+        label = {"entreprise": "à l'entreprise", "personnel": "au personnel"}
+        st.button(f"Envoyer le lien « {purpose} » {' et '.join(label[s] for s in sides)}",
                   key=f"send_links_{row.id}", on_click=_run,
                   args=(lambda: mail.send_meeting_links(get_store(), get_snapshot(fresh=True), user,
                                                         get_settings().links, get_settings().smtp, row.id, purpose),))

@@ -1,0 +1,178 @@
+"""Journey: the participants answer through their personal links, as they would from their mailbox. A coordinator
+sends each party of a proposed meeting its link (real SMTP to an aiosmtpd sink); each party, signed out in its own
+browser, opens the link read from the mail it received and accepts: the meeting is « acceptée ». Then the due
+reminders are sent from the Rencontres page once, and neither the page nor the `remind` command sends them again."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from playwright.sync_api import expect
+
+from ecole_entreprise.domain.schema import default_schema
+from ecole_entreprise.store.workbook import WorkbookStore
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN = "admin@exemple.fr"
+SECRET = "secret de test des liens personnels"
+COMPANY = {"raison_sociale": "Fonderie Lumière", "code_postal": "21000", "commune_insee": "21231",
+           "commune": "Dijon", "departement": "21", "contact_prenom": "Léa", "contact_nom": "Martin",
+           "contact_email": "lea.martin@fonderie.test", "statut": "validé",
+           "consentement_participation": "2025-10-01 09:00:00"}
+STAFF = {"nom": "Durand", "prenom": "Paul", "fonction": "professeur", "uai": "0210015C",
+         "etablissement": "Lycée Carnot", "code_postal": "21000", "commune_insee": "21231", "commune": "Dijon",
+         "departement": "21",
+         "email": "paul.durand@ac-dijon.test", "statut": "validé", "consentement_participation": "2025-10-01 09:00:00"}
+
+
+class Sink:
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def sink():
+    inbox = Sink()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    """An administrator, one company, one staff member and two proposed meetings: one new, one ten days old."""
+    store = WorkbookStore(default_schema(), tmp_path / "classeur.xlsx")
+    store.init()
+    store.append("Utilisateurs", [{"email": ADMIN, "role": "admin", "nom": "Admin Démo", "actif": "oui"}])
+    [company] = store.append("Entreprises", [COMPANY])
+    [staff] = store.append("Personnels", [STAFF])
+    pair = {"entreprise_id": company.id, "personnel_id": staff.id, "annee_scolaire": "2025-2026",
+            "statut": "proposée"}
+    [new, old] = store.append("Rencontres", [{**pair}, {**pair, "created_at": "2020-01-06 09:00:00"}])
+    return store, new.id, old.id
+
+
+@pytest.fixture
+def home(tmp_path, sink):
+    """A HOME whose ~/.streamlit/secrets.toml points [smtp] at the sink and holds the link secret."""
+    _inbox, port = sink
+    folder = tmp_path / "home"
+    (folder / ".streamlit").mkdir(parents=True)
+    (folder / ".streamlit" / "secrets.toml").write_text(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\nsender = "ecole-entreprise@exemple.fr"\n\n'
+        f'[links]\nsecret = "{SECRET}"\npublic_url = "http://rencontres.exemple.fr"\n', encoding="utf-8")
+    return folder
+
+
+def link_of(message) -> str:
+    return re.search(r"http://rencontres\.exemple\.fr/lien\?t=\S+", message.get_body().get_content()).group(0)
+
+
+def on(app, url: str) -> str:
+    """The mailed link on the server under test (the mail names the public address of the deployment)."""
+    parts = urlsplit(url)
+    return f"{app.url}{parts.path}?{parts.query}"
+
+
+def status(store, meeting_id) -> str:
+    return WorkbookStore(default_schema(), store.path).read().get("Rencontres", meeting_id)["statut"]
+
+
+def sign_in(page, app) -> None:
+    page.goto(app.url)
+    page.get_by_label("Se connecter en tant que", exact=True).wait_for()
+    page.get_by_role("button", name="Entrer", exact=True).click()
+    page.get_by_text("Connecté :").wait_for()
+
+
+def open_meeting(page, meeting_id) -> None:
+    page.get_by_role("link", name="Rencontres").click()
+    page.get_by_role("heading", name="Rencontres").wait_for()
+    field = page.get_by_label("Rechercher", exact=True)
+    field.fill(meeting_id)
+    field.press("Tab")
+    page.get_by_text(re.compile(r"^1 rencontre\(s\) sur ")).wait_for()
+    grid = page.locator('[data-testid="stDataFrame"]')
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 52)
+    page.get_by_role("heading", name=re.compile("Fonderie Lumière")).wait_for()
+
+
+def test_both_parties_accept_by_their_links_and_a_reminder_goes_once(workbook, sink, home, start_app, browser, page,
+                                                                      tmp_path):
+    store, new_id, old_id = workbook
+    inbox, _port = sink
+    app = start_app(HOME=str(home))
+    try:
+        journey(store, new_id, old_id, inbox, app, browser, page, home)
+    finally:
+        page.screenshot(path=str(tmp_path / "dernier-ecran.png"), full_page=True)
+
+
+def journey(store, new_id, old_id, inbox, app, browser, page, home) -> None:
+    sign_in(page, app)
+    open_meeting(page, new_id)
+    page.get_by_role("button", name="Envoyer le lien « réponse rencontre » à l'entreprise et au personnel").click()
+    page.get_by_text("Lien « réponse rencontre » envoyé à paul.durand@ac-dijon.test.").wait_for()
+    assert sorted(m["To"] for m in inbox.messages) == ["lea.martin@fonderie.test", "paul.durand@ac-dijon.test"]
+
+    # Each party, signed out in its own browser, opens the link from its own mail and accepts.
+    for message, dates in zip(inbox.messages, ("Le mardi matin", ""), strict=True):
+        context = browser.new_context(locale="fr-FR")
+        party = context.new_page()
+        party.set_default_timeout(30_000)
+        party.goto(on(app, link_of(message)))
+        party.get_by_role("heading", name="Rencontre proposée").wait_for()
+        expect(party.get_by_text("Connecté :")).to_have_count(0)
+        if dates:
+            party.get_by_label("Dates ou créneaux qui vous conviendraient (facultatif)").fill(dates)
+        party.get_by_role("button", name="J'accepte la rencontre").click()
+        party.get_by_text(re.compile("votre acceptation est enregistrée")).wait_for()
+        party.goto(on(app, link_of(message)))  # the same link again: spent
+        party.get_by_text(re.compile("^Ce lien a déjà servi")).wait_for()
+        expect(party.get_by_role("button")).to_have_count(0)
+        context.close()
+    assert status(store, new_id) == "acceptée"
+
+    # Reminders: the old proposal is due for both sides; sent once from the page.
+    page.get_by_role("button", name="← Retour à la liste").click()
+    page.get_by_role("button", name="Envoyer les relances dues (2)").click()
+    page.get_by_text("2 relance(s) envoyée(s).").wait_for()
+    reminders = [m for m in inbox.messages if m["Subject"].startswith("Rappel")]
+    assert sorted(m["To"] for m in reminders) == ["lea.martin@fonderie.test", "paul.durand@ac-dijon.test"]
+    assert all(link_of(m) for m in reminders)  # each with its own link (link_of fails when there is none)
+    expect(page.get_by_role("button", name=re.compile("^Envoyer les relances dues"))).to_have_count(0)
+
+    # The command a timer runs finds nothing left to send.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECOLE_ENTREPRISE_")}
+    env.update({"HOME": str(home), "ECOLE_ENTREPRISE_WORKBOOK": str(store.path)})
+    done = subprocess.run([sys.executable, "-m", "ecole_entreprise", "remind"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "0 relance(s) envoyée(s)." in done.stdout
+    assert len([m for m in inbox.messages if m["Subject"].startswith("Rappel")]) == 2
+    actions = [r["action"] for r in WorkbookStore(default_schema(), store.path).read().rows("Journal")]
+    assert actions.count("relance envoyée") == 2 and actions.count("lien utilisé") == 2
