@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ecole_entreprise.domain.values import now_paris
 from ecole_entreprise.services.kernel import access
-from ecole_entreprise.services.links import mail, registry, reminders
-from ecole_entreprise.store.base import StoreError
+from ecole_entreprise.services.links import actions, mail, registry, reminders
 from pages._shared import fr_datetime, get_settings, get_snapshot, get_store
 
 FLASH = "_liens_flash"
@@ -23,14 +21,14 @@ def _run(call) -> None:
     """A button callback: the outcome is shown on the next run, next to the button."""
     try:
         st.session_state[FLASH] = [("ok", line) for line in call()]
-    except StoreError as error:
+    except actions.Refused as error:
         st.session_state[FLASH] = [("error", str(error))]
     get_store().invalidate()
 
 
 def links_box(row, snapshot, user) -> None:
     st.markdown("#### Liens personnels des participants")
-    purpose = mail.purpose_now(row, now_paris().date())
+    purpose = mail.purpose_now(row)
     sides = mail.sides_missing(row, purpose) if purpose else []
     _flash()
     if sides:
@@ -62,7 +60,7 @@ def _revoked(row) -> str:
 
 def reminders_button(snapshot, user) -> None:
     """Due reminders in this user's scope, sent at most once per step and side (as by `remind`)."""
-    due = [d for d in reminders.due_reminders(snapshot, now_paris().date())
+    due = [d for d in reminders.due_reminders(snapshot)
            if access.row_in_scope(user, "Rencontres", snapshot.get("Rencontres", d.meeting_id), snapshot)]
     _flash()
     if not due:

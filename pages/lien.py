@@ -10,10 +10,8 @@ import re
 
 import streamlit as st
 
-from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.services.links import actions, registry
 from ecole_entreprise.services.meetings.lifecycle import MeetingInvalid
-from ecole_entreprise.store.base import StoreError
 from pages._shared import get_settings, get_snapshot, get_store
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -42,7 +40,7 @@ def opened_link() -> tuple[registry.Link, actions.View]:
         shown = actions.view(snapshot, link)
     except registry.LinkRefused as refused:
         refuse(str(refused))
-    except StoreError as error:
+    except actions.Refused as error:
         refuse(f"Service momentanément indisponible, réessayez dans quelques minutes ({error}).")
     if st.session_state.get("lien_journalise") != link.row.id:
         registry.journal_opening(get_store(), link)
@@ -58,7 +56,7 @@ def run(call) -> None:
         for message in invalid.errors.values():
             st.error(message)
         return
-    except StoreError as error:
+    except actions.Refused as error:
         st.error(str(error))
         return
     st.rerun()
@@ -84,7 +82,7 @@ def expectations(link: registry.Link) -> None:
 
 
 def conclusions(link: registry.Link) -> None:
-    suites = default_schema().tab("Rencontres").field("suite_envisagee").choices
+    suites = actions.follow_ups()
     scale = [1, 2, 3, 4, 5]
     with st.form("conclusions"):
         text = st.text_area("Vos conclusions sur la rencontre", max_chars=4000)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ...domain.schema import default_schema
 from ...domain.values import now_paris
-from ...store.base import Snapshot
+from ...store.base import Snapshot, StoreError
 from ..kernel import journal
 from ..kernel.field_checks import run_checks, text_check
 from ..meetings import lifecycle as meetings
@@ -20,6 +21,14 @@ from . import registry
 from .registry import CONCLUSIONS, EVENT_ANSWER, EXPECTATIONS, MEETING_ANSWER, Link, LinkRefused
 
 COMES, DOES_NOT_COME = "vient", "ne vient pas"
+# What a link page catches: every refusal of these services carries a French message.
+Refused = StoreError
+
+
+def follow_ups() -> tuple[str, ...]:
+    """The choices of « Suite envisagée », for the questionnaire."""
+    return default_schema().tab("Rencontres").field("suite_envisagee").choices
+
 ACCEPTED_ANSWER, DECLINED_ANSWER = "acceptée", "refusée"
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ...config import LinkSettings, SmtpSettings
-from ...domain.values import parse_datetime
+from ...domain.values import now_paris, parse_datetime
 from ...store.base import Row, Snapshot
 from ..kernel import access, journal
 from ..meetings import introduction
@@ -107,9 +107,10 @@ def sides_missing(meeting: Row, purpose: str) -> list[str]:
     return [side for side in meetings.SIDES if not meeting[STEP_FIELDS[purpose] + side].strip()]
 
 
-def purpose_now(meeting: Row, today: dt.date) -> str:
+def purpose_now(meeting: Row, today: dt.date | None = None) -> str:
     """The step the meeting's parties are at: answer, expectations (before its date), conclusions (after)."""
     status, day = meetings.status_of(meeting), meetings.meeting_day(meeting)
+    today = today or now_paris().date()
     if status == meetings.PROPOSED:
         return MEETING_ANSWER
     if status in (meetings.ACCEPTED, meetings.PLANNED) and (day is None or day >= today):

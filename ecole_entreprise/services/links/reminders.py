@@ -67,8 +67,9 @@ def already_reminded(snapshot: Snapshot, due: Due) -> bool:
     return any(r["relance_le"].strip() for r in registry.links_for(snapshot, due.purpose, due.meeting_id, due.side))
 
 
-def due_reminders(snapshot: Snapshot, today: dt.date) -> list[Due]:
+def due_reminders(snapshot: Snapshot, today: dt.date | None = None) -> list[Due]:
     delays = {purpose: parameters.int_parameter(snapshot, key) for purpose, key in DELAYS.items()}
+    today = today or now_paris().date()
     found = []
     for row in snapshot.rows(meetings.TAB):
         purpose = _step(row, today, delays)
