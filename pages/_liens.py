@@ -73,3 +73,23 @@ def reminders_button(snapshot, user) -> None:
 
     st.button(f"Envoyer les relances dues ({len(due)})", key="send_reminders", on_click=_run, args=(send,),
               help="Réponse attendue, attendus avant la rencontre, conclusions après : une seule relance par étape.")
+
+
+def invitations_box(frame, snapshot, user) -> None:
+    """Partenariats page: invite a partner to an event by a personal link (vient / ne vient pas), and the count."""
+    with st.expander("Inviter par lien personnel et suivre les réponses"):
+        _flash()
+        titles = {r["ID"]: f"{r['Titre']} ({r['Organisé par']})" for _, r in frame.iterrows()}
+        event_id = st.selectbox("Événement", list(titles), format_func=titles.get, key="invite_event")
+        counts = actions.attendance(snapshot, event_id)
+        st.caption(f"Réponses : {counts['vient']} vient / viennent, {counts['ne vient pas']} ne vient pas, "
+                   f"{counts['sans réponse']} sans réponse.")
+        partners = dict(mail.invitable(snapshot, event_id))
+        if not partners:
+            st.caption("Aucun partenaire à inviter : rattachez l'événement à un partenariat ou à une rencontre.")
+            return
+        party = st.selectbox("Partenaire invité", list(partners), format_func=partners.get, key="invite_party")
+        settings = get_settings()
+        st.button("Envoyer l'invitation", key="invite_send", on_click=_run, args=(
+            lambda: [mail.send_event_link(get_store(), get_snapshot(fresh=True), user, settings.links, settings.smtp,
+                                          event_id, party)],))

@@ -10,6 +10,7 @@ from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.meetings import partnerships
 from ecole_entreprise.store.base import Conflict, StoreError, new_id
+from pages._liens import invitations_box
 from pages._shared import field_error, fr_date, get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user
 
@@ -307,6 +308,7 @@ def events_tab() -> None:
         event_form()
         if not frame.empty:
             attendance_form(frame)
+            invitations_box(frame, snapshot, user)
 
 
 wanted_tab = TABS[1] if st.query_params.get("rencontre") else TABS[0]

@@ -222,3 +222,19 @@ def test_each_side_gets_its_own_link_by_mail_and_the_link_works(store, meeting, 
     company_mail = next(e for e in inbox.envelopes if e.rcpt_tos == ["lea.martin@alpha.fr"]).content.decode()
     assert "paul.durand" not in company_mail  # the other side's address is never in a link email
     assert journal_actions(store, meeting.id).count("lien envoyé") == 2
+
+
+def test_an_event_invites_the_partners_met_and_each_gets_a_working_link(store, smtp_server):
+    inbox, smtp = smtp_server
+    company, staff, other = add_company(store), add_staff(store), add_staff(store, nom="Loin", email="l@ac.fr")
+    add_meeting(store, company, staff)
+    [event] = store.append("Evenements", [{"titre": "Journée portes ouvertes", "organisateur": "entreprise",
+                                           "entreprise_id": company.id, "date": "2026-03-12"}])
+    assert [party for party, _ in mail.invitable(store.read(), event.id)] == [staff.id]
+    mail.send_event_link(store, store.read(), USER, LINKS, smtp, event.id, staff.id, timeout=5)
+    [envelope] = inbox.envelopes
+    assert envelope.rcpt_tos == ["paul.durand@ac-dijon.fr"] and other.id not in envelope.content.decode()
+    link = opened(store, link_in(envelope))
+    actions.answer_event(store, store.read(), link, comes=True)
+    assert actions.attendance(store.read(), event.id) == {"vient": 1, "ne vient pas": 0, "sans réponse": 0}
+    assert "lien envoyé" in journal_actions(store, event.id) and "lien utilisé" in journal_actions(store, event.id)

@@ -148,3 +148,25 @@ def send_event_link(store, snapshot: Snapshot, user, links: LinkSettings, smtp: 
     recipient = party_recipient(snapshot, party)
     link_row, _token = registry.issue(store, links, user, EVENT_ANSWER, event_id, party)
     return deliver(store, snapshot, user, links, smtp, link_row, recipient, **send_options)
+
+
+def invitable(snapshot: Snapshot, event_id: str) -> list[tuple[str, str]]:
+    """(record ID, label) of the partners an event can invite: the other side of its partnership, and the people
+    of the other side who met the organiser in a meeting. An organising company invites staff; a school, companies."""
+    event = snapshot.get("Evenements", event_id)
+    if event is None:
+        return []
+    partnership = snapshot.get("Partenariats", event["partenariat_id"]) if event["partenariat_id"] else None
+    met = snapshot.rows(meetings.TAB)
+    if event["organisateur"] == "entreprise":
+        company_id = event["entreprise_id"] or (partnership["entreprise_id"] if partnership else "")
+        school = (partnership["uai"] if partnership else "").strip().upper()
+        ids = {m["personnel_id"] for m in met if m["entreprise_id"] == company_id}
+        staff = [s for s in snapshot.rows("Personnels") if s.id in ids or (school and s["uai"].upper() == school)]
+        return [(s.id, f"{s['prenom']} {s['nom']} ({s['etablissement'] or s['uai']})") for s in staff]
+    school = (event["uai"] or (partnership["uai"] if partnership else "")).strip().upper()
+    staff_ids = {s.id for s in snapshot.rows("Personnels") if school and s["uai"].upper() == school}
+    ids = {m["entreprise_id"] for m in met if m["personnel_id"] in staff_ids}
+    if partnership:
+        ids.add(partnership["entreprise_id"])
+    return [(c.id, c["raison_sociale"]) for c in snapshot.rows("Entreprises") if c.id in ids]
