@@ -493,17 +493,24 @@ def delivery(row, snapshot, subject: str, body: str, signature: str) -> None:
         st.download_button("Télécharger l'invitation (.ics)", email.ics, file_name=f"rencontre-{row.id}.ics",
                            mime="text/calendar", key=f"ics_{row.id}")
     smtp = get_settings().smtp
+    sent_before = bool(introduction.sent_stamp(row)[0])
+    again = sent_before and st.checkbox("Elle a déjà été envoyée : je confirme l'envoyer une nouvelle fois",
+                                        key=f"resend_ok_{row.id}")
     if smtp.configured:
         sure = st.checkbox("J'ai relu le message : l'envoyer aux deux parties", key=f"send_ok_{row.id}")
-        st.button("Envoyer", type="primary", disabled=not sure, key=f"send_{row.id}", on_click=run_step,
-                  args=("intro", lambda: introduction.send_introduction(store, snapshot, user, email, smtp),
+        st.button("Envoyer à nouveau" if sent_before else "Envoyer", type="primary",
+                  disabled=not sure or (sent_before and not again), key=f"send_{row.id}", on_click=run_step,
+                  args=("intro", lambda: introduction.send_introduction(store, snapshot, user, email, smtp,
+                                                                        resend=again),
                         "Mise en relation envoyée."))
         return
     st.caption("Aucun serveur d'envoi n'est configuré (section [smtp] de secrets.toml) : ouvrez le message dans "
                "votre messagerie (joignez-y le fichier .ics) ou copiez le texte ci-dessus.")
     st.link_button("Ouvrir dans ma messagerie", introduction.mailto_link(email))
     st.button("J'ai envoyé le message : noter la mise en relation", key=f"sent_{row.id}", on_click=run_step,
-              args=("intro", lambda: introduction.mark_sent(store, snapshot, user, row.id, channel="messagerie"),
+              disabled=sent_before and not again,
+              args=("intro", lambda: introduction.mark_sent(store, snapshot, user, row.id, channel="messagerie",
+                                                            resend=again),
                     "Mise en relation notée."))
 
 
@@ -518,7 +525,9 @@ def introduction_box(row, snapshot) -> None:
                    + "\n".join(f"- {reason}" for reason in reasons))
         return
     if row["introduction_envoyee"]:
-        st.caption(f"Mise en relation déjà envoyée le {fr_datetime(row['introduction_envoyee'])}.")
+        who = introduction.sent_stamp(row)[1]
+        st.caption(f"Mise en relation déjà envoyée le {fr_datetime(row['introduction_envoyee'])}"
+                   + (f" par {who}." if who else "."))
     subject, body, signature = template_inputs()
     found = st.session_state.get(revealed_key(row))
     step_message("intro")

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from ...config import SmtpSettings
 from ...domain.values import format_datetime, now_paris, parse_time
 from ...store.base import Conflict, Row, RowNotFound, Snapshot, StoreError
-from ..kernel import access
+from ..kernel import access, journal
 from ..privacy.disclosure import disclosure_blockers
 from . import lifecycle as meetings
 from .calendar import french_date, french_time
@@ -84,6 +84,36 @@ class TemplateError(StoreError):
 
 class SendFailed(StoreError):
     pass
+
+
+class AlreadySent(StoreError):
+    """The introduction went out already: a second one needs an explicit confirmation (`resend=True`)."""
+
+    def __init__(self, when: str, who: str):
+        self.when, self.who = when, who
+        by = f" par {who}" if who else ""
+        super().__init__(f"La mise en relation a déjà été envoyée le {_french_stamp(when)}{by}. Confirmez pour "
+                         "l'envoyer une nouvelle fois.")
+
+
+def _french_stamp(text: str) -> str:
+    try:
+        moment = dt.datetime.strptime(text.strip(), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return text
+    return f"{moment:%d/%m/%Y à %H:%M}"
+
+
+def sent_stamp(row: Row) -> tuple[str, str]:
+    """(when, who) of the last introduction sent for this meeting; ("", "") before the first."""
+    return row["introduction_envoyee"].strip(), row["introduction_envoyee_par"].strip()
+
+
+def _refuse_second_send(store, meeting_id: str, resend: bool) -> None:
+    """Read past the cache: another coordinator may have sent it a minute ago."""
+    when, who = sent_stamp(meetings.meeting(journal.fresh_snapshot(store), meeting_id))
+    if when and not resend:
+        raise AlreadySent(when, who)
 
 
 @dataclass(frozen=True)
@@ -345,30 +375,40 @@ def plain_text(email: IntroductionEmail) -> str:
     return "\n".join(head + [f"Objet : {email.subject}", "", email.body])
 
 
-def mark_sent(store, snapshot: Snapshot, user, meeting_id: str, channel: str = "courriel") -> Row:
-    """Journal the disclosure and stamp introduction_envoyee (also after a mailto/copy sending)."""
+def mark_sent(store, snapshot: Snapshot, user, meeting_id: str, channel: str = "courriel", *,
+              resend: bool = False) -> Row:
+    """Journal the disclosure and stamp when and by whom it was sent (also after a mailto/copy sending); noting a
+    second sending needs `resend=True`."""
     _require_disclosure_rights(snapshot, user, meeting_id)
     reasons = blockers(snapshot, meeting_id)
     if reasons:
         raise IntroductionRefused(reasons)
+    _refuse_second_send(store, meeting_id, resend)
+    return _stamp_sent(store, snapshot, user, meeting_id, channel)
+
+
+def _stamp_sent(store, snapshot: Snapshot, user, meeting_id: str, channel: str) -> Row:
     row = meetings.meeting(snapshot, meeting_id)
     meetings.record_journal(store, user, "mise en relation", meetings.TAB, meeting_id, CONTACT_FIELDS, FINALITE,
                             f"Coordonnées des deux parties transmises ({channel}).")
-    changes = {"introduction_envoyee": format_datetime(now_paris())}
+    changes = {"introduction_envoyee": format_datetime(now_paris()),
+               "introduction_envoyee_par": journal.actor_name(user)}
     try:
         return store.update(meetings.TAB, meeting_id, changes, row.fingerprint)
     except Conflict as conflict:
-        # The email is already out: record that fact on the current row (only this one cell changes).
+        # The email is already out: record that fact on the current row (only these cells change).
         return store.update(meetings.TAB, meeting_id, changes, conflict.current.fingerprint)
 
 
 def send_introduction(store, snapshot: Snapshot, user, email: IntroductionEmail, smtp_settings: SmtpSettings,
-                      **send_options) -> str:
-    """Re-check the rule, send through SMTP, then journal and stamp the meeting; returns the confirmation."""
+                      *, resend: bool = False, **send_options) -> str:
+    """Re-check the rule, send through SMTP, then journal and stamp the meeting; returns the confirmation.
+    A meeting already introduced is sent again only with `resend=True` (AlreadySent otherwise, nothing sent)."""
     _require_disclosure_rights(snapshot, user, email.meeting_id)
     reasons = blockers(snapshot, email.meeting_id)
     if reasons:
         raise IntroductionRefused(reasons)
+    _refuse_second_send(store, email.meeting_id, resend)
     confirmation = send(email, smtp_settings, **send_options)
-    mark_sent(store, snapshot, user, email.meeting_id, channel="SMTP")
+    _stamp_sent(store, snapshot, user, email.meeting_id, channel="SMTP")
     return confirmation
