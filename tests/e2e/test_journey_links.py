@@ -5,6 +5,7 @@ reminders are sent from the Rencontres page once, and neither the page nor the `
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 import os
@@ -20,6 +21,7 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from ecole_entreprise.domain.schema import default_schema
+from ecole_entreprise.domain.values import now_paris
 from ecole_entreprise.store.workbook import WorkbookStore
 
 pytestmark = pytest.mark.browser
@@ -108,10 +110,17 @@ def sign_in(page, app) -> None:
     page.get_by_text("Connecté :").wait_for()
 
 
+def back_to_list(page) -> None:
+    page.get_by_role("button", name="← Retour à la liste").click()
+    page.get_by_label("Rechercher", exact=True).wait_for()
+
+
 def open_meeting(page, meeting_id) -> None:
-    page.get_by_role("link", name="Rencontres").click()
-    page.get_by_role("heading", name="Rencontres").wait_for()
+    """From the Rencontres list (reached by the menu when elsewhere), the meeting found by its ID."""
     field = page.get_by_label("Rechercher", exact=True)
+    if not field.is_visible():
+        page.get_by_role("link", name="Rencontres").click()
+        field.wait_for()
     field.fill(meeting_id)
     field.press("Tab")
     page.get_by_text(re.compile(r"^1 rencontre\(s\) sur ")).wait_for()
@@ -158,7 +167,7 @@ def journey(store, new_id, old_id, inbox, app, browser, page, home) -> None:
     assert status(store, new_id) == "acceptée"
 
     # Reminders: the old proposal is due for both sides; sent once from the page.
-    page.get_by_role("button", name="← Retour à la liste").click()
+    back_to_list(page)
     page.get_by_role("button", name="Envoyer les relances dues (2)").click()
     page.get_by_text("2 relance(s) envoyée(s).").wait_for()
     reminders = [m for m in inbox.messages if m["Subject"].startswith("Rappel")]
@@ -176,3 +185,108 @@ def journey(store, new_id, old_id, inbox, app, browser, page, home) -> None:
     assert len([m for m in inbox.messages if m["Subject"].startswith("Rappel")]) == 2
     actions = [r["action"] for r in WorkbookStore(default_schema(), store.path).read().rows("Journal")]
     assert actions.count("relance envoyée") == 2 and actions.count("lien utilisé") == 2
+
+
+@pytest.fixture
+def dated_workbook(tmp_path):
+    """A meeting in five days, one held two days ago, and a company event its partner school is invited to."""
+    store = WorkbookStore(default_schema(), tmp_path / "classeur.xlsx")
+    store.init()
+    store.append("Utilisateurs", [{"email": ADMIN, "role": "admin", "nom": "Admin Démo", "actif": "oui"}])
+    [company] = store.append("Entreprises", [COMPANY])
+    [staff] = store.append("Personnels", [STAFF])
+    today = now_paris().date()
+    planned = {"entreprise_id": company.id, "personnel_id": staff.id, "annee_scolaire": "2025-2026",
+               "statut": "planifiée", "acceptation_entreprise": "2025-10-01 09:00:00",
+               "acceptation_personnel": "2025-10-01 09:00:00", "heure": "12:30", "lieu": "Dijon",
+               "format": "déjeuner", "visite": "aucune"}
+    [ahead, held] = store.append("Rencontres", [{**planned, "date": (today + dt.timedelta(days=5)).isoformat()},
+                                                {**planned, "date": (today - dt.timedelta(days=2)).isoformat()}])
+    [partnership] = store.append("Partenariats", [{"uai": STAFF["uai"], "entreprise_id": company.id,
+                                                   "types": "invitations mutuelles", "statut": "actif"}])
+    [event] = store.append("Evenements", [{"titre": "Portes ouvertes de la fonderie", "organisateur": "entreprise",
+                                           "entreprise_id": company.id, "partenariat_id": partnership.id,
+                                           "date": (today + dt.timedelta(days=20)).isoformat(), "lieu": "Dijon"}])
+    return store, ahead.id, held.id, event.id
+
+
+def party_page(browser, app, message):
+    context = browser.new_context(locale="fr-FR")
+    party = context.new_page()
+    party.set_default_timeout(30_000)
+    party.goto(on(app, link_of(message)))
+    return context, party
+
+
+def test_expectations_conclusions_and_an_event_answer_by_the_parties(dated_workbook, sink, home, start_app, browser,
+                                                                     page, tmp_path):
+    store, ahead_id, held_id, event_id = dated_workbook
+    inbox, _port = sink
+    app = start_app(HOME=str(home))
+    try:
+        sign_in(page, app)
+        before_and_after(store, ahead_id, held_id, inbox, app, browser, page)
+        event_answer(store, event_id, inbox, app, browser, page)
+    finally:
+        page.screenshot(path=str(tmp_path / "dernier-ecran.png"), full_page=True)
+
+
+def before_and_after(store, ahead_id, held_id, inbox, app, browser, page) -> None:
+    open_meeting(page, ahead_id)
+    page.get_by_role("button", name="Envoyer le lien « attendus » à l'entreprise et au personnel").click()
+    page.get_by_text("Lien « attendus » envoyé à paul.durand@ac-dijon.test.").wait_for()
+    for message in list(inbox.messages):
+        context, party = party_page(browser, app, message)
+        party.get_by_role("heading", name="Vos attendus avant la rencontre").wait_for()
+        party.get_by_label("Ce que vous attendez de la rencontre, vos points de vigilance").fill(
+            f"Attendus pour {message['To']}")
+        party.get_by_role("button", name="Enregistrer mes attendus").click()
+        party.get_by_text(re.compile("vos attendus sont enregistrés")).wait_for()
+        context.close()
+    ahead = WorkbookStore(default_schema(), store.path).read().get("Rencontres", ahead_id)
+    assert (ahead["attendus_entreprise"], ahead["attendus_personnel"]) == (
+        "Attendus pour lea.martin@fonderie.test", "Attendus pour paul.durand@ac-dijon.test")
+
+    back_to_list(page)
+    open_meeting(page, held_id)
+    sent_before = len(inbox.messages)
+    page.get_by_role("button", name="Envoyer le lien « conclusions » à l'entreprise et au personnel").click()
+    page.get_by_text("Lien « conclusions » envoyé à paul.durand@ac-dijon.test.").wait_for()
+    for message, score in zip(inbox.messages[sent_before:], ("5", "4"), strict=True):
+        context, party = party_page(browser, app, message)
+        party.get_by_role("heading", name="Vos conclusions après la rencontre").wait_for()
+        party.get_by_label("Vos conclusions sur la rencontre").fill("Une rencontre utile, à refaire.")
+        party.get_by_role("radiogroup", name=re.compile("^Satisfaction")).get_by_text(score, exact=True).click()
+        party.get_by_role("radiogroup", name=re.compile("mieux comprendre")).get_by_text("4", exact=True).click()
+        party.get_by_role("radiogroup", name=re.compile("^Recommanderiez")).get_by_text("Oui", exact=True).click()
+        party.get_by_label("Suite envisagée").click()
+        party.get_by_role("option", name="invitation", exact=True).click()
+        party.keyboard.press("Escape")
+        party.get_by_role("button", name="Enregistrer mes conclusions").click()
+        party.get_by_text(re.compile("vos conclusions et vos réponses au questionnaire sont enregistrées")).wait_for()
+        context.close()
+    held = WorkbookStore(default_schema(), store.path).read().get("Rencontres", held_id)
+    assert (held["statut"], held["satisfaction_entreprise"], held["satisfaction_personnel"],
+            held["suite_envisagee"]) == ("bilan saisi", "5", "4", "invitation")
+
+
+def event_answer(store, event_id, inbox, app, browser, page) -> None:
+    page.get_by_role("link", name="Partenariats").click()
+    page.get_by_role("tab", name="Événements").click()
+    page.get_by_text("Inviter par lien personnel et suivre les réponses").click()
+    page.get_by_text("Réponses : 0 vient / viennent, 0 ne vient pas, 0 sans réponse.").wait_for()
+    sent_before = len(inbox.messages)
+    page.get_by_role("button", name="Envoyer l'invitation").click()
+    page.get_by_text("Lien « réponse événement » envoyé à paul.durand@ac-dijon.test.").wait_for()
+    [message] = inbox.messages[sent_before:]
+    context, party = party_page(browser, app, message)
+    party.get_by_role("heading", name="Invitation à un temps fort").wait_for()
+    party.get_by_role("button", name="Je viens").click()
+    party.get_by_text("Merci, nous comptons sur votre venue.").wait_for()
+    context.close()
+    answers = [r["reponse"] for r in WorkbookStore(default_schema(), store.path).read().rows("Liens")
+               if r["cible_id"] == event_id]
+    assert answers == ["vient"]
+    page.get_by_role("button", name=re.compile("Relire les données")).click()  # past the read cache
+    page.get_by_role("tab", name="Événements").click()
+    expect(page.get_by_text("Réponses : 1 vient / viennent, 0 ne vient pas, 0 sans réponse.")).to_be_attached()
