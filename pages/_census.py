@@ -490,6 +490,23 @@ def _consent_inputs(key: str, errors: dict) -> dict[str, bool]:
     return {"participation": participation, "partage": partage}
 
 
+def _confirmation_mail(tab_name: str, row_id: str) -> str:
+    """Double opt-in: the confirmation and withdrawal links by email, when links and SMTP are configured."""
+    from ecole_entreprise.services.links import actions as link_actions
+    from ecole_entreprise.services.links import mail as link_mail
+    from pages._shared import get_settings
+
+    settings = get_settings()
+    if not (row_id and settings.links.configured and settings.smtp.configured):
+        return ""
+    try:
+        link_mail.send_registration_links(get_store(), get_snapshot(fresh=True), settings.links, settings.smtp,
+                                          tab_name, row_id)
+    except link_actions.Refused:
+        return " Le courriel de confirmation n'a pas pu être envoyé : un coordinateur vous contactera."
+    return " Un courriel vient de vous être envoyé : ouvrez le lien qu'il contient pour confirmer votre inscription."
+
+
 def render_registration(tab_name: str, title: str, intro: str) -> None:
     """A public form: no login, lands "à valider" through registration.submit (limits, honeypot, consents)."""
     store = get_store()
@@ -520,7 +537,7 @@ def render_registration(tab_name: str, title: str, intro: str) -> None:
                                      now_paris(), submission_id=state["submission_id"])
         if result.accepted:
             _reset(key)
-            st.session_state[f"{key}_done"] = result.message
+            st.session_state[f"{key}_done"] = result.message + _confirmation_mail(tab_name, result.row_id)
         else:
             state.update(errors=dict(result.errors), message=result.message)
         st.rerun()

@@ -108,8 +108,20 @@ def event_answer(link: registry.Link) -> None:
         run(lambda: actions.answer_event(get_store(), get_snapshot(fresh=True), link, False))
 
 
+def confirmation(link: registry.Link) -> None:
+    if st.button("Je confirme mon inscription", type="primary"):
+        run(lambda: actions.confirm_registration(get_store(), get_snapshot(fresh=True), link))
+
+
+def withdrawal(link: registry.Link) -> None:
+    sure = st.checkbox("Je souhaite ne plus participer au programme")
+    if st.button("Retirer mon consentement", disabled=not sure):
+        run(lambda: actions.withdraw(get_store(), get_snapshot(fresh=True), link))
+
+
 FORMS = {registry.MEETING_ANSWER: meeting_answer, registry.EXPECTATIONS: expectations,
-         registry.CONCLUSIONS: conclusions, registry.EVENT_ANSWER: event_answer}
+         registry.CONCLUSIONS: conclusions, registry.EVENT_ANSWER: event_answer,
+         registry.CONFIRMATION: confirmation, registry.WITHDRAWAL: withdrawal}
 
 st.title("Votre lien personnel")
 done = st.session_state.get("lien_fait")

@@ -238,3 +238,40 @@ def test_an_event_invites_the_partners_met_and_each_gets_a_working_link(store, s
     actions.answer_event(store, store.read(), link, comes=True)
     assert actions.attendance(store.read(), event.id) == {"vient": 1, "ne vient pas": 0, "sans réponse": 0}
     assert "lien envoyé" in journal_actions(store, event.id) and "lien utilisé" in journal_actions(store, event.id)
+
+
+# ---- self-registration: double opt-in, withdrawal in every email ------------------------------------------
+
+
+def urls_in(envelope) -> list[str]:
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    return re.findall(r"http://rencontres\.test/lien\?t=(\S+)", message.get_body().get_content())
+
+
+def test_a_self_registration_is_confirmed_by_its_link_and_withdrawn_by_the_other(store, smtp_server):
+    inbox, smtp = smtp_server
+    company = add_company(store, consentement_participation=CONSENT, consentement_partage=CONSENT,
+                          statut="à valider")
+    mail.send_registration_links(store, store.read(), LINKS, smtp, "Entreprises", company.id, timeout=5)
+    [envelope] = inbox.envelopes
+    confirm_token, withdraw_token = urls_in(envelope)
+    confirm = opened(store, confirm_token)
+    assert confirm.purpose == registry.CONFIRMATION and confirm.row["cible_tab"] == "Entreprises"
+    shown = " ".join(actions.view(store.read(), confirm).lines)
+    assert "Menuiserie Alpha" not in shown and "Léa" not in shown  # a forwarded link shows nobody's data
+    assert not actions.confirmed(store.read(), "Entreprises", company.id)
+    actions.confirm_registration(store, store.read(), confirm)
+    assert actions.confirmed(store.read(), "Entreprises", company.id)
+    actions.withdraw(store, store.read(), opened(store, withdraw_token))
+    saved = store.read().get("Entreprises", company.id)
+    assert saved["consentement_participation"] == "" and saved["consentement_partage"] == ""
+    assert journal_actions(store, company.id).count("retrait consentement") == 2
+
+
+def test_every_email_to_a_participant_carries_a_withdrawal_link(store, meeting, smtp_server):
+    inbox, smtp = smtp_server
+    mail.send_meeting_links(store, store.read(), USER, LINKS, smtp, meeting.id, registry.MEETING_ANSWER, timeout=5)
+    for envelope in inbox.envelopes:
+        answer, withdraw = (opened(store, token) for token in urls_in(envelope))
+        assert answer.purpose == registry.MEETING_ANSWER and withdraw.purpose == registry.WITHDRAWAL
+        assert withdraw.row["cible_tab"] == {"entreprise": "Entreprises", "personnel": "Personnels"}[answer.party]

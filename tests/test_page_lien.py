@@ -36,10 +36,15 @@ def workbook(app_workbook, monkeypatch):
 
 
 def a_target(purpose: str) -> tuple[str, str, str]:
-    """(record id, party, the counterpart's organisation a valid link shows) for a new record at that step."""
+    """(record id, party, what a valid link shows) for a new record at that step; for one's own record, the page
+    title (the valid page shows no data at all: see test_a_registration_link_shows_no_data)."""
     store = app_store()
     snapshot = store.read(fresh=True)
     company, staff = snapshot.rows("Entreprises")[0], snapshot.rows("Personnels")[0]
+    if purpose in (registry.CONFIRMATION, registry.WITHDRAWAL):
+        titles = {registry.CONFIRMATION: "Confirmez votre inscription",
+                  registry.WITHDRAWAL: "Ne plus participer au programme"}
+        return company.id, registry.SELF, titles[purpose]
     if purpose == registry.EVENT_ANSWER:
         [row] = store.append("Evenements", [{"titre": "Portes ouvertes de l'atelier", "organisateur": "entreprise",
                                               "entreprise_id": company.id, "date": FUTURE, "lieu": "Atelier"}])
@@ -53,7 +58,8 @@ def a_target(purpose: str) -> tuple[str, str, str]:
 
 def issue(purpose: str, now=None) -> tuple[str, str]:
     record_id, party, shown = a_target(purpose)
-    _row, token = registry.issue(app_store(), load_settings().links, SYSTEM_USER, purpose, record_id, party, now=now)
+    _row, token = registry.issue(app_store(), load_settings().links, SYSTEM_USER, purpose, record_id, party, now=now,
+                                 tab="Entreprises")
     return token, shown
 
 
@@ -89,11 +95,14 @@ def use(token: str) -> None:
                                                                   satisfaction=4, comprehension=4, recommande=True,
                                                                   suites=["aucune"]),
         registry.EVENT_ANSWER: lambda s: actions.answer_event(store, s, link, True),
+        registry.CONFIRMATION: lambda s: actions.confirm_registration(store, s, link),
+        registry.WITHDRAWAL: lambda s: actions.withdraw(store, s, link),
     }
     answers[link.purpose](store.read(fresh=True))
 
 
-PURPOSES = [registry.MEETING_ANSWER, registry.EXPECTATIONS, registry.CONCLUSIONS, registry.EVENT_ANSWER]
+PURPOSES = [registry.MEETING_ANSWER, registry.EXPECTATIONS, registry.CONCLUSIONS, registry.EVENT_ANSWER,
+            registry.CONFIRMATION, registry.WITHDRAWAL]
 
 
 @pytest.mark.parametrize("purpose", PURPOSES)
@@ -163,3 +172,71 @@ def test_event_answer_through_the_page_is_counted():
     assert "votre venue" in at.success[0].value
     link = next(r for r in app_store().read(fresh=True).rows("Liens") if r["objet"] == registry.EVENT_ANSWER)
     assert actions.attendance(app_store().read(fresh=True), link["cible_id"])["vient"] == 1
+
+
+def test_a_registration_link_shows_no_data_and_confirms():
+    token, _title = issue(registry.CONFIRMATION)
+    company = app_store().read(fresh=True).rows("Entreprises")[0]
+    at = open_link(token)
+    text = page_text(at).replace("\\", "")
+    for value in (company["raison_sociale"], company["contact_nom"], company["contact_email"]):
+        assert value not in text
+    at.button[0].click().run()  # « Je confirme mon inscription »
+    assert "inscription est confirmée" in at.success[0].value
+    assert actions.confirmed(app_store().read(fresh=True), "Entreprises", company.id)
+
+
+def test_withdrawing_needs_the_box_ticked_then_clears_the_consents():
+    token, _title = issue(registry.WITHDRAWAL)
+    company = app_store().read(fresh=True).rows("Entreprises")[0]
+    at = open_link(token)
+    assert at.button[0].disabled
+    at.checkbox[0].check().run()
+    at.button[0].click().run()
+    assert "retrait est enregistré" in at.success[0].value
+    assert app_store().read(fresh=True).get("Entreprises", company.id)["consentement_participation"] == ""
+
+
+@pytest.fixture
+def smtp_sink(monkeypatch):
+    """A loopback SMTP server, configured as the app's [smtp] section (as tests/test_page_rencontres.py)."""
+    from dataclasses import replace
+
+    from aiosmtpd.controller import Controller
+
+    import pages._shared as shared
+    from ecole_entreprise.config import SmtpSettings
+    from tests.test_introduction import Inbox, free_port
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    smtp = SmtpSettings(host="127.0.0.1", port=controller.port, starttls=False, sender="ecole-entreprise@exemple.fr")
+    monkeypatch.setattr(shared, "load_settings", lambda: replace(load_settings(), smtp=smtp))
+    yield inbox
+    controller.stop()
+
+
+def test_a_self_registration_sends_its_confirmation_link_and_the_link_confirms(smtp_sink):
+    import email
+    import email.policy
+    import re
+
+    from tests.test_page_inscription import COMPANY, fill_company, open_public, send
+
+    at = open_public("pages/inscription_entreprise.py")
+    fill_company(at)
+    at.checkbox(key=f"{COMPANY}_participation").check()
+    send(at)
+    assert any("ouvrez le lien qu'il contient" in s.value for s in at.success)
+    [envelope] = smtp_sink.envelopes
+    assert envelope.rcpt_tos == ["demo.helene@exemple-inscrite.fr"]
+    body = email.message_from_bytes(envelope.content, policy=email.policy.default).get_body().get_content()
+    confirm, withdraw = re.findall(r"http://rencontres\.test/lien\?t=(\S+)", body)
+    page = open_link(confirm)
+    page.button[0].click().run()
+    assert "inscription est confirmée" in page.success[0].value
+    [row] = [r for r in app_store().read(fresh=True).rows("Entreprises") if r["contact_email"] ==
+             "demo.helene@exemple-inscrite.fr"]
+    assert actions.confirmed(app_store().read(fresh=True), "Entreprises", row.id)
+    assert "Ne plus participer au programme" in page_text(open_link(withdraw))

@@ -17,8 +17,18 @@ from ..kernel import journal
 from ..kernel.field_checks import run_checks, text_check
 from ..meetings import lifecycle as meetings
 from ..meetings.calendar import french_date, french_time
+from ..privacy import consent
 from . import registry
-from .registry import CONCLUSIONS, EVENT_ANSWER, EXPECTATIONS, MEETING_ANSWER, Link, LinkRefused
+from .registry import (
+    CONCLUSIONS,
+    CONFIRMATION,
+    EVENT_ANSWER,
+    EXPECTATIONS,
+    MEETING_ANSWER,
+    WITHDRAWAL,
+    Link,
+    LinkRefused,
+)
 
 COMES, DOES_NOT_COME = "vient", "ne vient pas"
 # What a link page catches: every refusal of these services carries a French message.
@@ -73,6 +83,8 @@ def _meeting(snapshot: Snapshot, link: Link):
 def view(snapshot: Snapshot, link: Link) -> View:
     if link.purpose == EVENT_ANSWER:
         return _event_view(snapshot, link)
+    if link.purpose in (CONFIRMATION, WITHDRAWAL):
+        return _person_view(snapshot, link)
     row = _meeting(snapshot, link)
     counterpart = _counterpart(snapshot, row, link.party)
     titles = {MEETING_ANSWER: "Rencontre proposée", EXPECTATIONS: "Vos attendus avant la rencontre",
@@ -89,6 +101,29 @@ def _event_view(snapshot: Snapshot, link: Link) -> View:
     lines = [f"« {event['titre'].strip()} »", f"Date : {french_date(day, weekday=True)}." if day else "",
              f"Lieu : {event['lieu'].strip()}." if event["lieu"].strip() else ""]
     return View("Invitation à un temps fort", tuple(x for x in lines if x))
+
+
+def _person(snapshot: Snapshot, link: Link):
+    row = snapshot.get(link.row["cible_tab"], link.record_id) if link.row["cible_tab"] in registry.PERSON_TABS \
+        else None
+    if row is None:
+        raise LinkRefused(registry.WRONG)  # an erased record: nothing to confirm or withdraw
+    return row
+
+
+def _person_view(snapshot: Snapshot, link: Link) -> View:
+    """Nothing but the kind of record and the day it arrived: a forwarded link shows no one's data."""
+    row = _person(snapshot, link)
+    kind = "entreprise" if link.row["cible_tab"] == "Entreprises" else "personnel de l'Éducation nationale"
+    day = row["created_at"][:10]
+    received = f" reçue le {french_date(dt.date.fromisoformat(day))}" if len(day) == 10 and day[4] == "-" else ""
+    if link.purpose == CONFIRMATION:
+        return View("Confirmez votre inscription", (f"Votre inscription ({kind}){received} au programme « Les "
+                                                    "chefs d'entreprise invitent l'Éducation nationale ».",))
+    return View("Ne plus participer au programme", (
+        f"Votre fiche ({kind}) au programme « Les chefs d'entreprise invitent l'Éducation nationale ».",
+        "En confirmant, vous retirez votre consentement : vous ne serez plus sollicité et vos coordonnées ne "
+        "seront plus communiquées."))
 
 
 def _require(link: Link, purpose: str) -> None:
@@ -173,3 +208,31 @@ def attendance(snapshot: Snapshot, event_id: str) -> dict[str, int]:
     return {COMES: sum(a == COMES for a in answered.values()),
             DOES_NOT_COME: sum(a == DOES_NOT_COME for a in answered.values()),
             "sans réponse": len(invited - set(answered))}
+
+
+# ---- self-registration: double opt-in and withdrawal ------------------------------------------------------
+
+
+def confirm_registration(store, snapshot: Snapshot, link: Link) -> str:
+    _require(link, CONFIRMATION)
+    _person(snapshot, link)
+    registry.mark_used(store, link, "confirmée")
+    return "Merci : votre inscription est confirmée. Un coordinateur la vérifiera puis vous contactera."
+
+
+def withdraw(store, snapshot: Snapshot, link: Link) -> str:
+    """The participation consent (and the sharing one) withdrawn through privacy/consent.py, journaled there."""
+    _require(link, WITHDRAWAL)
+    row, tab, actor = _person(snapshot, link), link.row["cible_tab"], registry.link_actor(link.row)
+    for purpose, name in consent.PURPOSE_FIELDS.items():
+        if row[name].strip():
+            row = consent.withdraw_consent(store, journal.fresh_snapshot(store), actor, tab, row.id, purpose)
+    registry.mark_used(store, link, "retrait")
+    return ("Votre retrait est enregistré : vous ne serez plus sollicité pour le programme. Pour faire effacer vos "
+            "données, écrivez au délégué à la protection des données (page Confidentialité).")
+
+
+def confirmed(snapshot: Snapshot, tab: str, record_id: str) -> bool:
+    """Did the person confirm a self-registration by its link (double opt-in)?"""
+    return any(r["objet"] == CONFIRMATION and r["cible_tab"] == tab and r["cible_id"] == record_id
+               and r["reponse"] == "confirmée" for r in snapshot.rows(registry.TAB))

@@ -16,7 +16,7 @@ from ..meetings import introduction
 from ..meetings import lifecycle as meetings
 from ..meetings.calendar import french_date
 from . import actions, registry
-from .registry import CONCLUSIONS, EVENT_ANSWER, EXPECTATIONS, MEETING_ANSWER
+from .registry import CONCLUSIONS, CONFIRMATION, EVENT_ANSWER, EXPECTATIONS, MEETING_ANSWER, WITHDRAWAL
 from .tokens import Payload
 
 ASKS = {
@@ -28,8 +28,11 @@ ASKS = {
     CONCLUSIONS: ("Vos conclusions sur la rencontre", "Écrivez vos conclusions et répondez au court questionnaire "
                                                       "sur la rencontre"),
     EVENT_ANSWER: ("Invitation à un temps fort", "Dites-nous si vous venez"),
+    CONFIRMATION: ("Confirmez votre inscription", "Confirmez que c'est bien vous qui vous êtes inscrit"),
 }
+WITHDRAW_LINE = "Pour ne plus participer au programme (retrait de votre consentement) :"
 REMINDER = "Rappel : "
+REGISTRATION_ACTOR = "auto-inscription"  # the journal's actor for the mail a public form triggers
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Recipient:
     address: str
     greeting: str
     contact_field: str  # for the journal: which field the address came from
+    tab: str = ""  # the person's own record, for the withdrawal link every email carries
+    record_id: str = ""
 
 
 def meeting_recipient(snapshot: Snapshot, meeting: Row, side: str) -> Recipient:
@@ -44,28 +49,35 @@ def meeting_recipient(snapshot: Snapshot, meeting: Row, side: str) -> Recipient:
         company = snapshot.get("Entreprises", meeting["entreprise_id"])
         if company is None or not company["contact_email"].strip():
             raise registry.LinkRefused("L'entreprise n'a pas d'adresse électronique de contact.")
-        return Recipient(company["contact_email"].strip(),
-                         f"{company['contact_prenom']} {company['contact_nom']}".strip(),
-                         "Entreprises.contact_email")
+        return _company(company)
     staff = snapshot.get("Personnels", meeting["personnel_id"])
     if staff is None or not staff["email"].strip():
         raise registry.LinkRefused("Le personnel n'a pas d'adresse électronique.")
-    return Recipient(staff["email"].strip(), f"{staff['prenom']} {staff['nom']}".strip(), "Personnels.email")
+    return _staff(staff)
+
+
+def _company(row: Row) -> Recipient:
+    return Recipient(row["contact_email"].strip(), f"{row['contact_prenom']} {row['contact_nom']}".strip(),
+                     "Entreprises.contact_email", "Entreprises", row.id)
+
+
+def _staff(row: Row) -> Recipient:
+    return Recipient(row["email"].strip(), f"{row['prenom']} {row['nom']}".strip(), "Personnels.email",
+                     "Personnels", row.id)
 
 
 def party_recipient(snapshot: Snapshot, party: str) -> Recipient:
     """An event's invited partner, named by its record ID (ENT-… or PER-…)."""
     company, staff = snapshot.get("Entreprises", party), snapshot.get("Personnels", party)
     if company is not None and company["contact_email"].strip():
-        return Recipient(company["contact_email"].strip(),
-                         f"{company['contact_prenom']} {company['contact_nom']}".strip(), "Entreprises.contact_email")
+        return _company(company)
     if staff is not None and staff["email"].strip():
-        return Recipient(staff["email"].strip(), f"{staff['prenom']} {staff['nom']}".strip(), "Personnels.email")
+        return _staff(staff)
     raise registry.LinkRefused(f"Aucune adresse électronique pour {party}.")
 
 
-def compose(snapshot: Snapshot, link_row: Row, url: str, recipient: Recipient, reminder: bool = False
-            ) -> introduction.IntroductionEmail:
+def compose(snapshot: Snapshot, link_row: Row, url: str, recipient: Recipient, reminder: bool = False,
+            withdraw_url: str = "") -> introduction.IntroductionEmail:
     title, ask = ASKS[link_row["objet"]]
     shown = actions.view(snapshot, _as_link(link_row))
     until = french_date(parse_datetime(link_row["expire_le"]).date(), weekday=False)
@@ -75,6 +87,7 @@ def compose(snapshot: Snapshot, link_row: Row, url: str, recipient: Recipient, r
         "l'Éducation nationale » :", "", *(f"  {line}" for line in shown.lines), "",
         f"{ask} en ouvrant votre lien personnel (sans compte ni mot de passe) :", url, "",
         f"Ce lien vous est personnel, sert une seule fois et expire le {until}. Ne le transférez pas.",
+        *(["", WITHDRAW_LINE, withdraw_url] if withdraw_url else []),
         "", "Le service école-entreprise de la région académique Bourgogne-Franche-Comté et la CPME",
     ])
     return introduction.IntroductionEmail(to=[recipient.address], cc=[], subject=(REMINDER if reminder else "")
@@ -90,11 +103,35 @@ def deliver(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSett
             recipient: Recipient, *, reminder: bool = False, **send_options) -> str:
     """Send one link; the sending (and the address field used) is journaled. SendFailed propagates."""
     url = registry.url_for(links, registry.token_for(links, link_row))
-    introduction.send(compose(snapshot, link_row, url, recipient, reminder), smtp, **send_options)
+    withdraw = _withdrawal_url(store, user, links, recipient)
+    introduction.send(compose(snapshot, link_row, url, recipient, reminder, withdraw), smtp, **send_options)
     journal.record(store, user, "relance envoyée" if reminder else "lien envoyé", link_row["cible_tab"],
                    link_row["cible_id"], [recipient.contact_field], registry.FINALITE,
                    f"lien {link_row.id} « {link_row['objet']} » pour {link_row['partie']}")
     return f"Lien « {link_row['objet']} » envoyé à {recipient.address}."
+
+
+def _withdrawal_url(store, user, links: LinkSettings, recipient: Recipient) -> str:
+    """Every email to a participant carries a link to withdraw from the programme (a new one each time)."""
+    if not recipient.record_id:
+        return ""
+    _row, token = registry.issue(store, links, user, WITHDRAWAL, recipient.record_id, registry.SELF,
+                                tab=recipient.tab)
+    return registry.url_for(links, token)
+
+
+def send_registration_links(store, snapshot: Snapshot, links: LinkSettings, smtp: SmtpSettings, tab: str,
+                            record_id: str, **send_options) -> str:
+    """After a self-registration: the confirmation link (double opt-in) and the withdrawal link, by email."""
+    row = snapshot.get(tab, record_id)
+    if row is None:
+        raise registry.LinkRefused(registry.WRONG)
+    recipient = _company(row) if tab == "Entreprises" else _staff(row)
+    if not recipient.address:
+        raise registry.LinkRefused("Aucune adresse électronique pour confirmer l'inscription.")
+    link_row, _token = registry.issue(store, links, REGISTRATION_ACTOR, CONFIRMATION, record_id, registry.SELF,
+                                      tab=tab)
+    return deliver(store, snapshot, REGISTRATION_ACTOR, links, smtp, link_row, recipient, **send_options)
 
 
 # ---- what a coordinator sends ------------------------------------------------------------------------------

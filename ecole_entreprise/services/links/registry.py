@@ -21,8 +21,11 @@ from . import tokens
 TAB = "Liens"
 MEETING_ANSWER, EXPECTATIONS, CONCLUSIONS, EVENT_ANSWER = ("réponse rencontre", "attendus", "conclusions",
                                                            "réponse événement")
+CONFIRMATION, WITHDRAWAL = "confirmation inscription", "retrait"  # about a person's own Entreprises/Personnels row
+PERSON_TABS = ("Entreprises", "Personnels")
+SELF = "inscrit"  # the party of a link about one's own record
 TARGET_TABS = {MEETING_ANSWER: "Rencontres", EXPECTATIONS: "Rencontres", CONCLUSIONS: "Rencontres",
-               EVENT_ANSWER: "Evenements"}
+               EVENT_ANSWER: "Evenements", CONFIRMATION: "", WITHDRAWAL: ""}
 ACTIVE, USED, REVOKED = "actif", "utilisé", "révoqué"
 FINALITE = "liens personnels des participants aux rencontres école-entreprise"
 ASK_AGAIN = "Demandez un nouveau lien au service école-entreprise."
@@ -86,18 +89,21 @@ def url_for(settings: LinkSettings, token: str) -> str:
 
 
 def issue(store, settings: LinkSettings, user, purpose: str, record_id: str, party: str,
-          now: dt.datetime | None = None) -> tuple[Row, str]:
-    """A new link (row and token); the caller sends it."""
+          now: dt.datetime | None = None, *, tab: str = "") -> tuple[Row, str]:
+    """A new link (row and token); the caller sends it. `tab`: the person's tab, for CONFIRMATION / WITHDRAWAL."""
     if not settings.configured:
         raise LinksNotConfigured(NOT_CONFIGURED)
     if purpose not in TARGET_TABS:
         raise LinkRefused(f"Objet de lien inconnu : {purpose}.")
+    target = TARGET_TABS[purpose] or tab
+    if target not in ((TARGET_TABS[purpose],) if TARGET_TABS[purpose] else PERSON_TABS):
+        raise LinkRefused(f"Un lien « {purpose} » ne vise pas l'onglet « {tab} ».")
     expires = (now or now_paris()) + dt.timedelta(days=settings.days)
     record = {"id": new_id(default_schema().tab(TAB).id_prefix), "objet": purpose,
-              "cible_tab": TARGET_TABS[purpose], "cible_id": record_id, "partie": party,
+              "cible_tab": target, "cible_id": record_id, "partie": party,
               "expire_le": format_datetime(expires), "statut": ACTIVE}
     [row] = store.append(TAB, [record])
-    journal.record(store, user, "lien émis", TARGET_TABS[purpose], record_id, ["Liens.objet"], FINALITE,
+    journal.record(store, user, "lien émis", target, record_id, ["Liens.objet"], FINALITE,
                    f"lien {row.id} « {purpose} » pour {party}")
     return row, token_for(settings, row)
 
