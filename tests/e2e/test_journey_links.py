@@ -290,3 +290,38 @@ def event_answer(store, event_id, inbox, app, browser, page) -> None:
     page.get_by_role("button", name=re.compile("Relire les données")).click()  # past the read cache
     page.get_by_role("tab", name="Événements").click()
     expect(page.get_by_text("Réponses : 1 vient / viennent, 0 ne vient pas, 0 sans réponse.")).to_be_attached()
+
+
+def test_a_self_registration_is_confirmed_by_the_link_in_its_mail(tmp_path, sink, home, start_app, page):
+    """Double opt-in: a company registers on the public form, receives the confirmation link and confirms."""
+    store = WorkbookStore(default_schema(), tmp_path / "classeur.xlsx")
+    store.init()
+    inbox, _port = sink
+    app = start_app(HOME=str(home))
+    try:
+        page.goto(app.url)
+        page.get_by_role("link", name="Inscription entreprise").click()
+        page.get_by_role("heading", name="Inscription entreprise").wait_for()
+        for label, text in (("Raison sociale *", "Verrerie des Combes"), ("Code postal *", "39000"),
+                            ("Nom du contact *", "Roux"), ("Prénom du contact *", "Anne"),
+                            ("Email du contact *", "anne.roux@verrerie-combes.fr")):
+            field = page.get_by_label(label, exact=True)
+            field.fill(text)
+            field.press("Tab")
+        page.get_by_text(re.compile("^J'accepte de participer au programme")).click()
+        page.get_by_role("button", name="Envoyer mon inscription").click()
+        page.get_by_text(re.compile("ouvrez le lien qu'il contient pour confirmer")).wait_for()
+        [message] = inbox.messages
+        assert message["To"] == "anne.roux@verrerie-combes.fr" and message["Subject"] == "Confirmez votre inscription"
+        page.goto(on(app, link_of(message)))
+        page.get_by_role("heading", name="Confirmez votre inscription").wait_for()
+        expect(page.get_by_text("Verrerie des Combes")).to_have_count(0)  # the link shows no data
+        page.get_by_role("button", name="Je confirme mon inscription").click()
+        page.get_by_text(re.compile("votre inscription est confirmée")).wait_for()
+        snapshot = WorkbookStore(default_schema(), store.path).read()
+        [company] = snapshot.rows("Entreprises")
+        assert company["statut"] == "à valider"
+        assert [(r["objet"], r["cible_id"], r["reponse"]) for r in snapshot.rows("Liens")
+                if r["objet"] == "confirmation inscription"] == [("confirmation inscription", company.id, "confirmée")]
+    finally:
+        page.screenshot(path=str(tmp_path / "dernier-ecran.png"), full_page=True)
