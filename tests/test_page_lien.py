@@ -240,3 +240,13 @@ def test_a_self_registration_sends_its_confirmation_link_and_the_link_confirms(s
              "demo.helene@exemple-inscrite.fr"]
     assert actions.confirmed(app_store().read(fresh=True), "Entreprises", row.id)
     assert "Ne plus participer au programme" in page_text(open_link(withdraw))
+
+
+def test_a_signed_in_coordinator_opening_a_link_gets_the_same_page(monkeypatch):
+    """The link page is outside the menu but reachable signed in too (a coordinator testing a link)."""
+    from tests.support.apptest import ADMIN, open_page
+
+    token, shown = issue(registry.MEETING_ANSWER)
+    at = open_page(monkeypatch, ADMIN, "pages/lien.py", query={"t": token})
+    assert not at.exception, at.exception
+    assert shown in page_text(at).replace("\\", "") and at.button
