@@ -82,7 +82,7 @@ def compose(snapshot: Snapshot, link_row: Row, url: str, recipient: Recipient, r
     shown = actions.view(snapshot, _as_link(link_row))
     until = french_date(parse_datetime(link_row["expire_le"]).date(), weekday=False)
     body = "\n".join([
-        f"Bonjour {recipient.greeting},", "",
+        f"Bonjour {recipient.greeting or 'Madame, Monsieur'},", "",
         (REMINDER if reminder else "") + "dans le cadre du programme « Les chefs d'entreprise invitent "
         "l'Éducation nationale » :", "", *(f"  {line}" for line in shown.lines), "",
         f"{ask} en ouvrant votre lien personnel (sans compte ni mot de passe) :", url, "",
