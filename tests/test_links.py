@@ -222,6 +222,9 @@ def test_each_side_gets_its_own_link_by_mail_and_the_link_works(store, meeting, 
     company_mail = next(e for e in inbox.envelopes if e.rcpt_tos == ["lea.martin@alpha.fr"]).content.decode()
     assert "paul.durand" not in company_mail  # the other side's address is never in a link email
     assert journal_actions(store, meeting.id).count("lien envoyé") == 2
+    mail.send_meeting_links(store, store.read(), USER, LINKS, smtp, meeting.id, registry.MEETING_ANSWER, timeout=5)
+    assert link_in(inbox.envelopes[2]) == link_in(inbox.envelopes[0])  # sent again: the same link
+    assert [r["objet"] for r in store.read().rows("Liens")].count(registry.MEETING_ANSWER) == 2
 
 
 def test_an_event_invites_the_partners_met_and_each_gets_a_working_link(store, smtp_server):

@@ -159,7 +159,8 @@ def purpose_now(meeting: Row, today: dt.date | None = None) -> str:
 
 def send_meeting_links(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSettings, meeting_id: str,
                        purpose: str, **send_options) -> list[str]:
-    """Issue and send a link for `purpose` to each side that has not done it; French confirmations."""
+    """Send a link for `purpose` to each side that has not done it (the one already sent while it is valid, else a
+    new one); French confirmations."""
     meetings.require_permission(user)
     row = meetings.meeting(snapshot, meeting_id)
     meetings.require_scope(user, meetings.TAB, row, snapshot)
@@ -169,7 +170,9 @@ def send_meeting_links(store, snapshot: Snapshot, user, links: LinkSettings, smt
     recipients = {side: meeting_recipient(snapshot, row, side) for side in sides_missing(row, purpose)}
     done = []
     for side, recipient in recipients.items():
-        link_row, _token = registry.issue(store, links, user, purpose, meeting_id, side)
+        # Sending again resends the link still valid: one usable link per step and side.
+        link_row = registry.reusable(snapshot, purpose, meeting_id, side) \
+            or registry.issue(store, links, user, purpose, meeting_id, side)[0]
         done.append(deliver(store, snapshot, user, links, smtp, link_row, recipient, **send_options))
     return done
 
