@@ -132,3 +132,32 @@ def test_cli_remind_sends_then_finds_nothing_left(store, sink, monkeypatch, caps
     assert "0 relance(s) envoyée(s)." in capsys.readouterr().out and len(inbox.envelopes) == 2
     actors = {r["acteur"] for r in store.read().rows("Journal") if r["action"] == "relance envoyée"}
     assert actors == {SYSTEM_USER.email}
+
+
+def test_the_rencontres_button_sends_the_due_reminders_once(app_workbook, monkeypatch, sink):
+    """The page's button does what `remind` does; after it, nothing is due and the button is gone."""
+    from tests.support.apptest import ADMIN, app_store, open_page
+
+    inbox, smtp = sink
+    import pages._shared as shared
+
+    monkeypatch.setattr(shared, "load_settings", lambda: dataclasses.replace(load_settings(), links=LINKS, smtp=smtp))
+    store = app_store()
+    snapshot = store.read(fresh=True)
+    company, staff = snapshot.rows("Entreprises")[0], snapshot.rows("Personnels")[0]
+    store.append("Rencontres", [{"entreprise_id": company.id, "personnel_id": staff.id, "annee_scolaire": "2025-2026",
+                                 "statut": "proposée", "created_at": "2020-01-06 09:00:00"}])
+    due = len(reminders.due_reminders(store.read(fresh=True)))
+    at = open_page(monkeypatch, ADMIN, "pages/rencontres.py")
+    [button] = [b for b in at.button if b.key == "send_reminders"]
+    assert button.label == f"Envoyer les relances dues ({due})"
+    button.click().run()
+    assert not at.exception
+    sent = len(inbox.envelopes)
+    assert sent >= 2 and any(f"{sent} relance(s) envoyée(s)" in s.value for s in at.success)
+    assert {company["contact_email"], staff["email"]} <= {e.rcpt_tos[0] for e in inbox.envelopes}
+    left = len(reminders.due_reminders(store.read(fresh=True)))
+    assert left == due - sent  # a sent reminder is never due again; only those that failed stay due
+    assert bool([b for b in at.button if b.key == "send_reminders"]) == bool(left)
+    at.run()
+    assert len(inbox.envelopes) == sent
