@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
 
 from ecole_entreprise.domain.schema import default_schema  # noqa: E402
 
-BACKENDS = ("workbook", "google")
+BACKENDS = ("workbook", "google", "memory")
 
 
 @pytest.fixture
