@@ -197,8 +197,10 @@ def test_every_header_has_a_note_and_a_width_and_a_chosen_width_is_kept(world, s
     world.store.init()
     for tab in schema.tabs.values():
         sheet = world.sheet(tab.name)
+        assert sheet.frozen_rows == 1, tab.name
         for col, f in enumerate(tab.fields):
             assert fmt.note_at(sheet, 0, col), (tab.name, f.header)
+            assert sheet.format_at(0, col)["textFormat"]["bold"] is True, (tab.name, f.header)
     sheet = world.sheet("Entreprises")
     assert "vue filtrée" in fmt.note_at(sheet, 0, 0)
     assert "14 chiffres" in fmt.note_at(sheet, 0, world.col("Entreprises", "SIRET"))

@@ -286,3 +286,35 @@ def test_columns_added_by_init_get_the_whole_layout(path, schema):
     assert any(str(cf.sqref).startswith(f"{siret}2:") for cf in ws.conditional_formatting)
     type_in_workbook(path, "Entreprises", 2, "SIRET", "73282932000074")
     assert WorkbookStore(schema, path).read().get("Entreprises", "ENT-HUMAN0001")["siret"] == "73282932000074"
+
+
+def test_widths_fit_the_header_and_the_longest_choice(store, path, schema):
+    book = openpyxl.load_workbook(path)
+    for name in ("Entreprises", "Personnels", "À corriger"):
+        ws, tab = book[name], schema.tab(name)
+        headers = _headers(ws)
+        for f in tab.fields:
+            width = ws.column_dimensions[column_letter(headers.index(f.header))].width
+            assert width >= min(len(f.header) + 2, 40), (name, f.header)
+            if f.type == "choice":
+                assert width >= max(len(c) for c in f.choices), (name, f.header)
+    corrections = book["À corriger"]
+    problem = column_letter(_headers(corrections).index("Problème"))
+    assert corrections.column_dimensions[problem].width >= 40
+
+
+def test_an_unknown_reference_is_coloured(demo, path):
+    book = openpyxl.load_workbook(path)
+    ws = book["Rencontres"]
+    headers = _headers(ws)
+    col = headers.index("ID entreprise")
+    [formula] = [r.formula[0] for cf in ws.conditional_formatting for r in cf.rules
+                 if str(cf.sqref).startswith(f"{column_letter(col)}2:") and "INDIRECT" in r.formula[0]]
+    assert "INDIRECT(\"'Entreprises'!$A:$A\")" in formula
+    grid = Grid({s.title: [list(line) for line in s.iter_rows(values_only=True)] for s in book.worksheets})
+    rows = grid.cells["Rencontres"]
+    known = rows[1][col]
+    assert known and not rule_applies(formula, grid, "Rencontres", (1, col), (1, col))
+    rows[1] = list(rows[1])
+    rows[1][col] = "ENT-INCONNU9"
+    assert rule_applies(formula, grid, "Rencontres", (1, col), (1, col))

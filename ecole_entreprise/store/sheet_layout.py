@@ -26,8 +26,9 @@ LISTES, JOURNAL = "Listes", "Journal"
 LOCALE, TIME_ZONE = "fr_FR", "Europe/Paris"
 MIN_WIDTH, MAX_WIDTH = 10, 40  # characters
 # What the cells usually hold, where it is wider than the header ("ID" holds "ENT-7KQ2M9XA").
-CONTENT_WIDTH = {"id": 14, "siret": 17, "email": 30, "phone": 16, "datetime": 19, "date": 11, "ref": 14,
+CONTENT_WIDTH = {"id": 15, "siret": 17, "email": 30, "phone": 16, "datetime": 19, "date": 11, "ref": 14,
                  "multichoice": 28, "text": 16}
+WIDE_TEXT = {"probleme": MAX_WIDTH}  # « À corriger »: the message is the point of the row
 PROTECTION_HEADER = "En-têtes lus par l'application : ne pas les renommer ni les déplacer sans raison."
 PROTECTION_ID = "Identifiants et horodatages gérés par l'application : ne pas modifier."
 PROTECTION_JOURNAL = ("Journal d'audit : seule l'application y écrit. Un administrateur peut lever cette "
@@ -140,8 +141,11 @@ def _column(schema: Schema, tab: TabSchema, f: Field, headers: list[str], ranges
 
 
 def width_for(f: Field) -> int:
-    """Characters: the header fits (bold, with the filter button), and so does the usual content."""
-    wanted = max(len(f.header) + 4, CONTENT_WIDTH.get(f.type, 0), 30 if (f.max_length or 0) > 500 else 0)
+    """Characters: the header fits (bold, with the filter button), and so does the usual content (a choice
+    column: its longest value and the dropdown button)."""
+    choice = max(map(len, f.choices), default=0) + 3 if f.type == "choice" else 0
+    wanted = max(len(f.header) + 4, CONTENT_WIDTH.get(f.type, 0), choice, WIDE_TEXT.get(f.name, 0),
+                 30 if (f.max_length or 0) > 500 else 0)
     return max(MIN_WIDTH, min(MAX_WIDTH, wanted))
 
 
