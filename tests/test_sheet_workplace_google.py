@@ -201,6 +201,17 @@ def test_every_header_has_a_note_and_a_width_and_a_chosen_width_is_kept(world, s
         for col, f in enumerate(tab.fields):
             assert fmt.note_at(sheet, 0, col), (tab.name, f.header)
             assert sheet.format_at(0, col)["textFormat"]["bold"] is True, (tab.name, f.header)
+    forms = {"date": "AAAA-MM-JJ", "datetime": "AAAA-MM-JJ HH:MM", "multichoice": "séparées par « ; »",
+             "choice": "(onglet Listes)", "phone": "03 80 44 84 00", "postcode": "5 chiffres", "uai": "0210015C",
+             "email": "@exemple.fr", "siret": "14 chiffres", "naf": "NN.NNL"}
+    for tab in schema.tabs.values():  # the expected form even where the schema has a help text of its own
+        sheet = world.sheet(tab.name)
+        for col, f in enumerate(tab.fields):
+            if f.type in forms and col > 0:
+                assert forms[f.type] in fmt.note_at(sheet, 0, col), (tab.name, f.header)
+            if f.help and col > 0:  # the ID's note is the app's own
+                assert fmt.note_at(sheet, 0, col).startswith(f.help), (tab.name, f.header)
+    assert "ne triez pas" in fmt.note_at(world.sheet("Listes"), 0, world.col("Listes", "Liste"))
     sheet = world.sheet("Entreprises")
     assert "vue filtrée" in fmt.note_at(sheet, 0, 0)
     assert "14 chiffres" in fmt.note_at(sheet, 0, world.col("Entreprises", "SIRET"))

@@ -36,6 +36,9 @@ PROTECTION_JOURNAL = ("Journal d'audit : seule l'application y écrit. Un admini
 PROTECTION_GENERATED = "Onglet réécrit par `check --sheet` et la page Qualité : ne pas le modifier à la main."
 SORT_HINT = ("Pour trier ou filtrer sans changer l'ordre des lignes que voient les autres, passez par une vue "
              "filtrée (Google Sheets : Données > Vues filtrées) : c'est sans risque pour les données.")
+LISTES_HINT = ("Chaque menu déroulant lit le bloc de lignes de sa liste, à sa place : ne triez pas cet onglet "
+               "(une vue filtrée ne gêne pas ; après un tri, relancez init). Pour ajouter une valeur, insérez une "
+               "ligne dans le bloc de sa liste.")
 _EXPECTED = {
     "email": "adresse e-mail, par exemple prenom.nom@exemple.fr",
     "phone": "téléphone, par exemple 03 80 44 84 00 ou +33 3 80 44 84 00 (le 0 initial est conservé)",
@@ -156,27 +159,36 @@ def header_note(schema: Schema, tab: TabSchema, f: Field) -> str:
         lines = ["Identifiant stable attribué par l'application : ne pas le modifier ni le recopier.", SORT_HINT]
     elif f.name in (CREATED_FIELD, UPDATED_FIELD):
         lines.append("Rempli par l'application (AAAA-MM-JJ HH:MM:SS, heure de Paris).")
-    elif f.type in _EXPECTED and not f.help:
-        expected = _EXPECTED[f.type]
-        lines.append(expected[0].upper() + expected[1:] + ".")
-    elif f.type == "choice":
-        lines.append(f"Une valeur de la liste « {f.choices_list} » (onglet Listes).")
-    elif f.type == "multichoice":
-        lines.append(multi_hint(f))
-    elif f.type == "ref":
-        lines.append(f"Identifiant d'une fiche de l'onglet « {f.ref} » ({schema.tab(f.ref).id_prefix}-…).")
-    elif f.type == "int":
-        bounds = f" de {f.min} à {f.max}" if f.min is not None and f.max is not None else ""
-        lines.append(f"Nombre entier{bounds}.")
-    elif f.type == "text" and f.max_length:
-        lines.append(f"Texte libre, {f.max_length} caractères au plus.")
-    elif f.type == "text" and not f.help:
-        lines.append("Texte libre.")
+    else:
+        lines += _form(schema, f)
+    if tab.name == LISTES and f.name == "liste":
+        lines.append(LISTES_HINT)
     if f.required:
         lines.append("Obligatoire.")
     if f.is_personal:
         lines.append("Donnée personnelle : ne pas la recopier hors du classeur.")
     return "\n".join(lines)
+
+
+def _form(schema: Schema, f: Field) -> list[str]:
+    """The expected form of a value, unless the help text already gives it (the SIRET's "14 chiffres…")."""
+    if f.type in _EXPECTED:
+        expected = _EXPECTED[f.type]
+        if expected.split(" : ", 1)[-1].casefold() in (f.help or "").casefold():
+            return []
+        return [expected[0].upper() + expected[1:] + "."]
+    if f.type == "choice":
+        return [f"Une valeur de la liste « {f.choices_list} » (onglet Listes)."]
+    if f.type == "multichoice":
+        return [multi_hint(f)]
+    if f.type == "ref":
+        return [f"Identifiant d'une fiche de l'onglet « {f.ref} » ({schema.tab(f.ref).id_prefix}-…)."]
+    if f.type == "int":
+        bounds = f" de {f.min} à {f.max}" if f.min is not None and f.max is not None else ""
+        return [f"Nombre entier{bounds}."]
+    if f.type == "text" and f.max_length:
+        return [f"Texte libre, {f.max_length} caractères au plus."]
+    return [] if f.help else ["Texte libre."]
 
 
 def multi_hint(f: Field) -> str:
