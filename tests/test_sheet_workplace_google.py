@@ -235,6 +235,8 @@ def test_header_ids_and_timestamps_warn_and_only_the_app_writes_the_journal(worl
     [journal] = world.sheet("Journal").protected
     assert "warningOnly" not in journal and journal["editors"] == {"users": [SERVICE_ACCOUNT]}
     assert "Feuilles et plages protégées" in journal["description"]
+    [generated] = world.sheet("À corriger").protected  # rewritten by check --sheet: the whole tab warns
+    assert generated["warningOnly"] is True and generated["range"] == {"sheetId": world.sheet("À corriger").sheet_id}
 
 
 def test_filter_views_per_academie_and_departement_and_a_basic_filter_on_each_tab(world, schema):

@@ -177,6 +177,9 @@ def test_ids_timestamps_and_headers_warn_before_a_change(store, path):
     for header in ("ID", "Créé le", "Modifié le"):
         assert f"{column_letter(headers.index(header))}2:" in covered
     assert "A1:" in covered and all(dv.errorStyle == "warning" and dv.formula1 == "FALSE" for dv in guards)
+    corrections = openpyxl.load_workbook(path)["À corriger"]  # rewritten by check --sheet: every cell warns
+    covered = " ".join(str(dv.sqref) for dv in corrections.data_validations.dataValidation if dv.type == "custom")
+    assert "A1:" in covered and "A2:" in covered
 
 
 def test_the_conditional_rules_colour_the_mistakes_a_person_typed(demo, path):
