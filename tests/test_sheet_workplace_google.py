@@ -470,3 +470,15 @@ def test_filter_views_keep_exactly_the_rows_of_their_academie_or_departement(wor
                                                        if c in ACADEMIES["Dijon"]] == ["21", "58", "71"]
     assert shown["Personnels — académie de Besançon"] == ["25", "90"]
     assert shown["Personnels — département 58"] == ["58"] and shown["Personnels — département 89"] == []
+
+
+def test_init_gives_the_journal_back_to_the_service_account(world):
+    """An owner who added themselves and removed the app from the Journal's editors: init restores it."""
+    world.store.init()
+    [journal] = world.sheet("Journal").protected
+    journal["editors"] = {"users": ["proprietaire@exemple.fr"]}
+    report = world.store.init()
+    assert any(line.startswith("Journal :") and "protection" in line for line in report.applied)
+    [journal] = world.sheet("Journal").protected
+    assert journal["editors"] == {"users": [SERVICE_ACCOUNT]} and "warningOnly" not in journal
+    assert world.store.init().applied == []

@@ -327,8 +327,11 @@ def _wanted_protections(layout: TabLayout, state: SheetState, service_account: s
 def _same_protection(current: dict, wanted: dict) -> bool:
     bounds = ("startRowIndex", "endRowIndex", "startColumnIndex", "endColumnIndex")
     a, b = current.get("range", {}), wanted["range"]
+    # Google lists the owner among the editors too: the ones init asks for must be there, others may be.
+    editors = {u.casefold() for u in current.get("editors", {}).get("users", [])}
+    wanted_editors = {u.casefold() for u in wanted.get("editors", {}).get("users", [])}
     return (all(a.get(k) == b.get(k) for k in bounds) and bool(current.get("warningOnly")) == wanted["warningOnly"]
-            and current.get("description") == wanted["description"])
+            and current.get("description") == wanted["description"] and wanted_editors <= editors)
 
 
 def _protections(layout: TabLayout, state: SheetState, service_account: str):
