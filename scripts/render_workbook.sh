@@ -1,7 +1,7 @@
 #!/usr/bin/env sh
 # Picture of the local workbook as a person sees it: `init`, `demo`, a few mistakes typed by hand, `check --sheet`,
-# then LibreOffice (Debian `libreoffice-calc`, and `poppler-utils` for pdftoppm) renders Entreprises, Personnels
-# and « À corriger » to PNG: `sh scripts/render_workbook.sh [out-dir]` (default /tmp/classeur-rendu).
+# then LibreOffice (Debian `libreoffice-calc`, and `poppler-utils` for pdftoppm) renders Entreprises, Personnels,
+# Rencontres and « À corriger » to PNG: `sh scripts/render_workbook.sh [out-dir]` (default /tmp/classeur-rendu).
 # For people only: no test needs it, and the PNGs are not committed.
 set -eu
 cd "$(dirname "$0")/.."
@@ -27,6 +27,8 @@ TYPED = {
     "Personnels": [(2, "UAI établissement", "0210015D"), (3, "Code postal", "01000"),
                    (3, "Téléphone", "+33380448400"), (4, "À informer avant le", "31/02/2026"),
                    (5, "Email professionnel", ""), (6, "À informer avant le", "04/03/2026")],
+    "Rencontres": [(2, "ID entreprise", "ENT-INCONNU9"), (3, "Année scolaire", "2025/2026"),
+                   (4, "Date", "14/03/2026")],
 }
 path = sys.argv[1]
 book = openpyxl.load_workbook(path)
@@ -45,7 +47,7 @@ import openpyxl
 
 # A copy set up for printing only: the three tabs, gridlines and headings, the first rows, landscape pages.
 AREAS = {"Entreprises": "A1:H14,I1:P14,Q1:X14,Y1:AF14", "Personnels": "A1:H8,I1:P8,Q1:X8,Y1:AD8",
-         "À corriger": "A1:I14"}
+         "Rencontres": "A1:J6", "À corriger": "A1:I17"}
 book = openpyxl.load_workbook(sys.argv[1])
 for ws in book.worksheets:
     if ws.title not in AREAS:
