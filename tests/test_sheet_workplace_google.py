@@ -454,22 +454,25 @@ def test_filter_views_keep_exactly_the_rows_of_their_academie_or_departement(wor
     from ecole_entreprise.domain.validators import ACADEMIES
 
     world.store.init()
-    col = world.col("Personnels", "Département")
-    for number, code in enumerate(("21", "25", "58", "90", "71"), start=1):
+    col, commune = world.col("Personnels", "Département"), world.col("Personnels", "Code INSEE commune")
+    rows = [("21", "21231"), ("25", "25056"), ("58", "58194"), ("90", "90010"), ("71", "71076"), ("", "89024")]
+    for number, (code, insee) in enumerate(rows, start=1):  # the last one: département left to the app
         world.fake.type_cells(world.key, "Personnels", number, 0, [f"PER-{number:08d}"])
         world.fake.type_cells(world.key, "Personnels", number, col, [code])
+        world.fake.type_cells(world.key, "Personnels", number, commune, [insee])
     grid = fmt.formula_grid(world.fake.book(world.key))
     shown = {}
     for view in fmt.filter_views(world.sheet("Personnels")):
         [spec] = view["filterSpecs"]
         assert spec["columnIndex"] == col
         formula = spec["filterCriteria"]["condition"]["values"][0]["userEnteredValue"]
-        shown[view["title"]] = [grid.cells["Personnels"][r][col] for r in range(1, 6)
+        shown[view["title"]] = [grid.cells["Personnels"][r][commune][:2] for r in range(1, len(rows) + 1)
                                 if rule_applies(formula, grid, "Personnels", (r, col), (1, col))]
-    assert shown["Personnels — académie de Dijon"] == [c for c in ("21", "25", "58", "90", "71")
-                                                       if c in ACADEMIES["Dijon"]] == ["21", "58", "71"]
+    assert shown["Personnels — académie de Dijon"] == [c for c in ("21", "25", "58", "90", "71", "89")
+                                                       if c in ACADEMIES["Dijon"]] == ["21", "58", "71", "89"]
     assert shown["Personnels — académie de Besançon"] == ["25", "90"]
-    assert shown["Personnels — département 58"] == ["58"] and shown["Personnels — département 89"] == []
+    assert shown["Personnels — département 58"] == ["58"] and shown["Personnels — département 89"] == ["89"]
+    assert shown["Personnels — département 39"] == []
 
 
 def test_init_gives_the_journal_back_to_the_service_account(world):

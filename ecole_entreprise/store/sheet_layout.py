@@ -96,6 +96,7 @@ class FilterView:
     title: str
     column: int  # the département column
     values: tuple[str, ...]  # départements shown
+    commune: int | None = None  # the INSEE code column: a row without département is shown by its commune
 
 
 @dataclass
@@ -211,9 +212,11 @@ def _filter_views(tab: TabSchema, headers: list[str]) -> list[FilterView]:
     if departement is None or departement.header not in headers or not departement.choices:
         return []
     column = headers.index(departement.header)
-    views = [FilterView(f"academie:{name}", f"{tab.name} — académie de {name}", column, codes)
+    commune = next((headers.index(f.header) for f in tab.fields if f.name == "commune_insee" and f.header in headers),
+                   None)
+    views = [FilterView(f"academie:{name}", f"{tab.name} — académie de {name}", column, codes, commune)
              for name, codes in ACADEMIES.items()]
-    views += [FilterView(f"departement:{code}", f"{tab.name} — département {code}", column, (code,))
+    views += [FilterView(f"departement:{code}", f"{tab.name} — département {code}", column, (code,), commune)
               for code in departement.choices]
     return views
 
