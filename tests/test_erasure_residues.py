@@ -134,10 +134,14 @@ def test_retention_redacts_the_same_way(tmp_path):
 def test_values_outside_free_text_are_reported_not_rewritten():
     store = seed_programme(MemoryStore())
     plant(store, "Partenariats", "PAR-A1", etablissement="Lycée Nom-per-p21")
+    plant(store, "Entreprises", "ENT-E25", raison_sociale="Menuiserie Nom-ent-e25")
     result = rights.anonymise(store, store.read(), DPO, "Personnels", "PER-P21")
     assert store.read().get("Partenariats", "PAR-A1")["etablissement"] == "Lycée Nom-per-p21"
     assert result.to_check == ["Partenariats PAR-A1 « Établissement »"]
     assert "PAR-A1" in result.warning_fr()
+    company = rights.anonymise(store, store.read(), DPO, "Entreprises", "ENT-E25")
+    assert store.read().get("Entreprises", "ENT-E25")["raison_sociale"] == "Menuiserie Nom-ent-e25"
+    assert company.to_check == ["Entreprises ENT-E25 « Raison sociale »"]
 
 
 @pytest.mark.parametrize("text", ["06 47 19 83 52", "06.47.19.83.52", "0647198352", "+33 6 47 19 83 52",

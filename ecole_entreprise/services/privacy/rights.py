@@ -273,7 +273,11 @@ def apply_anonymisation(store, snapshot: Snapshot, actor: User, tab: str, person
     # other side's words, events, partnerships, requests…) only their name, email and phone are redacted.
     texts = [f.name for f in default_schema().tab("Rencontres").fields
              if f.sensitivity == "free_text" and access.field_side("Rencontres", f.name) in (side, "")]
-    found = redaction.sweep(snapshot, redaction.needles_for(tab, person), skip=(tab, person_id))
+    needles = redaction.needles_for(tab, person)
+    found = redaction.sweep(snapshot, needles, skip=(tab, person_id))
+    # Their own row keeps its non-personal columns (a raison sociale may still carry their name: reported).
+    kept = [f for f in default_schema().tab(tab).fields if f.name not in anonymised_values(tab, person)]
+    found.to_check += [f"{tab} {person_id} « {f.header} »" for f in kept if needles.spans(person[f.name])]
     writes = dict(found.changes)
     cleaned = []
     for meeting in snapshot.rows("Rencontres"):
