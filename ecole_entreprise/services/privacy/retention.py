@@ -98,8 +98,10 @@ def anonymise_inactive(store, snapshot: Snapshot, user: User, today: date, confi
             notes.append(f"{person.id} : {reason}")
         else:
             try:
-                apply_anonymisation(store, current, user, person.tab, person.id, RETENTION)
+                result = apply_anonymisation(store, current, user, person.tab, person.id, RETENTION)
                 done.append(person)
+                if result.warning_fr():  # values left where the app does not write: a person must look
+                    notes.append(f"{person.id} : {result.warning_fr()}")
             except StoreError as error:  # a Conflict or a duplicated ID on one row must not stop the others
                 notes.append(f"{person.id} : {error}")
         if on_progress is not None:
