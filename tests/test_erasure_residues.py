@@ -131,6 +131,18 @@ def test_retention_redacts_the_same_way(tmp_path):
     assert snapshot.get("Partenariats", "PAR-A1")["description"] == f"Contact : {redaction.REDACTED}"
 
 
+def test_a_purge_does_not_skip_someone_whose_notes_named_an_earlier_erased_person():
+    """Erasing PER-P25 redacts PER-P58's notes: that write is the purge's own, not a reason to leave PER-P58."""
+    store = seed_programme(MemoryStore())
+    plant(store, "Personnels", "PER-P58", notes="Binôme de M. Nom-per-p25")
+    for tab, row_id in (("Personnels", "PER-P25"), ("Personnels", "PER-P58"), ("Rencontres", "REN-M2"),
+                        ("Rencontres", "REN-M4")):
+        for header in ("Créé le", "Modifié le"):
+            store.set_cell(tab, row_id, header, "2020-01-06 10:00:00")
+    done, notes = retention.anonymise_inactive(store, store.read(), DPO, date(2026, 11, 28), confirm=True)
+    assert [p.id for p in done] == ["PER-P25", "PER-P58"] and notes == []
+
+
 def test_values_outside_free_text_are_reported_not_rewritten():
     store = seed_programme(MemoryStore())
     plant(store, "Partenariats", "PAR-A1", etablissement="Lycée Nom-per-p21")

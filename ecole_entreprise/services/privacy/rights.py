@@ -235,6 +235,7 @@ class AnonymisationResult:
     extra_columns: list[str] = field(default_factory=list)  # filled columns added by hand: to clear by hand
     redacted: list[str] = field(default_factory=list)  # « onglet ID » of other rows whose free text named them
     to_check: list[str] = field(default_factory=list)  # cells still holding a value of theirs, not free text
+    written: dict[tuple[str, str], str] = field(default_factory=dict)  # (tab, ID) → fingerprint after the write
 
     def warning_fr(self) -> str:
         notes = []
@@ -285,9 +286,11 @@ def apply_anonymisation(store, snapshot: Snapshot, actor: User, tab: str, person
             _, redacted = writes.get(("Rencontres", meeting.id), (meeting, {}))
             writes[("Rencontres", meeting.id)] = (meeting, {**redacted, **dict.fromkeys(texts, "")})
             cleaned.append(meeting.id)
+    written = {}
     for (other_tab, row_id), (row, changes) in writes.items():
-        store.update(other_tab, row_id, changes, row.fingerprint)
+        written[(other_tab, row_id)] = store.update(other_tab, row_id, changes, row.fingerprint).fingerprint
     updated = store.update(tab, person_id, anonymised_values(tab, person), person.fingerprint)
+    written[(tab, person_id)] = updated.fingerprint
     extra = [header for header, value in person.extra.items() if value.strip()]
     others = [f"{t} {i}" for (t, i) in found.changes]
     journal.record(store, actor, "anonymisation", tab, person_id, list(anonymised_values(tab, person)), finalite,
@@ -295,7 +298,7 @@ def apply_anonymisation(store, snapshot: Snapshot, actor: User, tab: str, person
                    + f" ; {len(others)} ligne(s) où leur nom, courriel ou téléphone a été effacé"
                    + (f" : {', '.join(others)}" if others else "")
                    + (f" ; {len(found.to_check)} case(s) à vérifier à la main" if found.to_check else ""))
-    return AnonymisationResult(updated, cleaned, extra, others, found.to_check)
+    return AnonymisationResult(updated, cleaned, extra, others, found.to_check, written)
 
 
 def anonymise(store, snapshot: Snapshot, user: User, tab: str, person_id: str) -> AnonymisationResult:
