@@ -21,7 +21,7 @@ from ...config import SmtpSettings
 from ...domain.values import format_datetime, now_paris, parse_time
 from ...store.base import Conflict, Row, RowNotFound, Snapshot, StoreError
 from ..kernel import access
-from ..privacy.disclosure import disclosure_blockers
+from ..privacy.disclosure import fresh_rule_snapshot, snapshot_blockers
 from . import lifecycle as meetings
 from .calendar import french_date, french_time
 
@@ -117,10 +117,22 @@ def _require_disclosure_rights(snapshot: Snapshot, user, meeting_id: str) -> Non
     meetings.require_scope(user, meetings.TAB, meetings.meeting(snapshot, meeting_id), snapshot)
 
 
+def _fresh_and_allowed(store, snapshot: Snapshot, user, meeting_id: str) -> Snapshot:
+    """The sheet as it is now, once the rule and the user's rights hold on it: the caller's snapshot may be a
+    cached one (up to a minute old), and a consent withdrawn meanwhile must stop the disclosure."""
+    _require_disclosure_rights(snapshot, user, meeting_id)  # refuses early, without a read
+    current = fresh_rule_snapshot(store)
+    _require_disclosure_rights(current, user, meeting_id)
+    reasons = blockers(current, meeting_id)
+    if reasons:
+        raise IntroductionRefused(reasons)
+    return current
+
+
 def blockers(snapshot: Snapshot, meeting_id: str) -> list[str]:
     """Every French reason the introduction cannot be made now; empty when it can."""
     row, company, staff = _parties(snapshot, meeting_id)
-    reasons = disclosure_blockers(row, company, staff)
+    reasons = snapshot_blockers(snapshot, row, company, staff)
     if not company["contact_email"].strip():
         reasons.append("L'entreprise n'a pas d'adresse électronique de contact.")
     if not staff["email"].strip():
@@ -180,11 +192,8 @@ def prepare(snapshot: Snapshot, user, meeting_id: str, *, store, signature: str,
     """The email to both parties, or IntroductionRefused with every reason when disclosure is not allowed.
 
     The message shows both sides' contact details: preparing it is a disclosure, journaled before it is returned
-    (a page keeps the result rather than preparing it again on every rerun)."""
-    _require_disclosure_rights(snapshot, user, meeting_id)
-    reasons = blockers(snapshot, meeting_id)
-    if reasons:
-        raise IntroductionRefused(reasons)
+    (a page keeps the result rather than preparing it again on every rerun). The rule is checked on a fresh read."""
+    snapshot = _fresh_and_allowed(store, snapshot, user, meeting_id)
     values = template_values(snapshot, meeting_id, signature)
     subject = " ".join(render(subject_template, values).split())  # one header line, whatever the sheet holds
     body = render(body_template, values)
@@ -347,10 +356,7 @@ def plain_text(email: IntroductionEmail) -> str:
 
 def mark_sent(store, snapshot: Snapshot, user, meeting_id: str, channel: str = "courriel") -> Row:
     """Journal the disclosure and stamp introduction_envoyee (also after a mailto/copy sending)."""
-    _require_disclosure_rights(snapshot, user, meeting_id)
-    reasons = blockers(snapshot, meeting_id)
-    if reasons:
-        raise IntroductionRefused(reasons)
+    snapshot = _fresh_and_allowed(store, snapshot, user, meeting_id)
     row = meetings.meeting(snapshot, meeting_id)
     meetings.record_journal(store, user, "mise en relation", meetings.TAB, meeting_id, CONTACT_FIELDS, FINALITE,
                             f"Coordonnées des deux parties transmises ({channel}).")
@@ -364,11 +370,9 @@ def mark_sent(store, snapshot: Snapshot, user, meeting_id: str, channel: str = "
 
 def send_introduction(store, snapshot: Snapshot, user, email: IntroductionEmail, smtp_settings: SmtpSettings,
                       **send_options) -> str:
-    """Re-check the rule, send through SMTP, then journal and stamp the meeting; returns the confirmation."""
-    _require_disclosure_rights(snapshot, user, email.meeting_id)
-    reasons = blockers(snapshot, email.meeting_id)
-    if reasons:
-        raise IntroductionRefused(reasons)
+    """Re-check the rule on a fresh read, send through SMTP, then journal and stamp the meeting; returns the
+    confirmation."""
+    current = _fresh_and_allowed(store, snapshot, user, email.meeting_id)
     confirmation = send(email, smtp_settings, **send_options)
-    mark_sent(store, snapshot, user, email.meeting_id, channel="SMTP")
+    mark_sent(store, current, user, email.meeting_id, channel="SMTP")
     return confirmation
