@@ -139,7 +139,11 @@ def requests_per_create(creates: int = 5) -> dict:
         result = records.create(app, snapshot, ADMIN_USER, "Entreprises", company(f"Société {i}"))
         assert result.row is not None, result.errors
         counts.append(fake.total - before)
-    log(f"create: requests per creation {counts}")
+    before = fake.total  # a record arriving with its two consents: one more journal entry per consent
+    consents = {"consentement_participation": "2026-01-01", "consentement_partage": "2026-01-01",
+                "consentement_source": "coordinateur", "consentement_version": "v1"}
+    assert records.create(app, snapshot, ADMIN_USER, "Entreprises", {**company("Avec"), **consents}).row is not None
+    log(f"create: requests per creation {counts}; with two consents journaled: {fake.total - before}")
     return {"requests_per_create": max(counts)}
 
 
