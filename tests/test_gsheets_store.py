@@ -645,3 +645,18 @@ def test_an_import_of_2000_rows_stays_within_the_per_minute_quotas(world):
     peak = world.fake.max_per_window(60.0)
     assert peak["read"] <= 60 and peak["write"] <= 60
     assert len(world.store.read().rows(TAB)) == 2003
+
+
+def test_the_backup_tab_deleted_by_a_person_is_made_again_by_the_next_write(world):
+    rows = world.seeded()
+    row = world.store.read().get(TAB, rows[0].id)
+    world.store.update(TAB, row.id, {"notes": "un"}, row.fingerprint)
+    store = make_store(world.schema, world.fake, world.key, world.clock)  # a server that knows the tab is there
+    store.describe()
+    world.fake.book(world.key).sheets.remove(world.fake.sheet(world.key, "_app_sauvegarde"))  # a person deletes it
+    row = store.read().get(TAB, rows[1].id)
+    assert store.update(TAB, row.id, {"notes": "deux"}, row.fingerprint)["notes"] == "deux"
+    assert world.fake.sheet(world.key, "_app_sauvegarde").hidden
+    world.fake.book(world.key).sheets.remove(world.fake.sheet(world.key, "_app_sauvegarde"))
+    assert store.delete(TAB, [rows[2].id]) == 1
+    assert [r["raison_sociale"] for r in store.read().rows(TAB)] == ["Alpha", "Bravo"]

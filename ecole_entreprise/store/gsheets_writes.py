@@ -141,9 +141,13 @@ class RowWriter:
                 answer = self.store.batch(prepare + requests, ranges)
                 break
             except APIError as error:
-                if attempt or had_scratch or error.code != 400:
+                if attempt or error.code != 400:
                     raise
-                self.store.refresh_tabs()  # another process made the backup tab meanwhile
+                # Another process made the backup tab meanwhile, or a person deleted it: look, then try again
+                # with the right preparation (the refused batch applied nothing).
+                self.store.refresh_tabs()
+                if self.store.has_tab(SCRATCH_TITLE) == had_scratch:
+                    raise
             except Uncertain:
                 recovered = self.recover(tab, token, lines, writes, width)
                 if recovered is None:
