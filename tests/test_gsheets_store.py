@@ -660,3 +660,29 @@ def test_the_backup_tab_deleted_by_a_person_is_made_again_by_the_next_write(worl
     world.fake.book(world.key).sheets.remove(world.fake.sheet(world.key, "_app_sauvegarde"))
     assert store.delete(TAB, [rows[2].id]) == 1
     assert [r["raison_sociale"] for r in store.read().rows(TAB)] == ["Alpha", "Bravo"]
+
+
+def test_after_an_anonymisation_and_its_journal_entry_the_backup_keeps_no_personal_value(world):
+    from ecole_entreprise.services.kernel import journal
+
+    rows = world.seeded()
+    row = world.store.read().get(TAB, rows[0].id)
+    world.store.update(TAB, row.id, {"contact_nom": "", "contact_email": ""}, row.fingerprint)
+    assert any("lea@exemple.fr" in line for line in world.human.grid("_app_sauvegarde"))  # kept for the check
+    world.fake.reset_counts()
+    journal.record(world.store, "admin@exemple.fr", "anonymisation", TAB, row.id)
+    assert world.kinds() == ["batchUpdate", "batchUpdate"]  # no request more for it
+    assert not any(any(cell for cell in line) for line in world.human.grid("_app_sauvegarde"))
+    journal.record(world.store, "admin@exemple.fr", "suivante", TAB, row.id)  # nothing left to empty
+    assert "updateCells" not in str(world.fake.bodies[-1])
+    assert journal.verify_chain(world.store.read().rows("Journal")).ok
+
+
+def test_an_append_still_lands_when_a_person_deleted_the_backup_tab_it_was_to_empty(world):
+    rows = world.seeded()
+    row = world.store.read().get(TAB, rows[0].id)
+    world.store.update(TAB, row.id, {"notes": "vu"}, row.fingerprint)
+    world.fake.book(world.key).sheets.remove(world.fake.sheet(world.key, "_app_sauvegarde"))
+    [added] = world.store.append(TAB, [company("Delta")])
+    assert [r["raison_sociale"] for r in world.store.read().rows(TAB)] == ["Alpha", "Bravo", "Charlie", "Delta"]
+    assert added["raison_sociale"] == "Delta"
