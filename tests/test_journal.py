@@ -80,10 +80,19 @@ def test_line_typed_by_hand_is_detected(store):
 def test_purged_prefix_keeps_chain_valid_and_later_appends_continue(store):
     written = fill(store)
     store.delete(journal.TAB, [written[0].id, written[1].id])
+    journal.record_purge(store, ADMIN_USER, written[:2], "durée de conservation")
     fill(store, 1)
     report = journal.verify_chain(entries(store))
-    assert report.ok and report.checked == 3
+    assert report.ok and report.checked == 4
     assert journal.verify_chain([]).ok
+
+
+def test_oldest_entries_deleted_without_a_journaled_purge_are_named(store):
+    written = fill(store)
+    store.delete(journal.TAB, [written[0].id, written[1].id])
+    report = journal.verify_chain(entries(store))
+    assert not report.ok and report.first_broken.id == written[2].id
+    assert "les plus anciennes ont été supprimées hors d'une purge" in report.message_fr
 
 
 def test_journal_lines_cannot_be_updated(store):
