@@ -210,7 +210,7 @@ def test_check_lists_every_break(tmp_path, schema, monkeypatch, capsys):
     human.set_cell(journal.TAB, written[1].row_number, "Détails", "retouché")
     human.set_cell(journal.TAB, written[4].row_number, "Action", "retouchée aussi")
     monkeypatch.setenv("ECOLE_ENTREPRISE_WORKBOOK", str(path))
-    assert cli.main(["check"]) == 1
+    assert cli.main(["check"]) == 3
     out = capsys.readouterr().out
     assert "rompue en 2 endroits" in out
     assert f"ligne 3 (entrée {written[1].id})" in out and f"ligne 6 (entrée {written[4].id})" in out

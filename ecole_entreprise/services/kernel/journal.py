@@ -385,29 +385,34 @@ def verify_anchor(rows: list[Row], anchor: anchors.Anchor | None) -> tuple[list[
         return [], [f"pas encore d'ancre ({anchor.path}) : elle sera écrite avec la prochaine entrée"]
     by_hash = {row["hash"]: row for row in rows}
     by_id = {row.id: row for row in rows}
-    missing: list = []
-    for head in anchor.latest():
+    missing, changed, present = [], [], None
+    for head in anchor.latest():  # newest first, back to the last head still in the tab unchanged
         if head.hash in by_hash:
-            return _missing_after(rows, by_hash[head.hash], missing), []
-        if head.id in by_id:
-            row = by_id[head.id]
-            return [BrokenEntry(row.row_number, row.id, "entrée modifiée puis empreinte recalculée : l'ancre garde "
-                                f"l'empreinte écrite par l'application le {head.at}", MODIFIED)], []
-        missing.append(head)
-    if not missing:
-        return [], []
-    oldest, newest = missing[-1], missing[0]
-    if not rows:
-        return [BrokenEntry(2, oldest.id, f"journal vidé : l'ancre attend au moins {newest.count} entrée(s), la "
-                            f"dernière {newest.id} écrite le {newest.at}", EMPTIED)], []
-    return [BrokenEntry(rows[0].row_number, rows[0].id, "aucune entrée connue de l'ancre n'est dans le journal "
-                        f"(journal remplacé ou réécrit en entier) ; la dernière attendue est {newest.id}, écrite "
-                        f"le {newest.at}", REWRITTEN)], []
+            present = by_hash[head.hash]
+            break
+        (changed if head.id in by_id else missing).append(head)
+    breaks = []
+    if changed:
+        first = by_id[changed[-1].id]
+        reason = (f"journal entièrement réécrit : aucune des {len(rows)} entrées n'a plus l'empreinte que l'ancre "
+                  "a gardée" if len(changed) >= len(rows) else
+                  f"{len(changed)} entrée(s) modifiée(s) puis empreinte(s) recalculée(s) : l'ancre garde celles "
+                  f"écrites par l'application (le {changed[-1].at} pour celle-ci)")
+        breaks.append(BrokenEntry(first.row_number, first.id, reason, MODIFIED))
+    if missing and present is not None:
+        breaks += _missing_after(present, missing)
+    elif missing and not rows:
+        oldest, newest = missing[-1], missing[0]
+        breaks.append(BrokenEntry(2, oldest.id, f"journal vidé : l'ancre attend au moins {newest.count} "
+                                  f"entrée(s), la dernière {newest.id} écrite le {newest.at}", EMPTIED))
+    elif missing and not changed:
+        breaks.append(BrokenEntry(rows[0].row_number, rows[0].id, "aucune entrée connue de l'ancre n'est dans le "
+                                  "journal (journal remplacé ou réécrit en entier) ; la dernière attendue est "
+                                  f"{missing[0].id}, écrite le {missing[0].at}", REWRITTEN))
+    return breaks, []
 
 
-def _missing_after(rows: list[Row], present: Row, missing: list) -> list[BrokenEntry]:
-    if not missing:
-        return []
+def _missing_after(present: Row, missing: list) -> list[BrokenEntry]:
     first, newest = missing[-1], missing[0]
     return [BrokenEntry(present.row_number + 1, first.id,
                         f"{len(missing)} entrée(s) supprimée(s) en fin de journal après la {_where(present)} : "
