@@ -428,3 +428,18 @@ def audit(store, rows: list[Row] | None = None) -> ChainReport:
         return ChainReport(chain.ok, chain.checked, chain.first_broken, chain.message_fr, chain.breaks,
                            chain.signed, chain.notes + tuple(anchor_notes))
     return _report(rows, list(chain.breaks) + anchor_breaks, chain.signed, chain.notes + tuple(anchor_notes))
+
+
+def alert(store, snapshot: Snapshot) -> str | None:
+    """The admin home page's alert: None when the chain and the anchor agree, else what `check` would say.
+    Kept until the Journal tab or the anchor file changes (verifying every signature costs)."""
+    from . import memo
+
+    found = anchors.for_store(store)
+    stamp = found.path.stat() if found is not None and found.path.exists() else None
+    key = ("journal-alert", (stamp.st_size, stamp.st_mtime_ns) if stamp else None)
+    report = memo.per_tabs(snapshot, (TAB,), key, lambda: audit(store, snapshot.rows(TAB)))
+    if report.ok:
+        return None
+    return ("Journal d'audit altéré — " + report.message_fr + " Rétablissez les lignes depuis l'historique des "
+            "versions de la feuille, puis vérifiez avec `python -m ecole_entreprise check`.")
