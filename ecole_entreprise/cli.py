@@ -153,6 +153,33 @@ def cmd_add_user(args) -> int:
     return 0
 
 
+def cmd_set_password(args) -> int:
+    import getpass
+
+    from .config import accounts_path
+    from .services.kernel.accounts import local_accounts
+    from .services.kernel.users import UnknownUser, find_user
+
+    settings = load_settings()
+    try:
+        find_user(_store().read(tabs=["Utilisateurs"]), args.email)
+    except UnknownUser as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    password = sys.stdin.readline().rstrip("\n") if args.stdin else getpass.getpass("Mot de passe : ")
+    if not args.stdin and getpass.getpass("Le même, encore : ") != password:
+        print("Les deux saisies diffèrent : rien n'a été enregistré.", file=sys.stderr)
+        return 1
+    try:
+        local_accounts(settings).set_password(args.email, password)
+    except ValueError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(f"Mot de passe enregistré pour {args.email.strip().lower()} (empreinte scrypt salée) dans "
+          f"{accounts_path(settings)}.")
+    return 0
+
+
 def cmd_doctor(args) -> int:
     from .doctor import doctor, passed, report_text
 
@@ -207,6 +234,10 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--scope", help="académie ou départements, par exemple « Dijon » ou « 25,39 »")
     user.add_argument("--name")
     user.set_defaults(run=cmd_add_user)
+    password = sub.add_parser("set-password", help="mode local : crée ou change le mot de passe d'un utilisateur")
+    password.add_argument("email")
+    password.add_argument("--stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
+    password.set_defaults(run=cmd_set_password)
     doc = sub.add_parser("doctor", help="vérifie l'installation : configuration, secrets, stockage, schéma, journal…")
     doc.add_argument("--sans-smtp", action="store_true", help="ne pas tenter de joindre le serveur SMTP")
     doc.set_defaults(run=cmd_doctor)

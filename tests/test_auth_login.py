@@ -144,3 +144,17 @@ def test_without_the_forcing_google_never_offers_the_chooser(app_workbook, monke
     at = run_app()
     assert not [s for s in at.selectbox if s.key == "local_user_choice"] and "_user" not in at.session_state
     assert not [e for e in at.error if "Connexion locale forcée" in e.value]
+
+
+def test_set_password_command_writes_a_hash_for_a_known_user_only(app_workbook, monkeypatch, capsys):
+    import io
+
+    from ecole_entreprise.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["set-password", ADMIN, "--stdin"]) == 0
+    assert "empreinte scrypt salée" in capsys.readouterr().out
+    assert accounts.local_accounts(load_settings()).check(ADMIN, PASSWORD)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["set-password", "inconnu@exemple.fr", "--stdin"]) == 1
+    assert "n'est pas autorisé" in capsys.readouterr().err

@@ -81,7 +81,7 @@ def _parse(raw: bytes) -> Head | None:
         return None  # an empty line, or a torn last line after a crash
 
 
-def _location(store) -> str:
+def location(store) -> str:
     """The workbook path or spreadsheet key behind a (wrapped) store; "" for a store of neither kind."""
     seen = 0
     while store is not None and seen < 8:
@@ -103,7 +103,7 @@ def settings_location(settings: Settings) -> str:
 def for_store(store, settings: Settings | None = None) -> Anchor | None:
     """The anchor of the configured data, when `store` is that data (a test's store in memory has none)."""
     settings = settings or load_settings()
-    location = _location(store)
-    if not location or location != settings_location(settings):
+    where = location(store)
+    if not where or where != settings_location(settings):
         return None
     return Anchor(anchor_path(settings))

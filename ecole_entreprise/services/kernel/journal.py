@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -443,3 +444,37 @@ def alert(store, snapshot: Snapshot) -> str | None:
         return None
     return ("Journal d'audit altéré — " + report.message_fr + " Rétablissez les lignes depuis l'historique des "
             "versions de la feuille, puis vérifiez avec `python -m ecole_entreprise check`.")
+
+
+# ---- consultations of personal data (CNIL, délibération 2021-122) --------------------------------------------
+
+CONSULTATION = "consultation"
+_consulted: dict[tuple, None] = {}  # what was already journaled today in this process (insertion-ordered)
+_CONSULTED_MAX = 20_000
+
+
+def record_consultation(store, user, tab: str, ids: Iterable[str], what: str = "liste", champs=(),
+                        today: datetime | None = None) -> bool:
+    """Journal that `user` was shown these records of a personal tab (a page of a list, or one record), once per
+    user, records and day: a rerun showing the same page again adds nothing. Never blocks the view: a journal
+    that cannot be written is logged. Returns whether an entry was written."""
+    from ... import logs
+    from ...store.base import StoreError
+
+    shown = tuple(sorted({row_id for row_id in ids if row_id}))
+    day = (today or now_paris()).date()
+    key = (anchors.location(store) or id(store), actor_name(user), tab, what, shown, day)
+    if not shown or key in _consulted:
+        return False
+    schema = store.schema.tab(tab)
+    champs = [name for name in champs if name in schema.field_names and schema.field(name).is_personal]
+    try:
+        record_many(store, user, f"{CONSULTATION} {what}", [(tab, row_id) for row_id in shown], champs,
+                    "suivi du programme", f"{len(shown)} fiche(s) affichée(s)")
+    except StoreError as error:
+        logs.event("consultation non journalisée", logging.WARNING, "journal", tab=tab, error=type(error).__name__)
+        return False
+    _consulted[key] = None
+    while len(_consulted) > _CONSULTED_MAX:
+        _consulted.pop(next(iter(_consulted)))
+    return True
