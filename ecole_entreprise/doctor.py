@@ -250,7 +250,8 @@ def check_auth(settings: Settings, snapshot: Snapshot | None, secrets: dict) -> 
     from .services.kernel.users import users
 
     if settings.backend == "local" and not settings.auth_configured:
-        return Check("Connexion", True, "mode local : sélecteur d'identité de démonstration (pas de connexion).")
+        return Check("Connexion", True, "mode local : sélecteur d'identité de démonstration (déclarée) ; sinon "
+                     "sur 127.0.0.1 seulement, et ailleurs comptes locaux par mot de passe (set-password).")
     if settings.allow_local_login:
         return Check("Connexion", False, "connexion locale forcée avec Google Sheets : chacun peut choisir "
                      "n'importe quelle identité.",

@@ -273,3 +273,26 @@ def test_journal_key_command_prints_a_new_key_and_where_to_keep_it(workbook, mon
 def test_journal_key_command_refuses_to_replace_a_configured_key(workbook, capsys):
     assert main(["journal-key"]) == 1
     assert "--force" in capsys.readouterr().err
+
+
+# ---- admin home page ------------------------------------------------------------------------------------------
+
+
+def test_the_admin_home_page_alerts_when_the_journal_and_its_anchor_disagree(app_workbook, monkeypatch):
+    import openpyxl
+
+    from tests.support.apptest import ADMIN, COMITE, app_store, open_page
+
+    monkeypatch.setenv("ECOLE_ENTREPRISE_JOURNAL_KEY", KEY)
+    written = [journal.record(app_store(), ADMIN_USER, f"action {i}") for i in range(3)]
+    at = open_page(monkeypatch, ADMIN, "pages/home.py")
+    assert not [e for e in at.error if "Journal d'audit altéré" in e.value]
+    book = openpyxl.load_workbook(app_workbook)
+    book["Journal"].delete_rows(book["Journal"].max_row)  # the last entry, by hand in the file
+    book.save(app_workbook)
+    app_store().invalidate()
+    at = open_page(monkeypatch, ADMIN, "pages/home.py")
+    [alert] = [e for e in at.error if "Journal d'audit altéré" in e.value]
+    assert written[2].id in alert.value and "supprimée(s) en fin de journal" in alert.value
+    at = open_page(monkeypatch, COMITE, "pages/home.py")  # the alert is for those who may read the journal
+    assert not [e for e in at.error if "Journal d'audit altéré" in e.value]
