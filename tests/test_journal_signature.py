@@ -296,3 +296,14 @@ def test_the_admin_home_page_alerts_when_the_journal_and_its_anchor_disagree(app
     assert written[2].id in alert.value and "supprimée(s) en fin de journal" in alert.value
     at = open_page(monkeypatch, COMITE, "pages/home.py")  # the alert is for those who may read the journal
     assert not [e for e in at.error if "Journal d'audit altéré" in e.value]
+
+
+def test_signatures_survive_each_backends_round_trip(env, monkeypatch):
+    """What the sheet gives back (dates typed as text, a Google grid) still verifies: nothing signed is reformatted."""
+    monkeypatch.setenv("ECOLE_ENTREPRISE_JOURNAL_KEY", KEY)
+    env.store.init()
+    for details in ("=SUM(A1:A3)", "accents éèà « guillemets »\nsur deux lignes", "+33 6 12", "0042"):
+        journal.record(env.store, ADMIN_USER, "test", "Entreprises", "ENT-1", ["notes"], "test", details)
+    rows = env.make_second_store().read().rows(journal.TAB)
+    report = journal.verify_chain(rows)
+    assert report.ok and report.signed and report.checked == 4, report.message_fr
