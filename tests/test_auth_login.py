@@ -93,6 +93,19 @@ def test_beyond_loopback_the_chooser_is_replaced_by_a_login_form(exposed, monkey
     assert "Connexion" in texts(at) and at.text_input(key="login_password")
 
 
+def test_a_server_listening_on_loopback_offers_the_chooser(exposed):
+    import streamlit as st
+
+    before = st.get_option("server.address")
+    st.config.set_option("server.address", "127.0.0.1")
+    try:
+        at = run_app()
+    finally:
+        st.config.set_option("server.address", before)
+    assert [s for s in at.selectbox if s.key == "local_user_choice"]
+    assert not [t for t in at.text_input if t.key == "login_password"]
+
+
 def test_a_local_account_signs_in_with_its_password_and_the_sign_in_is_journaled(exposed):
     accounts.LocalAccounts(accounts_path(load_settings())).set_password(ADMIN, PASSWORD)
     at = sign_in(run_app(), ADMIN, PASSWORD)
