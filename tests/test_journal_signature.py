@@ -307,3 +307,18 @@ def test_signatures_survive_each_backends_round_trip(env, monkeypatch):
     rows = env.make_second_store().read().rows(journal.TAB)
     report = journal.verify_chain(rows)
     assert report.ok and report.signed and report.checked == 4, report.message_fr
+
+
+def test_the_retention_purge_is_journaled_with_what_it_removed_and_the_chain_still_holds(store):
+    from datetime import date, datetime
+
+    from ecole_entreprise.services.privacy import retention
+
+    old = [journal.record(store, ADMIN_USER, f"ancienne {i}", when=datetime(2020, 1, 1 + i)) for i in range(3)]
+    fill(store, 2)
+    assert retention.purge_journal(store, store.read(), date(2026, 6, 1), months=12) == 3
+    rows = store.read().rows(journal.TAB)
+    [purge] = [r for r in rows if r["action"] == journal.PURGE_ACTION]
+    assert f"3 entrée(s) supprimée(s), de {old[0].id} à {old[-1].id}" in purge["details"]
+    assert rows[0]["hash_precedent"] == old[-1]["hash"] and old[-1]["hash"] in purge["details"]
+    assert audit(store).ok, audit(store).message_fr
