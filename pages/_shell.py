@@ -173,14 +173,13 @@ def _password_form() -> None:
     if not sent:
         st.caption("Compte créé par l'administrateur : `python -m ecole_entreprise set-password <email>`.")
         return
-    known = email.strip().lower() in {u.email for u in users(get_snapshot())}
-    if accounts.local_accounts(get_settings()).check(email, password) and known:
-        accounts.record_sign_in(get_store(), email, True, accounts.PASSWORD)
+    known = {u.email for u in users(get_snapshot())}
+    refused = accounts.sign_in_with_password(get_store(), get_settings(), known, email, password)
+    if not refused:
         st.session_state["local_user"] = email.strip().lower()
         st.rerun()
-    accounts.record_sign_in(get_store(), email, False, accounts.PASSWORD,
-                            "mot de passe incorrect" if known else "compte absent ou inactif dans Utilisateurs")
-    st.error("Adresse ou mot de passe incorrect.")
+    st.error("Adresse ou mot de passe incorrect." if refused != accounts.TOO_MANY else
+             "Trop d'essais refusés pour cette adresse : réessayez dans quelques minutes.")
 
 
 def page_user(key: str) -> User:

@@ -51,6 +51,42 @@ def test_a_short_password_is_refused(tmp_path):
         accounts.LocalAccounts(tmp_path / "comptes.json").set_password("a@b.fr", "court")
 
 
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(accounts, "THROTTLE", accounts.Throttle(limit=5, window_s=900, clock=clock))
+    return clock
+
+
+def test_five_refused_passwords_block_the_address_for_a_while(tmp_path, fresh_throttle):
+    from tests.support.memory_store import MemoryStore
+
+    store = MemoryStore()
+    store.init()
+    settings = Settings(backend="local", accounts_file=tmp_path / "comptes.json")
+    accounts.local_accounts(settings).set_password("a@b.fr", PASSWORD)
+    def attempt(email, password):
+        return accounts.sign_in_with_password(store, settings, {"a@b.fr", "c@d.fr"}, email, password)
+
+    for _ in range(5):
+        assert attempt("a@b.fr", "faux") == "mot de passe incorrect"
+    assert attempt("a@b.fr", PASSWORD) == accounts.TOO_MANY  # even the right password, for a while
+    assert attempt("c@d.fr", "x") == "mot de passe incorrect"  # another address is not blocked
+    fresh_throttle.now += 900  # the failures leave the window
+    assert attempt("a@b.fr", PASSWORD) == ""
+    entries = [r for r in store.read().rows(journal.TAB) if r["acteur"] == "a@b.fr"]
+    assert [r["action"] for r in entries] == ["connexion refusée"] * 6 + ["connexion"]
+    assert "motif : trop d'essais refusés" in entries[5]["details"]
+
+
 # ---- the app --------------------------------------------------------------------------------------------------
 
 

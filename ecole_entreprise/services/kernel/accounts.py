@@ -18,6 +18,9 @@ import ipaddress
 import json
 import os
 import secrets
+import threading
+import time
+from collections import defaultdict, deque
 from pathlib import Path
 
 from ...config import Settings, accounts_path
@@ -116,6 +119,52 @@ class LocalAccounts:
 
 def local_accounts(settings: Settings) -> LocalAccounts:
     return LocalAccounts(accounts_path(settings))
+
+
+class Throttle:
+    """After `limit` refused passwords for one address within `window_s`, further attempts are refused unchecked
+    until the oldest failure leaves the window (per server process)."""
+
+    def __init__(self, limit: int = 5, window_s: float = 900.0, clock=time.monotonic):
+        self.limit, self.window_s, self.clock = limit, window_s, clock
+        self._failures: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, email: str) -> deque:
+        failures, now = self._failures[email.strip().lower()], self.clock()
+        while failures and now - failures[0] >= self.window_s:
+            failures.popleft()
+        return failures
+
+    def locked(self, email: str) -> bool:
+        with self._lock:
+            return len(self._recent(email)) >= self.limit
+
+    def failed(self, email: str) -> None:
+        with self._lock:
+            self._recent(email).append(self.clock())
+
+
+THROTTLE = Throttle()
+TOO_MANY = "trop d'essais refusés, connexion bloquée un moment"
+
+
+def sign_in_with_password(store, settings: Settings, known_emails: set[str], email: str, password: str) -> str:
+    """Check a local account's password; every attempt journaled. Returns "" when accepted, else the refusal's
+    French reason for the journal (the page shows one message for all, so as to say nothing of which was wrong)."""
+    wanted = (email or "").strip().lower()
+    if THROTTLE.locked(wanted):
+        reason = TOO_MANY
+    elif not local_accounts(settings).check(wanted, password):
+        reason = "mot de passe incorrect"
+    elif wanted not in known_emails:
+        reason = "compte absent ou inactif dans Utilisateurs"
+    else:
+        reason = ""
+    if reason and reason != TOO_MANY:
+        THROTTLE.failed(wanted)
+    record_sign_in(store, wanted, not reason, PASSWORD, reason)
+    return reason
 
 
 # ---- journal ------------------------------------------------------------------------------------------------
