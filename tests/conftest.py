@@ -32,6 +32,8 @@ def _no_real_user_env(monkeypatch):
     for name in list(os.environ):
         if name.startswith("ECOLE_ENTREPRISE_"):
             monkeypatch.delenv(name, raising=False)
+    # AppTest has no server address: page tests pick an identity as a declared demo does (test_auth_* unset it).
+    monkeypatch.setenv("ECOLE_ENTREPRISE_DEMO", "1")
 
 
 @pytest.fixture(scope="session")

@@ -146,9 +146,8 @@ def purge_journal(store, snapshot: Snapshot, today: date, months: int | None = N
     if not old:
         return 0
     deleted = store.delete(journal.TAB, [row.id for row in old])
-    journal.record(store, user, "purge journal", journal.TAB, finalite=RETENTION,
-                   details=f"{deleted} entrée(s) antérieure(s) au {journal_cutoff(snapshot, today, months):%d/%m/%Y} "
-                           f"supprimée(s) ; dernière supprimée {old[-1].id}")
+    journal.record_purge(store, user, old, RETENTION,
+                         f"antérieures au {journal_cutoff(snapshot, today, months):%d/%m/%Y}")
     return deleted
 
 
