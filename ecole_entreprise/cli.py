@@ -57,7 +57,7 @@ def cmd_check(args) -> int:
     from .services.census.corrections import rewrite_corrections
     from .services.census.quality import anomaly_line, iter_check, locale_warning
     from .services.kernel.access import SYSTEM_USER
-    from .services.kernel.journal import verify_chain
+    from .services.kernel.journal import audit
     from .services.kernel.workbook_recovery import check_lines
 
     journal = []
@@ -72,10 +72,12 @@ def cmd_check(args) -> int:
     for anomaly in iter_check(read_tab, _store().schema):
         print(anomaly_line(anomaly))
         count += 1
-    chain = verify_chain(journal[0].rows if journal else [])
+    store = _store()
+    chain = audit(store, journal[0].rows if journal else [])  # the chain, its signatures and the anchor
     print(f"{count} anomalie(s) dans les données.")
     print("Journal : " + chain.message_fr)
-    store = _store()
+    for note in chain.notes:
+        print("Journal, attention : " + note)
     erased = check_lines(store)
     for line in erased:
         print("Classeur : " + line)
@@ -86,7 +88,29 @@ def cmd_check(args) -> int:
         print(rewritten.message, file=sys.stdout if rewritten.ok else sys.stderr)
         if not rewritten.ok:
             return 2
-    return 1 if count or not chain.ok or erased else 0
+    if not chain.ok:
+        return 3  # the journal was altered: its own code, above data anomalies (README « Commandes en ligne »)
+    return 1 if count or erased else 0
+
+
+def cmd_journal_key(args) -> int:
+    import secrets as random
+
+    from .config import anchor_path
+
+    settings = load_settings()
+    if settings.journal_key and not args.force:
+        print("Une clé de journal est déjà configurée : la remplacer rendrait les entrées déjà signées "
+              "invérifiables. Ajoutez --force pour en créer une autre quand même.", file=sys.stderr)
+        return 1
+    print("Clé de signature du journal (HMAC-SHA256), à ne jamais mettre dans la feuille :")
+    print(f"\n[journal]\nkey = \"{random.token_hex(32)}\"\n")
+    print("Ajoutez ces deux lignes à .streamlit/secrets.toml (chmod 600) sur le serveur — ou donnez la valeur à "
+          "ECOLE_ENTREPRISE_JOURNAL_KEY —, gardez-en une copie hors du serveur (coffre de mots de passe du "
+          "service), puis redémarrez l'application.")
+    print(f"Ancre du journal (tête de la chaîne, hors de la feuille) : {anchor_path(settings)} "
+          "(réglable par [journal] anchor).")
+    return 0
 
 
 def cmd_import(args) -> int:
@@ -126,6 +150,33 @@ def cmd_add_user(args) -> int:
 
     row = add_user(_store(), args.email, args.role, args.scope or "", args.name or "")
     print(f"Utilisateur {row['email']} ajouté ({row['role']}).")
+    return 0
+
+
+def cmd_set_password(args) -> int:
+    import getpass
+
+    from .config import accounts_path
+    from .services.kernel.accounts import local_accounts
+    from .services.kernel.users import UnknownUser, find_user
+
+    settings = load_settings()
+    try:
+        find_user(_store().read(tabs=["Utilisateurs"]), args.email)
+    except UnknownUser as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    password = sys.stdin.readline().rstrip("\n") if args.stdin else getpass.getpass("Mot de passe : ")
+    if not args.stdin and getpass.getpass("Le même, encore : ") != password:
+        print("Les deux saisies diffèrent : rien n'a été enregistré.", file=sys.stderr)
+        return 1
+    try:
+        local_accounts(settings).set_password(args.email, password)
+    except ValueError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(f"Mot de passe enregistré pour {args.email.strip().lower()} (empreinte scrypt salée) dans "
+          f"{accounts_path(settings)}.")
     return 0
 
 
@@ -180,6 +231,9 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="contrôle qualité de tous les onglets et du journal")
     check.add_argument("--sheet", action="store_true", help="réécrit aussi l'onglet « À corriger » de la feuille")
     check.set_defaults(run=cmd_check)
+    key = sub.add_parser("journal-key", help="crée la clé qui signe le journal et dit où la garder")
+    key.add_argument("--force", action="store_true", help="en créer une même si une clé est configurée")
+    key.set_defaults(run=cmd_journal_key)
     imp = sub.add_parser("import", help="importe un fichier CSV ou xlsx dans un onglet")
     imp.add_argument("tab", choices=["Entreprises", "Personnels"])
     imp.add_argument("file")
@@ -203,6 +257,10 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--scope", help="académie ou départements, par exemple « Dijon » ou « 25,39 »")
     user.add_argument("--name")
     user.set_defaults(run=cmd_add_user)
+    password = sub.add_parser("set-password", help="mode local : crée ou change le mot de passe d'un utilisateur")
+    password.add_argument("email")
+    password.add_argument("--stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
+    password.set_defaults(run=cmd_set_password)
     doc = sub.add_parser("doctor", help="vérifie l'installation : configuration, secrets, stockage, schéma, journal…")
     doc.add_argument("--sans-smtp", action="store_true", help="ne pas tenter de joindre le serveur SMTP")
     doc.set_defaults(run=cmd_doctor)

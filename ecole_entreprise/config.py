@@ -12,7 +12,13 @@ secrets.toml, Google mode:
 Environment: ECOLE_ENTREPRISE_SPREADSHEET (key or URL), ECOLE_ENTREPRISE_CREDENTIALS (service-account JSON path),
 ECOLE_ENTREPRISE_WORKBOOK (local .xlsx path), ECOLE_ENTREPRISE_CACHE_TTL, ECOLE_ENTREPRISE_RETRY_SECONDS,
 ECOLE_ENTREPRISE_DEV_USER, ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN, ECOLE_ENTREPRISE_LOG_LEVEL, ECOLE_ENTREPRISE_LOG_JSON,
+ECOLE_ENTREPRISE_DEMO, ECOLE_ENTREPRISE_ACCOUNTS_FILE, ECOLE_ENTREPRISE_JOURNAL_KEY, ECOLE_ENTREPRISE_JOURNAL_ANCHOR,
 ECOLE_ENTREPRISE_LINK_SECRET, ECOLE_ENTREPRISE_PUBLIC_URL (personal links, section [links]).
+
+secrets.toml, journal signature (never in the sheet):
+    [journal]
+    key = "<64 hex characters: python -m ecole_entreprise journal-key>"
+    anchor = "/var/lib/ecole-entreprise/ancre-journal.jsonl"   # optional: where the chain's heads are kept
 """
 
 from __future__ import annotations
@@ -84,6 +90,10 @@ class Settings:
     request_timeout_s: float = 20.0
     dev_user: str = ""
     allow_local_login: bool = False  # force the demo identity chooser even with the Google backend
+    demo: bool = False  # local mode: offer the identity chooser even when the server listens beyond loopback
+    accounts_file: Path | None = None  # local accounts (salted password hashes); None: next to the workbook
+    journal_key: str = ""  # HMAC-SHA256 key signing the Journal's entries (hex)
+    journal_anchor: Path | None = None  # append-only file of the chain's heads; None: the default place
     auth_configured: bool = False  # an [auth] section exists: use st.login
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     log_level: str = "INFO"  # DEBUG, INFO, WARNING, ERROR
@@ -132,6 +142,7 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
     gsheets = secrets.get("connections", {}).get("gsheets", {})
     app = secrets.get("app", {})
     smtp_raw = secrets.get("smtp", {})
+    journal = secrets.get("journal", {})
     sheet = env.get("ECOLE_ENTREPRISE_SPREADSHEET") or gsheets.get("spreadsheet", "")
     info = {k: v for k, v in gsheets.items() if k in _SERVICE_ACCOUNT_KEYS}
     workbook = env.get("ECOLE_ENTREPRISE_WORKBOOK") or app.get("workbook") or str(DEFAULT_WORKBOOK)
@@ -147,6 +158,10 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
         request_timeout_s=float(app.get("request_timeout_s", 20)),
         dev_user=env.get("ECOLE_ENTREPRISE_DEV_USER", ""),
         allow_local_login=_truthy(env.get("ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN") or app.get("allow_local_login", "")),
+        demo=_truthy(env.get("ECOLE_ENTREPRISE_DEMO") or app.get("demo", "")),
+        accounts_file=_optional_path(env.get("ECOLE_ENTREPRISE_ACCOUNTS_FILE") or app.get("accounts_file", "")),
+        journal_key=str(env.get("ECOLE_ENTREPRISE_JOURNAL_KEY") or journal.get("key", "")).strip(),
+        journal_anchor=_optional_path(env.get("ECOLE_ENTREPRISE_JOURNAL_ANCHOR") or journal.get("anchor", "")),
         auth_configured=bool(secrets.get("auth")),
         log_level=str(env.get("ECOLE_ENTREPRISE_LOG_LEVEL") or app.get("log_level", "INFO")).strip().upper(),
         log_json=_truthy(env.get("ECOLE_ENTREPRISE_LOG_JSON") or app.get("log_json", "")),
@@ -159,6 +174,26 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
         ),
     )
 
+
+def _optional_path(text) -> Path | None:
+    return Path(str(text)).expanduser() if str(text or "").strip() else None
+
+
+def anchor_path(settings: Settings) -> Path:
+    """Where the Journal's heads are anchored: the configured file, else a file of this server next to the data
+    (local workbook) or in data/ (Google Sheets: one file per spreadsheet)."""
+    if settings.journal_anchor is not None:
+        return settings.journal_anchor
+    if settings.backend == "google":
+        return ROOT / "data" / f"ancre-journal-{settings.spreadsheet}.jsonl"
+    return settings.workbook_path.with_name(settings.workbook_path.name + ".ancre-journal.jsonl")
+
+
+def accounts_path(settings: Settings) -> Path:
+    """The local accounts file (local mode without the chooser): next to the workbook unless configured."""
+    if settings.accounts_file is not None:
+        return settings.accounts_file
+    return settings.workbook_path.with_name("comptes-locaux.json")
 
 
 def _links(env: dict, raw: dict) -> LinkSettings:

@@ -250,7 +250,9 @@ def check_auth(settings: Settings, snapshot: Snapshot | None, secrets: dict) -> 
     from .services.kernel.users import users
 
     if settings.backend == "local" and not settings.auth_configured:
-        return Check("Connexion", True, "mode local : sélecteur d'identité de démonstration (pas de connexion).")
+        chooser = "démonstration déclarée : sélecteur d'identité" if settings.demo else \
+            "sélecteur d'identité si le serveur n'écoute que sur 127.0.0.1, sinon comptes locaux (set-password)"
+        return Check("Connexion", True, f"mode local : {chooser}.")
     if settings.allow_local_login:
         return Check("Connexion", False, "connexion locale forcée avec Google Sheets : chacun peut choisir "
                      "n'importe quelle identité.",

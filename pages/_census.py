@@ -14,7 +14,7 @@ from ecole_entreprise.domain import communes
 from ecole_entreprise.domain.values import format_datetime, now_paris
 from ecole_entreprise.services.census import records as census
 from ecole_entreprise.services.census import registration
-from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel import access, journal
 from ecole_entreprise.services.kernel.parameters import parameters
 from ecole_entreprise.services.privacy import consent
 from ecole_entreprise.services.privacy.documents import privacy_notice
@@ -127,6 +127,7 @@ def _list_view(snapshot, user, tab) -> None:
     if total == 0:
         st.info("Aucune fiche ne correspond à la recherche.")
         return
+    journal.record_consultation(get_store(), user, tab.name, frame["ID"].tolist())  # CNIL: who saw which page
     first = [tab.field(name).header for name in FIRST_COLUMNS.get(tab.name, ()) if tab.field(name).header in frame]
     order = first + [c for c in frame.columns if c not in first]
     event = st.dataframe(frame, hide_index=True, width="stretch", column_order=order, on_select="rerun",
@@ -152,6 +153,7 @@ def _record_view(store, user, tab, row_id: str, can_edit: bool) -> None:
     except access.AccessDenied as denied:
         st.error(str(denied))
         return
+    journal.record_consultation(get_store(), user, tab.name, [row_id], "fiche", sorted(visible))
     st.subheader(f"{_record_title(tab, visible)} — {row_id}")
     st.caption(f"Statut : {row['statut'] or '—'} · source : {row['source'] or '—'} · créée le "
                f"{fr_datetime(row['created_at']) or '—'} · modifiée le {fr_datetime(row['updated_at']) or '—'}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ecole_entreprise.domain.roles import User
-from ecole_entreprise.services.kernel import navigation
-from ecole_entreprise.services.kernel.users import UnknownUser, find_user, users
+from ecole_entreprise.services.kernel import accounts, navigation
+from ecole_entreprise.services.kernel.users import UnknownUser, find_user, session_user, users
 from ecole_entreprise.store.base import StoreError
-from pages._shared import get_settings, get_snapshot
+from pages._shared import get_settings, get_snapshot, get_store
 
 # The one page registry (services/kernel/navigation.py): PAGES[key].path is the page file.
 PAGES, PUBLIC_PAGES = navigation.PAGES, navigation.PUBLIC_PAGES
@@ -25,6 +25,10 @@ def _link_pages() -> list[st.Page]:
 
 
 def build_navigation(user: User | None):
+    if accounts.chooser_forced(get_settings()):  # the chooser over the real sheet: said on every page, in red
+        st.error("Connexion locale forcée (allow_local_login) sur la feuille Google réelle : n'importe qui peut "
+                 "prendre n'importe quelle identité, admin compris. Réservé aux essais : retirez ce réglage.",
+                 icon="🚨")
     if user is None:
         st.session_state.pop("_user", None)
         login = st.Page(_login_page, title="Connexion", icon="🔑", url_path="connexion", default=True)
@@ -42,29 +46,39 @@ def build_navigation(user: User | None):
     return st.navigation(sections)
 
 
+def login_mode() -> str:
+    """Chooser, password, identity provider or none (services/kernel/accounts.py decides from the settings)."""
+    try:
+        headers = st.context.headers
+        forwarded = bool(headers.get("X-Forwarded-For") or headers.get("Forwarded"))
+    except Exception:  # noqa: BLE001 - no request context (a bare script run): nothing was forwarded
+        forwarded = False
+    return accounts.login_mode(get_settings(), st.get_option("server.address"), forwarded)
+
+
 def identify_user() -> User | None:
     """The signed-in user mapped through the Utilisateurs tab; None shows the login page."""
-    settings = get_settings()
-    local_login = settings.backend == "local" or settings.allow_local_login
+    settings, mode = get_settings(), login_mode()
     try:
         snapshot = get_snapshot()
     except StoreError as error:
         st.error(str(error))
         st.stop()
     email = ""
-    if settings.dev_user and local_login:
-        email = settings.dev_user
-    elif local_login:
+    if mode == accounts.CHOOSER:
+        email = settings.dev_user or st.session_state.get("local_user", "")
+    elif mode == accounts.PASSWORD:
         email = st.session_state.get("local_user", "")
-    elif settings.auth_configured:
+    elif mode == accounts.OIDC:
         if not st.user.is_logged_in:
             return None
+        email = st.user.email or ""
         if st.user.get("email_verified") is False:  # an address the provider has not checked proves nothing
+            _journal_sign_in(email, False, "adresse non vérifiée par le fournisseur d'identité")
             st.error("Votre fournisseur d'identité n'a pas vérifié cette adresse électronique : connexion refusée. "
                      "Adressez-vous au service école-entreprise.")
             st.button("Se déconnecter", on_click=st.logout)
             st.stop()
-        email = st.user.email or ""
     else:
         st.error("Connexion impossible : configurez la section [auth] de .streamlit/secrets.toml (voir le README), "
                  "ou autorisez explicitement la connexion locale (ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN=1).")
@@ -74,13 +88,29 @@ def identify_user() -> User | None:
     try:
         user = find_user(snapshot, email)
     except UnknownUser as error:
+        _journal_sign_in(email, False, "compte absent ou inactif dans Utilisateurs")
         st.error(str(error))
         st.session_state.pop("local_user", None)
-        if settings.auth_configured and not local_login:
+        if mode == accounts.OIDC:
             st.button("Se déconnecter", on_click=st.logout)
         st.stop()
+    if mode == accounts.OIDC:
+        _journal_sign_in(email, True)
+    user = session_user(get_store(), user)  # its actions re-read the account (services/kernel/access.require)
     st.session_state["_user"] = user
     return user
+
+
+def _journal_sign_in(email: str, accepted: bool, reason: str = "", method: str = accounts.OIDC) -> None:
+    """Once per session and outcome: the provider's sign-in is seen again on every rerun."""
+    seen = st.session_state.setdefault("_signins_journaled", set())
+    if (email, accepted) in seen:
+        return
+    seen.add((email, accepted))
+    try:
+        accounts.record_sign_in(get_store(), email, accepted, method, reason)
+    except StoreError as error:
+        st.warning(f"Connexion non inscrite au journal : {error}")
 
 
 def current_user() -> User:
@@ -99,19 +129,21 @@ def current_user() -> User:
 
 
 def _logout() -> None:
-    settings = get_settings()
     st.session_state.pop("local_user", None)
-    if settings.auth_configured and not (settings.backend == "local" or settings.allow_local_login):
+    st.session_state.pop("_signins_journaled", None)
+    if login_mode() == accounts.OIDC:
         st.logout()
     st.rerun()
 
 
 def _login_page() -> None:
-    settings = get_settings()
     st.title("Rencontres École–Entreprise BFC")
     st.write("« Les chefs d'entreprise invitent l'Éducation nationale » — outil de suivi du programme.")
-    if settings.backend == "local" or settings.allow_local_login:
+    mode = login_mode()
+    if mode == accounts.CHOOSER:
         _local_identity_chooser()
+    elif mode == accounts.PASSWORD:
+        _password_form()
     else:
         st.button("Se connecter", type="primary", on_click=st.login)
     st.info("Vous êtes chef d'entreprise ou personnel de l'Éducation nationale ? Inscrivez-vous avec les pages "
@@ -122,8 +154,11 @@ def _local_identity_chooser() -> None:
     from pages._shared import demo_loader
 
     st.subheader("Mode local — identité de démonstration")
-    st.caption("Ce sélecteur n'existe qu'en mode local (classeur embarqué) : en production, la connexion passe par "
-               "le fournisseur d'identité de l'établissement.")
+    if accounts.chooser_forced(get_settings()):
+        st.caption("Connexion locale forcée sur la feuille Google réelle : ce sélecteur n'authentifie personne.")
+    else:
+        st.caption("Ce sélecteur n'apparaît que lorsque le serveur n'écoute que sur cette machine (127.0.0.1) ou en "
+                   "démonstration déclarée (`[app] demo`) : il n'authentifie personne.")
     known = users(get_snapshot())
     if not known:
         st.warning("Aucun utilisateur n'est encore enregistré.")
@@ -132,8 +167,27 @@ def _local_identity_chooser() -> None:
     labels = {u.label: u.email for u in known}
     choice = st.selectbox("Se connecter en tant que", list(labels), key="local_user_choice")
     if st.button("Entrer", type="primary"):
+        _journal_sign_in(labels[choice], True, method=accounts.CHOOSER)
         st.session_state["local_user"] = labels[choice]
         st.rerun()
+
+
+def _password_form() -> None:
+    st.subheader("Connexion")
+    with st.form("password_login"):
+        email = st.text_input("Adresse électronique", key="login_email")
+        password = st.text_input("Mot de passe", type="password", key="login_password")
+        sent = st.form_submit_button("Se connecter", type="primary")
+    if not sent:
+        st.caption("Compte créé par l'administrateur : `python -m ecole_entreprise set-password <email>`.")
+        return
+    known = {u.email for u in users(get_snapshot())}
+    refused = accounts.sign_in_with_password(get_store(), get_settings(), known, email, password)
+    if not refused:
+        st.session_state["local_user"] = email.strip().lower()
+        st.rerun()
+    st.error("Adresse ou mot de passe incorrect." if refused != accounts.TOO_MANY else
+             "Trop d'essais refusés pour cette adresse : réessayez dans quelques minutes.")
 
 
 def page_user(key: str) -> User:

@@ -7,7 +7,7 @@ import streamlit as st
 from ecole_entreprise.services.bilan.compute import home_kpis
 from ecole_entreprise.services.census.quality import locale_warning
 from ecole_entreprise.services.home import todo
-from ecole_entreprise.services.kernel import access, memo, workbook_recovery
+from ecole_entreprise.services.kernel import access, journal, memo, workbook_recovery
 from pages._shared import (
     data_location_caption,
     demo_loader,
@@ -49,6 +49,8 @@ def erased_writes_notice() -> None:
 
 if access.allowed(user, access.RECOVER_WRITES):
     erased_writes_notice()
+if access.allowed(user, access.VIEW_JOURNAL) and (altered := journal.alert(get_store(), snapshot)):
+    st.error(altered, icon="🚨")
 
 if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontres")):
     st.info("Aucune entreprise ni aucun volontaire pour l'instant. Saisissez-les dans les pages Entreprises et "

@@ -230,6 +230,9 @@ def acceptances(row, snapshot) -> None:
             column.success(f"Acceptée par {SIDE_NAMES[side]} le {fr_datetime(accepted)}")
         else:
             column.button(f"Enregistrer l'acceptation {OF_SIDE[side]}", key=f"accept_{side}_{row.id}",
+                          disabled=not meetings.may_accept(user, side),
+                          help=None if meetings.may_accept(user, side) else
+                          f"Seul {meetings.SIDE_COORDINATORS[side]} (ou un administrateur) l'enregistre.",
                           on_click=run_step, args=("accept", lambda s=side: meetings.accept(
                               store, snapshot, user, row.id, s), "Acceptation enregistrée.", meetings.ACCEPTED))
     step_message("accept")

@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
 
 from ecole_entreprise.domain.schema import default_schema  # noqa: E402
 
-BACKENDS = ("workbook", "google")
+BACKENDS = ("workbook", "google", "memory")
 
 
 @pytest.fixture
@@ -32,6 +32,8 @@ def _no_real_user_env(monkeypatch):
     for name in list(os.environ):
         if name.startswith("ECOLE_ENTREPRISE_"):
             monkeypatch.delenv(name, raising=False)
+    # AppTest has no server address: page tests pick an identity as a declared demo does (test_auth_* unset it).
+    monkeypatch.setenv("ECOLE_ENTREPRISE_DEMO", "1")
 
 
 @pytest.fixture(scope="session")

@@ -173,7 +173,7 @@ def test_one_user_per_role_with_the_documented_accounts(records):
 def test_load_reports_counts_and_progress(store, records):
     seen = []
     counts = load_demo(store, on_progress=lambda fraction, message: seen.append((fraction, message)), today=TODAY)
-    assert counts == {**{tab: len(rows) for tab, rows in records.items()}, "Parametres": 3}
+    assert counts == {**{tab: len(rows) for tab, rows in records.items()}, "Parametres": 4}
     snapshot = store.read()
     assert len(snapshot.rows("Entreprises")) == len(records["Entreprises"])
     assert len(snapshot.rows("Rencontres")) == len(records["Rencontres"])
@@ -281,4 +281,4 @@ def test_a_parameter_someone_changed_is_kept_and_a_deleted_one_comes_back(store)
     assert values["semaine_ee_debut"] == "2027-02-01"
     assert values["semaine_ee_fin"] == demo_parameters(TODAY)["semaine_ee_fin"]
     assert values["annee_scolaire"] == CURRENT
-    assert counts["Parametres"] == 2
+    assert counts["Parametres"] == 3

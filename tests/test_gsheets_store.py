@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import re
+import string
 import threading
 
 import pytest
@@ -618,3 +620,69 @@ def test_the_fake_refuses_reads_past_the_per_minute_quota_until_the_minute_has_p
     assert world.fake.max_per_window()["read"] == 5  # refused requests are not counted
     world.clock.now += 60
     assert world.store.read().requests == 1
+
+
+def test_an_import_of_2000_rows_stays_within_the_per_minute_quotas(world):
+    """Google allows 60 reads and 60 writes per minute per user (the service account is one user): an import of
+    2,000 companies, with the fake refusing past those quotas and no time passing between requests (the worst
+    case), is never refused and imports every line."""
+    from ecole_entreprise.domain.roles import ADMIN, User
+    from ecole_entreprise.services.census.imports import preview, read_table, run_import, suggest_mapping
+
+    world.seeded()
+    world.fake.enforce_quotas(reads=60, writes=60)
+    rng = random.Random(11)
+    words = {"".join(rng.choice(string.ascii_lowercase) for _ in range(9)).capitalize() for _ in range(4100)}
+    names = sorted(words)
+    lines = ["Raison sociale;CP;Ville;Code INSEE;Nom;Prénom;Mail"]
+    lines += [f"{names[2 * i]} {names[2 * i + 1]};21000;Dijon;21231;{names[i]};Léa;{names[2 * i].lower()}@ex.fr"
+              for i in range(2000)]
+    frame = read_table(("\n".join(lines) + "\n").encode(), "liste.csv")
+    report = preview(frame, suggest_mapping(list(frame.columns), TAB), TAB, world.store.read())
+    outcome = run_import(world.store, report, User("admin@exemple.fr", ADMIN), "liste.csv", third_party=False)
+    assert outcome.imported == 2000
+    assert len(world.fake.served) == world.fake.total  # no request was answered 429
+    peak = world.fake.max_per_window(60.0)
+    assert peak["read"] <= 60 and peak["write"] <= 60
+    assert len(world.store.read().rows(TAB)) == 2003
+
+
+def test_the_backup_tab_deleted_by_a_person_is_made_again_by_the_next_write(world):
+    rows = world.seeded()
+    row = world.store.read().get(TAB, rows[0].id)
+    world.store.update(TAB, row.id, {"notes": "un"}, row.fingerprint)
+    store = make_store(world.schema, world.fake, world.key, world.clock)  # a server that knows the tab is there
+    store.describe()
+    world.fake.book(world.key).sheets.remove(world.fake.sheet(world.key, "_app_sauvegarde"))  # a person deletes it
+    row = store.read().get(TAB, rows[1].id)
+    assert store.update(TAB, row.id, {"notes": "deux"}, row.fingerprint)["notes"] == "deux"
+    assert world.fake.sheet(world.key, "_app_sauvegarde").hidden
+    world.fake.book(world.key).sheets.remove(world.fake.sheet(world.key, "_app_sauvegarde"))
+    assert store.delete(TAB, [rows[2].id]) == 1
+    assert [r["raison_sociale"] for r in store.read().rows(TAB)] == ["Alpha", "Bravo"]
+
+
+def test_after_an_anonymisation_and_its_journal_entry_the_backup_keeps_no_personal_value(world):
+    from ecole_entreprise.services.kernel import journal
+
+    rows = world.seeded()
+    row = world.store.read().get(TAB, rows[0].id)
+    world.store.update(TAB, row.id, {"contact_nom": "", "contact_email": ""}, row.fingerprint)
+    assert any("lea@exemple.fr" in line for line in world.human.grid("_app_sauvegarde"))  # kept for the check
+    world.fake.reset_counts()
+    journal.record(world.store, "admin@exemple.fr", "anonymisation", TAB, row.id)
+    assert world.kinds() == ["batchUpdate", "batchUpdate"]  # no request more for it
+    assert not any(any(cell for cell in line) for line in world.human.grid("_app_sauvegarde"))
+    journal.record(world.store, "admin@exemple.fr", "suivante", TAB, row.id)  # nothing left to empty
+    assert "updateCells" not in str(world.fake.bodies[-1])
+    assert journal.verify_chain(world.store.read().rows("Journal")).ok
+
+
+def test_an_append_still_lands_when_a_person_deleted_the_backup_tab_it_was_to_empty(world):
+    rows = world.seeded()
+    row = world.store.read().get(TAB, rows[0].id)
+    world.store.update(TAB, row.id, {"notes": "vu"}, row.fingerprint)
+    world.fake.book(world.key).sheets.remove(world.fake.sheet(world.key, "_app_sauvegarde"))
+    [added] = world.store.append(TAB, [company("Delta")])
+    assert [r["raison_sociale"] for r in world.store.read().rows(TAB)] == ["Alpha", "Bravo", "Charlie", "Delta"]
+    assert added["raison_sociale"] == "Delta"

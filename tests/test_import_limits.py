@@ -144,8 +144,10 @@ def test_cell_length_limit_names_the_cell():
         read_table(xlsx({"A1": "Nom", "B1": "Notes", "A2": "x", "B2": "y" * 51}), "liste.xlsx", SMALL)
     with pytest.raises(ImportFileError, match="Ligne 3, colonne 2 : cellule de 51 caractères"):
         read_table(f"Nom;Notes\nA;b\nC;{'d' * 51}\n".encode(), "liste.csv", SMALL)
-    huge = ('Nom;Notes\nA;"' + "x" * 200_000 + '"\n').encode()  # past the csv module's own limit too
-    with pytest.raises(ImportFileError, match="Ligne 2 : une cellule dépasse 10000 caractères"):
+    # Past the csv module's own limit too; that limit is process-wide and another library may have raised it,
+    # so either check may speak first: both name the line and the import's limit.
+    huge = ('Nom;Notes\nA;"' + "x" * 200_000 + '"\n').encode()
+    with pytest.raises(ImportFileError, match=r"^Ligne 2\b.*\b10000\b"):
         read_table(huge, "liste.csv")
 
 

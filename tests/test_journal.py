@@ -80,10 +80,19 @@ def test_line_typed_by_hand_is_detected(store):
 def test_purged_prefix_keeps_chain_valid_and_later_appends_continue(store):
     written = fill(store)
     store.delete(journal.TAB, [written[0].id, written[1].id])
+    journal.record_purge(store, ADMIN_USER, written[:2], "durée de conservation")
     fill(store, 1)
     report = journal.verify_chain(entries(store))
-    assert report.ok and report.checked == 3
+    assert report.ok and report.checked == 4
     assert journal.verify_chain([]).ok
+
+
+def test_oldest_entries_deleted_without_a_journaled_purge_are_named(store):
+    written = fill(store)
+    store.delete(journal.TAB, [written[0].id, written[1].id])
+    report = journal.verify_chain(entries(store))
+    assert not report.ok and report.first_broken.id == written[2].id
+    assert "les plus anciennes ont été supprimées hors d'une purge" in report.message_fr
 
 
 def test_journal_lines_cannot_be_updated(store):
@@ -201,7 +210,7 @@ def test_check_lists_every_break(tmp_path, schema, monkeypatch, capsys):
     human.set_cell(journal.TAB, written[1].row_number, "Détails", "retouché")
     human.set_cell(journal.TAB, written[4].row_number, "Action", "retouchée aussi")
     monkeypatch.setenv("ECOLE_ENTREPRISE_WORKBOOK", str(path))
-    assert cli.main(["check"]) == 1
+    assert cli.main(["check"]) == 3
     out = capsys.readouterr().out
     assert "rompue en 2 endroits" in out
     assert f"ligne 3 (entrée {written[1].id})" in out and f"ligne 6 (entrée {written[4].id})" in out

@@ -148,7 +148,8 @@ def test_each_side_accepts_separately_then_status_becomes_accepted(store, pair, 
     second = meetings.accept(store, store.read(), USER, meeting.id, "personnel")
     assert second["statut"] == "acceptée" and second["acceptation_personnel"]
     assert [(c["action"], c["details"]) for c in journal] == [
-        ("acceptation rencontre", "acceptation côté entreprise"), ("transition rencontre", "proposée → acceptée")]
+        ("acceptation rencontre", "acceptation côté entreprise enregistrée par l'administrateur"),
+        ("transition rencontre", "proposée → acceptée ; acceptation côté personnel enregistrée par l'administrateur")]
     assert journal[-1]["actor"] == "coord@ac-dijon.fr" and journal[-1]["row_id"] == meeting.id
     assert "statut" in journal[-1]["champs"]
 
@@ -375,7 +376,8 @@ def test_real_journal_receives_transitions(store, pair):
     meetings.accept(store, store.read(), USER, meeting.id, "personnel")
     entries = [r for r in store.read().rows("Journal") if r["action"] == "transition rencontre"]
     assert [(e["acteur"], e["cible_id"], e["details"]) for e in entries] == [
-        ("coord@ac-dijon.fr", meeting.id, "proposée → acceptée")]
+        ("coord@ac-dijon.fr", meeting.id,
+         "proposée → acceptée ; acceptation côté personnel enregistrée par l'administrateur")]
 
 
 def test_access_rules_apply_before_anything_is_written(store, pair):

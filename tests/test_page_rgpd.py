@@ -261,13 +261,13 @@ def test_consent_collected_on_paper_is_recorded_with_version_and_source(workbook
     at.button(key=f"withdraw_partage_{person.id}").click()
     rerun(at)
     assert at.selectbox(key=f"give_purpose_{person.id}").value == "partage"
-    at.text_input(key=f"give_version_{person.id}").set_value("2024-01")
+    at.text_input(key=f"give_version_{person.id}").set_value("2025-09")  # an earlier published notice
     at.selectbox(key=f"give_source_{person.id}").set_value("coordinateur")
     at.button(key=f"give_{person.id}").click()
     rerun(at)
     row = fresh().get("Entreprises", person.id)
     assert row["consentement_partage"].startswith(now_paris().date().isoformat())
-    assert (row["consentement_version"], row["consentement_source"]) == ("2024-01", "coordinateur")
+    assert (row["consentement_version"], row["consentement_source"]) == ("2025-09", "coordinateur")
     assert journal_actions(person.id) == ["retrait consentement", "consentement"]
 
 

@@ -166,3 +166,29 @@ def test_privacy_documents_follow_the_parametres_tab(store):
     register = processing_register(params)
     assert "article 30" in register and "18 mois d'inactivité" in register and "dpo-test@exemple.fr" in register
     assert parameters(None)["retention_mois"] == "24"
+
+
+def test_access_export_includes_the_journal_of_the_person_s_own_requests(store):
+    """Entries about a request target the request's ID, not the person's: they are theirs all the same."""
+    own = rights.open_request(store, store.read(), ADMIN_USER, "Personnels", "PER-P21", "accès", date(2026, 3, 2))
+    rights.start_request(store, store.read(), ADMIN_USER, own.id)
+    rights.extend(store, store.read(), ADMIN_USER, own.id, date(2026, 3, 20))
+    rights.close_request(store, store.read(), ADMIN_USER, own.id, "traitée", date(2026, 4, 10))
+    other = rights.open_request(store, store.read(), ADMIN_USER, "Personnels", "PER-P25", "accès", date(2026, 3, 2))
+    rights.close_request(store, store.read(), ADMIN_USER, other.id, "traitée", date(2026, 3, 9))
+    data = rights.person_data(store.read(), "Personnels", "PER-P21")
+    assert [(j["Action"], j["ID cible"]) for j in data["journal"]] == [
+        ("demande RGPD", own.id), ("prise en charge demande RGPD", own.id), ("prolongation demande RGPD", own.id),
+        ("clôture demande RGPD", own.id)]
+    assert [r["ID"] for r in data["demandes_rgpd"]] == [own.id]
+    payload = rights.access_export(store.read(), "Personnels", "PER-P21", store=store, user=ADMIN_USER)
+    exported = json.loads(zipfile.ZipFile(io.BytesIO(payload)).read("donnees.json"))["journal"]
+    assert other.id not in json.dumps(exported) and len(exported) == 4
+
+
+def test_access_export_includes_entries_about_their_meetings_partnerships_and_redactions(store):
+    rights.anonymise(store, store.read(), ADMIN_USER, "Entreprises", "ENT-E21")  # its details name REN-M3
+    journal.record(store, ADMIN_USER, "partenariat", "Partenariats", "PAR-A1", ["statut"], "suivi", "terminé")
+    data = rights.person_data(store.read(), "Personnels", "PER-P21")  # PAR-A1 was born from their REN-M3
+    actions = [j["Action"] for j in data["journal"]]
+    assert actions == ["anonymisation", "partenariat"]

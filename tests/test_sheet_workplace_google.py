@@ -14,6 +14,7 @@ from ecole_entreprise.store.sheet_layout import LOCALE, TIME_ZONE
 from tests.support import fake_sheets_format as fmt
 from tests.support.fake_sheets import FakeSheets
 from tests.support.google_env import SERVICE_ACCOUNT, FakeClock, FakeSheetsHuman, make_store
+from tests.support.sheet_formulas import rule_applies
 
 AWKWARD = {"Téléphone du contact": "0612345678", "Code postal": "01000", "SIRET": "73282932000074",
            "À informer avant le": "04/03/2026", "Notes": "+33380448400"}
@@ -196,8 +197,21 @@ def test_every_header_has_a_note_and_a_width_and_a_chosen_width_is_kept(world, s
     world.store.init()
     for tab in schema.tabs.values():
         sheet = world.sheet(tab.name)
+        assert sheet.frozen_rows == 1, tab.name
         for col, f in enumerate(tab.fields):
             assert fmt.note_at(sheet, 0, col), (tab.name, f.header)
+            assert sheet.format_at(0, col)["textFormat"]["bold"] is True, (tab.name, f.header)
+    forms = {"date": "AAAA-MM-JJ", "datetime": "AAAA-MM-JJ HH:MM", "multichoice": "séparées par « ; »",
+             "choice": "(onglet Listes)", "phone": "03 80 44 84 00", "postcode": "5 chiffres", "uai": "0210015C",
+             "email": "@exemple.fr", "siret": "14 chiffres", "naf": "NN.NNL"}
+    for tab in schema.tabs.values():  # the expected form even where the schema has a help text of its own
+        sheet = world.sheet(tab.name)
+        for col, f in enumerate(tab.fields):
+            if f.type in forms and col > 0:
+                assert forms[f.type] in fmt.note_at(sheet, 0, col), (tab.name, f.header)
+            if f.help and col > 0:  # the ID's note is the app's own
+                assert fmt.note_at(sheet, 0, col).startswith(f.help), (tab.name, f.header)
+    assert "ne triez pas" in fmt.note_at(world.sheet("Listes"), 0, world.col("Listes", "Liste"))
     sheet = world.sheet("Entreprises")
     assert "vue filtrée" in fmt.note_at(sheet, 0, 0)
     assert "14 chiffres" in fmt.note_at(sheet, 0, world.col("Entreprises", "SIRET"))
@@ -221,6 +235,8 @@ def test_header_ids_and_timestamps_warn_and_only_the_app_writes_the_journal(worl
     [journal] = world.sheet("Journal").protected
     assert "warningOnly" not in journal and journal["editors"] == {"users": [SERVICE_ACCOUNT]}
     assert "Feuilles et plages protégées" in journal["description"]
+    [generated] = world.sheet("À corriger").protected  # rewritten by check --sheet: the whole tab warns
+    assert generated["warningOnly"] is True and generated["range"] == {"sheetId": world.sheet("À corriger").sheet_id}
 
 
 def test_filter_views_per_academie_and_departement_and_a_basic_filter_on_each_tab(world, schema):
@@ -322,3 +338,150 @@ def test_the_home_page_warns_about_the_locale(app_workbook, monkeypatch):
     at = open_page(monkeypatch, ADMIN, "pages/home.py")
     assert not at.exception, [e.value for e in at.exception]
     assert any("« en_US »" in w.value for w in at.warning)
+
+
+# ---- the exact requests, per tab ---------------------------------------------------------------------------------
+
+
+def _sheet_id_in(node):
+    """The sheetId a request acts on (the first one found in its body)."""
+    if isinstance(node, dict):
+        if "sheetId" in node:
+            return node["sheetId"]
+        node = list(node.values())
+    if isinstance(node, list):
+        return next((found for item in node if (found := _sheet_id_in(item)) is not None), None)
+    return None
+
+
+def _requests_on(world, tab: str) -> Counter:
+    sheet_id = world.sheet(tab).sheet_id
+    return Counter(next(iter(r)) for r in world.batch() if _sheet_id_in(r) == sheet_id)
+
+
+def test_init_sends_for_each_tab_exactly_what_its_columns_need(world, schema):
+    world.store.init()
+    personnels = schema.tab("Personnels")
+    dropdowns = [f for f in personnels.fields if f.type in ("choice", "multichoice", "bool")]
+    from ecole_entreprise.store.sheet_layout import build_layout
+
+    headers = {name: t.headers for name, t in schema.tabs.items()}
+    layouts, _ = build_layout(schema, headers, world.human.grid("Listes"))
+    rules = sum(len(c.rules) for c in layouts["Personnels"].columns)
+    assert rules >= 15
+    assert _requests_on(world, "Personnels") == Counter({
+        "addSheet": 1,
+        "updateCells": 2,  # the header's values, then its notes
+        "updateSheetProperties": 1,  # frozen header row
+        "repeatCell": 2,  # bold header, plain text from row 2 down
+        "updateDimensionProperties": len(personnels.fields),  # one width per column
+        "setDataValidation": len(dropdowns),
+        "addConditionalFormatRule": rules,
+        "addProtectedRange": 4,  # header row, ID, Créé le, Modifié le
+        "setBasicFilter": 1,
+        "addFilterView": 2 + len(schema.lists["departements"]),  # Dijon, Besançon, then each département
+    })
+    journal = _requests_on(world, "Journal")
+    assert journal["addProtectedRange"] == 1 and not journal["setBasicFilter"] and not journal["addFilterView"]
+    assert not journal["addConditionalFormatRule"]
+
+
+def test_the_readme_counts_the_requests_of_init(world):
+    """The figure the README gives for a new spreadsheet is the one init sends (within 5 %)."""
+    from pathlib import Path
+
+    world.store.init()
+    sent = len(world.batch())
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [(said,)] = {(int(n),) for n in re.findall(r"environ (\d+) requêtes élémentaires", readme)}
+    print(f"init on a new spreadsheet: 1 batchUpdate holding {sent} requests (README: about {said})")
+    assert abs(sent - said) <= said * 0.05
+
+
+# ---- columns init adds later -------------------------------------------------------------------------------------
+
+
+def test_columns_added_by_init_get_the_whole_layout(world, schema):
+    """An older Entreprises tab without SIRET and Notes: init adds them at the end, frozen, bold, noted, in plain
+    text, sized, with their colour rule at their new place."""
+    older = [h for h in schema.tab("Entreprises").headers if h not in ("SIRET", "Notes")]
+    world.fake._add_sheet(world.fake.book(world.key), {"title": "Entreprises"})
+    world.fake.type_cells(world.key, "Entreprises", 0, 0, older)
+    report = world.store.init()
+    assert report.missing_columns == {"Entreprises": ["SIRET", "Notes"]}
+    sheet = world.sheet("Entreprises")
+    assert world.human.grid("Entreprises")[0] == [*older, "SIRET", "Notes"]
+    assert sheet.frozen_rows == 1
+    for col in (len(older), len(older) + 1):
+        assert sheet.format_at(0, col)["textFormat"]["bold"] is True
+        assert fmt.note_at(sheet, 0, col) and fmt.is_text_cell(sheet, 1, col) and fmt.is_text_cell(sheet, 900, col)
+        assert fmt.width_of(sheet, col) != fmt.DEFAULT_PX
+    siret = len(older)
+    assert "14 chiffres" in fmt.note_at(sheet, 0, siret)
+    row = world.company_row()
+    world.fake.type_cells(world.key, "Entreprises", row, siret, ["73282932000075"])
+    assert fmt.coloured(world.fake, world.key, "Entreprises", row, siret)
+    world.fake.type_cells(world.key, "Entreprises", row, siret, ["73282932000074"])
+    assert fmt.coloured(world.fake, world.key, "Entreprises", row, siret) == []
+    assert world.store.read().get("Entreprises", world.human.grid("Entreprises")[row][0])["siret"] == \
+        "73282932000074"
+
+
+# ---- typing in Personnels, and the date as the app understands it ---------------------------------------------
+
+
+def test_a_person_typing_in_personnels_reads_back_exactly_and_the_date_is_day_first(world, schema):
+    from datetime import date
+
+    from ecole_entreprise.domain.values import parse_date
+
+    world.store.init()
+    typed = {"ID": "PER-HUMAN0001", "Nom": "Martin", "Prénom": "Léa", "UAI établissement": "0210015C",
+             "Code postal": "01000", "Téléphone": "+33380448400", "À informer avant le": "04/03/2026",
+             "Notes": "0612345678"}
+    for header, text in typed.items():
+        world.fake.type_cells(world.key, "Personnels", 1, world.col("Personnels", header), [text])
+    got = world.store.read().get("Personnels", "PER-HUMAN0001")
+    by_header = schema.tab("Personnels").by_header()
+    assert {h: got[by_header[h].name] for h in typed} == typed
+    assert parse_date(got["informer_avant"]) == date(2026, 3, 4)
+
+
+# ---- filter views show the rows of their académie or département -----------------------------------------------
+
+
+def test_filter_views_keep_exactly_the_rows_of_their_academie_or_departement(world):
+    from ecole_entreprise.domain.validators import ACADEMIES
+
+    world.store.init()
+    col, commune = world.col("Personnels", "Département"), world.col("Personnels", "Code INSEE commune")
+    rows = [("21", "21231"), ("25", "25056"), ("58", "58194"), ("90", "90010"), ("71", "71076"), ("", "89024")]
+    for number, (code, insee) in enumerate(rows, start=1):  # the last one: département left to the app
+        world.fake.type_cells(world.key, "Personnels", number, 0, [f"PER-{number:08d}"])
+        world.fake.type_cells(world.key, "Personnels", number, col, [code])
+        world.fake.type_cells(world.key, "Personnels", number, commune, [insee])
+    grid = fmt.formula_grid(world.fake.book(world.key))
+    shown = {}
+    for view in fmt.filter_views(world.sheet("Personnels")):
+        [spec] = view["filterSpecs"]
+        assert spec["columnIndex"] == col
+        formula = spec["filterCriteria"]["condition"]["values"][0]["userEnteredValue"]
+        shown[view["title"]] = [grid.cells["Personnels"][r][commune][:2] for r in range(1, len(rows) + 1)
+                                if rule_applies(formula, grid, "Personnels", (r, col), (1, col))]
+    assert shown["Personnels — académie de Dijon"] == [c for c in ("21", "25", "58", "90", "71", "89")
+                                                       if c in ACADEMIES["Dijon"]] == ["21", "58", "71", "89"]
+    assert shown["Personnels — académie de Besançon"] == ["25", "90"]
+    assert shown["Personnels — département 58"] == ["58"] and shown["Personnels — département 89"] == ["89"]
+    assert shown["Personnels — département 39"] == []
+
+
+def test_init_gives_the_journal_back_to_the_service_account(world):
+    """An owner who added themselves and removed the app from the Journal's editors: init restores it."""
+    world.store.init()
+    [journal] = world.sheet("Journal").protected
+    journal["editors"] = {"users": ["proprietaire@exemple.fr"]}
+    report = world.store.init()
+    assert any(line.startswith("Journal :") and "protection" in line for line in report.applied)
+    [journal] = world.sheet("Journal").protected
+    assert journal["editors"] == {"users": [SERVICE_ACCOUNT]} and "warningOnly" not in journal
+    assert world.store.init().applied == []

@@ -66,33 +66,39 @@ def type_in_workbook(path, tab: str, row: int, header: str, text: str) -> None:
     book.save(path)
 
 
-def test_after_init_and_demo_the_workbook_shows_its_rules(demo, path, schema):
-    """The Must-show, opened by openpyxl."""
+def test_after_the_init_and_demo_commands_the_workbook_shows_its_rules(path, schema, monkeypatch, capsys):
+    """The Must-show, opened by openpyxl: "@" on the text-like columns of Entreprises and Personnels, data
+    validations whose formula refers to Listes, conditional formatting on both, a comment on every header cell,
+    the Journal sheet protected."""
+    from ecole_entreprise.cli import main
+
+    monkeypatch.setenv("ECOLE_ENTREPRISE_WORKBOOK", str(path))
+    assert main(["init"]) == 0 and main(["demo"]) == 0
+    capsys.readouterr()
     book = openpyxl.load_workbook(path)
     for name in ("Entreprises", "Personnels"):
         ws, tab = book[name], schema.tab(name)
         headers = _headers(ws)
-        for f in tab.fields:
-            letter = column_letter(headers.index(f.header))
-            assert f.type in TEXT_LIKE and ws.column_dimensions[letter].number_format == TEXT, f.header
-            assert all(c.number_format == TEXT for (c,) in ws.iter_rows(min_row=2, min_col=headers.index(f.header) + 1,
-                                                                          max_col=headers.index(f.header) + 1)
+        assert ws.max_row > 50, name  # the demo's rows are there
+        for f in tab.fields:  # every column holds text (codes, phones, dates… all are text-like)
+            col = headers.index(f.header) + 1
+            assert f.type in TEXT_LIKE and ws.column_dimensions[column_letter(col - 1)].number_format == TEXT, f.header
+            assert all(c.number_format == TEXT for (c,) in ws.iter_rows(min_row=2, min_col=col, max_col=col)
                        if c.value is not None), f.header
-        lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
-        from_listes = [dv for dv in lists if dv.formula1.startswith("'Listes'!$")]
-        choice_columns = [f for f in tab.fields if f.type in ("choice", "multichoice")]
-        assert len(from_listes) == len(choice_columns)
+        from_listes = {str(dv.sqref).split(":")[0] for dv in ws.data_validations.dataValidation
+                       if dv.type == "list" and dv.formula1.startswith("'Listes'!$")}
+        assert from_listes == {f"{column_letter(headers.index(f.header))}2" for f in tab.fields
+                               if f.type in ("choice", "multichoice")}, name
         rules = [(str(cf.sqref), rule.formula[0]) for cf in ws.conditional_formatting for rule in cf.rules]
         siret_or_uai = "SIRET" if name == "Entreprises" else "UAI établissement"
         letter = column_letter(headers.index(siret_or_uai))
-        assert any(sqref.startswith(f"{letter}2:") for sqref, _ in rules)
-        assert len(rules) >= 15
-        assert all(c.comment is not None and c.comment.text for c in ws[1] if c.value)
+        assert any(sqref.startswith(f"{letter}2:") for sqref, _ in rules) and len(rules) >= 15, name
         assert ws.freeze_panes == "A2" and all(c.font.bold for c in ws[1] if c.value) and ws.auto_filter.ref
-    for name in schema.tab_names:
-        assert all(c.comment is not None for c in book[name][1] if c.value), name
+    for ws in book.worksheets:
+        assert all(c.comment is not None and c.comment.text.strip() for c in ws[1] if c.value), ws.title
+        assert len([c for c in ws[1] if c.value]) == len(schema.tab(ws.title).fields), ws.title
     assert book["Journal"].protection.sheet is True
-    assert not book["Entreprises"].protection.sheet
+    assert not any(book[name].protection.sheet for name in schema.tab_names if name != "Journal")
 
 
 def test_a_person_typing_awkward_values_reads_back_exactly(store, path):
@@ -144,14 +150,14 @@ def test_editing_listes_changes_the_dropdown(store, path):
     first, last = (int(n) for n in re.findall(r"\$(\d+)", dv.formula1))
     value_col = _headers(listes).index("Valeur") + 1
     listes.cell(first, value_col).value = "TPE (moins de 10)"
-    book.save(path)
-    store.init()
+    book.save(path)  # a person edits Listes; no init in between
     book = openpyxl.load_workbook(path)
     [dv] = [dv for dv in book["Entreprises"].data_validations.dataValidation
             if str(dv.sqref).startswith(f"{letter}2")]
     sheet, cells = dv.formula1.split("!")
     start, end = cells.replace("$", "").split(":")
     offered = [c.value for (c,) in book["Listes"][start:end]]
+    assert sheet == "'Listes'"
     assert offered[0] == "TPE (moins de 10)" and len(offered) == last - first + 1
     assert dv.errorStyle == "stop"  # strict: a value outside Listes is refused
 
@@ -171,6 +177,9 @@ def test_ids_timestamps_and_headers_warn_before_a_change(store, path):
     for header in ("ID", "Créé le", "Modifié le"):
         assert f"{column_letter(headers.index(header))}2:" in covered
     assert "A1:" in covered and all(dv.errorStyle == "warning" and dv.formula1 == "FALSE" for dv in guards)
+    corrections = openpyxl.load_workbook(path)["À corriger"]  # rewritten by check --sheet: every cell warns
+    covered = " ".join(str(dv.sqref) for dv in corrections.data_validations.dataValidation if dv.type == "custom")
+    assert "A1:" in covered and "A2:" in covered
 
 
 def test_the_conditional_rules_colour_the_mistakes_a_person_typed(demo, path):
@@ -237,3 +246,78 @@ def test_a_persons_own_validation_and_format_survive_init(store, path):
     ws = openpyxl.load_workbook(path)["Entreprises"]
     assert any(str(dv.sqref) == "AF2:AF10" for dv in ws.data_validations.dataValidation)
     assert any(str(cf.sqref) == "AF2:AF10" for cf in ws.conditional_formatting)
+
+
+def test_a_person_typing_in_personnels_reads_back_exactly(store, path):
+    from datetime import date
+
+    from ecole_entreprise.domain.values import parse_date
+
+    typed = {"ID": "PER-HUMAN0001", "Nom": "Martin", "Prénom": "Léa", "UAI établissement": "0210015C",
+             "Code postal": "01000", "Téléphone": "+33380448400", "À informer avant le": "04/03/2026",
+             "Notes": "0612345678"}
+    for header, text in typed.items():
+        type_in_workbook(path, "Personnels", 2, header, text)
+    got = WorkbookStore(store.schema, path).read().get("Personnels", "PER-HUMAN0001")
+    by_header = store.schema.tab("Personnels").by_header()
+    assert {h: got[by_header[h].name] for h in typed} == typed
+    assert parse_date(got["informer_avant"]) == date(2026, 3, 4)
+
+
+def test_columns_added_by_init_get_the_whole_layout(path, schema):
+    """An older workbook whose Entreprises tab lacks SIRET and Notes: init adds them at the end, bold, with a
+    comment, in "@", sized, with the SIRET rule at its new place; the person's row is unchanged."""
+    older = [h for h in schema.tab("Entreprises").headers if h not in ("SIRET", "Notes")]
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Entreprises"
+    ws.append(older)
+    ws.append(["ENT-HUMAN0001", "Alpha"])
+    book.save(path)
+    report = WorkbookStore(schema, path).init()
+    assert report.missing_columns == {"Entreprises": ["SIRET", "Notes"]}
+    ws = openpyxl.load_workbook(path)["Entreprises"]
+    assert _headers(ws) == [*older, "SIRET", "Notes"] and ws.freeze_panes == "A2"
+    assert [ws.cell(2, 1).value, ws.cell(2, 2).value] == ["ENT-HUMAN0001", "Alpha"]
+    for col in (len(older) + 1, len(older) + 2):
+        letter = column_letter(col - 1)
+        cell = ws.cell(1, col)
+        assert cell.font.bold and cell.comment is not None and cell.comment.text
+        assert ws.column_dimensions[letter].number_format == TEXT and ws.column_dimensions[letter].width > 10
+    siret = column_letter(len(older))
+    assert "14 chiffres" in ws.cell(1, len(older) + 1).comment.text
+    assert any(str(cf.sqref).startswith(f"{siret}2:") for cf in ws.conditional_formatting)
+    type_in_workbook(path, "Entreprises", 2, "SIRET", "73282932000074")
+    assert WorkbookStore(schema, path).read().get("Entreprises", "ENT-HUMAN0001")["siret"] == "73282932000074"
+
+
+def test_widths_fit_the_header_and_the_longest_choice(store, path, schema):
+    book = openpyxl.load_workbook(path)
+    for name in ("Entreprises", "Personnels", "À corriger"):
+        ws, tab = book[name], schema.tab(name)
+        headers = _headers(ws)
+        for f in tab.fields:
+            width = ws.column_dimensions[column_letter(headers.index(f.header))].width
+            assert width >= min(len(f.header) + 2, 40), (name, f.header)
+            if f.type == "choice":
+                assert width >= max(len(c) for c in f.choices), (name, f.header)
+    corrections = book["À corriger"]
+    problem = column_letter(_headers(corrections).index("Problème"))
+    assert corrections.column_dimensions[problem].width >= 40
+
+
+def test_an_unknown_reference_is_coloured(demo, path):
+    book = openpyxl.load_workbook(path)
+    ws = book["Rencontres"]
+    headers = _headers(ws)
+    col = headers.index("ID entreprise")
+    [formula] = [r.formula[0] for cf in ws.conditional_formatting for r in cf.rules
+                 if str(cf.sqref).startswith(f"{column_letter(col)}2:") and "INDIRECT" in r.formula[0]]
+    assert "INDIRECT(\"'Entreprises'!$A:$A\")" in formula
+    grid = Grid({s.title: [list(line) for line in s.iter_rows(values_only=True)] for s in book.worksheets})
+    rows = grid.cells["Rencontres"]
+    known = rows[1][col]
+    assert known and not rule_applies(formula, grid, "Rencontres", (1, col), (1, col))
+    rows[1] = list(rows[1])
+    rows[1][col] = "ENT-INCONNU9"
+    assert rule_applies(formula, grid, "Rencontres", (1, col), (1, col))

@@ -56,7 +56,7 @@ from .gsheets_errors import TRANSIENT_STATUS, translate
 from .gsheets_index import TabMemory, answer_grids, header_range, parse_rows, positions, rows_range, texts
 from .gsheets_init import init_spreadsheet, write_corrections
 from .gsheets_lease import Leases
-from .gsheets_writes import WRITE_FIELDS, Capture, RowWriter, Uncertain, row_of, text_cell
+from .gsheets_writes import SCRATCH_TITLE, WRITE_FIELDS, Capture, RowWriter, Uncertain, row_of, text_cell
 from .retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -527,10 +527,17 @@ class GoogleSheetsStore:
             first = max(2, index.end - TAIL_MARGIN + 1)
             request = {"appendCells": {"sheetId": sheet_id, "rows": rows, "fields": "userEnteredValue"}}
             guard, held = self.leases.guard()
+            tidy = self.writer.tidy_requests()
             try:
-                answer = self.batch(guard + [request], [header_range(tab), rows_range(tab, first, None, width)])
+                answer = self.batch(guard + [request] + tidy,
+                                    [header_range(tab), rows_range(tab, first, None, width)])
             except APIError as error:
                 self._lease_lost(error, held)
+                if tidy and error.code == 400:  # refused whole: was it the backup tab, deleted by a person?
+                    self.refresh_tabs()
+                    if not self.has_tab(SCRATCH_TITLE):
+                        self.writer.backup_kept = False
+                        continue
                 raise
             except Uncertain as error:
                 try:  # did it land? the IDs say; what did not is sent again, never twice
@@ -547,6 +554,7 @@ class GoogleSheetsStore:
                     raise error.cause from None
                 continue
             self._released(held, tab)
+            self.writer.backup_kept = self.writer.backup_kept and not tidy
             return self._landed(schema, answer, pending, where, first, width)
 
     def _landed(self, schema: TabSchema, answer: dict, pending, where: dict[str, int], first: int,
@@ -675,6 +683,11 @@ class GoogleSheetsStore:
 
     def refresh_tabs(self) -> None:
         self._metadata(refresh=True)
+
+    def known_tab(self, title: str, sheet_id: int) -> None:
+        """A tab this store has just added: remembered as there (the metadata is read once per process)."""
+        if self._meta is not None:
+            self._meta["sheets"].setdefault(title, {"sheetId": sheet_id, "title": title})
 
     def has_tab(self, title: str) -> bool:
         return title in self._metadata()["sheets"]

@@ -14,6 +14,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
+from .cells import column_letter
 from .sheet_layout import (
     LOCALE,
     PROTECTION_GENERATED,
@@ -272,8 +273,12 @@ def _basic_filter(layout: TabLayout, state: SheetState):
 
 
 def filter_view(layout: TabLayout, state: SheetState, view) -> dict:
-    letter = next(c.letter for c in layout.columns if c.index == view.column)
-    formula = "=OR(" + ";".join(f'${letter}2="{code}"' for code in view.values) + ")"
+    letter = column_letter(view.column)
+    commune = column_letter(view.commune) if view.commune is not None else None
+    # The app deduces an empty département from the commune: such a row is shown by its INSEE code's first digits.
+    shown = [f'${letter}2="{code}"' + (f',AND(${letter}2="",LEFT(${commune}2,2)="{code}")' if commune else "")
+             for code in view.values]
+    formula = google_formula("=OR(" + ",".join(shown) + ")")
     return {"filterViewId": stable_id(state.sheet_id, view.key), "title": view.title,
             "range": {"sheetId": state.sheet_id},
             "filterSpecs": [{"columnIndex": view.column, "filterCriteria": {"condition": {
@@ -327,8 +332,11 @@ def _wanted_protections(layout: TabLayout, state: SheetState, service_account: s
 def _same_protection(current: dict, wanted: dict) -> bool:
     bounds = ("startRowIndex", "endRowIndex", "startColumnIndex", "endColumnIndex")
     a, b = current.get("range", {}), wanted["range"]
+    # Google lists the owner among the editors too: the ones init asks for must be there, others may be.
+    editors = {u.casefold() for u in current.get("editors", {}).get("users", [])}
+    wanted_editors = {u.casefold() for u in wanted.get("editors", {}).get("users", [])}
     return (all(a.get(k) == b.get(k) for k in bounds) and bool(current.get("warningOnly")) == wanted["warningOnly"]
-            and current.get("description") == wanted["description"])
+            and current.get("description") == wanted["description"] and wanted_editors <= editors)
 
 
 def _protections(layout: TabLayout, state: SheetState, service_account: str):

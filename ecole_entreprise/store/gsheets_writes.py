@@ -96,6 +96,7 @@ class RowWriter:
     def __init__(self, store):
         self.store = store
         self.repairs = 0  # misdirected or stale writes seen in an answer and undone
+        self.backup_kept = False  # this store's last write left rows in the backup tab (personal data)
 
     # ---- the primitive -------------------------------------------------------------------------------------
 
@@ -141,15 +142,30 @@ class RowWriter:
                 answer = self.store.batch(prepare + requests, ranges)
                 break
             except APIError as error:
-                if attempt or had_scratch or error.code != 400:
+                if attempt or error.code != 400:
                     raise
-                self.store.refresh_tabs()  # another process made the backup tab meanwhile
+                # Another process made the backup tab meanwhile, or a person deleted it: look, then try again
+                # with the right preparation (the refused batch applied nothing).
+                self.store.refresh_tabs()
+                if self.store.has_tab(SCRATCH_TITLE) == had_scratch:
+                    raise
             except Uncertain:
                 recovered = self.recover(tab, token, lines, writes, width)
                 if recovered is None:
                     raise
                 return recovered
+        self.backup_kept = True
+        if not had_scratch:  # made by this batch: known from now on, without reading the tabs again
+            self.store.known_tab(SCRATCH_TITLE, SCRATCH_ID)
         return self._capture(tab, answer, lines, writes)
+
+    def tidy_requests(self) -> list[dict]:
+        """Empty the backup tab, to ride in this store's next append (a journal entry follows every
+        anonymisation and purge): the rows as they were before do not stay in the spreadsheet. Its answer was
+        read already; a recovery after a lost answer looks at the rows themselves when the backup is gone."""
+        if not self.backup_kept:
+            return []
+        return [{"updateCells": {"range": {"sheetId": SCRATCH_ID}, "fields": "userEnteredValue,note"}}]
 
     @staticmethod
     def _ranges(tab: str, lines, writes, width) -> list[str]:

@@ -26,8 +26,9 @@ LISTES, JOURNAL = "Listes", "Journal"
 LOCALE, TIME_ZONE = "fr_FR", "Europe/Paris"
 MIN_WIDTH, MAX_WIDTH = 10, 40  # characters
 # What the cells usually hold, where it is wider than the header ("ID" holds "ENT-7KQ2M9XA").
-CONTENT_WIDTH = {"id": 14, "siret": 17, "email": 30, "phone": 16, "datetime": 19, "date": 11, "ref": 14,
+CONTENT_WIDTH = {"id": 15, "siret": 17, "email": 30, "phone": 16, "datetime": 19, "date": 11, "ref": 14,
                  "multichoice": 28, "text": 16}
+WIDE_TEXT = {"probleme": MAX_WIDTH}  # « À corriger »: the message is the point of the row
 PROTECTION_HEADER = "En-têtes lus par l'application : ne pas les renommer ni les déplacer sans raison."
 PROTECTION_ID = "Identifiants et horodatages gérés par l'application : ne pas modifier."
 PROTECTION_JOURNAL = ("Journal d'audit : seule l'application y écrit. Un administrateur peut lever cette "
@@ -35,6 +36,9 @@ PROTECTION_JOURNAL = ("Journal d'audit : seule l'application y écrit. Un admini
 PROTECTION_GENERATED = "Onglet réécrit par `check --sheet` et la page Qualité : ne pas le modifier à la main."
 SORT_HINT = ("Pour trier ou filtrer sans changer l'ordre des lignes que voient les autres, passez par une vue "
              "filtrée (Google Sheets : Données > Vues filtrées) : c'est sans risque pour les données.")
+LISTES_HINT = ("Chaque menu déroulant lit le bloc de lignes de sa liste, à sa place : ne triez pas cet onglet "
+               "(une vue filtrée ne gêne pas ; après un tri, relancez init). Pour ajouter une valeur, insérez une "
+               "ligne dans le bloc de sa liste.")
 _EXPECTED = {
     "email": "adresse e-mail, par exemple prenom.nom@exemple.fr",
     "phone": "téléphone, par exemple 03 80 44 84 00 ou +33 3 80 44 84 00 (le 0 initial est conservé)",
@@ -92,6 +96,7 @@ class FilterView:
     title: str
     column: int  # the département column
     values: tuple[str, ...]  # départements shown
+    commune: int | None = None  # the INSEE code column: a row without département is shown by its commune
 
 
 @dataclass
@@ -140,8 +145,11 @@ def _column(schema: Schema, tab: TabSchema, f: Field, headers: list[str], ranges
 
 
 def width_for(f: Field) -> int:
-    """Characters: the header fits (bold, with the filter button), and so does the usual content."""
-    wanted = max(len(f.header) + 4, CONTENT_WIDTH.get(f.type, 0), 30 if (f.max_length or 0) > 500 else 0)
+    """Characters: the header fits (bold, with the filter button), and so does the usual content (a choice
+    column: its longest value and the dropdown button)."""
+    choice = max(map(len, f.choices), default=0) + 3 if f.type == "choice" else 0
+    wanted = max(len(f.header) + 4, CONTENT_WIDTH.get(f.type, 0), choice, WIDE_TEXT.get(f.name, 0),
+                 30 if (f.max_length or 0) > 500 else 0)
     return max(MIN_WIDTH, min(MAX_WIDTH, wanted))
 
 
@@ -152,27 +160,36 @@ def header_note(schema: Schema, tab: TabSchema, f: Field) -> str:
         lines = ["Identifiant stable attribué par l'application : ne pas le modifier ni le recopier.", SORT_HINT]
     elif f.name in (CREATED_FIELD, UPDATED_FIELD):
         lines.append("Rempli par l'application (AAAA-MM-JJ HH:MM:SS, heure de Paris).")
-    elif f.type in _EXPECTED and not f.help:
-        expected = _EXPECTED[f.type]
-        lines.append(expected[0].upper() + expected[1:] + ".")
-    elif f.type == "choice":
-        lines.append(f"Une valeur de la liste « {f.choices_list} » (onglet Listes).")
-    elif f.type == "multichoice":
-        lines.append(multi_hint(f))
-    elif f.type == "ref":
-        lines.append(f"Identifiant d'une fiche de l'onglet « {f.ref} » ({schema.tab(f.ref).id_prefix}-…).")
-    elif f.type == "int":
-        bounds = f" de {f.min} à {f.max}" if f.min is not None and f.max is not None else ""
-        lines.append(f"Nombre entier{bounds}.")
-    elif f.type == "text" and f.max_length:
-        lines.append(f"Texte libre, {f.max_length} caractères au plus.")
-    elif f.type == "text" and not f.help:
-        lines.append("Texte libre.")
+    else:
+        lines += _form(schema, f)
+    if tab.name == LISTES and f.name == "liste":
+        lines.append(LISTES_HINT)
     if f.required:
         lines.append("Obligatoire.")
     if f.is_personal:
         lines.append("Donnée personnelle : ne pas la recopier hors du classeur.")
     return "\n".join(lines)
+
+
+def _form(schema: Schema, f: Field) -> list[str]:
+    """The expected form of a value, unless the help text already gives it (the SIRET's "14 chiffres…")."""
+    if f.type in _EXPECTED:
+        expected = _EXPECTED[f.type]
+        if expected.split(" : ", 1)[-1].casefold() in (f.help or "").casefold():
+            return []
+        return [expected[0].upper() + expected[1:] + "."]
+    if f.type == "choice":
+        return [f"Une valeur de la liste « {f.choices_list} » (onglet Listes)."]
+    if f.type == "multichoice":
+        return [multi_hint(f)]
+    if f.type == "ref":
+        return [f"Identifiant d'une fiche de l'onglet « {f.ref} » ({schema.tab(f.ref).id_prefix}-…)."]
+    if f.type == "int":
+        bounds = f" de {f.min} à {f.max}" if f.min is not None and f.max is not None else ""
+        return [f"Nombre entier{bounds}."]
+    if f.type == "text" and f.max_length:
+        return [f"Texte libre, {f.max_length} caractères au plus."]
+    return [] if f.help else ["Texte libre."]
 
 
 def multi_hint(f: Field) -> str:
@@ -195,9 +212,11 @@ def _filter_views(tab: TabSchema, headers: list[str]) -> list[FilterView]:
     if departement is None or departement.header not in headers or not departement.choices:
         return []
     column = headers.index(departement.header)
-    views = [FilterView(f"academie:{name}", f"{tab.name} — académie de {name}", column, codes)
+    commune = next((headers.index(f.header) for f in tab.fields if f.name == "commune_insee" and f.header in headers),
+                   None)
+    views = [FilterView(f"academie:{name}", f"{tab.name} — académie de {name}", column, codes, commune)
              for name, codes in ACADEMIES.items()]
-    views += [FilterView(f"departement:{code}", f"{tab.name} — département {code}", column, (code,))
+    views += [FilterView(f"departement:{code}", f"{tab.name} — département {code}", column, (code,), commune)
               for code in departement.choices]
     return views
 

@@ -1,6 +1,7 @@
-"""Journey 3, as a new user would: an académie coordinator proposes a pair from the suggestions, records both
-acceptances, plans the meeting (on a day already past, so it can be marked held), marks it held, enters the staff
-member's conclusions and creates a partnership from the meeting."""
+"""Journey 3, as a new user would: an académie coordinator proposes a pair from the suggestions, records the
+staff member's acceptance (the CPME coordinator records the company's), plans the meeting (on a day already past,
+so it can be marked held), marks it held, enters the staff member's conclusions and creates a partnership from the
+meeting."""
 
 import datetime as dt
 import re
@@ -14,12 +15,14 @@ from ecole_entreprise.domain.values import now_paris
 from ecole_entreprise.services.census.demo import load_demo
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.kernel.users import find_user
+from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.pairing import plan as pairing
 from ecole_entreprise.store.workbook import WorkbookStore
 
 pytestmark = pytest.mark.browser
 
 DIJON = "coord.dijon@exemple.fr"
+CPME = "coord.cpme21@exemple.fr"
 CONCLUSIONS = "Visite de l'atelier très riche : nous accueillerons une classe au printemps."
 
 
@@ -38,10 +41,13 @@ def read(path):
 
 
 def best_pair(path):
-    """A company with a suggestion this coordinator may propose, and that suggestion (the first one shown)."""
+    """A company with a suggestion this coordinator may propose, and that suggestion (the first one shown); the
+    company is one the demo's CPME coordinator covers, so that they can record its acceptance."""
     snap = read(path)
-    user = find_user(snap, DIJON)
+    user, cpme = find_user(snap, DIJON), find_user(snap, CPME)
     for company in snap.rows("Entreprises"):
+        if not cpme.covers(access.person_departement(company)):
+            continue
         found = [p for p in pairing.suggestions_for_entreprise(snap, company.id)
                  if access.row_in_scope(user, "Rencontres", {"entreprise_id": p.entreprise_id,
                                                              "personnel_id": p.personnel_id}, snap)]
@@ -144,12 +150,16 @@ def journey(page, app, workbook, company, pair, staff, before) -> None:
     open_first_row(page)
     page.get_by_role("heading", name=re.compile(re.escape(company["raison_sociale"]))).wait_for()
 
-    # Both sides said yes, one after the other.
-    click_and_wait(page, "Enregistrer l'acceptation de l'entreprise", "Acceptation enregistrée.")
+    # Both sides said yes, each recorded by its own coordinator: the company's button is not hers.
+    expect(page.get_by_role("button", name="Enregistrer l'acceptation de l'entreprise", exact=True)).to_be_disabled()
+    click_and_wait(page, "Enregistrer l'acceptation du personnel", "Acceptation enregistrée.")
     assert meeting(workbook, meeting_id)["statut"] == "proposée"
-    page.get_by_role("button", name="Enregistrer l'acceptation du personnel", exact=True).click()
-    page.get_by_text(re.compile(r"^Acceptée par le personnel le ")).wait_for()
+    store = WorkbookStore(default_schema(), workbook)  # the CPME coordinator, in their own session
+    meetings.accept(store, store.read(), find_user(store.read(), CPME), meeting_id, "entreprise")
     assert meeting(workbook, meeting_id)["statut"] == "acceptée"
+    page.wait_for_timeout(2_500)  # the app's read cache lasts 2 s in these journeys
+    page.reload()
+    page.get_by_text(re.compile(r"^Acceptée par l'entreprise le ")).wait_for()
 
     # Planned on a day already past (the meeting took place), then marked held.
     day = now_paris().date() - dt.timedelta(days=2)

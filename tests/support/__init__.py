@@ -1,7 +1,8 @@
 """Test support shared by the store contract suite and feature tests.
 
 Each backend provides `make_env(tmp_path, schema) -> StoreEnv` in its own module
-(tests/support/workbook_env.py, tests/support/google_env.py).
+(tests/support/workbook_env.py, tests/support/google_env.py, tests/support/memory_env.py: the in-memory
+double that feature tests use keeps the same contract).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from ecole_entreprise.store.base import (
     DuplicateId,
     InitReport,
     ReadOnlyTab,
+    ReadVersions,
     Row,
     RowNotFound,
     SchemaMismatch,
@@ -37,6 +38,7 @@ class MemoryStore:
         self.writes = 0
         self._lock = threading.Lock()  # one "API call" at a time, like a single spreadsheet
         self._named: dict[str, threading.Lock] = {}  # exclusive(name): one process here, so thread locks
+        self._versions = ReadVersions()  # what a conflict shows as "your version", as the real adapters do
 
     def sheet_locale(self) -> str | None:
         return None
@@ -67,6 +69,8 @@ class MemoryStore:
         with self._lock:
             tabs = {name: rows_from_grid(self.schema.tab(name), [list(r) for r in grid])
                     for name, grid in self.grids.items() if name in wanted}
+        for name, data in tabs.items():
+            self._versions.remember(name, data.rows)
         time.sleep(self.read_delay_s)
         return Snapshot(tabs=tabs, read_at=now_paris(), requests=1)
 
@@ -91,13 +95,15 @@ class MemoryStore:
 
     # ---- writes ----
 
-    def _grid(self, tab: TabSchema) -> list[list[str]]:
+    def _grid(self, tab: TabSchema, written=()) -> list[list[str]]:
+        """The tab's grid; like the real adapters, only the ID and the fields written must have a column."""
         if tab.name not in self.grids:
             raise SchemaMismatch(tab.name)
         grid = self.grids[tab.name]
-        for header in tab.headers:
-            if header not in grid[0]:
-                raise SchemaMismatch(tab.name, header)
+        headers = [h.strip() for h in grid[0]]
+        for f in tab.fields:
+            if f.header not in headers and (f.name == ID_FIELD or f.name in written):
+                raise SchemaMismatch(tab.name, f.header)
         return grid
 
     def _row(self, tab: TabSchema, grid: list[list[str]], line: int) -> Row:
@@ -111,13 +117,13 @@ class MemoryStore:
         schema_tab = self.schema.tab(tab)
         out = []
         with self._lock:
-            grid = self._grid(schema_tab)
+            grid = self._grid(schema_tab, {k for r in records for k, v in r.items() if v})
             for record in records:
                 values = stamp_new(schema_tab, record)
                 existing = self._lines_with_id(grid, values[ID_FIELD])
                 if not existing:
                     by_header = {f.header: values[f.name] for f in schema_tab.fields}
-                    grid.append([by_header.get(h, "") for h in grid[0]])
+                    grid.append([by_header.get(h.strip(), "") for h in grid[0]])
                     self.writes += 1
                     existing = [len(grid) - 1]
                 out.append(_renumbered(self._row(schema_tab, grid, existing[0]), existing[0] + 1))
@@ -128,7 +134,7 @@ class MemoryStore:
         if schema_tab.append_only:
             raise ReadOnlyTab(tab)
         with self._lock:
-            grid = self._grid(schema_tab)
+            grid = self._grid(schema_tab, set(changes))
             lines = self._lines_with_id(grid, row_id)
             if not lines:
                 raise RowNotFound(tab, row_id)
@@ -137,13 +143,19 @@ class MemoryStore:
             line = lines[0]
             current = _renumbered(self._row(schema_tab, grid, line), line + 1)
             if current.fingerprint != expected_fingerprint:
-                raise Conflict(tab, row_id, None, current, attempted=dict(changes))
+                raise Conflict(tab, row_id, self._versions.recall(tab, row_id, expected_fingerprint), current,
+                               attempted=dict(changes))
             cells = grid[line] + [""] * (len(grid[0]) - len(grid[line]))
+            headers = [h.strip() for h in grid[0]]
             for name, value in stamp_changes(schema_tab, changes).items():
-                cells[grid[0].index(schema_tab.field(name).header)] = value
+                header = schema_tab.field(name).header
+                if header in headers:  # a timestamp column a person removed is skipped, as in the adapters
+                    cells[headers.index(header)] = value
             grid[line] = cells
             self.writes += 1
-            return _renumbered(self._row(schema_tab, grid, line), line + 1)
+            updated = _renumbered(self._row(schema_tab, grid, line), line + 1)
+            self._versions.remember(tab, [updated])
+            return updated
 
     def delete(self, tab: str, row_ids: list[str]) -> int:
         schema_tab = self.schema.tab(tab)

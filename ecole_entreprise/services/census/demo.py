@@ -577,7 +577,10 @@ def demo_parameters(today: date) -> dict[str, str]:
     """The Parametres values that go with a demo made on `today`: its school year and week."""
     year = school_year_of(today)
     first, last = semaine_ecole_entreprise(year)
-    return {"annee_scolaire": year, "semaine_ee_debut": format_date(first), "semaine_ee_fin": format_date(last)}
+    # The consents of the demo cite the notice of their school year (_notice_version): both were published.
+    versions = ", ".join(str(int(year[:4]) + delta) + "-09" for delta in (-1, 0))
+    return {"annee_scolaire": year, "semaine_ee_debut": format_date(first), "semaine_ee_fin": format_date(last),
+            "versions_notice_publiees": versions}
 
 
 def _set_parameters(store, snapshot, wanted: dict[str, str]) -> int:

@@ -82,7 +82,24 @@ def allowed(user: User | None, permission: str) -> bool:
     return user is not None and permission in user.rights.permissions
 
 
+# Permissions that change data or hand it out: checking one re-reads the account first (see `require`).
+ACTION_PERMISSIONS = frozenset({
+    EDIT_ENTREPRISES, EDIT_PERSONNELS, IMPORT_DATA, PAIR, MANAGE_MEETINGS, EDIT_PARTENARIATS, EDIT_EVENEMENTS,
+    REVEAL_CONTACTS, EXPORT_PERSONAL_DATA, MANAGE_USERS, MANAGE_RGPD, RUN_PURGE, RECOVER_WRITES,
+})
+
+
 def require(user: User | None, permission: str) -> None:
+    """Refuse unless the role grants `permission`. For an action, the account is also re-read fresh (a session's
+    user carries `confirm_account`, users.SessionUser): removed or changed since the page opened, it is refused
+    here, before the service writes anything — in a button's callback as in a rerun."""
+    _require_role(user, permission)
+    confirm = getattr(user, "confirm_account", None)
+    if permission in ACTION_PERMISSIONS and confirm is not None:
+        confirm()
+
+
+def _require_role(user: User | None, permission: str) -> None:
     if user is None:
         logs.refusal("connexion", permission=permission)
         raise AccessDenied("Accès refusé : vous n'êtes pas connecté.")
@@ -219,12 +236,12 @@ def visible_rows(user: User, tab: str, snapshot: Snapshot) -> list[dict[str, str
 
     Columns a person added in the sheet (`Row.extra`) are never returned: their content is unknown.
     """
-    require(user, TAB_PERMISSIONS.get(tab, MANAGE_USERS))
+    _require_role(user, TAB_PERMISSIONS.get(tab, MANAGE_USERS))  # a read: no fresh account check
     return [_masked(user, tab, row, snapshot) for row in snapshot.rows(tab) if row_in_scope(user, tab, row, snapshot)]
 
 
 def mask_record(user: User, tab: str, row: Row, snapshot: Snapshot) -> dict[str, str]:
     """One row as this user may see it; AccessDenied when the row is out of their scope."""
-    require(user, TAB_PERMISSIONS.get(tab, MANAGE_USERS))
+    _require_role(user, TAB_PERMISSIONS.get(tab, MANAGE_USERS))
     require_scope(user, tab, row, snapshot)
     return _masked(user, tab, row, snapshot)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from ... import logs
 from ...domain.roles import ROLE_RECORDS, ROLES, User, scope_of
 from ...domain.values import parse_bool
 from ...store.base import Snapshot, StoreError
+from ...store.cache import CachedStore
+from .access import AccessDenied
 
 TAB = "Utilisateurs"
 SCOPED_ROLES = tuple(name for name, role in ROLE_RECORDS.items() if role.scope_required)  # need a Périmètre
@@ -39,6 +44,44 @@ def find_user(snapshot: Snapshot, email: str) -> User:
         if user.email == wanted:
             return user
     raise UnknownUser(email)
+
+
+class AccountRefused(AccessDenied):
+    """The account behind an open page was removed or changed since: the action is refused, nothing written."""
+
+
+@dataclass(frozen=True)
+class SessionUser(User):
+    """The user of an app session, with the store their account is read from: every action re-checks the account
+    on a fresh read (access.require calls `confirm_account`) — an open page outlives a removal from Utilisateurs."""
+
+    source: object = field(default=None, compare=False, hash=False, repr=False)
+
+    def confirm_account(self) -> None:
+        confirm(self.source, self)
+
+
+def session_user(store, user: User) -> SessionUser:
+    return SessionUser(email=user.email, role=user.role, nom=user.nom, departements=user.departements, source=store)
+
+
+def _fresh_users(store) -> Snapshot:
+    return store.read(fresh=True, tabs=[TAB]) if isinstance(store, CachedStore) else store.read(tabs=[TAB])
+
+
+def confirm(store, user: User) -> User:
+    """The account as the Utilisateurs tab holds it now; AccountRefused when it is gone, inactive or changed."""
+    try:
+        current = find_user(_fresh_users(store), user.email)
+    except UnknownUser:
+        logs.refusal("compte retiré", role=user.role)
+        raise AccountRefused(f"Action refusée : le compte {user.email} n'est plus actif dans l'onglet "
+                             "« Utilisateurs ». Rien n'a été enregistré.") from None
+    if (current.role, current.departements) != (user.role, user.departements):
+        logs.refusal("compte modifié", role=user.role)
+        raise AccountRefused(f"Action refusée : votre compte a changé depuis l'ouverture de la page (rôle "
+                             f"« {current.role} »). Rechargez la page ; rien n'a été enregistré.")
+    return current
 
 
 def add_user(store, email: str, role: str, scope: str = "", name: str = ""):

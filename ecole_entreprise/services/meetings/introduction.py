@@ -21,7 +21,7 @@ from ...config import SmtpSettings
 from ...domain.values import format_datetime, now_paris, parse_time
 from ...store.base import Conflict, Row, RowNotFound, Snapshot, StoreError
 from ..kernel import access, journal
-from ..privacy.disclosure import disclosure_blockers
+from ..privacy.disclosure import fresh_rule_snapshot, snapshot_blockers
 from . import lifecycle as meetings
 from .calendar import french_date, french_time
 
@@ -109,9 +109,9 @@ def sent_stamp(row: Row) -> tuple[str, str]:
     return row["introduction_envoyee"].strip(), row["introduction_envoyee_par"].strip()
 
 
-def _refuse_second_send(store, meeting_id: str, resend: bool) -> None:
-    """Read past the cache: another coordinator may have sent it a minute ago."""
-    when, who = sent_stamp(meetings.meeting(journal.fresh_snapshot(store), meeting_id))
+def _refuse_second_send(current: Snapshot, meeting_id: str, resend: bool) -> None:
+    """On a fresh read (`current`): another coordinator may have sent it a minute ago."""
+    when, who = sent_stamp(meetings.meeting(current, meeting_id))
     if when and not resend:
         raise AlreadySent(when, who)
 
@@ -147,10 +147,22 @@ def _require_disclosure_rights(snapshot: Snapshot, user, meeting_id: str) -> Non
     meetings.require_scope(user, meetings.TAB, meetings.meeting(snapshot, meeting_id), snapshot)
 
 
+def _fresh_and_allowed(store, snapshot: Snapshot, user, meeting_id: str) -> Snapshot:
+    """The sheet as it is now, once the rule and the user's rights hold on it: the caller's snapshot may be a
+    cached one (up to a minute old), and a consent withdrawn meanwhile must stop the disclosure."""
+    _require_disclosure_rights(snapshot, user, meeting_id)  # refuses early, without a read
+    current = fresh_rule_snapshot(store)
+    _require_disclosure_rights(current, user, meeting_id)
+    reasons = blockers(current, meeting_id)
+    if reasons:
+        raise IntroductionRefused(reasons)
+    return current
+
+
 def blockers(snapshot: Snapshot, meeting_id: str) -> list[str]:
     """Every French reason the introduction cannot be made now; empty when it can."""
     row, company, staff = _parties(snapshot, meeting_id)
-    reasons = disclosure_blockers(row, company, staff)
+    reasons = snapshot_blockers(snapshot, row, company, staff)
     if not company["contact_email"].strip():
         reasons.append("L'entreprise n'a pas d'adresse électronique de contact.")
     if not staff["email"].strip():
@@ -210,11 +222,8 @@ def prepare(snapshot: Snapshot, user, meeting_id: str, *, store, signature: str,
     """The email to both parties, or IntroductionRefused with every reason when disclosure is not allowed.
 
     The message shows both sides' contact details: preparing it is a disclosure, journaled before it is returned
-    (a page keeps the result rather than preparing it again on every rerun)."""
-    _require_disclosure_rights(snapshot, user, meeting_id)
-    reasons = blockers(snapshot, meeting_id)
-    if reasons:
-        raise IntroductionRefused(reasons)
+    (a page keeps the result rather than preparing it again on every rerun). The rule is checked on a fresh read."""
+    snapshot = _fresh_and_allowed(store, snapshot, user, meeting_id)
     values = template_values(snapshot, meeting_id, signature)
     subject = " ".join(render(subject_template, values).split())  # one header line, whatever the sheet holds
     body = render(body_template, values)
@@ -377,14 +386,11 @@ def plain_text(email: IntroductionEmail) -> str:
 
 def mark_sent(store, snapshot: Snapshot, user, meeting_id: str, channel: str = "courriel", *,
               resend: bool = False) -> Row:
-    """Journal the disclosure and stamp when and by whom it was sent (also after a mailto/copy sending); noting a
-    second sending needs `resend=True`."""
-    _require_disclosure_rights(snapshot, user, meeting_id)
-    reasons = blockers(snapshot, meeting_id)
-    if reasons:
-        raise IntroductionRefused(reasons)
-    _refuse_second_send(store, meeting_id, resend)
-    return _stamp_sent(store, snapshot, user, meeting_id, channel)
+    """Journal the disclosure and stamp when and by whom it was sent (also after a mailto/copy sending), once the
+    rule holds on a fresh read; noting a second sending needs `resend=True`."""
+    current = _fresh_and_allowed(store, snapshot, user, meeting_id)
+    _refuse_second_send(current, meeting_id, resend)
+    return _stamp_sent(store, current, user, meeting_id, channel)
 
 
 def _stamp_sent(store, snapshot: Snapshot, user, meeting_id: str, channel: str) -> Row:
@@ -402,13 +408,11 @@ def _stamp_sent(store, snapshot: Snapshot, user, meeting_id: str, channel: str) 
 
 def send_introduction(store, snapshot: Snapshot, user, email: IntroductionEmail, smtp_settings: SmtpSettings,
                       *, resend: bool = False, **send_options) -> str:
-    """Re-check the rule, send through SMTP, then journal and stamp the meeting; returns the confirmation.
-    A meeting already introduced is sent again only with `resend=True` (AlreadySent otherwise, nothing sent)."""
-    _require_disclosure_rights(snapshot, user, email.meeting_id)
-    reasons = blockers(snapshot, email.meeting_id)
-    if reasons:
-        raise IntroductionRefused(reasons)
-    _refuse_second_send(store, email.meeting_id, resend)
+    """Re-check the rule on a fresh read, send through SMTP, then journal and stamp the meeting; returns the
+    confirmation. A meeting already introduced is sent again only with `resend=True` (AlreadySent otherwise,
+    nothing sent)."""
+    current = _fresh_and_allowed(store, snapshot, user, email.meeting_id)
+    _refuse_second_send(current, email.meeting_id, resend)
     confirmation = send(email, smtp_settings, **send_options)
-    _stamp_sent(store, snapshot, user, email.meeting_id, channel="SMTP")
+    _stamp_sent(store, current, user, email.meeting_id, channel="SMTP")
     return confirmation

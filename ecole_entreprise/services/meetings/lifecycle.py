@@ -272,10 +272,11 @@ def _save(store, user, row: Row, changes: dict[str, str], action: str, details: 
     return saved
 
 
-def _transition(store, user, row: Row, target: str, changes: dict[str, str]) -> Row:
+def _transition(store, user, row: Row, target: str, changes: dict[str, str], note: str = "") -> Row:
     current = status_of(row)
     check_transition(current, target)
-    return _save(store, user, row, {**changes, "statut": str(target)}, "transition rencontre", f"{current} → {target}")
+    return _save(store, user, row, {**changes, "statut": str(target)}, "transition rencontre",
+                 f"{current} → {target}{note}")
 
 
 def propose(store, snapshot: Snapshot, user, pairs_records: list[dict], today: dt.date | None = None) -> list[Row]:
@@ -340,15 +341,32 @@ def accept(store, snapshot: Snapshot, user, meeting_id: str, side: str) -> Row:
     """
     row = _editable(snapshot, user, meeting_id)
     field, other = f"acceptation_{_side(side)}", f"acceptation_{SIDES[1 - SIDES.index(side)]}"
+    require_acceptance_right(user, side)
     current = status_of(row)
     if current not in (PROPOSED, ACCEPTED):
         raise TransitionRefused(current, ACCEPTED)
     if row[field].strip():
         return row
     changes = {field: format_datetime(now_paris())}
+    # An admin records it on the party's behalf: the journal says so (a coordinator records their own side).
+    what = f"acceptation côté {side}" + (" enregistrée par l'administrateur" if user.rights.unrestricted else "")
     if current == PROPOSED and row[other].strip():
-        return _transition(store, user, row, ACCEPTED, changes)
-    return _save(store, user, row, changes, "acceptation rencontre", f"acceptation côté {side}")
+        return _transition(store, user, row, ACCEPTED, changes, f" ; {what}" if user.rights.unrestricted else "")
+    return _save(store, user, row, changes, "acceptation rencontre", what)
+
+
+SIDE_COORDINATORS = {"entreprise": "le coordinateur CPME", "personnel": "le coordinateur académique"}
+
+
+def may_accept(user, side: str) -> bool:
+    """Each side's acceptance is recorded by that side's coordinator, or by an admin (journaled as such)."""
+    return user is not None and (user.rights.unrestricted or user.side == side)
+
+
+def require_acceptance_right(user, side: str) -> None:
+    if not may_accept(user, side):
+        raise access.AccessDenied(f"Accès refusé : l'acceptation côté {side} ne s'enregistre que par "
+                                  f"{SIDE_COORDINATORS[side]} (ou un administrateur), jamais par l'autre partie.")
 
 
 def plan(store, snapshot: Snapshot, user, meeting_id: str, *, date, heure, lieu: str, format: str,

@@ -1,6 +1,7 @@
 """Recording and withdrawing consents on an Entreprises or Personnels row.
 
-The disclosure rule reads the consent dates, so clearing one (withdrawal) stops any further disclosure at once.
+A consent is dated now and names a published notice version (disclosure.published_versions); the
+disclosure rule reads the consent dates, so clearing one (withdrawal) stops any further disclosure at once.
 Both operations update with the fingerprint read by the caller (a Conflict propagates) and are journaled.
 """
 
@@ -12,6 +13,7 @@ from ...domain.values import format_datetime, now_paris
 from ...store.base import Row, RowNotFound, Snapshot, StoreError
 from ..kernel import access, journal
 from ..kernel.parameters import parameters
+from .disclosure import published_versions
 
 PURPOSE_FIELDS = {"participation": "consentement_participation", "partage": "consentement_partage"}
 CONSENT_FIELDS = (*PURPOSE_FIELDS.values(), "consentement_version", "consentement_source")
@@ -42,6 +44,11 @@ def give_consent(store, snapshot: Snapshot, user: User, tab: str, person_id: str
     if source not in sources:
         raise StoreError(f"Source de consentement inconnue « {source} » (attendu : {', '.join(sources)}).")
     version = notice_version.strip() or parameters(snapshot)["version_notice"]
+    published = published_versions(snapshot)
+    if version not in published:
+        raise StoreError(f"Version de notice inconnue « {version} » : seules les versions publiées comptent "
+                         f"({', '.join(sorted(published))} ; onglet Parametres, version_notice et "
+                         "versions_notice_publiees).")
     changes = {PURPOSE_FIELDS[purpose]: format_datetime(now_paris()), "consentement_version": version,
                "consentement_source": source}
     updated = store.update(tab, person_id, changes, row.fingerprint)

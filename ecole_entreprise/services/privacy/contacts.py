@@ -13,7 +13,7 @@ from ...domain.roles import User
 from ...domain.schema import default_schema
 from ...store.base import Row, RowNotFound, Snapshot, StoreError
 from ..kernel import access, journal
-from .disclosure import disclosure_blockers
+from .disclosure import fresh_rule_snapshot, snapshot_blockers
 
 MEETINGS = "Rencontres"
 
@@ -45,7 +45,7 @@ def _target_side(user: User, side: str) -> str:
 def reveal_blockers(snapshot: Snapshot, user: User, meeting_id: str, side: str = "") -> list[str]:
     """French reasons why `user` may not see the other side's contacts for this meeting (empty: allowed)."""
     meeting, entreprise, personnel = _meeting_rows(snapshot, meeting_id)
-    reasons = disclosure_blockers(meeting, entreprise, personnel)
+    reasons = snapshot_blockers(snapshot, meeting, entreprise, personnel)
     target = _target_side(user, side)
     viewer_side = access.counterpart(target)
     if not user.rights.unrestricted and not user.covers(access.side_departement(snapshot, meeting, viewer_side)):
@@ -63,7 +63,7 @@ def reveal_contacts(store, user: User, meeting_id: str, purpose: str, side: str 
     if not (purpose or "").strip():
         raise StoreError("Indiquez la finalité de la consultation des coordonnées (elle est journalisée).")
     # Read here, not taken from the caller: a consent withdrawn by hand a minute ago must count.
-    snapshot = journal.fresh_snapshot(store)
+    snapshot = fresh_rule_snapshot(store)
     reasons = reveal_blockers(snapshot, user, meeting_id, side)
     if reasons:
         raise access.AccessDenied("Coordonnées non communicables : " + " ".join(reasons), reasons)

@@ -48,7 +48,7 @@ conclusions exprimées, dates et versions des consentements.
 
 ## Durées de conservation
 - fiches sans activité : anonymisées après {p['retention_mois']} mois sans mise à jour ni rencontre ;
-- journal des accès et divulgations : {p['journal_retention_mois']} mois.
+- journal des connexions, consultations, exports et divulgations : {p['journal_retention_mois']} mois.
 
 ## Vos droits
 Vous pouvez demander l'accès à vos données, leur rectification, leur effacement, la limitation du traitement ou
@@ -83,10 +83,18 @@ def processing_register(params: dict[str, str]) -> str:
         ("Transferts hors UE", "Aucun prévu par l'application ; à vérifier dans le contrat de l'hébergeur du tableur"),
         ("Durées de conservation", f"Anonymisation après {p['retention_mois']} mois d'inactivité ; journal conservé "
                                    f"{p['journal_retention_mois']} mois"),
-        ("Mesures de sécurité", "Accès par rôle et périmètre ; masquage des données côté serveur ; divulgation des "
-                                "coordonnées conditionnée au consentement et journalisée ; journal chaîné par "
-                                "empreintes SHA-256 ; anonymisation et purge automatisées ; export des données "
-                                "d'une personne sur demande"),
+        ("Mesures de sécurité", "Accès par rôle et périmètre, compte relu à chaque action ; connexion par le "
+                                "fournisseur d'identité ou par mot de passe (empreinte scrypt salée) ; masquage des "
+                                "données côté serveur ; divulgation des coordonnées conditionnée au consentement et "
+                                "journalisée ; journal signé (HMAC-SHA256, clé hors du tableur) dont la tête est "
+                                "ancrée hors du tableur, vérifié par l'application avec alerte ; anonymisation et "
+                                "purge automatisées ; export des données d'une personne sur demande"),
+        ("Journalisation", "Connexions réussies et refusées ; consultations de listes et de fiches nominatives ; "
+                           "divulgations de coordonnées ; exports et imports ; créations, modifications et "
+                           "transitions ; consentements ; demandes RGPD ; purges (avec ce qu'elles suppriment). "
+                           "Chaque entrée : horodatage, acteur, action, onglet et ID, champs, finalité — jamais une "
+                           f"valeur personnelle. Conservation : {p['journal_retention_mois']} mois, puis purge "
+                           "elle-même journalisée"),
         ("Notice d'information", f"Version {p['version_notice']}"),
     ]
     rows = "\n".join(f"| {name} | {text.replace('|', '/')} |" for name, text in entries)

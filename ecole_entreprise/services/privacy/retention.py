@@ -65,12 +65,16 @@ def inactive_people(snapshot: Snapshot, today: date, months: int | None = None) 
     return [person for tab in PERSON_TABS for person in _inactive(snapshot, tab, cutoff)]
 
 
-def _changed_since(before: Snapshot, current: Snapshot, person: InactivePerson) -> str:
-    """Why a selected person must be left alone now ("" when nothing happened since the selection)."""
+def _changed_since(before: Snapshot, current: Snapshot, person: InactivePerson,
+                   ours: dict[tuple[str, str], str] | None = None) -> str:
+    """Why a selected person must be left alone now ("" when nothing happened since the selection).
+
+    `ours`: fingerprints this purge wrote (an earlier person's name redacted from this row's notes is no reason)."""
     then, now = before.get(person.tab, person.id), current.get(person.tab, person.id)
     if now is None:
         return "fiche supprimée depuis la sélection"
-    if then is None or now.fingerprint != then.fingerprint:
+    ours = ours or {}
+    if then is None or now.fingerprint not in (then.fingerprint, ours.get((person.tab, person.id))):
         return "fiche modifiée depuis la sélection, ignorée cette fois"
     key = f"{access.TAB_SIDES[person.tab]}_id"
     if any(m[key] == person.id and before.get("Rencontres", m.id) is None for m in current.rows("Rencontres")):
@@ -89,17 +93,20 @@ def anonymise_inactive(store, snapshot: Snapshot, user: User, today: date, confi
     access.require(user, access.RUN_PURGE)
     if not confirm:
         raise StoreError("Confirmez l'anonymisation des fiches inactives : elle est définitive.")
-    done, notes = [], []
+    done, notes, ours = [], [], {}
     selected = inactive_people(snapshot, today, months)
     for handled, person in enumerate(selected, start=1):
         current = journal.fresh_snapshot(store)
-        reason = _changed_since(snapshot, current, person)
+        reason = _changed_since(snapshot, current, person, ours)
         if reason:
             notes.append(f"{person.id} : {reason}")
         else:
             try:
-                apply_anonymisation(store, current, user, person.tab, person.id, RETENTION)
+                result = apply_anonymisation(store, current, user, person.tab, person.id, RETENTION)
+                ours.update(result.written)
                 done.append(person)
+                if result.warning_fr():  # values left where the app does not write: a person must look
+                    notes.append(f"{person.id} : {result.warning_fr()}")
             except StoreError as error:  # a Conflict or a duplicated ID on one row must not stop the others
                 notes.append(f"{person.id} : {error}")
         if on_progress is not None:
@@ -139,9 +146,8 @@ def purge_journal(store, snapshot: Snapshot, today: date, months: int | None = N
     if not old:
         return 0
     deleted = store.delete(journal.TAB, [row.id for row in old])
-    journal.record(store, user, "purge journal", journal.TAB, finalite=RETENTION,
-                   details=f"{deleted} entrée(s) antérieure(s) au {journal_cutoff(snapshot, today, months):%d/%m/%Y} "
-                           f"supprimée(s) ; dernière supprimée {old[-1].id}")
+    journal.record_purge(store, user, old, RETENTION,
+                         f"antérieures au {journal_cutoff(snapshot, today, months):%d/%m/%Y}")
     return deleted
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,7 @@ from ...domain.values import format_date, parse_date
 from ...store.base import Row, RowNotFound, Snapshot, StoreError
 from ..kernel import access, journal
 from ..kernel.exports import csv_bytes
+from . import redaction
 from .consent import CONSENT_FIELDS
 
 TAB = "Demandes RGPD"
@@ -177,15 +179,26 @@ def person_data(snapshot: Snapshot, tab: str, person_id: str) -> dict[str, list[
     partnership_ids = {p.id for p in partnerships}
     events = [e for e in snapshot.rows("Evenements")
               if (side == "entreprise" and e["entreprise_id"] == person_id) or e["partenariat_id"] in partnership_ids]
-    about = {person_id} | meeting_ids
+    requests = [r for r in snapshot.rows(TAB) if r["personne_id"] == person_id]
+    # Entries about the person, their meetings, partnerships, events and their own rights requests.
+    about = {person_id} | meeting_ids | partnership_ids | {e.id for e in events} | {r.id for r in requests}
     return {
         "personne": [_labelled(tab, person)],
         "rencontres": [_labelled("Rencontres", m, other_texts) for m in meetings],
         "partenariats": [_labelled("Partenariats", p) for p in partnerships],
         "evenements": [_labelled("Evenements", e) for e in events],
-        "demandes_rgpd": [_labelled(TAB, r) for r in snapshot.rows(TAB) if r["personne_id"] == person_id],
-        "journal": [_labelled("Journal", j) for j in snapshot.rows("Journal") if journal.targets_of(j) & about],
+        "demandes_rgpd": [_labelled(TAB, r) for r in requests],
+        "journal": [_labelled("Journal", j) for j in snapshot.rows("Journal") if _concerns(j, about)],
     }
+
+
+_ID_TOKEN = re.compile(r"\b[A-Z]{3}-[A-Za-z0-9]+\b")
+
+
+def _concerns(entry: Row, about: set[str]) -> bool:
+    """An entry targets one of these IDs, or names one in its details (a request handled for the person, a
+    meeting in a disclosure, a row redacted by someone else's erasure)."""
+    return bool(journal.targets_of(entry) & about or set(_ID_TOKEN.findall(entry["details"])) & about)
 
 
 def _readme(tab: str, person_id: str, sections: dict) -> str:
@@ -220,12 +233,20 @@ class AnonymisationResult:
     row: Row
     meetings: list[str] = field(default_factory=list)  # meeting IDs whose free texts were cleared
     extra_columns: list[str] = field(default_factory=list)  # filled columns added by hand: to clear by hand
+    redacted: list[str] = field(default_factory=list)  # « onglet ID » of other rows whose free text named them
+    to_check: list[str] = field(default_factory=list)  # cells still holding a value of theirs, not free text
+    written: dict[tuple[str, str], str] = field(default_factory=dict)  # (tab, ID) → fingerprint after the write
 
     def warning_fr(self) -> str:
-        if not self.extra_columns:
-            return ""
-        return ("Colonnes ajoutées à la main non modifiées par l'application, à vider dans la feuille si elles "
-                "contiennent des données personnelles : " + ", ".join(self.extra_columns) + ".")
+        notes = []
+        if self.extra_columns:
+            notes.append("Colonnes ajoutées à la main non modifiées par l'application, à vider dans la feuille si "
+                         "elles contiennent des données personnelles : " + ", ".join(self.extra_columns) + ".")
+        if self.to_check:
+            notes.append("Valeurs de la personne trouvées hors des textes libres, non modifiées (nom d'établissement, "
+                         "de commune, raison sociale, colonne ajoutée, journal) : à vérifier dans la feuille — "
+                         + ", ".join(self.to_check) + ".")
+        return " ".join(notes)
 
 
 def is_anonymised(tab: str, row: Row) -> bool:
@@ -245,22 +266,39 @@ def anonymised_values(tab: str, row: Row) -> dict[str, str]:
 
 def apply_anonymisation(store, snapshot: Snapshot, actor: User, tab: str, person_id: str,
                         finalite: str) -> AnonymisationResult:
-    """Anonymise without a permission check (callers check theirs). Safe to run again after a Conflict."""
+    """Anonymise without a permission check (callers check theirs). Safe to run again after a Conflict: the
+    person's own row is written last, so a second run still knows the values to look for."""
     person = _person(snapshot, tab, person_id)
     side = access.TAB_SIDES[tab]
-    updated = store.update(tab, person_id, anonymised_values(tab, person), person.fingerprint)
-    # The person's own texts, and the shared ones (a refusal reason may name them); the other side's stay.
+    # The person's own texts, and the shared ones (a refusal reason may name them), are cleared; elsewhere (the
+    # other side's words, events, partnerships, requests…) only their name, email and phone are redacted.
     texts = [f.name for f in default_schema().tab("Rencontres").fields
              if f.sensitivity == "free_text" and access.field_side("Rencontres", f.name) in (side, "")]
+    needles = redaction.needles_for(tab, person)
+    found = redaction.sweep(snapshot, needles, skip=(tab, person_id))
+    # Their own row keeps its non-personal columns (a raison sociale may still carry their name: reported).
+    kept = [f for f in default_schema().tab(tab).fields if f.name not in anonymised_values(tab, person)]
+    found.to_check += [f"{tab} {person_id} « {f.header} »" for f in kept if needles.spans(person[f.name])]
+    writes = dict(found.changes)
     cleaned = []
     for meeting in snapshot.rows("Rencontres"):
         if meeting[f"{side}_id"] == person_id and any(meeting[name] for name in texts):
-            store.update("Rencontres", meeting.id, dict.fromkeys(texts, ""), meeting.fingerprint)
+            _, redacted = writes.get(("Rencontres", meeting.id), (meeting, {}))
+            writes[("Rencontres", meeting.id)] = (meeting, {**redacted, **dict.fromkeys(texts, "")})
             cleaned.append(meeting.id)
+    written = {}
+    for (other_tab, row_id), (row, changes) in writes.items():
+        written[(other_tab, row_id)] = store.update(other_tab, row_id, changes, row.fingerprint).fingerprint
+    updated = store.update(tab, person_id, anonymised_values(tab, person), person.fingerprint)
+    written[(tab, person_id)] = updated.fingerprint
     extra = [header for header, value in person.extra.items() if value.strip()]
+    others = [f"{t} {i}" for (t, i) in found.changes]
     journal.record(store, actor, "anonymisation", tab, person_id, list(anonymised_values(tab, person)), finalite,
-                   f"{len(cleaned)} rencontre(s) nettoyée(s)" + (f" : {', '.join(cleaned)}" if cleaned else ""))
-    return AnonymisationResult(updated, cleaned, extra)
+                   f"{len(cleaned)} rencontre(s) nettoyée(s)" + (f" : {', '.join(cleaned)}" if cleaned else "")
+                   + f" ; {len(others)} ligne(s) où leur nom, courriel ou téléphone a été effacé"
+                   + (f" : {', '.join(others)}" if others else "")
+                   + (f" ; {len(found.to_check)} case(s) à vérifier à la main" if found.to_check else ""))
+    return AnonymisationResult(updated, cleaned, extra, others, found.to_check, written)
 
 
 def anonymise(store, snapshot: Snapshot, user: User, tab: str, person_id: str) -> AnonymisationResult:
