@@ -19,6 +19,7 @@ from ecole_entreprise.services.kernel.parameters import parameters
 from ecole_entreprise.services.privacy import consent
 from ecole_entreprise.services.privacy.documents import privacy_notice
 from ecole_entreprise.store.base import Conflict, StoreError
+from pages._plain import plain, plain_rows, plain_values
 from pages._shared import (
     data_location_caption,
     field_error,
@@ -51,11 +52,11 @@ FLASH = "_census_flash"
 def render(tab_name: str, user) -> None:
     store = get_store()
     tab = store.schema.tab(tab_name)
-    st.title(tab_name)
+    st.title(plain(tab_name))
     st.caption(data_location_caption())
     refresh_button()
     if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+        st.success(plain(st.session_state.pop(FLASH)))
     selected = st.query_params.get("id", "")
     if selected and not selected.startswith(f"{tab.id_prefix}-"):
         selected = ""  # an ID left in the address by another page
@@ -145,16 +146,16 @@ def _record_view(store, user, tab, row_id: str, can_edit: bool) -> None:
     snapshot = get_snapshot(fresh=can_edit and _form_key(tab, row_id) not in st.session_state)
     row = snapshot.get(tab.name, row_id)
     if row is None:
-        st.warning(f"La fiche {row_id} est introuvable (supprimée ou hors de votre périmètre).")
+        st.warning(f"La fiche {plain(row_id)} est introuvable (supprimée ou hors de votre périmètre).")
         return
     try:
         visible = access.mask_record(user, tab.name, row, snapshot)
     except access.AccessDenied as denied:
-        st.error(str(denied))
+        st.error(plain(denied))
         return
-    st.subheader(f"{_record_title(tab, visible)} — {row_id}")
-    st.caption(f"Statut : {row['statut'] or '—'} · source : {row['source'] or '—'} · créée le "
-               f"{fr_datetime(row['created_at']) or '—'} · modifiée le {fr_datetime(row['updated_at']) or '—'}")
+    st.subheader(plain(f"{_record_title(tab, visible)} — {row_id}"))
+    st.caption(plain(f"Statut : {row['statut'] or '—'} · source : {row['source'] or '—'} · créée le "
+                     f"{fr_datetime(row['created_at']) or '—'} · modifiée le {fr_datetime(row['updated_at']) or '—'}"))
     if not (can_edit and access.row_in_scope(user, tab.name, row, snapshot)):
         _read_only(tab, visible)
         return
@@ -174,16 +175,16 @@ def _record_title(tab, values: dict) -> str:
 
 def _read_only(tab, visible: dict) -> None:
     st.info("Consultation seule : votre rôle ou votre périmètre ne permet pas de modifier cette fiche.")
-    st.table([{"Champ": tab.field(name).header, "Valeur": value}
-              for name, value in visible.items() if value and name in tab.field_names])
+    st.table(plain_rows([{"Champ": tab.field(name).header, "Valeur": value}
+                         for name, value in visible.items() if value and name in tab.field_names]))
 
 
 def _show_duplicates(duplicates, key: str) -> None:
     st.warning("Fiche(s) probablement identique(s) déjà présente(s) :")
     for dup in duplicates:
         left, right = st.columns([4, 1])
-        left.markdown(f"- [{dup.row_id}](?id={dup.row_id}) — {dup.reason}")
-        if right.button(f"Ouvrir {dup.row_id}", key=f"{key}_open_{dup.row_id}"):
+        left.markdown(f"- {plain(dup.row_id)} — {plain(dup.reason)}")
+        if right.button(f"Ouvrir {plain(dup.row_id)}", key=f"{key}_open_{dup.row_id}"):
             _open(dup.row_id)
 
 
@@ -208,10 +209,10 @@ def commune_inputs(tab, current: dict[str, str], key: str) -> dict[str, str]:
     if not options and len(code) == 5 and code.isdigit():
         options = sorted((c for c in communes.all_communes() if c.departement == code[:2]), key=lambda c: c.nom)
         if options:
-            st.warning(f"Aucune commune n'a le code postal {code} : s'il s'agit d'un code CEDEX, choisissez la "
+            st.warning(f"Aucune commune n'a le code postal {plain(code)} : s'il s'agit d'un code CEDEX, choisissez la "
                        "commune de l'adresse ci-dessous.")
         else:
-            st.warning(f"Aucune commune de Bourgogne-Franche-Comté n'a le code postal {code}.")
+            st.warning(f"Aucune commune de Bourgogne-Franche-Comté n'a le code postal {plain(code)}.")
     if not options:
         unchanged = code == current.get("code_postal", "")
         out["commune_insee"] = current.get("commune_insee", "") if unchanged else ""
@@ -226,7 +227,7 @@ def commune_inputs(tab, current: dict[str, str], key: str) -> dict[str, str]:
         commune = communes.commune_by_insee(insee)
         out.update(commune_insee=insee, commune=commune.nom, departement=commune.departement)
         for message in communes.postcode_warnings(code, insee):
-            st.markdown(f":orange[ℹ {message}]")
+            st.markdown(f":orange[ℹ {plain(message)}]")
     else:
         out["commune_insee"] = ""
     return out
@@ -305,7 +306,7 @@ def _record_form(store, user, tab, row) -> None:
             _reset(key)
             st.rerun()
     if state["errors"].get(""):
-        st.error(state["errors"][""])
+        st.error(plain(state["errors"][""]))
     st.markdown("#### " + ("Modifier la fiche" if row else "Nouvelle fiche"))
     current = dict(row.values) if row else _defaults(tab)
     values = record_inputs(tab, current, key, state["errors"], state["warnings"])
@@ -318,7 +319,7 @@ def _record_form(store, user, tab, row) -> None:
                               ("entreprise" if tab.name == "Entreprises" else "personne") + " : enregistrer quand même",
                               key=f"{key}_confirm")
     if state["message"]:
-        st.error(state["message"])
+        st.error(plain(state["message"]))
     if st.button("Créer la fiche" if row is None else "Enregistrer les modifications", type="primary",
                  key=f"{key}_save"):
         _save(store, snapshot, user, tab, row, values, state, confirm, key)
@@ -333,7 +334,7 @@ def _save(store, snapshot, user, tab, row, values, state, confirm, key) -> None:
             result = census.edit(store, snapshot, user, tab.name, row.id, values, state["fingerprint"],
                                  confirm_duplicates=confirm)
     except StoreError as error:  # access refused, sheet unreachable…: shown as is, nothing saved
-        st.error(str(error))
+        st.error(plain(error))
         return
     if result.ok:
         _reset(key)
@@ -382,7 +383,7 @@ def _validation_box(store, snapshot, user, tab, row) -> None:
             _show_duplicates(found["duplicates"], key)
             confirm = st.checkbox("Je confirme qu'il ne s'agit pas d'un doublon", key=f"{key}_confirm")
         for message in found.get("errors", {}).values():
-            st.error(message)
+            st.error(plain(message))
         if st.button("Valider l'inscription", type="primary", key=f"{key}_go"):
             result = census.validate_pending(store, snapshot, user, tab.name, row.id, row.fingerprint,
                                              confirm_duplicates=confirm)
@@ -400,8 +401,8 @@ def _field_message(tab, name: str, message: str) -> str:
 
 def _consent_line(row, name: str, label: str) -> str:
     when = fr_datetime(row[name])
-    return f"- {label} : " + (f"donné le {when} (notice {row['consentement_version'] or '—'}, source "
-                              f"{row['consentement_source'] or '—'})" if when else "**non recueilli**")
+    return f"- {label} : " + (plain(f"donné le {when} (notice {row['consentement_version'] or '—'}, source "
+                                    f"{row['consentement_source'] or '—'})") if when else "**non recueilli**")
 
 
 def _consent_box(store, snapshot, user, tab, row) -> None:
@@ -422,7 +423,7 @@ def _consent_box(store, snapshot, user, tab, row) -> None:
                     show_conflict(conflict, user)
                     return
                 except StoreError as error:
-                    st.error(str(error))
+                    st.error(plain(error))
                     return
                 _after_action(tab, row, "Consentement retiré." if given else "Consentement enregistré.")
 
@@ -439,12 +440,12 @@ def _archive_box(store, snapshot, user, tab, row) -> None:
             try:
                 result = census.archive(store, snapshot, user, tab.name, row.id, row.fingerprint)
             except StoreError as error:
-                st.error(str(error))
+                st.error(plain(error))
                 return
             if result.conflict is not None:
                 show_conflict(result.conflict, user)
             elif result.errors:
-                st.error(" ".join(result.errors.values()))
+                st.error(plain(" ".join(result.errors.values())))
             else:
                 _after_action(tab, row, f"Fiche {row.id} archivée.")
 
@@ -466,17 +467,17 @@ def _notice(snapshot) -> None:
     params = parameters(snapshot)
     version = registration.notice_version(snapshot)
     with st.container(border=True):
-        st.markdown(f"**Protection de vos données** — notice d'information, version {version}")
+        st.markdown(f"**Protection de vos données** — notice d'information, version {plain(version)}")
         st.markdown(f"Vos informations servent uniquement à organiser les rencontres du programme « Les chefs "
                     f"d'entreprise invitent l'Éducation nationale ». Responsable du traitement : "
-                    f"{params['responsable_traitement']}. Délégué à la protection des données : "
-                    f"{params['dpo_contact']}. Vous pouvez retirer vos consentements à tout moment.")
+                    f"{plain(params['responsable_traitement'])}. Délégué à la protection des données : "
+                    f"{plain(params['dpo_contact'])}. Vous pouvez retirer vos consentements à tout moment.")
         from pages._shell import PUBLIC_PAGES  # the menu of this session: link only to a page it offers
 
         if "confidentialite" in PUBLIC_PAGES:
             st.page_link(PUBLIC_PAGES["confidentialite"].path, label="Lire la page Confidentialité", icon="🔒")
         with st.expander("Afficher la notice complète"):
-            st.markdown(privacy_notice(params))
+            st.markdown(privacy_notice(plain_values(params)))
 
 
 def _consent_inputs(key: str, errors: dict) -> dict[str, bool]:
@@ -497,7 +498,7 @@ def render_registration(tab_name: str, title: str, intro: str) -> None:
     key = f"signup_{tab_name}"
     st.title(title)
     if st.session_state.get(f"{key}_done"):
-        st.success(st.session_state[f"{key}_done"])
+        st.success(plain(st.session_state[f"{key}_done"]))
         if st.button("Faire une autre inscription", key=f"{key}_again"):
             st.session_state.pop(f"{key}_done")
             st.rerun()
@@ -512,9 +513,9 @@ def render_registration(tab_name: str, title: str, intro: str) -> None:
     honeypot = st.text_input("Site web (laissez ce champ vide)", key=f"{key}_{HONEYPOT}", max_chars=200)
     consents = _consent_inputs(key, state["errors"])
     if state["errors"].get(""):
-        st.error(state["errors"][""])
+        st.error(plain(state["errors"][""]))
     if state["message"]:
-        st.error(state["message"])
+        st.error(plain(state["message"]))
     if st.button("Envoyer mon inscription", type="primary", key=f"{key}_send"):
         result = registration.submit(store, snapshot, tab_name, values, consents, honeypot, _client_key(),
                                      now_paris(), submission_id=state["submission_id"])

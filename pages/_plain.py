@@ -3,25 +3,29 @@
 Streamlit renders Markdown (GitHub-flavoured, plus its own `:red[…]`, `:material/…:` directives and `$…$` LaTeX) in
 st.markdown/st.write/st.caption, headings, alerts, toasts, st.table cells and every widget label. Text that comes
 from the sheet or from the public forms must never become a link, an image (a tracking pixel fetched by a staff
-browser), formatting or a directive there: `plain` backslash-escapes every ASCII punctuation character, which
-CommonMark turns back into the literal character (HTML is not rendered anyway without unsafe_allow_html, but an
-escaped `<` also keeps autolinks such as `<http://…>` and `contact@…` plain). Elements that never render Markdown
-(st.text, st.code, st.dataframe cells, selectbox/multiselect options) take the raw text.
+browser), formatting or a directive there: `plain` backslash-escapes the characters that open one, which CommonMark
+turns back into the literal character (HTML is not rendered anyway without unsafe_allow_html, but an escaped `<`
+also keeps autolinks such as `<http://…>` plain, and an escaped `@` or `:` the bare `contact@…` and `http://…`).
+Elements that never render Markdown (st.text, st.code, st.dataframe cells, selectbox/multiselect options) take the
+raw text.
 """
 
 from __future__ import annotations
 
 import re
-import string
 
-_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+# What can open a Markdown construct anywhere in a line: emphasis, code, links and images, raw HTML and autolinks
+# (`<…>`, `http://`, `www.`, `contact@…`), strikethrough, tables, LaTeX, Streamlit directives and entities. Common
+# punctuation (`-`, `.`, `(`, `'`) is left alone: it only acts at the start of a line, handled by _LINE_START.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>~|$:&@#])|(?<=[wW]{3})(\.)")
+_LINE_START = re.compile(r"^(\s*)(\d+(?=[.)])[.)]|[-+=>])")
 
 
 def plain(value: object) -> str:
     """`value` as text for a Markdown-rendering element: shows exactly as typed, nothing rendered from it."""
-    text = "" if value is None else str(value)
-    # A line break inside a label or a heading would start a new Markdown block; a space reads the same.
-    return _SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))
+    text = " ".join(("" if value is None else str(value)).splitlines())  # a line break would start a new block
+    text = _SPECIAL.sub(lambda m: "\\" + (m.group(1) or m.group(2)), text)
+    return _LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
 
 
 def plain_lines(value: object) -> str:
@@ -32,3 +36,8 @@ def plain_lines(value: object) -> str:
 def plain_rows(rows: list[dict]) -> list[dict]:
     """Rows for st.table, whose headers and cells render Markdown."""
     return [{plain(key): plain(value) for key, value in row.items()} for row in rows]
+
+
+def plain_values(values: dict) -> dict:
+    """A mapping of data interpolated into a Markdown document (the privacy notice built from Parametres)."""
+    return {key: plain(value) for key, value in values.items()}

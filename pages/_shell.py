@@ -8,6 +8,7 @@ from ecole_entreprise.domain.roles import User
 from ecole_entreprise.services.kernel import navigation
 from ecole_entreprise.services.kernel.users import UnknownUser, find_user, users
 from ecole_entreprise.store.base import StoreError
+from pages._plain import plain
 from pages._shared import get_settings, get_snapshot
 
 # The one page registry (services/kernel/navigation.py): PAGES[key].path is the page file.
@@ -28,7 +29,7 @@ def build_navigation(user: User | None):
     sections = {section: [_page(k, spec, default=k == navigation.HOME) for k, spec in pages]
                 for section, pages in navigation.sections_for(user).items()}
     with st.sidebar:
-        st.caption(f"Connecté : {user.label}")
+        st.caption(f"Connecté : {plain(user.label)}")
         if st.button("Se déconnecter", key="logout"):
             _logout()
     return st.navigation(sections)
@@ -41,7 +42,7 @@ def identify_user() -> User | None:
     try:
         snapshot = get_snapshot()
     except StoreError as error:
-        st.error(str(error))
+        st.error(plain(error))
         st.stop()
     email = ""
     if settings.dev_user and local_login:
@@ -66,7 +67,7 @@ def identify_user() -> User | None:
     try:
         user = find_user(snapshot, email)
     except UnknownUser as error:
-        st.error(str(error))
+        st.error(plain(error))
         st.session_state.pop("local_user", None)
         if settings.auth_configured and not local_login:
             st.button("Se déconnecter", on_click=st.logout)

@@ -10,6 +10,7 @@ from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.meetings import partnerships
 from ecole_entreprise.store.base import Conflict, StoreError, new_id
+from pages._plain import plain
 from pages._shared import field_error, fr_date, get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user
 
@@ -26,7 +27,7 @@ lists = store.schema.lists
 st.title("Partenariats")
 refresh_button()
 if flash := st.session_state.pop(FLASH, None):
-    st.success(flash)
+    st.success(plain(flash))
 if CONFLICT in st.session_state:
     conflict = st.session_state[CONFLICT]
     show_conflict(conflict, user)
@@ -80,7 +81,7 @@ def under(step: str, *names: str) -> None:
 
 def step_message(step: str) -> None:
     if message := errors_of(step).get(""):
-        st.error(message)
+        st.error(plain(message))
 
 
 # ---- list -------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.meetings.calendar import french_date, french_time
 from ecole_entreprise.services.privacy import contacts
 from ecole_entreprise.store.base import Conflict, StoreError
+from pages._plain import plain, plain_lines, plain_rows
 from pages._shared import (
     field_error,
     fr_date,
@@ -43,7 +44,7 @@ lists = store.schema.lists
 st.title("Rencontres")
 refresh_button()
 if flash := st.session_state.pop(FLASH, None):
-    st.success(flash)
+    st.success(plain(flash))
 
 
 # ---- names (from access.visible_rows: never a contact field) ----------------------------------------------
@@ -184,7 +185,7 @@ def errors_of(step: str) -> dict[str, str]:
 
 def step_message(step: str) -> None:
     if message := errors_of(step).get(""):
-        st.error(message)
+        st.error(plain(message))
 
 
 def forget_conflict() -> None:
@@ -198,26 +199,28 @@ def forget_conflict() -> None:
 def lifecycle_line(row) -> str:
     status = meetings.status_of(row)
     if status not in LIFECYCLE:
-        return f"**{status}**"
+        return f"**{plain(status)}**"
     return " → ".join(f"**{s}**" if s == status else s for s in LIFECYCLE)
 
 
 def summary(row, companies, staff) -> None:
     company, person = companies.get(row["entreprise_id"], {}), staff.get(row["personnel_id"], {})
     left, right = st.columns(2)
-    left.markdown(f"**Entreprise** : {company_name(companies, row['entreprise_id'])} "
-                  f"({company.get('commune', '')})")
-    right.markdown(f"**Personnel** : {staff_name(staff, row['personnel_id'])}, {person.get('fonction', '')} — "
-                   f"{school_name(staff, row['personnel_id'])}")
+    left.markdown("**Entreprise** : " + plain(f"{company_name(companies, row['entreprise_id'])} "
+                                              f"({company.get('commune', '')})"))
+    right.markdown("**Personnel** : " + plain(f"{staff_name(staff, row['personnel_id'])}, "
+                                              f"{person.get('fonction', '')} — "
+                                              f"{school_name(staff, row['personnel_id'])}"))
     st.markdown(f"Statut : {lifecycle_line(row)}")
     if row["date"]:
         day = meetings.meeting_day(row)
         when = french_date(day, weekday=True) if day else row["date"]
-        st.markdown(f"Rendez-vous : {row['format'] or 'format à préciser'}, le {when} à "
-                    f"{french_time(row['heure']) or '?'}, {row['lieu'] or 'lieu à préciser'}"
-                    + (f" — visite de l'entreprise {row['visite']}" if row["visite"] in ("avant", "après") else ""))
+        st.markdown(plain(f"Rendez-vous : {row['format'] or 'format à préciser'}, le {when} à "
+                          f"{french_time(row['heure']) or '?'}, {row['lieu'] or 'lieu à préciser'}"
+                          + (f" — visite de l'entreprise {row['visite']}" if row["visite"] in ("avant", "après")
+                             else "")))
     if row["motif"]:
-        st.markdown(f"Motif : {row['motif']}")
+        st.markdown(f"Motif : {plain_lines(row['motif'])}")
 
 
 def acceptances(row, snapshot) -> None:
@@ -396,7 +399,8 @@ def partnership_link(row, snapshot) -> None:
         return
     existing = [p for p in snapshot.rows("Partenariats") if p["rencontre_id"] == row.id]
     if existing:
-        st.info(f"Partenariat {existing[0].id} créé à partir de cette rencontre (statut « {existing[0]['statut']} »).")
+        st.info(plain(f"Partenariat {existing[0].id} créé à partir de cette rencontre (statut "
+                      f"« {existing[0]['statut']} »)."))
         st.page_link("pages/partenariats.py", label="Voir les partenariats", icon="🏫")
     else:
         st.page_link("pages/partenariats.py", label="Créer un partenariat", icon="🏫",
@@ -448,7 +452,7 @@ def masked_preview(row, snapshot, subject: str, body: str, signature: str) -> No
     try:
         text = f"Objet : {introduction.render(subject, values)}\n\n{introduction.render(body, values)}"
     except introduction.TemplateError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     st.markdown("**Aperçu du message**")
     with st.container(border=True):
@@ -464,8 +468,8 @@ def revealed_contacts(found: list[dict]) -> None:
     st.markdown("**Coordonnées communiquées** (consultation inscrite au journal)")
     for person in found:
         tab = store.schema.tab(person["onglet"])
-        st.table([{"Champ": tab.field(name).header, "Valeur": text} for name, text in person.items()
-                  if name in tab.field_names and text])
+        st.table(plain_rows([{"Champ": tab.field(name).header, "Valeur": text} for name, text in person.items()
+                             if name in tab.field_names and text]))
 
 
 def prepared_email(row, snapshot, subject: str, body: str, signature: str):
@@ -483,7 +487,7 @@ def delivery(row, snapshot, subject: str, body: str, signature: str) -> None:
     try:
         email = prepared_email(row, snapshot, subject, body, signature)
     except StoreError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     st.markdown("**Message à envoyer**")
     st.code(introduction.plain_text(email), language=None, wrap_lines=True)
@@ -513,7 +517,7 @@ def introduction_box(row, snapshot) -> None:
     reasons = intro_blockers(row, snapshot)
     if reasons:
         st.warning("Les coordonnées ne peuvent pas être communiquées pour l'instant :\n"
-                   + "\n".join(f"- {reason}" for reason in reasons))
+                   + "\n".join(f"- {plain(reason)}" for reason in reasons))
         return
     if row["introduction_envoyee"]:
         st.caption(f"Mise en relation déjà envoyée le {fr_datetime(row['introduction_envoyee'])}.")
@@ -545,19 +549,19 @@ def detail_view(meeting_id: str) -> None:
     snapshot = get_snapshot(fresh=fresh)
     row = snapshot.get(meetings.TAB, meeting_id)
     if row is None or not access.row_in_scope(user, meetings.TAB, row, snapshot):
-        st.warning(f"La rencontre {meeting_id} est introuvable ou hors de votre périmètre.")
+        st.warning(f"La rencontre {plain(meeting_id)} est introuvable ou hors de votre périmètre.")
         return
     st.session_state[SHOWN] = row
     companies, staff = people(snapshot)
-    st.subheader(f"{company_name(companies, row['entreprise_id'])} × {staff_name(staff, row['personnel_id'])}")
-    st.caption(f"{row.id} — année scolaire {row['annee_scolaire']}" +
-               (f" — score d'appariement {row['score']}" if row["score"] else ""))
+    st.subheader(plain(f"{company_name(companies, row['entreprise_id'])} × {staff_name(staff, row['personnel_id'])}"))
+    st.caption(plain(f"{row.id} — année scolaire {row['annee_scolaire']}" +
+                     (f" — score d'appariement {row['score']}" if row["score"] else "")))
     summary(row, companies, staff)
     if CONFLICT in st.session_state:
         conflict, refused = st.session_state[CONFLICT]
         show_conflict(conflict, user)
         if refused:
-            st.error(refused)
+            st.error(plain(refused))
         st.button("Recharger la rencontre", key="reload_meeting", on_click=forget_conflict)
     steps(row, snapshot)
     if meetings.status_of(row) in meetings.BEFORE_MEETING:
