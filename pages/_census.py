@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from urllib.parse import quote
 
 import streamlit as st
 
@@ -183,7 +184,8 @@ def _show_duplicates(duplicates, key: str) -> None:
     st.warning("Fiche(s) probablement identique(s) déjà présente(s) :")
     for dup in duplicates:
         left, right = st.columns([4, 1])
-        left.markdown(f"- {plain(dup.row_id)} — {plain(dup.reason)}")
+        # The app's own link to the record: its ID is quoted into the address, never read as Markdown.
+        left.markdown(f"- [{plain(dup.row_id)}](?id={quote(dup.row_id, safe='')}) — {plain(dup.reason)}")
         if right.button(f"Ouvrir {plain(dup.row_id)}", key=f"{key}_open_{dup.row_id}"):
             _open(dup.row_id)
 

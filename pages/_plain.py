@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import re
 
-# What can open a Markdown construct anywhere in a line: emphasis, code, links and images, raw HTML and autolinks
-# (`<…>`, `http://`, `www.`, `contact@…`), strikethrough, tables, LaTeX, Streamlit directives and entities. Common
-# punctuation (`-`, `.`, `(`, `'`) is left alone: it only acts at the start of a line, handled by _LINE_START.
-_SPECIAL = re.compile(r"([\\`*_\[\]<>~|$:&@#])|(?<=[wW]{3})(\.)")
-_LINE_START = re.compile(r"^(\s*)(\d+(?=[.)])[.)]|[-+=>])")
+# What opens a Markdown construct within a line: emphasis, code, links and images, raw HTML and `<…>` autolinks,
+# strikethrough, tables, LaTeX, the bare autolinks `http://…`, `www.…` and `contact@…`, Streamlit's `:red[…]` and
+# `:material/…:` directives, entities such as `&lt;`. The common punctuation of French text (« : », `-`, `.`, `(`,
+# `'`, `a_b`) is kept as it is when it cannot open anything, so that messages read the same in tests and logs.
+_SPECIAL = re.compile(r"[\\`*\[\]<~|$@]"  # always
+                      r"|_(?![^\W_])|(?<![^\W_])_"  # `_` unless inside a word (intraword `_` never emphasises)
+                      r"|:(?=\S)"  # a directive or a scheme: a colon followed by a space opens neither
+                      r"|&(?=#?\w+;)"  # an entity
+                      r"|(?<=[wW]{3})\.")  # www.
+_LINE_START = re.compile(r"^(\s*)(\d+(?=[.)])[.)]|[-+=>#])")  # lists, setext and ATX headings, quotes
 
 
 def plain(value: object) -> str:
     """`value` as text for a Markdown-rendering element: shows exactly as typed, nothing rendered from it."""
     text = " ".join(("" if value is None else str(value)).splitlines())  # a line break would start a new block
-    text = _SPECIAL.sub(lambda m: "\\" + (m.group(1) or m.group(2)), text)
+    text = _SPECIAL.sub(lambda m: "\\" + m.group(0), text)
     return _LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)
 
 
