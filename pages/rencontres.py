@@ -14,7 +14,7 @@ from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.meetings.calendar import french_date, french_time
 from ecole_entreprise.services.privacy import contacts
 from ecole_entreprise.store.base import Conflict, StoreError
-from pages._plain import plain, plain_lines, plain_rows
+from pages._plain import plain, plain_lines
 from pages._shared import (
     field_error,
     fr_date,
@@ -468,8 +468,9 @@ def revealed_contacts(found: list[dict]) -> None:
     st.markdown("**Coordonnées communiquées** (consultation inscrite au journal)")
     for person in found:
         tab = store.schema.tab(person["onglet"])
-        st.table(plain_rows([{"Champ": tab.field(name).header, "Valeur": text} for name, text in person.items()
-                             if name in tab.field_names and text]))
+        # A table that never reads Markdown: the details are copied from it as they are (no escape, no joiner).
+        st.dataframe([{"Champ": tab.field(name).header, "Valeur": text} for name, text in person.items()
+                      if name in tab.field_names and text], hide_index=True, width="stretch")
 
 
 def prepared_email(row, snapshot, subject: str, body: str, signature: str):

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from ecole_entreprise.domain.roles import User
 from ecole_entreprise.services.kernel import navigation
 from ecole_entreprise.services.kernel.users import find_user
-from pages._plain import plain
+from pages._plain import JOINER, plain
 from tests.support.apptest import ADMIN, BESANCON, COMITE, CPME, DIJON, ROOT, app_store, open_page, use_workbook
 
 PAYLOAD = ("![x](http://127.0.0.1:9/p.png) [Cliquez](http://127.0.0.1:9/l) <img src=x> **gras** :red[rouge] $x$ "
@@ -44,16 +44,11 @@ def hostile(value: str) -> str:
     return f"{value} {PAYLOAD}".strip()
 
 
-@pytest.fixture(scope="module")
-def hostile_template(demo_template, tmp_path_factory):
-    """The demo workbook with the payloads in every free-text cell (written as the sheet would hold them)."""
-    import shutil
-
+def write_payloads(path) -> None:
+    """The payloads in every free-text cell of the workbook at `path` (written as the sheet would hold them)."""
     from ecole_entreprise.domain.schema import default_schema
     from ecole_entreprise.store.workbook import WorkbookStore
 
-    path = tmp_path_factory.mktemp("hostile") / "classeur.xlsx"
-    shutil.copy(demo_template, path)
     store = WorkbookStore(default_schema(), path)
     snapshot = store.read()
     for tab in store.schema.tabs.values():
@@ -67,6 +62,15 @@ def hostile_template(demo_template, tmp_path_factory):
             if changes:
                 store.update(tab.name, row.id, changes, row.fingerprint)
     store.append("Journal", [{"acteur": ADMIN, "action": "consultation", "details": PAYLOAD, "finalite": PAYLOAD}])
+
+
+@pytest.fixture(scope="module")
+def hostile_template(demo_template, tmp_path_factory):
+    import shutil
+
+    path = tmp_path_factory.mktemp("hostile") / "classeur.xlsx"
+    shutil.copy(demo_template, path)
+    write_payloads(path)
     return path
 
 
@@ -181,6 +185,7 @@ def test_plain_escapes_what_opens_a_construct_and_nothing_else(text):
     escaped = plain(text)
     assert not any(m.search(escaped) for m in MARKERS)
     # CommonMark reads a backslash before punctuation as that punctuation: removing them gives the text back.
-    assert re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", escaped) == text
+    # (The word joiner that breaks a bare autolink is invisible.)
+    assert re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", escaped).replace(JOINER, "") == text
     if text in ("a_b_c", "Valeur : « 12 »"):
         assert escaped == text  # French punctuation and identifiers read unchanged
