@@ -26,6 +26,7 @@ from pages._shared import (
     field_error,
     field_widget,
     fr_datetime,
+    get_settings,
     get_snapshot,
     get_store,
     refresh_button,
@@ -162,6 +163,8 @@ def _record_view(store, user, tab, row_id: str, can_edit: bool) -> None:
         return
     if row["statut"] == census.PENDING:
         _validation_box(store, snapshot, user, tab, row)
+    elif row["statut"] == registration.TO_CONFIRM:
+        st.info(plain(registration.address_line(snapshot, tab.name, row)))
     _record_form(store, user, tab, row)
     _consent_box(store, snapshot, user, tab, row)
     _archive_box(store, snapshot, user, tab, row)
@@ -379,6 +382,8 @@ def _validation_box(store, snapshot, user, tab, row) -> None:
         st.markdown(f"**Inscription « {census.PENDING} »** — reçue par le formulaire public. Vérifiez les "
                     "informations (corrigez-les au besoin ci-dessous), puis validez ; archivez-la si elle est "
                     "fantaisiste ou en double.")
+        if line := registration.address_line(snapshot, tab.name, row):
+            st.caption(plain(line))
         found = st.session_state.get(key, {})
         confirm = False
         if found.get("duplicates"):
@@ -462,7 +467,8 @@ def _client_key() -> str:
     session = st.session_state.setdefault("_client_session", uuid.uuid4().hex)
     address = st.context.ip_address
     address = address if isinstance(address, str) else None  # test harnesses give a stand-in object
-    return registration.client_key(st.context.headers.get("X-Forwarded-For") or "", address, session)
+    hops = get_settings().registration.trusted_proxy_hops
+    return registration.client_key(st.context.headers.get("X-Forwarded-For") or "", address, session, hops)
 
 
 def _notice(snapshot) -> None:
@@ -499,6 +505,9 @@ def render_registration(tab_name: str, title: str, intro: str) -> None:
     tab = store.schema.tab(tab_name)
     key = f"signup_{tab_name}"
     st.title(title)
+    if token := st.query_params.get(registration.CONFIRM_PARAM):
+        _confirm(store, token)
+        return
     if st.session_state.get(f"{key}_done"):
         st.success(plain(st.session_state[f"{key}_done"]))
         if st.button("Faire une autre inscription", key=f"{key}_again"):
@@ -519,11 +528,25 @@ def render_registration(tab_name: str, title: str, intro: str) -> None:
     if state["message"]:
         st.error(plain(state["message"]))
     if st.button("Envoyer mon inscription", type="primary", key=f"{key}_send"):
+        settings = get_settings()
         result = registration.submit(store, snapshot, tab_name, values, consents, honeypot, _client_key(),
-                                     now_paris(), submission_id=state["submission_id"])
+                                     now_paris(), submission_id=state["submission_id"],
+                                     settings=settings.registration,
+                                     opt_in=registration.OptIn(settings.registration, settings.smtp))
         if result.accepted:
             _reset(key)
             st.session_state[f"{key}_done"] = result.message
         else:
             state.update(errors=dict(result.errors), message=result.message)
         st.rerun()
+
+
+def _confirm(store, token: str) -> None:
+    """The link of the confirmation email: one click confirms, a reload says it is already done."""
+    try:
+        result = registration.confirm(store, get_snapshot(fresh=True), token, now_paris(),
+                                      get_settings().registration)
+    except StoreError as error:
+        st.error(plain(error))
+        return
+    (st.success if result.ok else st.error)(plain(result.message))

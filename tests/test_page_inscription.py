@@ -125,7 +125,7 @@ def test_field_errors_are_french_and_next_to_their_field(workbook):
 
 
 def test_the_rate_limit_refuses_a_flood_from_one_session(workbook, monkeypatch):
-    monkeypatch.setattr(registration, "_limiter", registration.RateLimiter(limit=1))
+    monkeypatch.setenv("ECOLE_ENTREPRISE_REGISTRATIONS_PER_ADDRESS_HOUR", "1")  # the setting, as configured
     at = open_public("pages/inscription_personnel.py")
     at.selectbox(key=f"{STAFF}_fonction").set_value("professeur")
     at.selectbox(key=f"{STAFF}_canal").set_value("salon REE")

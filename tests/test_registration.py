@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from ecole_entreprise.config import RegistrationSettings
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.services.census import registration
 from ecole_entreprise.services.census.registration import MAX_PAYLOAD_BYTES, RateLimiter, submit
@@ -178,13 +179,41 @@ def test_refused_submissions_do_not_use_up_the_limit(store):
     assert not send(store, limiter, values=staff(email="demo.trois@ac-besancon.fr", nom="Trois")).accepted
 
 
-def test_client_key_trusts_only_the_proxy_hop():
+def test_client_key_trusts_x_forwarded_for_only_through_the_configured_proxies():
     key = registration.client_key
-    # a client forging X-Forwarded-For cannot dodge the limit: only the entry our proxy appended counts
-    assert key("1.1.1.1, 203.0.113.7", None, "s1") == key("9.9.9.9, 203.0.113.7", None, "s2") \
-        == key("203.0.113.7", "10.0.0.2", "s3")
-    assert key("203.0.113.7", None, "s") != key("203.0.113.8", None, "s")
-    # no proxy: the connection's address, whatever the session; local access: the session
-    assert key("", "198.51.100.4", "s1") == key("", "198.51.100.4", "s2")
+    # Default, no proxy in front: the connection's address, whatever the (forgeable) header says.
+    assert key("1.1.1.1", "198.51.100.4", "s1") == key("9.9.9.9, 8.8.8.8", "198.51.100.4", "s2") \
+        == key("", "198.51.100.4", "s3")
+    assert key("1.1.1.1", "198.51.100.4", "s") != key("1.1.1.1", "198.51.100.5", "s")
+    # One trusted proxy: the entry it appended (the rightmost); what the client put to its left is ignored.
+    assert key("1.1.1.1, 203.0.113.7", "10.0.0.2", "s1", 1) == key("9.9.9.9, 203.0.113.7", "10.0.0.2", "s2", 1)
+    assert key("203.0.113.7", "10.0.0.2", "s", 1) != key("203.0.113.8", "10.0.0.2", "s", 1)
+    # Two proxies: the entry the outer one appended; a header shorter than the chain proves nothing.
+    assert registration.client_address("6.6.6.6, 203.0.113.7, 10.0.0.9", "10.0.0.2", 2) == "203.0.113.7"
+    assert registration.client_address("203.0.113.7", "10.0.0.2", 2) == "10.0.0.2"
+    # Local access (no address): the session.
     assert key("", None, "s1") != key("", None, "s2")
-    assert "203.0.113.7" not in key("203.0.113.7", None, "s") and len(key("", None, "s")) == 16
+    assert "203.0.113.7" not in key("203.0.113.7", None, "s", 1) and len(key("", None, "s")) == 16
+
+
+def test_sixty_forged_headers_from_one_address_hit_the_per_address_limit(store, limiter):
+    settings = RegistrationSettings(registrations_per_address_hour=5)
+    accepted = 0
+    for n in range(60):
+        client = registration.client_key(f"10.{n}.0.1", "198.51.100.4", f"session-{n}")  # a new session each time
+        values = staff(email=f"demo.forge{n}@ac-besancon.fr", nom=f"Forge{n}")
+        accepted += send(store, limiter, values=values, key=client, now=NOW + timedelta(seconds=n),
+                         settings=settings).accepted
+    assert accepted == 5 and len(store.read().rows("Personnels")) == 5
+
+
+def test_a_global_limit_on_pending_registrations_per_hour(store, limiter):
+    settings = RegistrationSettings(registrations_per_address_hour=100, pending_registrations_hour=3)
+    results = [send(store, limiter, values=staff(email=f"demo.g{n}@ac-besancon.fr", nom=f"G{n}"), key=f"c{n}",
+                    now=NOW + timedelta(minutes=n), settings=settings) for n in range(5)]
+    assert [r.accepted for r in results] == [True, True, True, False, False]
+    assert "réessayez dans une heure" in results[-1].message and "3" in results[-1].errors[""]
+    # Counted in the sheet (it holds across restarts): an hour later the form is open again.
+    later = send(store, RateLimiter(), values=staff(email="demo.g9@ac-besancon.fr", nom="G9"), key="c9",
+                 now=NOW + timedelta(minutes=64), settings=settings)
+    assert later.accepted
