@@ -273,7 +273,7 @@ def _submit_to_confirm(store, tab: str, record_id: str, record: dict[str, str], 
     address = record.get(EMAIL_FIELDS[tab], "")
     subject, body = confirmation_email(opt_in.settings, tab, record_id, address, now)
     try:
-        (opt_in.send or send_email)(address, subject, body, opt_in.smtp)
+        (send_email if opt_in.send is None else opt_in.send)(address, subject, body, opt_in.smtp)
     except Exception:  # noqa: BLE001 - any failure to send leaves the registration to the coordinator
         store.append(tab, [{**record, ID_FIELD: record_id}])
         _journal_consents(store, tab, record_id, record)
