@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import date, datetime, time
 
 import streamlit as st
@@ -15,6 +16,29 @@ from ecole_entreprise.services.kernel import conflicts
 from ecole_entreprise.store import shared_store
 from ecole_entreprise.store.base import Conflict, Snapshot, StoreError
 from pages._plain import plain, plain_rows
+
+log = logging.getLogger("ecole_entreprise.pages")
+UNEXPECTED = ("Une erreur inattendue a interrompu l'opération. Si vous étiez en train d'enregistrer, la modification "
+              "a peut-être été enregistrée malgré tout : relisez les données (bouton « Relire les données ») et "
+              "vérifiez avant de recommencer. Si l'erreur revient, signalez-la à l'administrateur (le détail est "
+              "dans le journal du serveur).")
+
+
+def unexpected_message(error: BaseException) -> str:
+    """What a person reads for any error: a StoreError's own French text, else a French notice (the English
+    detail and the traceback go to the server log only)."""
+    if isinstance(error, StoreError):
+        return str(error)
+    log.error("unexpected error on a page", exc_info=error)
+    return UNEXPECTED
+
+
+def run_guarded(run) -> None:
+    """The entry point's run of the current page: no traceback and no English text ever reaches the page."""
+    try:
+        run()
+    except Exception as error:  # noqa: BLE001 - st.stop/st.rerun are BaseExceptions and pass through
+        st.error(plain(unexpected_message(error)))
 
 
 def get_settings() -> Settings:

@@ -43,7 +43,7 @@ def identify_user() -> User | None:
         snapshot = get_snapshot()
     except StoreError as error:
         st.error(plain(error))
-        st.stop()
+        stop_before_any_page()
     email = ""
     if settings.dev_user and local_login:
         email = settings.dev_user
@@ -74,6 +74,17 @@ def identify_user() -> User | None:
         st.stop()
     st.session_state["_user"] = user
     return user
+
+
+def stop_before_any_page() -> None:
+    """Stop this run with nothing but the message above: a run that ends before st.navigation makes Streamlit run
+    the requested page file by itself (its pages/ discovery), which would then fail again, outside any guard."""
+    st.navigation([st.Page(_nothing, title="Indisponible", url_path="indisponible")], position="hidden")
+    st.stop()
+
+
+def _nothing() -> None:
+    pass
 
 
 def current_user() -> User:

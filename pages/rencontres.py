@@ -25,6 +25,7 @@ from pages._shared import (
     refresh_button,
     show_conflict,
     todo_filter,
+    unexpected_message,
 )
 from pages._shell import page_user
 
@@ -158,8 +159,8 @@ def run_step(step: str, call, success: str, target: str = "") -> None:
     except Conflict as conflict:  # both versions are shown above the steps, with the refusal if any
         both_versions(conflict, st.session_state.get(SHOWN))
         st.session_state[CONFLICT] = (conflict, refusal_now(conflict.current, target) if target else "")
-    except StoreError as error:
-        st.session_state[ERRORS] = {step: {"": str(error)}}
+    except Exception as error:  # noqa: BLE001 - a callback's error would otherwise reach the page as a traceback
+        st.session_state[ERRORS] = {step: {"": unexpected_message(error)}}
     else:
         st.session_state[FLASH] = result if isinstance(result, str) else success
 
@@ -430,8 +431,8 @@ def reveal(row) -> None:
     try:
         found = [contacts.reveal_contacts(store, user, row.id, introduction.FINALITE,
                                           side="" if user.side else side) for side in reveal_sides()]
-    except StoreError as error:
-        st.session_state[ERRORS] = {"intro": {"": str(error)}}
+    except Exception as error:  # noqa: BLE001 - a callback: see run_step
+        st.session_state[ERRORS] = {"intro": {"": unexpected_message(error)}}
         return
     st.session_state[revealed_key(row)] = found
 
