@@ -189,3 +189,19 @@ def test_plain_escapes_what_opens_a_construct_and_nothing_else(text):
     assert re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", escaped).replace(JOINER, "") == text
     if text in ("a_b_c", "Valeur : « 12 »"):
         assert escaped == text  # French punctuation and identifiers read unchanged
+
+
+def test_an_imported_file_renders_no_markup_from_its_name_headers_or_cells(hostile_template, monkeypatch, tmp_path):
+    import csv
+    import io
+
+    use_workbook(monkeypatch, hostile_template, tmp_path)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow([f"Raison sociale {PAYLOAD}", "Code postal", f"Notes {PAYLOAD}"])
+    writer.writerow([f"Menuiserie {PAYLOAD}", "21000", PAYLOAD])
+    at = open_page(monkeypatch, ADMIN, "pages/import.py")
+    at.file_uploader[0].set_value((f"liste {PAYLOAD}.csv", out.getvalue().encode(), "text/csv")).run()
+    assert not at.exception
+    assert rendered_payloads(at) == []
+    assert escaped_payloads(at) >= 3  # the file name, the column headers (labels) and an example (tooltip)
