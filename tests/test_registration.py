@@ -318,3 +318,20 @@ def test_without_smtp_or_when_sending_fails_the_coordinator_is_told_the_address_
     for row in snapshot.rows("Personnels"):
         assert row["statut"] == "à valider"
         assert "non confirmée" in registration.address_line(snapshot, "Personnels", row)
+
+
+def test_registration_settings_from_secrets_and_environment(tmp_path):
+    from ecole_entreprise.config import load_settings
+
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[app]\ntrusted_proxy_hops = 1\npending_registrations_hour = 30\n'
+                       'public_url = "https://rencontres.exemple.fr/"\nregistration_secret = "clé"\n')
+    settings = load_settings({}, secrets_paths=[secrets]).registration
+    assert settings.trusted_proxy_hops == 1 and settings.pending_registrations_hour == 30
+    assert settings.confirm_within_hours == 48
+    assert settings.public_url == "https://rencontres.exemple.fr" and settings.double_opt_in
+    env = {"ECOLE_ENTREPRISE_TRUSTED_PROXY_HOPS": "2", "ECOLE_ENTREPRISE_REGISTRATION_SECRET": "autre"}
+    settings = load_settings(env, secrets_paths=[secrets]).registration
+    assert settings.trusted_proxy_hops == 2 and settings.registration_secret == "autre"
+    assert load_settings({}, secrets_paths=[]).registration == RegistrationSettings()
+    assert not RegistrationSettings().double_opt_in and RegistrationSettings().trusted_proxy_hops == 0
