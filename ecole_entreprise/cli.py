@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from .config import load_settings
+from .domain.values import now_paris
 from .store import build_store
 from .store.base import StoreError
 
@@ -124,10 +125,15 @@ def cmd_import(args) -> int:
 
 
 def cmd_purge(args) -> int:
+    from .services.census.registration import purge_unconfirmed
+    from .services.kernel.journal import fresh_snapshot
     from .services.privacy.retention import purge
 
-    report = purge(_store(), date.today(), dry_run=args.dry_run)
+    store = _store()
+    report = purge(store, date.today(), dry_run=args.dry_run)
     print(report.summary_fr())
+    hours = load_settings().registration.confirm_within_hours
+    print(purge_unconfirmed(store, fresh_snapshot(store), now_paris(), hours, dry_run=args.dry_run))
     return 0
 
 

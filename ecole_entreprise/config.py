@@ -100,6 +100,7 @@ class Settings:
     log_json: bool = False  # one JSON object per line (for a log collector) instead of plain text
     limits: InputLimits = field(default_factory=InputLimits)
     links: LinkSettings = field(default_factory=LinkSettings)
+    registration: RegistrationSettings = field(default_factory=lambda: RegistrationSettings())
 
     @property
     def service_account_email(self) -> str:
@@ -167,6 +168,7 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
         log_json=_truthy(env.get("ECOLE_ENTREPRISE_LOG_JSON") or app.get("log_json", "")),
         limits=_limits(app),
         links=_links(env, secrets.get("links", {})),
+        registration=_registration(app, env),
         smtp=SmtpSettings(
             host=smtp_raw.get("host", ""), port=int(smtp_raw.get("port", 587)),
             starttls=_truthy(smtp_raw.get("starttls", True)), user=smtp_raw.get("user", ""),
@@ -206,3 +208,30 @@ def _limits(app: dict) -> InputLimits:
     defaults = InputLimits()
     return InputLimits(**{name: type(getattr(defaults, name))(app.get(name, getattr(defaults, name)))
                           for name in InputLimits.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class RegistrationSettings:
+    """The public registration forms: `[app]` keys of the same names, or the environment variables
+    ECOLE_ENTREPRISE_<NAME IN CAPITALS> (e.g. ECOLE_ENTREPRISE_TRUSTED_PROXY_HOPS, ECOLE_ENTREPRISE_PUBLIC_URL)."""
+
+    trusted_proxy_hops: int = 0  # reverse proxies in front of the app; 0: the connection's own address
+    registrations_per_address_hour: int = 5
+    pending_registrations_hour: int = 60  # all senders together: registrations waiting for a check or a click
+    confirm_within_hours: int = 48  # then an unconfirmed registration is deleted (purge)
+    public_url: str = ""  # the app's address as the public reaches it, for the link in the confirmation email
+    registration_secret: str = ""  # signs the confirmation links
+
+    @property
+    def double_opt_in(self) -> bool:
+        """Links can be made (SMTP must be configured too to send them)."""
+        return bool(self.public_url and self.registration_secret)
+
+
+def _registration(app: dict, env: dict) -> RegistrationSettings:
+    defaults = RegistrationSettings()
+    values = {name: type(getattr(defaults, name))(env.get(f"ECOLE_ENTREPRISE_{name.upper()}")
+                                                   or app.get(name, getattr(defaults, name)))
+              for name in RegistrationSettings.__dataclass_fields__}
+    values["public_url"] = values["public_url"].strip().rstrip("/")
+    return RegistrationSettings(**values)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from urllib.parse import quote
 
 import streamlit as st
 
@@ -19,11 +20,13 @@ from ecole_entreprise.services.kernel.parameters import parameters
 from ecole_entreprise.services.privacy import consent
 from ecole_entreprise.services.privacy.documents import privacy_notice
 from ecole_entreprise.store.base import Conflict, StoreError
+from pages._plain import plain, plain_rows, plain_values
 from pages._shared import (
     data_location_caption,
     field_error,
     field_widget,
     fr_datetime,
+    get_settings,
     get_snapshot,
     get_store,
     refresh_button,
@@ -51,11 +54,11 @@ FLASH = "_census_flash"
 def render(tab_name: str, user) -> None:
     store = get_store()
     tab = store.schema.tab(tab_name)
-    st.title(tab_name)
+    st.title(plain(tab_name))
     st.caption(data_location_caption())
     refresh_button()
     if FLASH in st.session_state:
-        st.success(st.session_state.pop(FLASH))
+        st.success(plain(st.session_state.pop(FLASH)))
     selected = st.query_params.get("id", "")
     if selected and not selected.startswith(f"{tab.id_prefix}-"):
         selected = ""  # an ID left in the address by another page
@@ -146,22 +149,24 @@ def _record_view(store, user, tab, row_id: str, can_edit: bool) -> None:
     snapshot = get_snapshot(fresh=can_edit and _form_key(tab, row_id) not in st.session_state)
     row = snapshot.get(tab.name, row_id)
     if row is None:
-        st.warning(f"La fiche {row_id} est introuvable (supprimée ou hors de votre périmètre).")
+        st.warning(f"La fiche {plain(row_id)} est introuvable (supprimée ou hors de votre périmètre).")
         return
     try:
         visible = access.mask_record(user, tab.name, row, snapshot)
     except access.AccessDenied as denied:
-        st.error(str(denied))
+        st.error(plain(denied))
         return
     journal.record_consultation(get_store(), user, tab.name, [row_id], "fiche", sorted(visible))
-    st.subheader(f"{_record_title(tab, visible)} — {row_id}")
-    st.caption(f"Statut : {row['statut'] or '—'} · source : {row['source'] or '—'} · créée le "
-               f"{fr_datetime(row['created_at']) or '—'} · modifiée le {fr_datetime(row['updated_at']) or '—'}")
+    st.subheader(plain(f"{_record_title(tab, visible)} — {row_id}"))
+    st.caption(plain(f"Statut : {row['statut'] or '—'} · source : {row['source'] or '—'} · créée le "
+                     f"{fr_datetime(row['created_at']) or '—'} · modifiée le {fr_datetime(row['updated_at']) or '—'}"))
     if not (can_edit and access.row_in_scope(user, tab.name, row, snapshot)):
         _read_only(tab, visible)
         return
     if row["statut"] == census.PENDING:
         _validation_box(store, snapshot, user, tab, row)
+    elif row["statut"] == registration.TO_CONFIRM:
+        st.info(plain(registration.address_line(snapshot, tab.name, row)))
     _record_form(store, user, tab, row)
     _consent_box(store, snapshot, user, tab, row)
     _archive_box(store, snapshot, user, tab, row)
@@ -176,16 +181,17 @@ def _record_title(tab, values: dict) -> str:
 
 def _read_only(tab, visible: dict) -> None:
     st.info("Consultation seule : votre rôle ou votre périmètre ne permet pas de modifier cette fiche.")
-    st.table([{"Champ": tab.field(name).header, "Valeur": value}
-              for name, value in visible.items() if value and name in tab.field_names])
+    st.table(plain_rows([{"Champ": tab.field(name).header, "Valeur": value}
+                         for name, value in visible.items() if value and name in tab.field_names]))
 
 
 def _show_duplicates(duplicates, key: str) -> None:
     st.warning("Fiche(s) probablement identique(s) déjà présente(s) :")
     for dup in duplicates:
         left, right = st.columns([4, 1])
-        left.markdown(f"- [{dup.row_id}](?id={dup.row_id}) — {dup.reason}")
-        if right.button(f"Ouvrir {dup.row_id}", key=f"{key}_open_{dup.row_id}"):
+        # The app's own link to the record: its ID is quoted into the address, never read as Markdown.
+        left.markdown(f"- [{plain(dup.row_id)}](?id={quote(dup.row_id, safe='')}) — {plain(dup.reason)}")
+        if right.button(f"Ouvrir {plain(dup.row_id)}", key=f"{key}_open_{dup.row_id}"):
             _open(dup.row_id)
 
 
@@ -210,10 +216,10 @@ def commune_inputs(tab, current: dict[str, str], key: str) -> dict[str, str]:
     if not options and len(code) == 5 and code.isdigit():
         options = sorted((c for c in communes.all_communes() if c.departement == code[:2]), key=lambda c: c.nom)
         if options:
-            st.warning(f"Aucune commune n'a le code postal {code} : s'il s'agit d'un code CEDEX, choisissez la "
+            st.warning(f"Aucune commune n'a le code postal {plain(code)} : s'il s'agit d'un code CEDEX, choisissez la "
                        "commune de l'adresse ci-dessous.")
         else:
-            st.warning(f"Aucune commune de Bourgogne-Franche-Comté n'a le code postal {code}.")
+            st.warning(f"Aucune commune de Bourgogne-Franche-Comté n'a le code postal {plain(code)}.")
     if not options:
         unchanged = code == current.get("code_postal", "")
         out["commune_insee"] = current.get("commune_insee", "") if unchanged else ""
@@ -228,7 +234,7 @@ def commune_inputs(tab, current: dict[str, str], key: str) -> dict[str, str]:
         commune = communes.commune_by_insee(insee)
         out.update(commune_insee=insee, commune=commune.nom, departement=commune.departement)
         for message in communes.postcode_warnings(code, insee):
-            st.markdown(f":orange[ℹ {message}]")
+            st.markdown(f":orange[ℹ {plain(message)}]")
     else:
         out["commune_insee"] = ""
     return out
@@ -307,7 +313,7 @@ def _record_form(store, user, tab, row) -> None:
             _reset(key)
             st.rerun()
     if state["errors"].get(""):
-        st.error(state["errors"][""])
+        st.error(plain(state["errors"][""]))
     st.markdown("#### " + ("Modifier la fiche" if row else "Nouvelle fiche"))
     current = dict(row.values) if row else _defaults(tab)
     values = record_inputs(tab, current, key, state["errors"], state["warnings"])
@@ -320,7 +326,7 @@ def _record_form(store, user, tab, row) -> None:
                               ("entreprise" if tab.name == "Entreprises" else "personne") + " : enregistrer quand même",
                               key=f"{key}_confirm")
     if state["message"]:
-        st.error(state["message"])
+        st.error(plain(state["message"]))
     if st.button("Créer la fiche" if row is None else "Enregistrer les modifications", type="primary",
                  key=f"{key}_save"):
         _save(store, snapshot, user, tab, row, values, state, confirm, key)
@@ -335,7 +341,7 @@ def _save(store, snapshot, user, tab, row, values, state, confirm, key) -> None:
             result = census.edit(store, snapshot, user, tab.name, row.id, values, state["fingerprint"],
                                  confirm_duplicates=confirm)
     except StoreError as error:  # access refused, sheet unreachable…: shown as is, nothing saved
-        st.error(str(error))
+        st.error(plain(error))
         return
     if result.ok:
         _reset(key)
@@ -378,13 +384,15 @@ def _validation_box(store, snapshot, user, tab, row) -> None:
         st.markdown(f"**Inscription « {census.PENDING} »** — reçue par le formulaire public. Vérifiez les "
                     "informations (corrigez-les au besoin ci-dessous), puis validez ; archivez-la si elle est "
                     "fantaisiste ou en double.")
+        if line := registration.address_line(snapshot, tab.name, row):
+            st.caption(plain(line))
         found = st.session_state.get(key, {})
         confirm = False
         if found.get("duplicates"):
             _show_duplicates(found["duplicates"], key)
             confirm = st.checkbox("Je confirme qu'il ne s'agit pas d'un doublon", key=f"{key}_confirm")
         for message in found.get("errors", {}).values():
-            st.error(message)
+            st.error(plain(message))
         if st.button("Valider l'inscription", type="primary", key=f"{key}_go"):
             result = census.validate_pending(store, snapshot, user, tab.name, row.id, row.fingerprint,
                                              confirm_duplicates=confirm)
@@ -402,8 +410,8 @@ def _field_message(tab, name: str, message: str) -> str:
 
 def _consent_line(row, name: str, label: str) -> str:
     when = fr_datetime(row[name])
-    return f"- {label} : " + (f"donné le {when} (notice {row['consentement_version'] or '—'}, source "
-                              f"{row['consentement_source'] or '—'})" if when else "**non recueilli**")
+    return f"- {label} : " + (plain(f"donné le {when} (notice {row['consentement_version'] or '—'}, source "
+                                    f"{row['consentement_source'] or '—'})") if when else "**non recueilli**")
 
 
 def _consent_box(store, snapshot, user, tab, row) -> None:
@@ -424,7 +432,7 @@ def _consent_box(store, snapshot, user, tab, row) -> None:
                     show_conflict(conflict, user)
                     return
                 except StoreError as error:
-                    st.error(str(error))
+                    st.error(plain(error))
                     return
                 _after_action(tab, row, "Consentement retiré." if given else "Consentement enregistré.")
 
@@ -441,12 +449,12 @@ def _archive_box(store, snapshot, user, tab, row) -> None:
             try:
                 result = census.archive(store, snapshot, user, tab.name, row.id, row.fingerprint)
             except StoreError as error:
-                st.error(str(error))
+                st.error(plain(error))
                 return
             if result.conflict is not None:
                 show_conflict(result.conflict, user)
             elif result.errors:
-                st.error(" ".join(result.errors.values()))
+                st.error(plain(" ".join(result.errors.values())))
             else:
                 _after_action(tab, row, f"Fiche {row.id} archivée.")
 
@@ -461,24 +469,25 @@ def _client_key() -> str:
     session = st.session_state.setdefault("_client_session", uuid.uuid4().hex)
     address = st.context.ip_address
     address = address if isinstance(address, str) else None  # test harnesses give a stand-in object
-    return registration.client_key(st.context.headers.get("X-Forwarded-For") or "", address, session)
+    hops = get_settings().registration.trusted_proxy_hops
+    return registration.client_key(st.context.headers.get("X-Forwarded-For") or "", address, session, hops)
 
 
 def _notice(snapshot) -> None:
     params = parameters(snapshot)
     version = registration.notice_version(snapshot)
     with st.container(border=True):
-        st.markdown(f"**Protection de vos données** — notice d'information, version {version}")
+        st.markdown(f"**Protection de vos données** — notice d'information, version {plain(version)}")
         st.markdown(f"Vos informations servent uniquement à organiser les rencontres du programme « Les chefs "
                     f"d'entreprise invitent l'Éducation nationale ». Responsable du traitement : "
-                    f"{params['responsable_traitement']}. Délégué à la protection des données : "
-                    f"{params['dpo_contact']}. Vous pouvez retirer vos consentements à tout moment.")
+                    f"{plain(params['responsable_traitement'])}. Délégué à la protection des données : "
+                    f"{plain(params['dpo_contact'])}. Vous pouvez retirer vos consentements à tout moment.")
         from pages._shell import PUBLIC_PAGES  # the menu of this session: link only to a page it offers
 
         if "confidentialite" in PUBLIC_PAGES:
             st.page_link(PUBLIC_PAGES["confidentialite"].path, label="Lire la page Confidentialité", icon="🔒")
         with st.expander("Afficher la notice complète"):
-            st.markdown(privacy_notice(params))
+            st.markdown(privacy_notice(plain_values(params)))
 
 
 def _consent_inputs(key: str, errors: dict) -> dict[str, bool]:
@@ -515,8 +524,11 @@ def render_registration(tab_name: str, title: str, intro: str) -> None:
     tab = store.schema.tab(tab_name)
     key = f"signup_{tab_name}"
     st.title(title)
+    if token := st.query_params.get(registration.CONFIRM_PARAM):
+        _confirm(store, token)
+        return
     if st.session_state.get(f"{key}_done"):
-        st.success(st.session_state[f"{key}_done"])
+        st.success(plain(st.session_state[f"{key}_done"]))
         if st.button("Faire une autre inscription", key=f"{key}_again"):
             st.session_state.pop(f"{key}_done")
             st.rerun()
@@ -531,15 +543,30 @@ def render_registration(tab_name: str, title: str, intro: str) -> None:
     honeypot = st.text_input("Site web (laissez ce champ vide)", key=f"{key}_{HONEYPOT}", max_chars=200)
     consents = _consent_inputs(key, state["errors"])
     if state["errors"].get(""):
-        st.error(state["errors"][""])
+        st.error(plain(state["errors"][""]))
     if state["message"]:
-        st.error(state["message"])
+        st.error(plain(state["message"]))
     if st.button("Envoyer mon inscription", type="primary", key=f"{key}_send"):
+        settings = get_settings()
         result = registration.submit(store, snapshot, tab_name, values, consents, honeypot, _client_key(),
-                                     now_paris(), submission_id=state["submission_id"])
+                                     now_paris(), submission_id=state["submission_id"],
+                                     settings=settings.registration,
+                                     opt_in=registration.OptIn(settings.registration, settings.smtp))
         if result.accepted:
             _reset(key)
-            st.session_state[f"{key}_done"] = result.message + _confirmation_mail(tab_name, result.row_id)
+            extra = "" if result.confirmation_sent else _confirmation_mail(tab_name, result.row_id)
+            st.session_state[f"{key}_done"] = result.message + extra  # one confirmation email, never two
         else:
             state.update(errors=dict(result.errors), message=result.message)
         st.rerun()
+
+
+def _confirm(store, token: str) -> None:
+    """The link of the confirmation email: one click confirms, a reload says it is already done."""
+    try:
+        result = registration.confirm(store, get_snapshot(fresh=True), token, now_paris(),
+                                      get_settings().registration)
+    except StoreError as error:
+        st.error(plain(error))
+        return
+    (st.success if result.ok else st.error)(plain(result.message))

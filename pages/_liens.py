@@ -7,6 +7,7 @@ import streamlit as st
 
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.links import actions, mail, registry, reminders
+from pages._plain import plain
 from pages._shared import fr_datetime, get_settings, get_snapshot, get_store
 
 FLASH = "_liens_flash"
@@ -80,7 +81,8 @@ def invitations_box(frame, snapshot, user) -> None:
     with st.expander("Inviter par lien personnel et suivre les réponses"):
         _flash()
         titles = {r["ID"]: f"{r['Titre']} ({r['Organisé par']})" for _, r in frame.iterrows()}
-        event_id = st.selectbox("Événement", list(titles), format_func=titles.get, key="invite_event")
+        event_id = st.selectbox("Événement", list(titles), format_func=lambda key: plain(titles[key]),
+                                key="invite_event")
         counts = actions.attendance(snapshot, event_id)
         st.caption(f"Réponses : {counts['vient']} vient / viennent, {counts['ne vient pas']} ne vient pas, "
                    f"{counts['sans réponse']} sans réponse.")
@@ -88,7 +90,8 @@ def invitations_box(frame, snapshot, user) -> None:
         if not partners:
             st.caption("Aucun partenaire à inviter : rattachez l'événement à un partenariat ou à une rencontre.")
             return
-        party = st.selectbox("Partenaire invité", list(partners), format_func=partners.get, key="invite_party")
+        party = st.selectbox("Partenaire invité", list(partners), format_func=lambda key: plain(partners[key]),
+                             key="invite_party")
         settings = get_settings()
         st.button("Envoyer l'invitation", key="invite_send", on_click=_run, args=(
             lambda: [mail.send_event_link(get_store(), get_snapshot(fresh=True), user, settings.links, settings.smtp,

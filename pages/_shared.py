@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import date, datetime, time
 
 import streamlit as st
@@ -14,6 +15,30 @@ from ecole_entreprise.services.home import todo
 from ecole_entreprise.services.kernel import conflicts
 from ecole_entreprise.store import shared_store
 from ecole_entreprise.store.base import Conflict, Snapshot, StoreError
+from pages._plain import plain, plain_rows
+
+log = logging.getLogger("ecole_entreprise.pages")
+UNEXPECTED = ("Une erreur inattendue a interrompu l'opération. Si vous étiez en train d'enregistrer, la modification "
+              "a peut-être été enregistrée malgré tout : relisez les données (bouton « Relire les données ») et "
+              "vérifiez avant de recommencer. Si l'erreur revient, signalez-la à l'administrateur (le détail est "
+              "dans le journal du serveur).")
+
+
+def unexpected_message(error: BaseException) -> str:
+    """What a person reads for any error: a StoreError's own French text, else a French notice (the English
+    detail and the traceback go to the server log only)."""
+    if isinstance(error, StoreError):
+        return str(error)
+    log.error("unexpected error on a page", exc_info=error)
+    return UNEXPECTED
+
+
+def run_guarded(run) -> None:
+    """The entry point's run of the current page: no traceback and no English text ever reaches the page."""
+    try:
+        run()
+    except Exception as error:  # noqa: BLE001 - st.stop/st.rerun are BaseExceptions and pass through
+        st.error(plain(unexpected_message(error)))
 
 
 def get_settings() -> Settings:
@@ -51,7 +76,7 @@ def demo_loader() -> None:
         try:
             load_demo(get_store(), on_progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         except (DemoRefused, StoreError) as error:
-            st.error(str(error))
+            st.error(plain(error))
             return
         st.success("Données de démonstration chargées.")
         st.rerun()
@@ -63,16 +88,16 @@ def data_location_caption() -> str:
     age = store.age_s()
     fresh = "à l'instant" if not age or age < 5 else f"il y a {int(age)} s"
     if where["kind"] == "google":
-        return f"Données : Google Sheets « {where['title']} » ([ouvrir]({where['url']})) — lues {fresh}."
-    return f"Données : classeur local `{where['location']}` — lues {fresh}."
+        return f"Données : Google Sheets « {plain(where['title'])} » ([ouvrir]({where['url']})) — lues {fresh}."
+    return f"Données : classeur local {plain(where['location'])} — lues {fresh}."
 
 
 def show_conflict(conflict: Conflict, user) -> None:
     """Both versions side by side (fields the user may not see stay masked); nothing was written."""
-    st.error(str(conflict))
+    st.error(plain(conflict))
     lines = conflicts.conflict_table(user, conflict, get_snapshot())
     if lines:
-        st.table(lines)
+        st.table(plain_rows(lines))
     st.caption("Rechargez la fiche pour repartir de la version actuelle, puis ressaisissez vos modifications.")
 
 
@@ -113,9 +138,9 @@ def field_widget(field: Field, current: str, key: str) -> str:
 def field_error(errors: dict[str, str], warnings: dict[str, str], name: str) -> None:
     """The French message right under its field."""
     if name in errors:
-        st.markdown(f":red[⚠ {errors[name]}]")
+        st.markdown(f":red[⚠ {plain(errors[name])}]")
     elif name in warnings:
-        st.markdown(f":orange[ℹ {warnings[name]}]")
+        st.markdown(f":orange[ℹ {plain(warnings[name])}]")
 
 
 def fr_datetime(text: str) -> str:
@@ -163,7 +188,7 @@ def journaled_download(what: str, data: bytes, file_name: str, mime: str, key: s
         try:
             journal_call()
         except StoreError as error:
-            st.error(str(error))
+            st.error(plain(error))
             return
         st.session_state[key] = signature
         st.rerun()

@@ -8,6 +8,7 @@ from ecole_entreprise.domain.roles import User
 from ecole_entreprise.services.kernel import accounts, navigation
 from ecole_entreprise.services.kernel.users import UnknownUser, find_user, session_user, users
 from ecole_entreprise.store.base import StoreError
+from pages._plain import plain
 from pages._shared import get_settings, get_snapshot, get_store
 
 # The one page registry (services/kernel/navigation.py): PAGES[key].path is the page file.
@@ -40,7 +41,7 @@ def build_navigation(user: User | None):
     first = next(iter(sections), "Pilotage")
     sections[first] = [*sections.get(first, []), *_link_pages()]
     with st.sidebar:
-        st.caption(f"Connecté : {user.label}")
+        st.caption(f"Connecté : {plain(user.label)}")
         if st.button("Se déconnecter", key="logout"):
             _logout()
     return st.navigation(sections)
@@ -62,8 +63,8 @@ def identify_user() -> User | None:
     try:
         snapshot = get_snapshot()
     except StoreError as error:
-        st.error(str(error))
-        st.stop()
+        st.error(plain(error))
+        stop_before_any_page()
     email = ""
     if mode == accounts.CHOOSER:
         email = settings.dev_user or st.session_state.get("local_user", "")
@@ -89,7 +90,7 @@ def identify_user() -> User | None:
         user = find_user(snapshot, email)
     except UnknownUser as error:
         _journal_sign_in(email, False, "compte absent ou inactif dans Utilisateurs")
-        st.error(str(error))
+        st.error(plain(error))
         st.session_state.pop("local_user", None)
         if mode == accounts.OIDC:
             st.button("Se déconnecter", on_click=st.logout)
@@ -111,6 +112,17 @@ def _journal_sign_in(email: str, accepted: bool, reason: str = "", method: str =
         accounts.record_sign_in(get_store(), email, accepted, method, reason)
     except StoreError as error:
         st.warning(f"Connexion non inscrite au journal : {error}")
+
+
+def stop_before_any_page() -> None:
+    """Stop this run with nothing but the message above: a run that ends before st.navigation makes Streamlit run
+    the requested page file by itself (its pages/ discovery), which would then fail again, outside any guard."""
+    st.navigation([st.Page(_nothing, title="Indisponible", url_path="indisponible")], position="hidden")
+    st.stop()
+
+
+def _nothing() -> None:
+    pass
 
 
 def current_user() -> User:

@@ -12,6 +12,7 @@ from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.pairing import plan as pairing
 from ecole_entreprise.services.pairing.scoring import PairingError, PairingSettings, indices, pair_reasons
 from ecole_entreprise.store.base import StoreError, new_id
+from pages._plain import plain, plain_rows
 from pages._shared import get_snapshot, get_store, refresh_button
 from pages._shell import PAGES, page_user
 
@@ -24,7 +25,7 @@ user = page_user("appariement")
 st.title("Appariement")
 refresh_button()
 if flash := st.session_state.pop(FLASH, None):
-    st.success(flash)
+    st.success(plain(flash))
 store, snapshot = get_store(), get_snapshot()
 entreprises = {r["id"]: r for r in access.visible_rows(user, "Entreprises", snapshot)}
 personnels = {r["id"]: r for r in access.visible_rows(user, "Personnels", snapshot)}
@@ -74,7 +75,8 @@ def in_scope(pair) -> bool:
 
 
 def show_breakdown(pair) -> None:
-    st.table([{"Critère": p.label_fr, "Points": fmt_number(p.points), "Détail": p.detail_fr} for p in pair.parts])
+    st.table(plain_rows([{"Critère": p.label_fr, "Points": fmt_number(p.points), "Détail": p.detail_fr}
+                         for p in pair.parts]))
 
 
 def propose(pairs, ids_key: str) -> None:
@@ -86,7 +88,7 @@ def propose(pairs, ids_key: str) -> None:
         made = pairing.plan_to_records(pairing.Plan(pairs, sum(p.total for p in pairs), [], {}),
                                        settings.annee_scolaire)
     except PairingError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     for record in made:
         pair_key = (record["entreprise_id"], record["personnel_id"], record["annee_scolaire"])
@@ -95,7 +97,7 @@ def propose(pairs, ids_key: str) -> None:
     try:
         written = meetings.propose(store, snapshot, user, records)
     except StoreError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     st.session_state.pop(ids_key, None)
     st.session_state.pop(PLAN, None)
@@ -110,7 +112,7 @@ def no_suggestion(kind: str, chosen: str) -> None:
     st.warning("Aucune suggestion pour cette fiche.")
     reasons = pairing.blockers(snapshot, kind, chosen)
     if reasons:
-        st.markdown("\n".join(f"- {reason}" for reason in reasons))
+        st.markdown("\n".join(f"- {plain(reason)}" for reason in reasons))
         return
     other = "personnel" if kind == "Entreprises" else "entreprise"
     st.caption(f"La fiche elle-même peut être appariée, mais aucune fiche {other} disponible n'est à moins de "
@@ -127,7 +129,7 @@ def suggestions(kind: str) -> None:
     try:
         found = [p for p in finder(snapshot, chosen, n=PAGE_SIZE, settings=settings) if in_scope(p)]
     except PairingError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     if not found:
         no_suggestion(kind, chosen)
@@ -136,7 +138,7 @@ def suggestions(kind: str) -> None:
     for pair in found:
         other = staff_label(pair.personnel_id) if kind == "Entreprises" else company_label(pair.entreprise_id)
         suffix = f"{kind}_{pair.entreprise_id}_{pair.personnel_id}"
-        with st.expander(f"{fmt_number(pair.total)} pts — {other}"):
+        with st.expander(f"{fmt_number(pair.total)} pts — {plain(other)}"):
             show_breakdown(pair)
             sure = st.checkbox("Je confirme la proposition de cette rencontre", key=f"ok_{suffix}")
             if st.button("Proposer cette rencontre", disabled=not sure, key=f"go_{suffix}"):
@@ -205,7 +207,7 @@ def change_plan(edit, done: str) -> None:
     try:
         st.session_state[PLAN] = edit()
     except PairingError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     st.session_state[FLASH] = done
     st.rerun()
@@ -232,7 +234,7 @@ def global_view() -> None:
     edit_plan(plan, pairs)
     st.divider()
     sure = st.checkbox(f"Je confirme la proposition de ces {len(pairs)} rencontre(s) pour "
-                       f"{settings.annee_scolaire}", key="plan_ok")
+                       f"{plain(settings.annee_scolaire)}", key="plan_ok")
     if st.button(f"Proposer ces {len(pairs)} rencontres", disabled=not sure, type="primary", key="plan_propose"):
         propose(pairs, PLAN_IDS)
 

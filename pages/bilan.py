@@ -17,6 +17,7 @@ from ecole_entreprise.services.bilan import charts, report
 from ecole_entreprise.services.bilan import compute as bilan
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.kernel.formatting import departement_label, format_frame
+from pages._plain import plain
 from pages._shared import get_snapshot, refresh_button
 from pages._shell import page_user
 
@@ -174,19 +175,19 @@ with st.container(border=True):
             st.stop()
         tables = bilan.all_tables(data, filt, include_free_text=free_text)
     except bilan.BilanFilterError as error:
-        st.error(f"{error} Choisissez une autre période, ou faites compléter l'onglet Parametres de la feuille "
+        st.error(f"{plain(error)} Choisissez une autre période, ou faites compléter l'onglet Parametres de la feuille "
                  "(semaine_ee_debut, semaine_ee_fin au format AAAA-MM-JJ).")
         st.stop()
     note = (" Effectifs de moins de 5 personnes masqués : « < 5 » dans les tableaux, barre ou point absent dans les "
             "graphiques ; « n.d. » : taux ou moyenne non diffusé." if small_cells else "")
-    st.caption(bilan.filter_label(filt, data) + "." + note)
+    st.caption(plain(bilan.filter_label(filt, data)) + "." + note)
 
 kpis = tables["kpis"]
 key_figures(bilan.protect("kpis", kpis) if small_cells else kpis)
 if kpis.set_index("Indicateur").at[bilan.PROPOSEES, "Valeur"] == 0:
     hint = ("proposez des rencontres depuis la page Appariement" if access.allowed(user, access.PAIR)
             else "le service école-entreprise n'en a pas encore saisi")
-    st.info(f"Aucune rencontre pour cette sélection ({bilan.filter_label(filt, data)}) : {hint}, ou choisissez "
+    st.info(f"Aucune rencontre pour cette sélection ({plain(bilan.filter_label(filt, data))}) : {hint}, ou choisissez "
             "une autre année scolaire, un autre territoire ou une autre période.")
 
 tables["carte"] = bilan.map_points(data, filt)

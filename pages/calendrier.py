@@ -8,6 +8,7 @@ from ecole_entreprise.domain.values import now_paris
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.meetings import calendar
 from ecole_entreprise.services.meetings import lifecycle as meetings
+from pages._plain import plain
 from pages._shared import get_snapshot, refresh_button
 from pages._shell import page_user
 
@@ -77,7 +78,8 @@ for week, items in zip(view, shown, strict=True):
             visit = f", visite {item.visite}" if item.visite in ("avant", "après") else ""
             left, right = st.columns([5, 1], vertical_alignment="center")
             left.markdown(f"{calendar.french_date(item.day, weekday=True)}, {calendar.french_time(item.heure)} — "
-                          f"**{item.entreprise}** × {item.etablissement or 'établissement non renseigné'} "
-                          f"({item.format or 'format à préciser'}{visit}) — {item.lieu or 'lieu à préciser'} "
-                          f"— _{item.statut}_")
+                          f"**{plain(item.entreprise)}** × "
+                          f"{plain(item.etablissement or 'établissement non renseigné')} "
+                          + plain(f"({item.format or 'format à préciser'}{visit}) — {item.lieu or 'lieu à préciser'}")
+                          + f" — _{plain(item.statut)}_")
             right.page_link("pages/rencontres.py", label="Ouvrir", icon="🤝", query_params={"id": item.meeting_id})

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ecole_entreprise.services.privacy.documents import parameters, privacy_notice
 from ecole_entreprise.store.base import StoreError
+from pages._plain import plain, plain_values
 from pages._shared import get_snapshot
 
 try:
@@ -11,5 +12,5 @@ try:
 except StoreError:
     params = parameters(None)  # the notice must stay readable even when the sheet is not
 st.title("Protection des données personnelles")
-st.caption(f"Notice d'information — version {params.get('version_notice', '')}")
-st.markdown(privacy_notice(params))
+st.caption(f"Notice d'information — version {plain(params.get('version_notice', ''))}")
+st.markdown(privacy_notice(plain_values(params)))

@@ -8,6 +8,7 @@ from ecole_entreprise.services.bilan.compute import home_kpis
 from ecole_entreprise.services.census.quality import locale_warning
 from ecole_entreprise.services.home import todo
 from ecole_entreprise.services.kernel import access, journal, memo, workbook_recovery
+from pages._plain import plain
 from pages._shared import (
     data_location_caption,
     demo_loader,
@@ -36,15 +37,15 @@ def erased_writes_notice() -> None:
     if not erasures:
         return
     for line in workbook_recovery.notice_lines(erasures, today):
-        st.warning(line)
+        st.warning(plain(line))
     left, right = st.columns(2)
     if left.button("Réappliquer ces modifications", type="primary", key="reapply_erased"):
         result = workbook_recovery.reapply(get_store(), user)
-        (st.warning if result.stopped or result.conflicts else st.success)(result.summary_fr())
+        (st.warning if result.stopped or result.conflicts else st.success)(plain(result.summary_fr()))
         for conflict in result.conflicts:
             show_conflict(conflict, user)
     elif right.button("Les laisser effacées", key="dismiss_erased"):
-        st.info(workbook_recovery.dismiss(get_store(), user))
+        st.info(plain(workbook_recovery.dismiss(get_store(), user)))
 
 
 if access.allowed(user, access.RECOVER_WRITES):
@@ -62,7 +63,7 @@ if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontr
 # Kept until the tabs they come from change (services/kernel/memo.py): a view after a re-read costs digests.
 year, small = todo.current_school_year(snapshot, today), user.rights.masks_small_counts
 kpis = memo.per_tabs(snapshot, memo.HOME_KPI_TABS, ("kpis", year, small), lambda: home_kpis(snapshot, year, small))
-st.subheader(f"Année scolaire {kpis.annee}")
+st.subheader(f"Année scolaire {plain(kpis.annee)}")
 TILES_PER_ROW = 4  # seven tiles on one row would cut their labels
 for start in range(0, len(kpis.tiles), TILES_PER_ROW):
     row = kpis.tiles[start:start + TILES_PER_ROW]

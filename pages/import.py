@@ -15,6 +15,7 @@ from ecole_entreprise.services.census import records as census
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.privacy.contacts import journal_export
 from ecole_entreprise.store.base import StoreError
+from pages._plain import plain
 from pages._shared import (
     data_location_caption,
     get_settings,
@@ -51,8 +52,8 @@ def _mapping(frame, tab: str, digest: str) -> dict[str, str]:
     for index, column in enumerate(frame.columns):
         example = next((v for v in frame[column] if v), "")
         chosen = columns[index % 3].selectbox(
-            column, options, index=options.index(suggested.get(column, IGNORE)), format_func=labels.get,
-            key=f"map_{digest}_{tab}_{index}", help=f"Exemple : {example[:60]}" if example else None)
+            plain(column), options, index=options.index(suggested.get(column, IGNORE)), format_func=labels.get,
+            key=f"map_{digest}_{tab}_{index}", help=f"Exemple : {plain(example[:60])}" if example else None)
         if chosen != IGNORE:
             mapping[column] = chosen
     return mapping
@@ -100,7 +101,7 @@ def _anomalies_button(frame, filename: str, key: str) -> None:
 
 
 def _show_outcome(outcome, filename: str) -> None:
-    st.success(f"{outcome.imported} fiche(s) importée(s) depuis « {filename} ».")
+    st.success(f"{outcome.imported} fiche(s) importée(s) depuis « {plain(filename)} ».")
     if outcome.errors or outcome.duplicates:
         st.warning(f"Lignes non importées : {outcome.errors} en erreur, {outcome.duplicates} doublon(s). "
                    "Corrigez-les dans le fichier des anomalies puis importez-le à son tour.")
@@ -150,9 +151,9 @@ data = upload.getvalue()
 try:
     table = imports.read_table(data, upload.name, limits)
 except imports.ImportFileError as error:
-    st.error(str(error))
+    st.error(plain(error))
     st.stop()
-st.caption(f"« {upload.name} » : {len(table)} ligne(s), {len(table.columns)} colonne(s).")
+st.caption(f"« {plain(upload.name)} » : {len(table)} ligne(s), {len(table.columns)} colonne(s).")
 digest = hashlib.sha256(data).hexdigest()[:16]
 
 mapping = _mapping(table, tab, digest)
@@ -181,7 +182,9 @@ if st.button(f"Importer {valid} ligne(s) valide(s) dans « {tab} »", type="prim
         outcome = imports.run_import(get_store(), report, user, upload.name, third_party,
                                      on_progress=lambda fraction, message: bar.progress(fraction, text=message))
     except StoreError as error:
-        st.error(f"{error} Les lignes déjà écrites ne le seront pas une seconde fois si vous relancez l'import.")
+        st.error(f"{plain(error)} Les lignes déjà écrites ne le seront pas une seconde fois si vous relancez "
+                 "l'import.")
+
         st.stop()
     st.session_state[OUTCOME] = (report, outcome)
     st.rerun()

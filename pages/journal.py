@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ecole_entreprise.services.kernel.journal import verify_chain
+from pages._plain import plain
 from pages._shared import fr_datetime, get_snapshot, refresh_button
 from pages._shell import page_user
 
@@ -19,12 +20,12 @@ def show_chain() -> None:
     """The verification result; a break is named (sheet line and entry ID) so it can be looked at in the sheet."""
     chain = verify_chain(rows)
     if chain.ok:
-        st.success(f"Vérification : {chain.message_fr}")
+        st.success(f"Vérification : {plain(chain.message_fr)}")
     elif chain.only_concurrent:  # two writers followed the same entry: nothing was changed or removed
-        st.warning(f"Vérification : {chain.message_fr} Deux processus ont écrit au même instant ; le contenu de "
+        st.warning(f"Vérification : {plain(chain.message_fr)} Deux processus ont écrit au même instant ; le contenu de "
                    "chaque entrée reste vérifié.")
     else:
-        st.error(f"Vérification : {chain.message_fr} {chain.checked} entrée(s) intègre(s) avant la rupture. "
+        st.error(f"Vérification : {plain(chain.message_fr)} {chain.checked} entrée(s) intègre(s) avant la rupture. "
                  "Le journal ne doit jamais être modifié à la main : comparez avec l'historique des versions de "
                  "la feuille.")
 

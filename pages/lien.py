@@ -6,24 +6,16 @@ A wrong, expired, used or revoked link gets a French message and nothing of the 
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from ecole_entreprise.services.links import actions, registry
 from ecole_entreprise.services.meetings.lifecycle import MeetingInvalid
+from pages._plain import plain
 from pages._shared import get_settings, get_snapshot, get_store
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: str) -> str:
-    """Data shown as text, never as Markdown."""
-    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def refuse(message: str) -> None:
-    st.error(message)
+    st.error(plain(message))
     st.stop()
 
 
@@ -54,10 +46,10 @@ def run(call) -> None:
         st.session_state["lien_fait"] = (token(), call())
     except MeetingInvalid as invalid:
         for message in invalid.errors.values():
-            st.error(message)
+            st.error(plain(message))
         return
     except actions.Refused as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     st.rerun()
 
@@ -126,10 +118,10 @@ FORMS = {registry.MEETING_ANSWER: meeting_answer, registry.EXPECTATIONS: expecta
 st.title("Votre lien personnel")
 done = st.session_state.get("lien_fait")
 if done and done[0] == token():
-    st.success(done[1])
+    st.success(plain(done[1]))
     st.stop()
 current, shown = opened_link()
-st.subheader(shown.title)
+st.subheader(plain(shown.title))
 for line in shown.lines:
     st.markdown(plain(line))
 st.caption("Ce lien vous est personnel et ne sert qu'une fois. Vos réponses sont transmises au service "

@@ -9,9 +9,18 @@ import streamlit as st
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.meetings import partnerships
-from ecole_entreprise.store.base import Conflict, StoreError, new_id
+from ecole_entreprise.store.base import Conflict, new_id
 from pages._liens import invitations_box
-from pages._shared import field_error, fr_date, get_snapshot, get_store, refresh_button, show_conflict
+from pages._plain import plain
+from pages._shared import (
+    field_error,
+    fr_date,
+    get_snapshot,
+    get_store,
+    refresh_button,
+    show_conflict,
+    unexpected_message,
+)
 from pages._shell import page_user
 
 FLASH, ERRORS, CONFLICT = "_partenariats_flash", "_partenariats_errors", "_partenariats_conflict"
@@ -27,7 +36,7 @@ lists = store.schema.lists
 st.title("Partenariats")
 refresh_button()
 if flash := st.session_state.pop(FLASH, None):
-    st.success(flash)
+    st.success(plain(flash))
 if CONFLICT in st.session_state:
     conflict = st.session_state[CONFLICT]
     show_conflict(conflict, user)
@@ -60,8 +69,8 @@ def run(step: str, call, success, forget: tuple[str, ...] = ()) -> None:
         st.session_state[ERRORS] = {step: invalid.errors}
     except Conflict as conflict:
         st.session_state[CONFLICT] = conflict
-    except StoreError as error:
-        st.session_state[ERRORS] = {step: {"": str(error)}}
+    except Exception as error:  # noqa: BLE001 - a callback's error would otherwise reach the page as a traceback
+        st.session_state[ERRORS] = {step: {"": unexpected_message(error)}}
     else:
         st.session_state[FLASH] = success(row) if callable(success) else success
         for key in forget:  # an empty form and a new client ID for the next record
@@ -81,7 +90,7 @@ def under(step: str, *names: str) -> None:
 
 def step_message(step: str) -> None:
     if message := errors_of(step).get(""):
-        st.error(message)
+        st.error(plain(message))
 
 
 # ---- list -------------------------------------------------------------------------------------------------

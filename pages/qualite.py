@@ -1,5 +1,7 @@
 """Data quality: every row of every tab checked against the schema, with a link to fix it."""
 
+from urllib.parse import quote
+
 import streamlit as st
 
 from ecole_entreprise.services.census.corrections import rewrite_corrections
@@ -11,6 +13,7 @@ from ecole_entreprise.services.census.quality import (
 )
 from ecole_entreprise.services.kernel.exports import csv_bytes
 from ecole_entreprise.services.privacy.contacts import journal_export
+from pages._plain import plain
 from pages._shared import data_location_caption, get_snapshot, get_store, journaled_download, refresh_button
 from pages._shell import page_user
 
@@ -26,7 +29,7 @@ anomalies = visible_anomalies(user, check_snapshot(snapshot, store.schema), snap
 if st.button("Écrire l'onglet « À corriger » de la feuille", key="write_corrections",
              help="Une ligne par anomalie, avec un lien vers la case, pour corriger directement dans la feuille."):
     rewritten = rewrite_corrections(store, user)
-    (st.success if rewritten.ok else st.error)(rewritten.message)
+    (st.success if rewritten.ok else st.error)(plain(rewritten.message))
 if not anomalies:
     st.success("Aucune anomalie : toutes les lignes respectent le schéma.")
     st.stop()
@@ -37,7 +40,8 @@ tabs = st.multiselect("Onglets", sorted(frame["Onglet"].unique()), placeholder="
 if tabs:
     frame = frame[frame["Onglet"].isin(tabs)]
 frame["Corriger"] = [
-    f"/{FIX_PAGES[t]}?id={i}" if t in FIX_PAGES and i else "" for t, i in zip(frame["Onglet"], frame["ID"], strict=True)
+    f"/{FIX_PAGES[t]}?id={quote(i, safe='')}" if t in FIX_PAGES and i else ""  # an ID from the sheet stays a query
+    for t, i in zip(frame["Onglet"], frame["ID"], strict=True)
 ]
 st.dataframe(frame, hide_index=True, width="stretch",
              column_config={"Corriger": st.column_config.LinkColumn("Corriger", display_text="✏️ corriger")})

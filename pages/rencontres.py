@@ -15,6 +15,7 @@ from ecole_entreprise.services.meetings.calendar import french_date, french_time
 from ecole_entreprise.services.privacy import contacts
 from ecole_entreprise.store.base import Conflict, StoreError
 from pages._liens import links_box, reminders_button
+from pages._plain import plain, plain_lines
 from pages._shared import (
     field_error,
     fr_date,
@@ -25,6 +26,7 @@ from pages._shared import (
     refresh_button,
     show_conflict,
     todo_filter,
+    unexpected_message,
 )
 from pages._shell import page_user
 
@@ -44,7 +46,7 @@ lists = store.schema.lists
 st.title("Rencontres")
 refresh_button()
 if flash := st.session_state.pop(FLASH, None):
-    st.success(flash)
+    st.success(plain(flash))
 
 
 # ---- names (from access.visible_rows: never a contact field) ----------------------------------------------
@@ -159,8 +161,8 @@ def run_step(step: str, call, success: str, target: str = "") -> None:
     except Conflict as conflict:  # both versions are shown above the steps, with the refusal if any
         both_versions(conflict, st.session_state.get(SHOWN))
         st.session_state[CONFLICT] = (conflict, refusal_now(conflict.current, target) if target else "")
-    except StoreError as error:
-        st.session_state[ERRORS] = {step: {"": str(error)}}
+    except Exception as error:  # noqa: BLE001 - a callback's error would otherwise reach the page as a traceback
+        st.session_state[ERRORS] = {step: {"": unexpected_message(error)}}
     else:
         st.session_state[FLASH] = result if isinstance(result, str) else success
 
@@ -186,7 +188,7 @@ def errors_of(step: str) -> dict[str, str]:
 
 def step_message(step: str) -> None:
     if message := errors_of(step).get(""):
-        st.error(message)
+        st.error(plain(message))
 
 
 def forget_conflict() -> None:
@@ -200,26 +202,28 @@ def forget_conflict() -> None:
 def lifecycle_line(row) -> str:
     status = meetings.status_of(row)
     if status not in LIFECYCLE:
-        return f"**{status}**"
+        return f"**{plain(status)}**"
     return " → ".join(f"**{s}**" if s == status else s for s in LIFECYCLE)
 
 
 def summary(row, companies, staff) -> None:
     company, person = companies.get(row["entreprise_id"], {}), staff.get(row["personnel_id"], {})
     left, right = st.columns(2)
-    left.markdown(f"**Entreprise** : {company_name(companies, row['entreprise_id'])} "
-                  f"({company.get('commune', '')})")
-    right.markdown(f"**Personnel** : {staff_name(staff, row['personnel_id'])}, {person.get('fonction', '')} — "
-                   f"{school_name(staff, row['personnel_id'])}")
+    left.markdown("**Entreprise** : " + plain(f"{company_name(companies, row['entreprise_id'])} "
+                                              f"({company.get('commune', '')})"))
+    right.markdown("**Personnel** : " + plain(f"{staff_name(staff, row['personnel_id'])}, "
+                                              f"{person.get('fonction', '')} — "
+                                              f"{school_name(staff, row['personnel_id'])}"))
     st.markdown(f"Statut : {lifecycle_line(row)}")
     if row["date"]:
         day = meetings.meeting_day(row)
         when = french_date(day, weekday=True) if day else row["date"]
-        st.markdown(f"Rendez-vous : {row['format'] or 'format à préciser'}, le {when} à "
-                    f"{french_time(row['heure']) or '?'}, {row['lieu'] or 'lieu à préciser'}"
-                    + (f" — visite de l'entreprise {row['visite']}" if row["visite"] in ("avant", "après") else ""))
+        st.markdown(plain(f"Rendez-vous : {row['format'] or 'format à préciser'}, le {when} à "
+                          f"{french_time(row['heure']) or '?'}, {row['lieu'] or 'lieu à préciser'}"
+                          + (f" — visite de l'entreprise {row['visite']}" if row["visite"] in ("avant", "après")
+                             else "")))
     if row["motif"]:
-        st.markdown(f"Motif : {row['motif']}")
+        st.markdown(f"Motif : {plain_lines(row['motif'])}")
 
 
 def acceptances(row, snapshot) -> None:
@@ -401,7 +405,8 @@ def partnership_link(row, snapshot) -> None:
         return
     existing = [p for p in snapshot.rows("Partenariats") if p["rencontre_id"] == row.id]
     if existing:
-        st.info(f"Partenariat {existing[0].id} créé à partir de cette rencontre (statut « {existing[0]['statut']} »).")
+        st.info(plain(f"Partenariat {existing[0].id} créé à partir de cette rencontre (statut "
+                      f"« {existing[0]['statut']} »)."))
         st.page_link("pages/partenariats.py", label="Voir les partenariats", icon="🏫")
     else:
         st.page_link("pages/partenariats.py", label="Créer un partenariat", icon="🏫",
@@ -431,8 +436,8 @@ def reveal(row) -> None:
     try:
         found = [contacts.reveal_contacts(store, user, row.id, introduction.FINALITE,
                                           side="" if user.side else side) for side in reveal_sides()]
-    except StoreError as error:
-        st.session_state[ERRORS] = {"intro": {"": str(error)}}
+    except Exception as error:  # noqa: BLE001 - a callback: see run_step
+        st.session_state[ERRORS] = {"intro": {"": unexpected_message(error)}}
         return
     st.session_state[revealed_key(row)] = found
 
@@ -453,7 +458,7 @@ def masked_preview(row, snapshot, subject: str, body: str, signature: str) -> No
     try:
         text = f"Objet : {introduction.render(subject, values)}\n\n{introduction.render(body, values)}"
     except introduction.TemplateError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     st.markdown("**Aperçu du message**")
     with st.container(border=True):
@@ -469,8 +474,9 @@ def revealed_contacts(found: list[dict]) -> None:
     st.markdown("**Coordonnées communiquées** (consultation inscrite au journal)")
     for person in found:
         tab = store.schema.tab(person["onglet"])
-        st.table([{"Champ": tab.field(name).header, "Valeur": text} for name, text in person.items()
-                  if name in tab.field_names and text])
+        # A table that never reads Markdown: the details are copied from it as they are (no escape, no joiner).
+        st.dataframe([{"Champ": tab.field(name).header, "Valeur": text} for name, text in person.items()
+                      if name in tab.field_names and text], hide_index=True, width="stretch")
 
 
 def prepared_email(row, snapshot, subject: str, body: str, signature: str):
@@ -488,7 +494,7 @@ def delivery(row, snapshot, subject: str, body: str, signature: str) -> None:
     try:
         email = prepared_email(row, snapshot, subject, body, signature)
     except StoreError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     st.markdown("**Message à envoyer**")
     st.code(introduction.plain_text(email), language=None, wrap_lines=True)
@@ -525,12 +531,12 @@ def introduction_box(row, snapshot) -> None:
     reasons = intro_blockers(row, snapshot)
     if reasons:
         st.warning("Les coordonnées ne peuvent pas être communiquées pour l'instant :\n"
-                   + "\n".join(f"- {reason}" for reason in reasons))
+                   + "\n".join(f"- {plain(reason)}" for reason in reasons))
         return
     if row["introduction_envoyee"]:
         who = introduction.sent_stamp(row)[1]
         st.caption(f"Mise en relation déjà envoyée le {fr_datetime(row['introduction_envoyee'])}"
-                   + (f" par {who}." if who else "."))
+                   + (f" par {plain(who)}." if who else "."))
     subject, body, signature = template_inputs()
     found = st.session_state.get(revealed_key(row))
     step_message("intro")
@@ -559,19 +565,19 @@ def detail_view(meeting_id: str) -> None:
     snapshot = get_snapshot(fresh=fresh)
     row = snapshot.get(meetings.TAB, meeting_id)
     if row is None or not access.row_in_scope(user, meetings.TAB, row, snapshot):
-        st.warning(f"La rencontre {meeting_id} est introuvable ou hors de votre périmètre.")
+        st.warning(f"La rencontre {plain(meeting_id)} est introuvable ou hors de votre périmètre.")
         return
     st.session_state[SHOWN] = row
     companies, staff = people(snapshot)
-    st.subheader(f"{company_name(companies, row['entreprise_id'])} × {staff_name(staff, row['personnel_id'])}")
-    st.caption(f"{row.id} — année scolaire {row['annee_scolaire']}" +
-               (f" — score d'appariement {row['score']}" if row["score"] else ""))
+    st.subheader(plain(f"{company_name(companies, row['entreprise_id'])} × {staff_name(staff, row['personnel_id'])}"))
+    st.caption(plain(f"{row.id} — année scolaire {row['annee_scolaire']}" +
+                     (f" — score d'appariement {row['score']}" if row["score"] else "")))
     summary(row, companies, staff)
     if CONFLICT in st.session_state:
         conflict, refused = st.session_state[CONFLICT]
         show_conflict(conflict, user)
         if refused:
-            st.error(refused)
+            st.error(plain(refused))
         st.button("Recharger la rencontre", key="reload_meeting", on_click=forget_conflict)
     steps(row, snapshot)
     if meetings.status_of(row) in meetings.BEFORE_MEETING:

@@ -16,6 +16,7 @@ from ecole_entreprise.domain import values as cells
 from ecole_entreprise.services.kernel import access, parameters
 from ecole_entreprise.services.privacy import consent, retention, rights
 from ecole_entreprise.store.base import Conflict, StoreError
+from pages._plain import plain
 from pages._shared import fr_date, fr_datetime, get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user
 
@@ -44,7 +45,7 @@ def act(call, success) -> None:
         show_conflict(conflict, user)
         return
     except StoreError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return
     flash("success", success(result) if callable(success) else success)
     st.rerun()
@@ -150,8 +151,8 @@ def follow_up_form(rows) -> None:
                    "à condition d'en informer la personne dans le mois suivant la réception"
                    + (f", soit au plus tard le {limit:%d/%m/%Y}." if limit else "."))
         if chosen["prolongation_informee_le"]:
-            st.info(f"Déjà prolongée : personne informée le {fr_date(chosen['prolongation_informee_le'])}, "
-                    f"échéance le {fr_date(chosen['echeance'])}.")
+            st.info(plain(f"Déjà prolongée : personne informée le {fr_date(chosen['prolongation_informee_le'])}, "
+                          f"échéance le {fr_date(chosen['echeance'])}."))
         informed = st.date_input("Personne informée de la prolongation le", value=today, format="DD/MM/YYYY",
                                  key="follow_informed")
         if st.button("Prolonger l'échéance", key="follow_extend"):
@@ -187,7 +188,7 @@ def export_box(tab: str, person) -> None:
             st.session_state[EXPORT] = (person.id, rights.access_export(snapshot, tab, person.id, store=store,
                                                                         user=user))
         except StoreError as error:
-            st.error(str(error))
+            st.error(plain(error))
     ready = st.session_state.get(EXPORT)
     if ready and ready[0] == person.id:
         st.download_button("Télécharger l'export (zip)", ready[1], file_name=f"acces-{person.id}.zip",
@@ -207,7 +208,7 @@ def consent_box(tab: str, person) -> None:
     for purpose, label in PURPOSES.items():
         field = consent.PURPOSE_FIELDS[purpose]
         left, right = st.columns([4, 1], vertical_alignment="center")
-        left.write(f"{label} : {consent_state(person, field)}")
+        left.markdown(f"{label} : {plain(consent_state(person, field))}")
         if person[field] and right.button("Retirer", key=f"withdraw_{purpose}_{person.id}"):
             act(lambda p=purpose: consent.withdraw_consent(store, snapshot, user, tab, person.id, p),
                 f"Consentement « {PURPOSES[purpose].lower()} » retiré et journalisé.")
@@ -235,7 +236,7 @@ def anonymise_box(tab: str, person) -> None:
     if rights.is_anonymised(tab, person):
         st.info("Cette fiche est déjà anonymisée.")
         return
-    sure = st.checkbox(f"Je confirme l'anonymisation définitive de {person_label(tab, person)}",
+    sure = st.checkbox(f"Je confirme l'anonymisation définitive de {plain(person_label(tab, person))}",
                        key=f"anon_ok_{person.id}")
     if st.button("Anonymiser", type="primary", disabled=not sure, key=f"anon_{person.id}") and sure:
         act(lambda: rights.anonymise(store, snapshot, user, tab, person.id), anonymised_message)
@@ -252,7 +253,7 @@ def person_section() -> None:
     if picked is None:
         return
     tab, person = picked
-    st.subheader(person_label(tab, person))
+    st.subheader(plain(person_label(tab, person)))
     st.page_link(f"pages/{tab.lower()}.py", label="Droit de rectification : corriger la fiche", icon="✏️",
                  query_params={"id": person.id})
     export_box(tab, person)
@@ -293,12 +294,12 @@ def inactive_section() -> None:
                 store, snapshot, user, today, confirm=True,
                 on_progress=lambda n, total: bar.progress(n / total, text=f"{n} / {total} fiche(s) traitée(s)…"))
         except StoreError as error:
-            st.error(str(error))
+            st.error(plain(error))
         else:
             bar.progress(1.0, text=f"{len(done)} / {len(inactive)} fiche(s) anonymisée(s).")
             st.success(f"{len(done)} fiche(s) anonymisée(s) ; chaque anonymisation est journalisée.")
             for note in notes:
-                st.warning(note)
+                st.warning(plain(note))
         current = get_snapshot()
     with table:
         inactive_table(current)
@@ -340,7 +341,7 @@ def retention_section() -> None:
 
 
 for kind, message in st.session_state.pop(FLASH, []):
-    getattr(st, kind)(message)
+    getattr(st, kind)(plain(message))
 requests_tab, person_tab, retention_tab = st.tabs(["Demandes", "Une personne", "Conservation"])
 with requests_tab:
     requests_section()

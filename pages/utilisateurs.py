@@ -5,6 +5,7 @@ import streamlit as st
 from ecole_entreprise.domain.roles import ROLES
 from ecole_entreprise.services.kernel import access, users
 from ecole_entreprise.store.base import Conflict, StoreError
+from pages._plain import plain
 from pages._shared import get_snapshot, get_store, refresh_button, show_conflict
 from pages._shell import page_user
 
@@ -32,10 +33,10 @@ with st.form("add_user", clear_on_submit=True):
         try:
             access.require(user, access.MANAGE_USERS)
             users.add_user(store, email, role, scope, name)
-            st.toast(f"{email} ajouté.", icon="✅")
+            st.toast(f"{plain(email)} ajouté.", icon="✅")
             st.rerun()
         except StoreError as error:
-            st.error(str(error))
+            st.error(plain(error))
 
 if rows:
     st.subheader("Activer ou désactiver un compte")
@@ -50,4 +51,4 @@ if rows:
         except Conflict as conflict:
             show_conflict(conflict, user)
         except StoreError as error:
-            st.error(str(error))
+            st.error(plain(error))

@@ -125,7 +125,7 @@ def test_field_errors_are_french_and_next_to_their_field(workbook):
 
 
 def test_the_rate_limit_refuses_a_flood_from_one_session(workbook, monkeypatch):
-    monkeypatch.setattr(registration, "_limiter", registration.RateLimiter(limit=1))
+    monkeypatch.setenv("ECOLE_ENTREPRISE_REGISTRATIONS_PER_ADDRESS_HOUR", "1")  # the setting, as configured
     at = open_public("pages/inscription_personnel.py")
     at.selectbox(key=f"{STAFF}_fonction").set_value("professeur")
     at.selectbox(key=f"{STAFF}_canal").set_value("salon REE")
@@ -146,3 +146,45 @@ def test_the_rate_limit_refuses_a_flood_from_one_session(workbook, monkeypatch):
     at.button(key=f"{STAFF}_send").click().run()
     assert "Trop d'inscriptions" in messages(at), messages(at)
     assert len(rows("Personnels")) == before + 1
+
+
+def test_the_link_of_the_confirmation_email_confirms_the_registration_once(workbook, monkeypatch):
+    from datetime import timedelta
+
+    from ecole_entreprise.config import SmtpSettings
+    from ecole_entreprise.domain.values import now_paris
+
+    monkeypatch.setenv("ECOLE_ENTREPRISE_REGISTRATION_SECRET", "clé-de-test")
+    monkeypatch.setenv("ECOLE_ENTREPRISE_PUBLIC_URL", "https://rencontres.exemple.fr/")
+    settings = load_settings().registration
+    outbox = []
+    store = shared_store(load_settings())
+    values = {"civilite": "Mme", "nom": "Démo-Lien", "prenom": "Inès", "fonction": "professeur",
+              "code_postal": "25000", "commune_insee": "25056", "email": "demo.ines.lien@ac-besancon.fr",
+              "canal": "salon REE"}
+    result = registration.submit(store, store.read(fresh=True), "Personnels", values, {"participation": True}, "",
+                                 "client", now_paris() - timedelta(minutes=5), settings=settings,
+                                 opt_in=registration.OptIn(settings, SmtpSettings(host="smtp.exemple.fr"),
+                                                           send=lambda *a: outbox.append(a)))
+    assert rows("Personnels")[-1]["statut"] == "à confirmer"
+    link = outbox[0][2].split("https://rencontres.exemple.fr/inscription_personnel?confirmer=")[1].split()[0]
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/inscription_personnel.py")
+    at.query_params["confirmer"] = link
+    at.run()
+    assert not at.exception
+    assert any("adresse est confirmée" in s.value for s in at.success), messages(at)
+    assert next(r for r in rows("Personnels") if r.id == result.row_id)["statut"] == "à valider"
+    at.query_params["confirmer"] = link[:-3] + "xyz"
+    at.run()
+    assert any(e.value.startswith("Ce lien") for e in at.error)
+
+
+def test_the_coordinator_is_told_when_an_address_was_never_confirmed(workbook, monkeypatch):
+    from tests.support.apptest import BESANCON, open_page
+
+    pending = next(r for r in rows("Personnels") if r["statut"] == "à valider" and r["departement"] == "25")
+    at = open_page(monkeypatch, BESANCON, "pages/personnels.py", query={"id": pending.id})
+    assert not at.exception
+    assert any("non confirmée" in c.value for c in at.caption), [c.value for c in at.caption]

@@ -1,9 +1,11 @@
 """Self-registration on the real local workbook: consents, pending status, honeypot, rate and size limits."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
 
+from ecole_entreprise.config import RegistrationSettings, SmtpSettings
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.services.census import registration
 from ecole_entreprise.services.census.registration import MAX_PAYLOAD_BYTES, RateLimiter, submit
@@ -178,13 +180,158 @@ def test_refused_submissions_do_not_use_up_the_limit(store):
     assert not send(store, limiter, values=staff(email="demo.trois@ac-besancon.fr", nom="Trois")).accepted
 
 
-def test_client_key_trusts_only_the_proxy_hop():
+def test_client_key_trusts_x_forwarded_for_only_through_the_configured_proxies():
     key = registration.client_key
-    # a client forging X-Forwarded-For cannot dodge the limit: only the entry our proxy appended counts
-    assert key("1.1.1.1, 203.0.113.7", None, "s1") == key("9.9.9.9, 203.0.113.7", None, "s2") \
-        == key("203.0.113.7", "10.0.0.2", "s3")
-    assert key("203.0.113.7", None, "s") != key("203.0.113.8", None, "s")
-    # no proxy: the connection's address, whatever the session; local access: the session
-    assert key("", "198.51.100.4", "s1") == key("", "198.51.100.4", "s2")
+    # Default, no proxy in front: the connection's address, whatever the (forgeable) header says.
+    assert key("1.1.1.1", "198.51.100.4", "s1") == key("9.9.9.9, 8.8.8.8", "198.51.100.4", "s2") \
+        == key("", "198.51.100.4", "s3")
+    assert key("1.1.1.1", "198.51.100.4", "s") != key("1.1.1.1", "198.51.100.5", "s")
+    # One trusted proxy: the entry it appended (the rightmost); what the client put to its left is ignored.
+    assert key("1.1.1.1, 203.0.113.7", "10.0.0.2", "s1", 1) == key("9.9.9.9, 203.0.113.7", "10.0.0.2", "s2", 1)
+    assert key("203.0.113.7", "10.0.0.2", "s", 1) != key("203.0.113.8", "10.0.0.2", "s", 1)
+    # Two proxies: the entry the outer one appended; a header shorter than the chain proves nothing.
+    assert registration.client_address("6.6.6.6, 203.0.113.7, 10.0.0.9", "10.0.0.2", 2) == "203.0.113.7"
+    assert registration.client_address("203.0.113.7", "10.0.0.2", 2) == "10.0.0.2"
+    # Local access (no address): the session.
     assert key("", None, "s1") != key("", None, "s2")
-    assert "203.0.113.7" not in key("203.0.113.7", None, "s") and len(key("", None, "s")) == 16
+    assert "203.0.113.7" not in key("203.0.113.7", None, "s", 1) and len(key("", None, "s")) == 16
+
+
+def test_sixty_forged_headers_from_one_address_hit_the_per_address_limit(store, limiter):
+    settings = RegistrationSettings(registrations_per_address_hour=5)
+    accepted = 0
+    for n in range(60):
+        client = registration.client_key(f"10.{n}.0.1", "198.51.100.4", f"session-{n}")  # a new session each time
+        values = staff(email=f"demo.forge{n}@ac-besancon.fr", nom=f"Forge{n}")
+        accepted += send(store, limiter, values=values, key=client, now=NOW + timedelta(seconds=n),
+                         settings=settings).accepted
+    assert accepted == 5 and len(store.read().rows("Personnels")) == 5
+
+
+def test_a_global_limit_on_pending_registrations_per_hour(store, limiter):
+    settings = RegistrationSettings(registrations_per_address_hour=100, pending_registrations_hour=3)
+    results = [send(store, limiter, values=staff(email=f"demo.g{n}@ac-besancon.fr", nom=f"G{n}"), key=f"c{n}",
+                    now=NOW + timedelta(minutes=n), settings=settings) for n in range(5)]
+    assert [r.accepted for r in results] == [True, True, True, False, False]
+    assert "réessayez dans une heure" in results[-1].message and "3" in results[-1].errors[""]
+    # Counted in the sheet (it holds across restarts): an hour later the form is open again.
+    later = send(store, RateLimiter(), values=staff(email="demo.g9@ac-besancon.fr", nom="G9"), key="c9",
+                 now=NOW + timedelta(minutes=64), settings=settings)
+    assert later.accepted
+
+
+# ---- double opt-in ----------------------------------------------------------------------------------------
+
+OPT_SETTINGS = RegistrationSettings(public_url="https://rencontres.exemple.fr", registration_secret="clé-de-test",
+                                    confirm_within_hours=48)
+SMTP = SmtpSettings(host="smtp.exemple.fr", sender="ne-pas-repondre@exemple.fr")
+
+
+class Outbox(list):
+    def __call__(self, to, subject, body, smtp):
+        self.append((to, subject, body))
+
+
+def opt_in(outbox, smtp=SMTP):
+    return registration.OptIn(OPT_SETTINGS, smtp, send=outbox)
+
+
+def link_token(body: str) -> str:
+    [link] = re.findall(r"https://rencontres\.exemple\.fr/inscription_personnel\?confirmer=(\S+)", body)
+    return link
+
+
+def test_with_smtp_the_record_waits_for_the_click_on_the_link_sent_to_the_address(store, limiter):
+    outbox = Outbox()
+    result = send(store, limiter, settings=OPT_SETTINGS, opt_in=opt_in(outbox))
+    assert result.accepted and "courriel vient d'être envoyé" in result.message and "48 heures" in result.message
+    [row] = store.read().rows("Personnels")
+    assert row["statut"] == "à confirmer"
+    [(to, subject, body)] = outbox
+    assert to == "demo.claire.fontaine@ac-besancon.fr" and "Confirmez" in subject
+    token = link_token(body)
+    assert "fontaine" not in token.lower() and "@" not in token  # the address never travels in the link
+    assert [e["action"] for e in store.read().rows("Journal")] == ["inscription à confirmer"]  # no consent yet
+
+    done = registration.confirm(store, store.read(), token, NOW + timedelta(hours=2), OPT_SETTINGS)
+    assert done.ok and "confirmée" in done.message
+    row = store.read().get("Personnels", row.id)
+    assert row["statut"] == "à valider"
+    proof = store.read().rows("Journal")[-1]
+    assert (proof["action"], proof["cible_id"], proof["finalite"]) == ("confirmation inscription", row.id,
+                                                                         "gestion des consentements")
+    assert "consentement_participation" in proof["champs"] and "lien signé" in proof["details"]
+    assert "fontaine" not in " ".join(proof.values.values()).lower()
+    assert "confirmée par la personne" in registration.address_line(store.read(), "Personnels", row)
+    again = registration.confirm(store, store.read(), token, NOW + timedelta(hours=3), OPT_SETTINGS)
+    assert again.ok and "déjà confirmée" in again.message
+    assert len(store.read().rows("Journal")) == 2  # a second click journals nothing
+
+
+def test_a_forged_altered_expired_or_stale_link_confirms_nothing(store, limiter):
+    outbox = Outbox()
+    send(store, limiter, settings=OPT_SETTINGS, opt_in=opt_in(outbox))
+    token = link_token(outbox[0][2])
+    [row] = store.read().rows("Personnels")
+    payload, signature = token.split(".")
+    other_key = RegistrationSettings(public_url=OPT_SETTINGS.public_url, registration_secret="autre-clé")
+    forged = registration.confirmation_link(other_key, "Personnels", row.id, row["email"], NOW).split("=", 1)[1]
+    for bad, when in ((forged, NOW), (payload + "." + signature[:-2] + "AA", NOW), ("n'importe quoi", NOW),
+                      (token, NOW + timedelta(hours=49))):
+        result = registration.confirm(store, store.read(), bad, when, OPT_SETTINGS)
+        assert not result.ok and result.message.startswith("Ce lien")
+    # The record's address changed since: the link was for the old one.
+    store.update("Personnels", row.id, {"email": "demo.autre@ac-besancon.fr"}, row.fingerprint)
+    assert not registration.confirm(store, store.read(), token, NOW, OPT_SETTINGS).ok
+    assert store.read().get("Personnels", row.id)["statut"] == "à confirmer"
+
+
+def test_unconfirmed_registrations_are_purged_after_the_delay(store, limiter):
+    outbox = Outbox()
+    send(store, limiter, settings=OPT_SETTINGS, opt_in=opt_in(outbox))
+    send(store, limiter, values=staff(email="demo.tard@ac-besancon.fr", nom="Tard"), now=NOW + timedelta(hours=30),
+         settings=OPT_SETTINGS, opt_in=opt_in(outbox))
+    confirmed = send(store, limiter, values=staff(email="demo.ok@ac-besancon.fr", nom="Ok"), settings=OPT_SETTINGS,
+                     opt_in=opt_in(outbox))
+    registration.confirm(store, store.read(), link_token(outbox[-1][2]), NOW, OPT_SETTINGS)
+    later = NOW + timedelta(hours=49)
+    assert "1" in registration.purge_unconfirmed(store, store.read(), later, 48, dry_run=True)
+    assert len(store.read().rows("Personnels")) == 3
+    registration.purge_unconfirmed(store, store.read(), later, 48)
+    left = {r["nom"]: r["statut"] for r in store.read().rows("Personnels")}
+    assert left == {"Tard": "à confirmer", "Ok": "à valider"} and confirmed.row_id
+    entry = store.read().rows("Journal")[-1]
+    assert entry["action"] == "purge inscriptions non confirmées" and "Démo-Fontaine" not in entry["details"]
+
+
+def test_without_smtp_or_when_sending_fails_the_coordinator_is_told_the_address_is_unconfirmed(store, limiter):
+    no_smtp = send(store, limiter, settings=OPT_SETTINGS, opt_in=opt_in(Outbox(), smtp=SmtpSettings()))
+    assert no_smtp.accepted and no_smtp.message == registration.THANKS
+
+    def broken(*_):
+        raise OSError("connexion refusée")
+
+    failed = send(store, limiter, values=staff(email="demo.panne@ac-besancon.fr", nom="Panne"), settings=OPT_SETTINGS,
+                  opt_in=registration.OptIn(OPT_SETTINGS, SMTP, send=broken))
+    assert failed.accepted
+    snapshot = store.read()
+    for row in snapshot.rows("Personnels"):
+        assert row["statut"] == "à valider"
+        assert "non confirmée" in registration.address_line(snapshot, "Personnels", row)
+
+
+def test_registration_settings_from_secrets_and_environment(tmp_path):
+    from ecole_entreprise.config import load_settings
+
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[app]\ntrusted_proxy_hops = 1\npending_registrations_hour = 30\n'
+                       'public_url = "https://rencontres.exemple.fr/"\nregistration_secret = "clé"\n')
+    settings = load_settings({}, secrets_paths=[secrets]).registration
+    assert settings.trusted_proxy_hops == 1 and settings.pending_registrations_hour == 30
+    assert settings.confirm_within_hours == 48
+    assert settings.public_url == "https://rencontres.exemple.fr" and settings.double_opt_in
+    env = {"ECOLE_ENTREPRISE_TRUSTED_PROXY_HOPS": "2", "ECOLE_ENTREPRISE_REGISTRATION_SECRET": "autre"}
+    settings = load_settings(env, secrets_paths=[secrets]).registration
+    assert settings.trusted_proxy_hops == 2 and settings.registration_secret == "autre"
+    assert load_settings({}, secrets_paths=[]).registration == RegistrationSettings()
+    assert not RegistrationSettings().double_opt_in and RegistrationSettings().trusted_proxy_hops == 0

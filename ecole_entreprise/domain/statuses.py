@@ -78,6 +78,7 @@ class RecordStatus(StrEnum):
     PENDING = "à valider"  # a self-registration not yet checked by a coordinator
     VALIDATED = "validé"
     ARCHIVED = "archivé"
+    TO_CONFIRM = "à confirmer"  # a self-registration whose address has not answered the confirmation link yet
 
     @property
     def active(self) -> bool:

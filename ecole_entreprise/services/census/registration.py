@@ -1,7 +1,12 @@
 """Self-registration of companies and staff from the public pages.
 
 Records land "à valider" with the consents given (date, privacy-notice version, source "auto-inscription").
-Public forms get abuse protection: size limits, a per-client rate limit and a honeypot field.
+Public forms get abuse protection: size limits, a per-address rate limit (the address seen through the configured
+number of trusted proxies only), a limit on the registrations of the last hour from everyone together (read in the
+sheet, so it holds across restarts and servers) and a honeypot field.
+With double opt-in (SMTP, a signing key and the public address configured) a record lands "à confirmer" and a
+signed link goes to the address given: the click is the proof of consent (journaled) and moves it to "à valider";
+a registration left unconfirmed is deleted after `confirm_within_hours` (purge_unconfirmed, run by the purge).
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ...config import RegistrationSettings, SmtpSettings
 from ...domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, default_schema
-from ...domain.values import format_datetime, format_multi
-from ...store.base import Snapshot, new_id
+from ...domain.statuses import RecordStatus
+from ...domain.values import format_datetime, format_multi, parse_datetime
+from ...store.base import Snapshot, StoreError, new_id
 from ..kernel import journal
 from ..kernel.parameters import parameter
+from . import registration_link as links
 from .records import PENDING, check, with_defaults
 
 REGISTRABLE_TABS = ("Entreprises", "Personnels")
@@ -24,6 +32,11 @@ SOURCE = "auto-inscription"
 MAX_PAYLOAD_BYTES = 20_000
 RATE_LIMIT = 5
 RATE_WINDOW = timedelta(hours=1)
+TO_CONFIRM = str(RecordStatus.TO_CONFIRM)
+CONFIRMED_ACTION = "confirmation inscription"
+EMAIL_FIELDS = {"Entreprises": "contact_email", "Personnels": "email"}
+PAGE_KEYS = {"Entreprises": "inscription_entreprise", "Personnels": "inscription_personnel"}  # url paths
+CONFIRM_PARAM = "confirmer"
 THANKS = ("Merci, votre inscription a bien été reçue. Elle sera vérifiée par un coordinateur avant d'être "
           "utilisée ; vous serez contacté(e) par courriel.")
 
@@ -32,19 +45,21 @@ _NOT_PUBLIC = {ID_FIELD, CREATED_FIELD, UPDATED_FIELD, "statut", "source", "info
                "consentement_participation", "consentement_partage", "consentement_version", "consentement_source"}
 
 
-def client_key(forwarded_for: str, ip_address: str | None, session_id: str) -> str:
-    """Who sends, for the rate limit, as a short hash (the address itself is never kept).
-
-    Behind a reverse proxy the rightmost X-Forwarded-For entry is the one the proxy added; entries to its left
-    come from the client and can be forged at will. Without a proxy, the connection's own address; failing that
-    (local access), the browser session."""
+def client_address(forwarded_for: str, ip_address: str | None, trusted_hops: int = 0) -> str:
+    """The sender's address: with `trusted_hops` reverse proxies in front, the X-Forwarded-For entry the outermost
+    of them added (entries to its left come from the client and can be forged at will); with none, the
+    connection's own address, whatever the header says. "" when unknown."""
     hops = [part.strip() for part in (forwarded_for or "").split(",") if part.strip()]
-    if hops:
-        basis = f"ip:{hops[-1]}"
-    elif ip_address:
-        basis = f"ip:{ip_address}"
-    else:
-        basis = f"session:{session_id}"
+    if trusted_hops > 0 and len(hops) >= trusted_hops:
+        return hops[-trusted_hops]
+    return ip_address or ""
+
+
+def client_key(forwarded_for: str, ip_address: str | None, session_id: str, trusted_hops: int = 0) -> str:
+    """Who sends, for the rate limit, as a short hash (the address itself is never kept); failing an address
+    (local access), the browser session — the limit on everyone together still holds then."""
+    address = client_address(forwarded_for, ip_address, trusted_hops)
+    basis = f"ip:{address}" if address else f"session:{session_id}"
     return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 
@@ -66,9 +81,9 @@ class RateLimiter:
             hits.popleft()
         return hits
 
-    def allowed(self, key: str, now: datetime) -> bool:
+    def allowed(self, key: str, now: datetime, limit: int | None = None) -> bool:
         with self._lock:
-            return len(self._recent(key, now)) < self.limit  # a mere check stores nothing
+            return len(self._recent(key, now)) < (self.limit if limit is None else limit)  # stores nothing
 
     def record(self, key: str, now: datetime) -> None:
         with self._lock:
@@ -89,6 +104,7 @@ class SubmitResult:
     message: str = ""  # French, to show as is
     errors: dict[str, str] = field(default_factory=dict)  # field -> French message ("" key: whole form)
     row_id: str | None = None  # None when nothing was written (refused, or honeypot)
+    confirmation_sent: bool = False  # the double opt-in email went out: no other confirmation mail to send
 
 
 def notice_version(snapshot: Snapshot) -> str:
@@ -138,31 +154,72 @@ def _journal_consents(store, tab: str, row_id: str, record: dict[str, str]) -> N
                    f"source {SOURCE} ; notice {record.get('consentement_version', '')}")
 
 
+@dataclass(frozen=True)
+class OptIn:
+    """What double opt-in needs: the settings (key, public address, delay) and a way to send the email."""
+
+    settings: RegistrationSettings
+    smtp: SmtpSettings
+    send: object = None  # callable(to, subject, body, smtp) -> None, raising on failure; default: send_email
+
+    @property
+    def active(self) -> bool:
+        return self.smtp.configured and self.settings.double_opt_in
+
+
+def _sent_at(row) -> datetime:
+    """When the form was sent: the participation consent, which every accepted registration has, is stamped then."""
+    return parse_datetime(row["consentement_participation"])
+
+
+def recent_registrations(snapshot: Snapshot, now: datetime, window: timedelta = RATE_WINDOW) -> int:
+    """Self-registrations still waiting (for a click or a check) made within `window` before `now`."""
+    count = 0
+    for tab in REGISTRABLE_TABS:
+        for row in snapshot.rows(tab):
+            if row["source"] != SOURCE or row["statut"] not in (PENDING, TO_CONFIRM):
+                continue
+            try:
+                if timedelta(0) <= now - _sent_at(row) < window:
+                    count += 1
+            except ValueError:
+                continue
+    return count
+
+
 def submit(store, snapshot: Snapshot, tab: str, values: dict[str, str], consents: dict, honeypot: str,
            client_key: str, now: datetime, *, submission_id: str | None = None,
-           limiter: RateLimiter | None = None) -> SubmitResult:
+           limiter: RateLimiter | None = None, settings: RegistrationSettings | None = None,
+           opt_in: OptIn | None = None) -> SubmitResult:
     """Register a company or a staff member from a public form.
 
     `consents`: {"participation": bool (required), "partage": bool (optional)}. `client_key` identifies the
-    sender for the rate limit (e.g. a hash of the session). `submission_id`, made when the form was shown,
+    sender for the rate limit (client_key() of its address). `submission_id`, made when the form was shown,
     makes a double submit write one row only. Duplicates of existing records are not reported here (that would
     tell anyone whether a person is registered): coordinators see them when validating.
     """
     limiter = limiter or _limiter
+    per_address = settings.registrations_per_address_hour if settings is not None else limiter.limit
+    settings = settings or RegistrationSettings()
     if tab not in REGISTRABLE_TABS:
         return SubmitResult(False, "Inscription impossible sur cet onglet.", {"": "Onglet non ouvert à l'inscription."})
     values = {k: _text(v) for k, v in values.items()}
     too_big = size_errors(tab, {**values, "_honeypot": honeypot or ""})
     if too_big:
         return SubmitResult(False, "Le formulaire dépasse la taille autorisée.", too_big)
-    if not limiter.allowed(client_key, now):
+    if not limiter.allowed(client_key, now, per_address):
         return SubmitResult(False, "Trop d'inscriptions envoyées depuis ce poste en peu de temps : réessayez plus "
-                                   "tard.", {"": f"Limite de {limiter.limit} inscriptions par heure atteinte."})
+                                   "tard.", {"": f"Limite de {per_address} inscriptions par heure atteinte."})
+    if recent_registrations(snapshot, now) >= settings.pending_registrations_hour:
+        return SubmitResult(False, "Le formulaire reçoit beaucoup d'inscriptions en ce moment : réessayez dans une "
+                                   "heure.", {"": f"Limite de {settings.pending_registrations_hour} inscriptions "
+                                              "en attente par heure atteinte (tous expéditeurs confondus)."})
     if (honeypot or "").strip():
         # A field hidden from people was filled: almost surely a bot. Answer exactly as for a success so the
         # bot learns nothing to adapt to, and write nothing.
         limiter.record(client_key, now)
-        return SubmitResult(True, THANKS)
+        thanks = CHECK_YOUR_MAIL.format(hours=settings.confirm_within_hours) if opt_in and opt_in.active else THANKS
+        return SubmitResult(True, thanks)
     checked = check(tab, with_defaults(tab, _record(tab, values, consents, snapshot, now)), snapshot)
     errors = dict(checked.errors)
     if not consents.get("participation"):  # reported with the field errors, so everything shows at once
@@ -172,8 +229,141 @@ def submit(store, snapshot: Snapshot, tab: str, values: dict[str, str], consents
     if errors:
         return SubmitResult(False, "Certaines informations sont à corriger.", errors)
     record_id = submission_id or new_id(default_schema().tab(tab).id_prefix)
-    if snapshot.get(tab, record_id) is None:
-        store.append(tab, [{**checked.clean, ID_FIELD: record_id}])
-        _journal_consents(store, tab, record_id, checked.clean)
     limiter.record(client_key, now)
+    if snapshot.get(tab, record_id) is not None:  # a double submit: written the first time
+        return SubmitResult(True, THANKS, row_id=record_id)
+    if opt_in is not None and opt_in.active:
+        return _submit_to_confirm(store, tab, record_id, checked.clean, now, opt_in)
+    store.append(tab, [{**checked.clean, ID_FIELD: record_id}])
+    _journal_consents(store, tab, record_id, checked.clean)
     return SubmitResult(True, THANKS, row_id=record_id)
+
+
+# ---- double opt-in ----------------------------------------------------------------------------------------
+
+
+def confirmation_link(settings: RegistrationSettings, tab: str, row_id: str, email: str, now: datetime) -> str:
+    token = links.make_token(settings.registration_secret, tab, row_id, email, now,
+                             timedelta(hours=settings.confirm_within_hours))
+    return f"{settings.public_url}/{PAGE_KEYS[tab]}?{CONFIRM_PARAM}={token}"
+
+
+def confirmation_email(settings: RegistrationSettings, tab: str, row_id: str, email: str,
+                       now: datetime) -> tuple[str, str]:
+    """Subject and body (plain text) of the message holding the link."""
+    link = confirmation_link(settings, tab, row_id, email, now)
+    body = (f"Bonjour,\n\nUne inscription au programme « Les chefs d'entreprise invitent l'Éducation nationale » "
+            f"vient d'être faite avec cette adresse électronique.\n\nPour la confirmer, ouvrez ce lien dans les "
+            f"{settings.confirm_within_hours} heures :\n{link}\n\nSi vous n'êtes pas à l'origine de cette "
+            "inscription, ignorez ce message : sans confirmation, elle sera supprimée.\n\n"
+            "Le service école-entreprise de la région académique Bourgogne-Franche-Comté")
+    return "Confirmez votre inscription — Rencontres École–Entreprise BFC", body
+
+
+def send_email(to: str, subject: str, body: str, smtp: SmtpSettings) -> None:
+    """Through the SMTP server the introductions use (services/meetings/introduction.py)."""
+    from ..meetings.introduction import IntroductionEmail, send
+
+    send(IntroductionEmail(to=[to], cc=[], subject=subject, body=body, ics=None), smtp)
+
+
+def _submit_to_confirm(store, tab: str, record_id: str, record: dict[str, str], now: datetime,
+                       opt_in: OptIn) -> SubmitResult:
+    """Send the link first: when it cannot be sent, the record lands "à valider" unconfirmed (the coordinator is
+    told) rather than waiting for a click that cannot come."""
+    address = record.get(EMAIL_FIELDS[tab], "")
+    subject, body = confirmation_email(opt_in.settings, tab, record_id, address, now)
+    try:
+        (send_email if opt_in.send is None else opt_in.send)(address, subject, body, opt_in.smtp)
+    except Exception:  # noqa: BLE001 - any failure to send leaves the registration to the coordinator
+        store.append(tab, [{**record, ID_FIELD: record_id}])
+        _journal_consents(store, tab, record_id, record)
+        return SubmitResult(True, THANKS, row_id=record_id)
+    store.append(tab, [{**record, "statut": TO_CONFIRM, ID_FIELD: record_id}])
+    journal.record(store, SOURCE, "inscription à confirmer", tab, record_id, finalite="gestion des consentements",
+                   details=f"lien de confirmation envoyé, valable {opt_in.settings.confirm_within_hours} h")
+    return SubmitResult(True, CHECK_YOUR_MAIL.format(hours=opt_in.settings.confirm_within_hours), row_id=record_id,
+                        confirmation_sent=True)
+
+
+CHECK_YOUR_MAIL = ("Merci : un courriel vient d'être envoyé à l'adresse indiquée. Ouvrez le lien qu'il contient dans "
+                   "les {hours} heures pour confirmer votre inscription ; sans confirmation, elle sera supprimée.")
+
+
+@dataclass
+class ConfirmResult:
+    ok: bool
+    message: str  # French
+
+
+def confirm(store, snapshot: Snapshot, token: str, now: datetime, settings: RegistrationSettings) -> ConfirmResult:
+    """The click on the link: "à confirmer" → "à valider", journaled as the proof of consent."""
+    if not settings.registration_secret:
+        return ConfirmResult(False, "La confirmation des inscriptions n'est pas activée sur ce serveur.")
+    try:
+        claim, signature = links.read_token(token, now)
+    except links.LinkInvalid as invalid:
+        return ConfirmResult(False, str(invalid))
+    row = snapshot.get(claim.tab, claim.row_id) if claim.tab in REGISTRABLE_TABS else None
+    if row is None or not claim.matches(settings.registration_secret, row[EMAIL_FIELDS[claim.tab]], signature):
+        return ConfirmResult(False, "Ce lien de confirmation ne correspond à aucune inscription en attente (elle a "
+                                    "peut-être été supprimée faute de confirmation) : inscrivez-vous à nouveau.")
+    if row["statut"] != TO_CONFIRM:
+        return ConfirmResult(True, "Votre inscription est déjà confirmée : un coordinateur va la vérifier.")
+    try:
+        store.update(claim.tab, row.id, {"statut": PENDING}, row.fingerprint)
+    except StoreError as error:
+        return ConfirmResult(False, f"La confirmation n'a pas pu être enregistrée : {error}")
+    given = [name for name in ("consentement_participation", "consentement_partage") if row[name]]
+    journal.record(store, SOURCE, CONFIRMED_ACTION, claim.tab, row.id, given, "gestion des consentements",
+                   f"adresse confirmée par le lien signé ; source {SOURCE} ; notice {row['consentement_version']}")
+    return ConfirmResult(True, "Merci, votre adresse est confirmée. Un coordinateur va vérifier votre inscription "
+                               "puis vous contactera.")
+
+
+def address_line(snapshot: Snapshot, tab: str, row) -> str:
+    """For the coordinator who validates: whether the address given answered the confirmation link."""
+    if row["source"] != SOURCE:
+        return ""
+    for entry in snapshot.rows(journal.TAB):
+        if entry["action"] == CONFIRMED_ACTION and entry["cible_id"] == row.id and entry["cible_tab"] == tab:
+            try:
+                when = parse_datetime(entry["horodatage"]).strftime(" le %d/%m/%Y à %H:%M")
+            except ValueError:
+                when = ""
+            return f"Adresse électronique confirmée par la personne (lien cliqué{when})."
+    if row["statut"] == TO_CONFIRM:
+        return "En attente de confirmation : la personne n'a pas encore cliqué le lien envoyé à son adresse."
+    return ("Adresse électronique non confirmée : rien ne prouve que l'inscription vient de la personne nommée "
+            "(aucun envoi de lien configuré, ou envoi impossible). Vérifiez-la auprès d'elle avant de valider.")
+
+
+def unconfirmed_to_purge(snapshot: Snapshot, now: datetime, hours: int) -> list[tuple[str, str]]:
+    """(tab, ID) of the registrations left "à confirmer" longer than `hours`."""
+    found = []
+    for tab in REGISTRABLE_TABS:
+        for row in snapshot.rows(tab):
+            if row["statut"] != TO_CONFIRM:
+                continue
+            try:
+                expired = now - _sent_at(row) >= timedelta(hours=hours)
+            except ValueError:
+                expired = True  # no valid date: nobody can tell when it was made, so it cannot wait forever
+            if expired:
+                found.append((tab, row.id))
+    return found
+
+
+def purge_unconfirmed(store, snapshot: Snapshot, now: datetime, hours: int, dry_run: bool = False) -> str:
+    """Delete the unconfirmed registrations past their delay (the deletion is journaled, without names)."""
+    found = unconfirmed_to_purge(snapshot, now, hours)
+    if dry_run or not found:
+        return f"Inscriptions non confirmées depuis plus de {hours} h : {len(found)}."
+    for tab in REGISTRABLE_TABS:
+        ids = [row_id for t, row_id in found if t == tab]
+        if ids:
+            deleted = store.delete(tab, ids)
+            journal.record(store, SOURCE, "purge inscriptions non confirmées", tab, ", ".join(ids),
+                           finalite="gestion des consentements",
+                           details=f"{deleted} inscription(s) sans confirmation après {hours} h supprimée(s)")
+    return f"Inscriptions non confirmées supprimées : {len(found)}."
