@@ -471,8 +471,9 @@ def record_consultation(store, user, tab: str, ids: Iterable[str], what: str = "
     try:
         record_many(store, user, f"{CONSULTATION} {what}", [(tab, row_id) for row_id in shown], champs,
                     "suivi du programme", f"{len(shown)} fiche(s) affichée(s)")
-    except StoreError as error:
-        logs.event("consultation non journalisée", logging.WARNING, "journal", tab=tab, error=type(error).__name__)
+    except Exception as error:  # noqa: BLE001 - whatever the store raised, the view goes on (the log says it)
+        logs.event("consultation non journalisée", logging.WARNING, "journal", tab=tab, error=type(error).__name__,
+                   expected=isinstance(error, StoreError))
         return False
     _consulted[key] = None
     while len(_consulted) > _CONSULTED_MAX:
