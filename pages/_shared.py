@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import streamlit as st
 
@@ -59,10 +59,6 @@ def refresh_button() -> None:
     if st.sidebar.button("🔄 Relire les données", help="Relire la feuille maintenant (sinon toutes les minutes)"):
         get_store().invalidate()
         st.rerun()
-
-
-def is_empty(snapshot: Snapshot) -> bool:
-    return not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontres", "Utilisateurs"))
 
 
 def demo_loader() -> None:
@@ -155,10 +151,6 @@ def fr_date(value) -> str:
         return value.strftime("%d/%m/%Y")
     parsed = _parsed_date(str(value or ""))
     return parsed.strftime("%d/%m/%Y") if parsed else str(value or "")
-
-
-def fr_time(value: time | None) -> str:
-    return value.strftime("%H:%M") if value else ""
 
 
 def todo_filter(snapshot: Snapshot, user, tab: str) -> set[str] | None:

@@ -26,7 +26,6 @@ from ...store.base import StoreError
 from .imports import plus_one_month
 
 PREVIOUS, CURRENT = "previous", "current"
-DEMO_PARAMETERS = ("annee_scolaire", "semaine_ee_debut", "semaine_ee_fin")
 LOAD_ORDER = ("Utilisateurs", "Entreprises", "Personnels", "Rencontres", "Partenariats", "Evenements",
               "Demandes RGPD")
 PEOPLE_TABS = ("Entreprises", "Personnels", "Rencontres")

@@ -50,9 +50,6 @@ class SaveResult:
         return self.row is not None
 
 
-CreateResult = EditResult = SaveResult
-
-
 def authorize(user, tab: str, snapshot: Snapshot, *records) -> None:
     """The one place census and imports check access: the tab's permission, then each record's scope.
 

@@ -94,5 +94,3 @@ def snapshot_blockers(snapshot: Snapshot, meeting: Row, entreprise: Row, personn
     return disclosure_blockers(meeting, entreprise, personnel, published_versions(snapshot))
 
 
-def disclosure_allowed(meeting: Row, entreprise: Row, personnel: Row, versions: Collection[str] | None = None) -> bool:
-    return not disclosure_blockers(meeting, entreprise, personnel, versions)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ..kernel.parameters import int_parameter, parameters  # noqa: F401  (re-exported for pages)
 
-DOC_KEYS = ("version_notice", "responsable_traitement", "dpo_contact", "retention_mois", "journal_retention_mois")
 CNIL = ("Commission nationale de l'informatique et des libertés (CNIL), 3 place de Fontenoy, TSA 80715, "
         "75334 Paris Cedex 07")
 
