@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 
 def a1_title(title: str) -> str:
     """A tab title as an A1 range: always quoted, which is valid for any title."""
     return "'" + title.replace("'", "''") + "'"
 
 
+@cache
 def column_letter(index: int) -> str:
-    """0 -> A, 26 -> AA."""
+    """0 -> A, 26 -> AA (the one column-letter helper of the store)."""
     n, out = index + 1, ""
     while n:
         n, rest = divmod(n - 1, 26)

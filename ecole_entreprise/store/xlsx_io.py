@@ -35,6 +35,8 @@ from pathlib import Path
 from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
+from .cells import column_letter
+
 
 class BadPackage(ValueError):
     """The file is not a readable .xlsx package."""
@@ -297,17 +299,6 @@ def unescape_text(raw: str) -> str:
 
 
 @cache
-def col_letters(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-@cache
 def col_index(letters: str) -> int:
     value = 0
     for char in letters:
@@ -480,7 +471,7 @@ class Sheet:
 
     def to_xml(self) -> str:
         last_col = max((len(t) for t in self.texts), default=0)
-        ref = f"A1:{col_letters(max(last_col, 1) - 1)}{max(len(self.rows), 1)}"
+        ref = f"A1:{column_letter(max(last_col, 1) - 1)}{max(len(self.rows), 1)}"
         head = re.sub(rf'(<{re.escape(self.prefix)}dimension\b[^>]*?\bref=)"[^"]*"', rf'\g<1>"{ref}"', self.head,
                       count=1)
         return "".join([head, *self.rows, self.tail])
@@ -655,7 +646,7 @@ def render_cell(prefix: str, ref: str, text: str, style: str = "") -> str:
 
 def render_row(prefix: str, number: int, texts: list[str], styles: dict[int, str] | None = None) -> str:
     styles = styles or {}
-    cells = "".join(render_cell(prefix, f"{col_letters(col)}{number}", text, styles.get(col, ""))
+    cells = "".join(render_cell(prefix, f"{column_letter(col)}{number}", text, styles.get(col, ""))
                     for col, text in enumerate(texts) if text)
     return f'<{prefix}row r="{number}">{cells}</{prefix}row>'
 
@@ -674,7 +665,7 @@ def _split_row(prefix: str, raw: str, number: int) -> tuple[str, dict[int, str]]
         col = col_index(_REF.match(ref).group(1)) if ref else col + 1
         xml = cell.group(0)
         if not ref:  # give it an explicit address: cells inserted before it must not shift it
-            xml = f'<{prefix}c r="{col_letters(col)}{number}"' + xml[len(prefix) + 2:]
+            xml = f'<{prefix}c r="{column_letter(col)}{number}"' + xml[len(prefix) + 2:]
         cells[col] = xml
     return f"<{prefix}row{attrs}>", cells
 
@@ -693,7 +684,7 @@ def modify_row(prefix: str, raw: str, number: int, changes: dict[int, str],
     start, cells = _split_row(prefix, raw, number)
     for col, text in changes.items():
         style = _style_of(cells.get(col)) or (styles or {}).get(col, "")
-        cell = render_cell(prefix, f"{col_letters(col)}{number}", text, style)
+        cell = render_cell(prefix, f"{column_letter(col)}{number}", text, style)
         if cell:
             cells[col] = cell
         else:
@@ -713,7 +704,7 @@ def renumber_row(prefix: str, raw: str, number: int, texts: list[str]) -> str:
         cell = cells[col]
         if pats.formula.search(cell):
             text = texts[col] if col < len(texts) else ""
-            cell = render_cell(prefix, f"{col_letters(col)}{number}", text, _style_of(cell))
+            cell = render_cell(prefix, f"{column_letter(col)}{number}", text, _style_of(cell))
         else:
             cell = re.sub(r'(\sr=")([A-Z]+)\d+"', rf'\g<1>\g<2>{number}"', cell, count=1)
         out.append(cell)

@@ -17,12 +17,12 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .cells import column_letter
 from .xlsx_io import (
     BadPackage,
     Context,
     _split_rows,
     attributes,
-    col_letters,
     parse_date_styles,
     parse_rels,
     parse_shared_strings,
@@ -199,13 +199,13 @@ def _check_row_shape(number: int, inner: str, bounds: Bounds) -> None:
     widest = max(widest, len(_CELL_OPEN.findall(inner)))
     if widest > bounds.max_columns:
         raise UploadRefused(f"Ligne {_number(number)} : une cellule au-delà de la colonne "
-                            f"{col_letters(bounds.max_columns - 1)} ; l'import accepte au plus "
+                            f"{column_letter(bounds.max_columns - 1)} ; l'import accepte au plus "
                             f"{_number(bounds.max_columns)} colonnes.")
 
 
 def _check_cells(number: int, texts: list[str], bounds: Bounds) -> None:
     for col, text in enumerate(texts):
-        where = f"Ligne {_number(number)}, colonne {col_letters(col)}"
+        where = f"Ligne {_number(number)}, colonne {column_letter(col)}"
         if len(text) > bounds.max_cell_chars:
             raise UploadRefused(f"{where} : cellule de {_number(len(text))} caractères ; l'import en accepte au plus "
                                 f"{_number(bounds.max_cell_chars)} par cellule.")
