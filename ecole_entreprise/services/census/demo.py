@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from ...domain import communes
 from ...domain.roles import ACADEMIES, academie_of
 from ...domain.schema import CREATED_FIELD, ID_FIELD, default_schema
+from ...domain.statuses import MeetingStatus
 from ...domain.validation import DuplicateIndex
 from ...domain.validators import normalize_phone, uai_letter
 from ...domain.values import format_date, format_datetime, format_multi, now_paris, school_year_of
@@ -365,11 +366,12 @@ def _meeting_dates(maker: _Maker, year: str, status: str) -> tuple[date, date]:
     if year == maker.previous:
         day = maker.day(*_year_bounds(year))
         return day, day - timedelta(days=rng.randint(25, 50))
-    if status == "planifiée":
+    means = MeetingStatus(status).means
+    if means.ahead and means.dated:
         return maker.day(*_planned_window(maker)), maker.ago(14, 40)
-    if status == "acceptée":
-        return maker.today, maker.ago(14, 40)  # the day is not fixed yet (not written)
-    if status == "proposée":
+    if means.ahead and means.accepted:
+        return maker.today, maker.ago(14, 40)  # the day is not fixed (yet, or any more): not written
+    if means.ahead:
         return maker.today, maker.ago(7, 21)
     day = maker.day(*_held_window(maker))
     return day, day - timedelta(days=rng.randint(25, 50))
@@ -435,10 +437,11 @@ def _meeting(maker: _Maker, company: dict, person: dict, year: str, status: str)
                "score": f"{rng.uniform(0.55, 0.95):.2f}", CREATED_FIELD: _stamp(proposed, rng)}
     accepted_company = _stamp(proposed + timedelta(days=rng.randint(1, 6)), rng)
     accepted_staff = _stamp(proposed + timedelta(days=rng.randint(7, 12)), rng)
-    if status in ("proposée", "refusée"):
+    means = MeetingStatus(status).means
+    if status == MeetingStatus.REFUSED or not (means.accepted or means.needs_reason):  # never accepted by both
         if rng.random() < 0.5:
             meeting["acceptation_entreprise"] = accepted_company
-        if status == "refusée":
+        if means.needs_reason:
             meeting["motif"] = rng.choice(REFUSALS)
         return meeting
     meeting.update({"acceptation_entreprise": accepted_company, "acceptation_personnel": accepted_staff,
@@ -446,15 +449,15 @@ def _meeting(maker: _Maker, company: dict, person: dict, year: str, status: str)
                     "attendus_personnel": rng.choice(EXPECTATIONS_STAFF)})
     if company.get("consentement_partage") and person.get("consentement_partage"):
         meeting["introduction_envoyee"] = _stamp(proposed + timedelta(days=13), rng)
-    if status == "acceptée":
-        return meeting
-    if status == "annulée":
+    if means.needs_reason:  # cancelled after both accepted
         meeting["motif"] = rng.choice(CANCELLATIONS)
+        return meeting
+    if not means.dated:
         return meeting
     fmt, visite, place = _meeting_format(maker, company)
     hour = f"{rng.choice((9, 10, 12, 14, 16)):02d}:{rng.choice((0, 30)):02d}"
     meeting.update({"date": format_date(day), "heure": hour, "lieu": place, "format": fmt, "visite": visite})
-    if status == "bilan saisi":
+    if means.concluded:
         _review(maker, meeting, both_sides=rng.random() < 0.7)
     return meeting
 
