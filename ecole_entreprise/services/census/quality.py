@@ -59,11 +59,12 @@ def forget() -> None:
         _row_findings.clear()
 
 
-def check_snapshot(snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
-    """Every anomaly of every tab (see module docstring), in tab order."""
+def check_snapshot(snapshot: Snapshot, schema: Schema, tabs=None) -> list[Anomaly]:
+    """Every anomaly of every tab (see module docstring), in tab order; of the tabs named in `tabs` only, for a
+    page whose snapshot holds only those (a tab it did not read is not an absent tab)."""
     out: list[Anomaly] = []
     for tab in schema.tabs.values():
-        if tab.generated:  # « À corriger » is this report, written by the app
+        if tab.generated or (tabs is not None and tab.name not in tabs):  # « À corriger » is this report
             continue
         out += _tab_report(tab, snapshot, schema)
     return out
