@@ -73,7 +73,9 @@ def cmd_check(args) -> int:
                 altered.add(row.row_number)
 
     def read_tab(name: str):
-        data = _store().read(tabs=[name]).tabs.get(name)
+        store = _store()
+        whole = getattr(store, "read_streamed", None)  # the local workbook: no copy of the file is held
+        data = whole(name) if whole is not None else store.read(tabs=[name]).tabs.get(name)
         if name == JOURNAL and data is not None:
             keep_links(data)
         return data

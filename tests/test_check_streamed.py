@@ -53,13 +53,16 @@ def test_pieces_hold_the_tab_as_read_whole(store, rows):
         same_rows([r for p in pieces for r in p.rows_without_id], whole.rows_without_id)
         assert [i for p in pieces for i in p.issues] == whole.issues
         assert all(p.headers == whole.headers for p in pieces)
+        streamed = store.read_streamed(tab)
+        same_rows(streamed.rows, whole.rows)
+        assert streamed.issues == whole.issues
     issues = [i.message for i in store.read(tabs=["Journal"]).tabs["Journal"].issues]
     assert any("en double" in i for i in issues) and any("sans identifiant" in i for i in issues)
 
 
 def test_an_absent_tab_has_no_piece(store):
     edit_by_hand(store.path, "Journal", lambda sheet: setattr(sheet, "title", "Ancien journal"))
-    assert list(store.read_pieces("Journal")) == []
+    assert list(store.read_pieces("Journal")) == [] and store.read_streamed("Journal") is None
 
 
 def test_check_prints_the_whole_tab_report_and_chain(store, capsys, monkeypatch):

@@ -177,6 +177,19 @@ class WorkbookStore:
                             first, grid = first + len(grid), []
                 yield rows_from_grid(schema_tab, [headers or [], *grid], first, seen)
 
+    def read_streamed(self, tab: str) -> TabData | None:
+        """One tab whole, built from read_pieces: what `check` reads of a tab it needs whole, with no copy of the
+        file or of the sheet's XML held meanwhile; None when the tab is absent."""
+        whole = None
+        for piece in self.read_pieces(tab):
+            if whole is None:
+                whole = piece
+            else:
+                whole.rows += piece.rows
+                whole.issues += piece.issues
+                whole.rows_without_id += piece.rows_without_id
+        return whole
+
     @contextmanager
     def exclusive(self, name: str, ttl_s: float = 30.0):
         """Held across processes by "<file>.<name>.lock" (the OS drops it if the holder dies, so `ttl_s` is
