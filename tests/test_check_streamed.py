@@ -84,3 +84,12 @@ def test_check_prints_the_whole_tab_report_and_chain(store, capsys, monkeypatch)
     assert expected and out[:len(expected)] == expected
     chain = verify_chain(snapshot.rows("Journal"))
     assert not chain.ok and f"Journal : {chain.message_fr}" in out
+
+
+def test_a_damaged_file_is_a_french_message(tmp_path):
+    from ecole_entreprise.store.base import StoreError
+
+    path = tmp_path / "abime.xlsx"
+    path.write_bytes(b"PK\x03\x04" + b"pas un classeur" * 50)
+    with pytest.raises(StoreError, match="illisible"):
+        list(WorkbookStore(default_schema(), path).read_pieces("Journal"))

@@ -28,6 +28,7 @@ import re
 import threading
 import time
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -154,7 +155,7 @@ class WorkbookStore:
         For `check` on a workbook of many years: the sheet is decompressed and parsed as it is read, from the file
         itself, so neither the file, nor the sheet's XML, nor the whole tab is in memory at once."""
         schema_tab = self.schema.tab(tab)
-        with self._errors():
+        with self._errors(), _as_bad_package():
             self._ensure_file()
             with zipfile.ZipFile(self.path) as archive:
                 package = _small_parts(archive)
@@ -512,6 +513,14 @@ class WorkbookStore:
 
 
 # ---- streamed reading (read_pieces) ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _as_bad_package():
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise BadPackage(f"{type(error).__name__}: {error}") from None
 
 
 def _small_parts(archive: zipfile.ZipFile) -> Package:
