@@ -82,13 +82,19 @@ def cmd_check(args) -> int:
         store = _store()
         if not hasattr(store, "read_pieces"):  # Google: one read of the tab
             return None
-        return (keep_links(piece) or piece if name == JOURNAL else piece for piece in store.read_pieces(name))
+        return linked(store.read_pieces(name)) if name == JOURNAL else store.read_pieces(name)
+
+    def linked(pieces):
+        for piece in pieces:
+            keep_links(piece)
+            yield piece
 
     count = 0
     for anomaly in iter_check(read_tab, _store().schema, read_pieces):
         print(anomaly_line(anomaly))
         count += 1
     chain = verify_chain(links, intact=lambda row: row.row_number not in altered)
+    links.clear()  # before the workbook is read again below
     print(f"{count} anomalie(s) dans les données.")
     print("Journal : " + chain.message_fr)
     store = _store()
