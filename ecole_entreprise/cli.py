@@ -54,27 +54,49 @@ def cmd_demo(args) -> int:
 
 def cmd_check(args) -> int:
     """Streams: one tab is read, checked and printed at a time (a fresh store each time, so that only that tab and
-    the IDs of the tabs before it are in memory), then the Journal's chain is verified."""
+    the IDs of the tabs before it are in memory); on the local workbook the Journal is read in pieces, of which
+    only each entry's place, ID and hashes are kept, to verify its chain at the end."""
     from .services.census.corrections import rewrite_corrections
     from .services.census.quality import anomaly_line, iter_check, locale_warning
     from .services.kernel.access import SYSTEM_USER
-    from .services.kernel.journal import audit
+    from .services.kernel.journal import TAB as JOURNAL
+    from .services.kernel.journal import audit, configured_key, content_problem
     from .services.kernel.workbook_recovery import check_lines
 
-    journal = []
+    links, altered, key = [], {}, configured_key()  # the Journal's entries, lean; row number → why its content fails
+
+    def keep_links(data) -> None:
+        for row in data.rows:
+            links.append(_ChainLink(row))
+            if (problem := content_problem(row, key)) is not None:
+                altered[row.row_number] = problem
 
     def read_tab(name: str):
-        data = _store().read(tabs=[name]).tabs.get(name)
-        if name == "Journal" and data is not None:
-            journal.append(data)
+        store = _store()
+        whole = getattr(store, "read_streamed", None)  # the local workbook: no copy of the file is held
+        data = whole(name) if whole is not None else store.read(tabs=[name]).tabs.get(name)
+        if name == JOURNAL and data is not None:
+            keep_links(data)
         return data
 
+    def read_pieces(name: str):
+        store = _store()
+        if not hasattr(store, "read_pieces"):  # Google: one read of the tab
+            return None
+        return linked(store.read_pieces(name)) if name == JOURNAL else store.read_pieces(name)
+
+    def linked(pieces):
+        for piece in pieces:
+            keep_links(piece)
+            yield piece
+
     count = 0
-    for anomaly in iter_check(read_tab, _store().schema):
+    for anomaly in iter_check(read_tab, _store().schema, read_pieces):
         print(anomaly_line(anomaly))
         count += 1
     store = _store()
-    chain = audit(store, journal[0].rows if journal else [])  # the chain, its signatures and the anchor
+    chain = audit(store, links, intact=lambda link: altered.get(link.row_number))  # signatures and the anchor
+    links.clear()  # before the workbook is read again below
     print(f"{count} anomalie(s) dans les données.")
     print("Journal : " + chain.message_fr)
     for note in chain.notes:
@@ -112,6 +134,25 @@ def cmd_journal_key(args) -> int:
     print(f"Ancre du journal (tête de la chaîne, hors de la feuille) : {anchor_path(settings)} "
           "(réglable par [journal] anchor).")
     return 0
+
+
+class _ChainLink:
+    """What the chain and anchor checks read of a Journal entry once `check` has compared its content with its
+    hash: its place, ID, action and two hashes (and a purge's details, which say where the journal now starts),
+    a few dozen bytes where a whole row holds every cell."""
+
+    __slots__ = ("id", "row_number", "hash", "hash_precedent", "action", "details")
+
+    def __init__(self, row):
+        from .services.kernel.journal import PURGE_ACTION
+
+        self.id, self.row_number, self.hash, self.hash_precedent = row.id, row.row_number, row["hash"], \
+            row["hash_precedent"]
+        self.action = row["action"]
+        self.details = row["details"] if self.action == PURGE_ACTION else ""
+
+    def __getitem__(self, name: str) -> str:
+        return getattr(self, name)
 
 
 def cmd_import(args) -> int:

@@ -50,9 +50,14 @@ def get_store():
     return shared_store(get_settings())
 
 
+# Session key: the tabs the page of this run reads, from the page registry (set by pages/_shell.py).
+PAGE_TABS = "_page_tabs"
+
+
 def get_snapshot(fresh: bool = False) -> Snapshot:
-    """All tabs; served from the shared cache, so calling it several times in one run costs nothing."""
-    return get_store().read(fresh=fresh)
+    """The tabs this page reads (every tab when none is set); served from the shared cache, so calling it several
+    times in one run costs nothing."""
+    return get_store().read(fresh=fresh, tabs=st.session_state.get(PAGE_TABS))
 
 
 def refresh_button() -> None:

@@ -9,7 +9,7 @@ from ecole_entreprise.services.kernel import accounts, navigation
 from ecole_entreprise.services.kernel.users import UnknownUser, find_user, session_user, users
 from ecole_entreprise.store.base import StoreError
 from pages._plain import plain
-from pages._shared import get_settings, get_snapshot, get_store
+from pages._shared import PAGE_TABS, get_settings, get_store
 
 # The one page registry (services/kernel/navigation.py): PAGES[key].path is the page file.
 PAGES, PUBLIC_PAGES = navigation.PAGES, navigation.PUBLIC_PAGES
@@ -35,7 +35,7 @@ def build_navigation(user: User | None):
         login = st.Page(_login_page, title="Connexion", icon="🔑", url_path="connexion", default=True)
         public = {section: [_page(k, spec) for k, spec in pages]
                   for section, pages in navigation.sections_for(None).items()}
-        return st.navigation({"Accès": [login, *_link_pages()], **public})
+        return _reading_its_tabs(st.navigation({"Accès": [login, *_link_pages()], **public}), "connexion")
     sections = {section: [_page(k, spec, default=k == navigation.HOME) for k, spec in pages]
                 for section, pages in navigation.sections_for(user).items()}
     first = next(iter(sections), "Pilotage")
@@ -44,7 +44,19 @@ def build_navigation(user: User | None):
         st.caption(f"Connecté : {plain(user.label)}")
         if st.button("Se déconnecter", key="logout"):
             _logout()
-    return st.navigation(sections)
+    return _reading_its_tabs(st.navigation(sections), navigation.HOME)
+
+
+def _reading_its_tabs(page: st.Page, default_key: str) -> st.Page:
+    """The page about to run reads only the tabs the registry declares for it (pages._shared.get_snapshot)."""
+    st.session_state[PAGE_TABS] = navigation.page_tabs(page.url_path or default_key)
+    return page
+
+
+def get_snapshot():
+    """The shell's own read, to identify the user: the core tabs, which most pages read too (one request on a
+    cold view; a page needing a history tab then reads that tab alone). Pages use pages._shared.get_snapshot."""
+    return get_store().read(tabs=navigation.core_tabs())
 
 
 def login_mode() -> str:
@@ -205,6 +217,7 @@ def _password_form() -> None:
 def page_user(key: str) -> User:
     """The current user, if the registry lets them open page `key`; otherwise a French refusal and the page stops."""
     user = current_user()
+    st.session_state[PAGE_TABS] = navigation.page_tabs(key)
     if not navigation.may_open(user, key):
         st.error("Votre rôle ne donne pas accès à cette page. Adressez-vous au service école-entreprise.")
         st.stop()

@@ -299,23 +299,26 @@ def _cell_text(cells: list, index: int) -> str:
     return str(cells[index]) if index < len(cells) and cells[index] is not None else ""
 
 
-def rows_from_grid(tab: TabSchema, grid: list[list[str]]) -> TabData:
+def rows_from_grid(tab: TabSchema, grid: list[list[str]], first_row: int = 2,
+                   seen: dict[str, int] | None = None) -> TabData:
     """Turn a grid of text cells (first row = headers) into a TabData; shared by both adapters.
 
     Ragged rows are padded, blank rows skipped, unknown headers kept as `extra`, and structural
     problems collected as issues rather than raised: reading never fails on a person's typing.
+    A tab read in pieces (WorkbookStore.read_pieces): `grid[1]` is sheet row `first_row`, `seen` (ID -> row) is
+    shared between the pieces, and missing columns are reported with the first piece only.
     """
     headers = [str(h).strip() for h in (grid[0] if grid else [])]
     data = TabData(name=tab.name, headers=headers, rows=[])
     known = tab.by_header()
     position = {h: i for i, h in enumerate(headers) if h}
     for f in tab.fields:
-        if f.header not in position:
+        if f.header not in position and first_row == 2:
             data.issues.append(TabIssue(tab.name, f"Colonne « {f.header} » absente.", column=f.header))
     if "ID" not in position:
         return data
-    seen: dict[str, int] = {}
-    for offset, cells in enumerate(grid[1:], start=2):
+    seen = {} if seen is None else seen
+    for offset, cells in enumerate(grid[1:], start=first_row):
         if not any(str(c).strip() for c in cells):
             continue
         values = {f.name: _cell_text(cells, position[f.header]) if f.header in position else "" for f in tab.fields}

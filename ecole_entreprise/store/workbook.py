@@ -22,9 +22,13 @@ What a person may lose when the app writes (cell values, extra columns and rows 
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 import threading
 import time
+import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -58,11 +62,27 @@ from .base import (
 )
 from .office_locks import WorkbookOpen, holder
 from .workbook_init import create_workbook, init_workbook, write_corrections
-from .xlsx_io import BadPackage, FileState, Package, Sheet, read_state, replace_if_unchanged, unchanged
+from .xlsx_io import (
+    BadPackage,
+    FileState,
+    Member,
+    Package,
+    Sheet,
+    _split_rows,
+    patterns,
+    read_state,
+    replace_if_unchanged,
+    root_prefix,
+    row_texts,
+    unchanged,
+)
 from .xlsx_marker import read_marker, write_marker
 
 # A write whose file a person saves meanwhile is redone on the new file; past this many tries it gives up.
 WRITE_ATTEMPTS = 8
+# read_pieces: sheet rows per piece, and decompressed bytes read at a time.
+PIECE_ROWS = 5000
+_STREAM_BYTES = 1 << 20
 
 _THREAD_LOCKS: dict[str, threading.RLock] = {}
 _REGISTRY = threading.Lock()
@@ -127,6 +147,49 @@ class WorkbookStore:
             if id_col < len(cells) and cells[id_col].strip():
                 found.append(self._row_at(tab, sheet, index + 1))
         return found[::-1]
+
+    def read_pieces(self, tab: str, rows: int = PIECE_ROWS):
+        """One tab in pieces of at most `rows` sheet rows, each a TabData (row numbers as in the sheet, an ID is a
+        duplicate across pieces too, missing columns come with the first piece); no piece when the tab is absent.
+
+        For `check` on a workbook of many years: the sheet is decompressed and parsed as it is read, from the file
+        itself, so neither the file, nor the sheet's XML, nor the whole tab is in memory at once."""
+        schema_tab = self.schema.tab(tab)
+        with self._errors(), _as_bad_package():
+            self._ensure_file()
+            with zipfile.ZipFile(self.path) as archive:
+                package = _small_parts(archive)
+                title = package.title(schema_tab.name)
+                if title is None:
+                    return
+                seen: dict[str, int] = {}
+                grid, first, headers = [], 2, None
+                with archive.open(package.sheet_parts[title]) as stream:
+                    for number, texts in _streamed_rows(stream, package.ctx):
+                        if headers is None:
+                            headers = texts if number == 1 else []
+                            if number == 1:
+                                continue
+                        while first + len(grid) < number:  # rows absent from the file read as blank
+                            grid.append([])
+                        grid.append(texts)
+                        if len(grid) >= rows:
+                            yield rows_from_grid(schema_tab, [headers, *grid], first, seen)
+                            first, grid = first + len(grid), []
+                yield rows_from_grid(schema_tab, [headers or [], *grid], first, seen)
+
+    def read_streamed(self, tab: str) -> TabData | None:
+        """One tab whole, built from read_pieces: what `check` reads of a tab it needs whole, with no copy of the
+        file or of the sheet's XML held meanwhile; None when the tab is absent."""
+        whole = None
+        for piece in self.read_pieces(tab):
+            if whole is None:
+                whole = piece
+            else:
+                whole.rows += piece.rows
+                whole.issues += piece.issues
+                whole.rows_without_id += piece.rows_without_id
+        return whole
 
     @contextmanager
     def exclusive(self, name: str, ttl_s: float = 30.0):
@@ -447,3 +510,64 @@ class WorkbookStore:
         """Rewrite the « À corriger » tab (store/corrections.py)."""
         self._ensure_file()
         return write_corrections(self, entries)
+
+
+# ---- streamed reading (read_pieces) ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _as_bad_package():
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise BadPackage(f"{type(error).__name__}: {error}") from None
+
+
+def _small_parts(archive: zipfile.ZipFile) -> Package:
+    """A Package of every part but the worksheets (which stay in the file): sheet titles and what cells need to be
+    read (shared strings, date styles)."""
+    package = Package()
+    for info in archive.infolist():
+        sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+        data = b"" if sheet else archive.read(info)
+        package.members[info.filename] = Member(info.filename, info.CRC, info.file_size, zipfile.ZIP_STORED, data)
+    try:
+        package._parse_workbook()
+    except (KeyError, ValueError, UnicodeDecodeError, AttributeError) as error:
+        raise BadPackage(f"{type(error).__name__}: {error}") from None
+    return package
+
+
+def _streamed_rows(stream, ctx):
+    """(row number, cell texts) of each <row> of a worksheet, decompressed and parsed a piece at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    buffer, prefix, number = "", None, 0
+    while True:
+        chunk = stream.read(_STREAM_BYTES)
+        buffer += decoder.decode(chunk, final=not chunk)
+        if prefix is None:  # up to the <sheetData> start tag: the head, which holds no row
+            start = buffer.find("sheetData")
+            opened = buffer.find(">", start) + 1 if start >= 0 else 0
+            if not opened:
+                if chunk:
+                    continue
+                raise BadPackage("<sheetData> not found")
+            prefix, pats = root_prefix(buffer, "worksheet"), patterns(root_prefix(buffer, "worksheet"))
+            if buffer[opened - 2:opened] == "/>":  # <sheetData/>: no row at all
+                return
+            buffer = buffer[opened:]
+        end = buffer.find(f"</{prefix}sheetData>")
+        if end < 0 and not chunk:
+            raise BadPackage("</sheetData> not found")
+        closing = buffer.rfind(f"</{prefix}row>")
+        cut = end if end >= 0 else closing + len(f"</{prefix}row>") if closing >= 0 else 0
+        for _, start_tag, inner in _split_rows(buffer[:cut], prefix):  # whole rows only
+            found = _ROW_NUMBER.search(start_tag)
+            number = int(found.group(1)) if found else number + 1
+            yield number, row_texts(inner, pats, ctx)
+        if end >= 0:
+            return
+        buffer = buffer[cut:]
+
+
+_ROW_NUMBER = re.compile(r'\sr="(\d+)"')

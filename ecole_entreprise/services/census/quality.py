@@ -59,11 +59,12 @@ def forget() -> None:
         _row_findings.clear()
 
 
-def check_snapshot(snapshot: Snapshot, schema: Schema) -> list[Anomaly]:
-    """Every anomaly of every tab (see module docstring), in tab order."""
+def check_snapshot(snapshot: Snapshot, schema: Schema, tabs=None) -> list[Anomaly]:
+    """Every anomaly of every tab (see module docstring), in tab order; of the tabs named in `tabs` only, for a
+    page whose snapshot holds only those (a tab it did not read is not an absent tab)."""
     out: list[Anomaly] = []
     for tab in schema.tabs.values():
-        if tab.generated:  # « À corriger » is this report, written by the app
+        if tab.generated or (tabs is not None and tab.name not in tabs):  # « À corriger » is this report
             continue
         out += _tab_report(tab, snapshot, schema)
     return out
@@ -84,22 +85,29 @@ def _tab_report(tab: TabSchema, snapshot: Snapshot, schema: Schema) -> list[Anom
     return anomalies
 
 
-def iter_check(read_tab, schema: Schema):
+def iter_check(read_tab, schema: Schema, read_pieces=None):
     """The same report, one tab at a time, for the `check` command: `read_tab(name)` returns a TabData or None;
-    only the IDs of tabs already read are kept (schema order puts every referenced tab first)."""
+    only the IDs of tabs already read are kept (schema order puts every referenced tab first). `read_pieces(name)`,
+    when given, reads an append-only tab (the Journal, which only grows) as TabData pieces, checked one at a time:
+    such a tab has no probable-duplicate rule, the one check that needs every row at once."""
     seen = _SeenIds()
     for tab in schema.tabs.values():
         if tab.generated:
             continue
-        data = read_tab(tab.name)
-        if data is None:
+        pieces = read_pieces(tab.name) if read_pieces is not None and tab.append_only else None
+        if pieces is None:
+            data = read_tab(tab.name)
+            pieces = [data] if data is not None else []
+        found = False
+        for data in pieces:
+            missing = [name for name in _dependencies(tab) if name not in seen.tabs]
+            for name in missing:  # a schema whose references point forward: read those tabs for their IDs
+                seen.add(name, read_tab(name))
+            yield from check_tab(tab, data, seen)
+            seen.add(tab.name, data)
+            found = True
+        if not found:
             yield _absent(tab)
-            continue
-        missing = [name for name in _dependencies(tab) if name not in seen.tabs]
-        for name in missing:  # a schema whose references point forward: read those tabs for their IDs
-            seen.add(name, read_tab(name))
-        yield from check_tab(tab, data, seen)
-        seen.add(tab.name, data)
 
 
 class _SeenIds:
@@ -109,7 +117,10 @@ class _SeenIds:
         self.tabs: dict[str, set[str]] = {}
 
     def add(self, name: str, data: TabData | None) -> None:
-        self.tabs[name] = {row.id for row in data.rows} if data is not None else set()
+        """A tab's IDs (a piece's add to those of the pieces before it)."""
+        ids = self.tabs.setdefault(name, set())
+        if data is not None:
+            ids.update(row.id for row in data.rows)
 
     def get(self, tab: str, row_id: str):
         return True if row_id in self.tabs.get(tab, ()) else None

@@ -9,7 +9,7 @@ from ...domain.schema import default_schema
 from ...domain.statuses import RecordStatus
 from ...domain.values import parse_date
 from ...store.base import Snapshot
-from ..kernel import access
+from ..kernel import access, navigation
 from ..kernel.parameters import current_school_year  # noqa: F401  (used by the home page)
 from ..meetings import lifecycle as meetings
 
@@ -127,8 +127,9 @@ def _admin_items(user, snapshot: Snapshot, today: date) -> list[TodoItem]:
         from ..census.quality import check_snapshot, visible_anomalies
 
         schema = default_schema()
-        anomalies = [a for a in visible_anomalies(user, check_snapshot(snapshot, schema), snapshot, schema)
-                     if a.severity == "erreur"]
+        # The home page reads no history tab (navigation.page_tabs): the Journal is checked on the quality page.
+        found = check_snapshot(snapshot, schema, tabs=navigation.page_tabs(navigation.HOME))
+        anomalies = [a for a in visible_anomalies(user, found, snapshot, schema) if a.severity == "erreur"]
         if anomalies:
             items.append(TodoItem("Anomalies dans les feuilles", len(anomalies),
                                   "Valeurs invalides, champs obligatoires vides ou références cassées.",

@@ -203,15 +203,17 @@ class ChainReport:
         return bool(self.breaks) and all(b.kind == CONCURRENT for b in self.breaks)
 
 
-def verify_chain(rows: list[Row], key=_CONFIGURED) -> ChainReport:
+def verify_chain(rows: list[Row], key=_CONFIGURED, intact=None) -> ChainReport:
     """Check the Journal rows in sheet order (signatures, links, a beginning only a journaled purge explains);
-    every break is listed, a run of rewritten entries as one."""
+    every break is listed, a run of rewritten entries as one. `intact(row)`: why an entry's content does not hold
+    its hash (None when it does), from a caller that checked it already — `check` reads the Journal in pieces and
+    keeps of each entry only its place, ID, action and hashes (see content_problem)."""
     key = configured_key() if key is _CONFIGURED else key
     notes = () if key is not None else ("journal non signé : aucune clé [journal] key n'est configurée "
                                         "(python -m ecole_entreprise journal-key)",)
     if not rows:
         return ChainReport(True, 0, None, "journal vide, rien à vérifier.", signed=key is not None, notes=notes)
-    chain = _Chain(rows, key)
+    chain = _Chain(rows, key, intact)
     breaks = _merge_rewrites(rows, [found for index in range(len(rows)) if (found := chain.problem(index))])
     return _report(rows, breaks, key is not None, notes)
 
@@ -274,11 +276,26 @@ def _rewritten_reason(count: int, whole: bool) -> str:
             "(une entrée supprimée ou modifiée puis les empreintes suivantes recalculées sans la clé)")
 
 
+def content_problem(row: Row, key: bytes | None) -> str | None:
+    """Why this entry's own hash does not hold (None when it does)."""
+    stored = row["hash"]
+    if stored.startswith(SIGNED_PREFIX):
+        if key is None:
+            return "entrée signée mais aucune clé n'est configurée : signature invérifiable"
+        expected = entry_signature(key, row["hash_precedent"], row.values)
+        return None if hmac.compare_digest(expected, stored) else _SIGNATURE_FAILS
+    if entry_hash(row["hash_precedent"], row.values) != stored:
+        return _SIGNATURE_FAILS if key is not None else \
+            "le contenu ne correspond plus à son empreinte (ligne modifiée ou ajoutée à la main)"
+    return None
+
+
 class _Chain:
     """The entries as a tree: each entry points at the hash it followed (`hash_precedent`)."""
 
-    def __init__(self, rows: list[Row], key: bytes | None):
+    def __init__(self, rows: list[Row], key: bytes | None, intact=None):
         self.rows, self.key = rows, key
+        self._checked = intact  # content already checked by the caller (a lean row holds no values)
         self.at: dict[str, int] = {}
         self.children: dict[str, list[int]] = defaultdict(list)
         for index, row in enumerate(rows):
@@ -291,17 +308,7 @@ class _Chain:
         self.purge_start = purge_boundary(purges[-1]) if purges else None
 
     def _intact(self, row: Row) -> str | None:
-        """Why this entry's own hash does not hold (None when it does)."""
-        stored = row["hash"]
-        if stored.startswith(SIGNED_PREFIX):
-            if self.key is None:
-                return "entrée signée mais aucune clé n'est configurée : signature invérifiable"
-            expected = entry_signature(self.key, row["hash_precedent"], row.values)
-            return None if hmac.compare_digest(expected, stored) else _SIGNATURE_FAILS
-        if entry_hash(row["hash_precedent"], row.values) != stored:
-            return _SIGNATURE_FAILS if self.key is not None else \
-                "le contenu ne correspond plus à son empreinte (ligne modifiée ou ajoutée à la main)"
-        return None
+        return self._checked(row) if self._checked is not None else content_problem(row, self.key)
 
     def problem(self, index: int) -> BrokenEntry | None:
         row = self.rows[index]
@@ -420,10 +427,11 @@ def _missing_after(present: Row, missing: list) -> list[BrokenEntry]:
                         f"première manquante {first.id}, dernière {newest.id} (écrite le {newest.at})", DELETED)]
 
 
-def audit(store, rows: list[Row] | None = None) -> ChainReport:
-    """The chain and the anchor together, as `check` and the admin home page show them."""
+def audit(store, rows: list[Row] | None = None, intact=None) -> ChainReport:
+    """The chain and the anchor together, as `check` and the admin home page show them (`intact`: see
+    verify_chain)."""
     rows = fresh_snapshot(store).rows(TAB) if rows is None else rows
-    chain = verify_chain(rows)
+    chain = verify_chain(rows, intact=intact)
     anchor_breaks, anchor_notes = verify_anchor(rows, anchors.for_store(store))
     if not anchor_breaks:
         return ChainReport(chain.ok, chain.checked, chain.first_broken, chain.message_fr, chain.breaks,

@@ -1,5 +1,6 @@
-"""The one page registry: every screen with its file, French title, icon, menu section and the permission that
-opens it. The app shell builds the menu from it, pages check their access with it, the home page links with it."""
+"""The one page registry: every screen with its file, French title, icon, menu section, the permission that
+opens it and the tabs it reads. The app shell builds the menu from it, pages check their access with it, the home
+page links with it, and a page's snapshot holds only its tabs (pages/_shell.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from typing import NamedTuple
 
 from ...domain import permissions as p
 from ...domain.roles import User
+from ...domain.schema import default_schema
 
+# Tabs that grow with the programme's history and that only the pages showing them read: every other page's
+# snapshot (and so every cold view's download, and every re-read's digests) leaves them out.
+HISTORY_TABS = ("Journal", "À corriger")
+# Every tab of the schema but those: what most pages read, and what the shell reads to identify the user (so a
+# cold view of such a page is one request; a page that needs a history tab then reads that tab alone).
+CORE = "core"
 
 class Page(NamedTuple):
     path: str  # the st.Page target (pages/…)
@@ -17,6 +25,8 @@ class Page(NamedTuple):
     permission: str | None  # what a signed-in user needs; None: no sign-in page only
     public: bool = False  # also offered without signing in (section « Inscription »)
     hidden: bool = False  # opened from a personal link only: never in the menu, signed in or not
+    # The tabs its snapshot holds: CORE, or the names of the tabs it reads, or None for every tab of the schema.
+    tabs: str | tuple[str, ...] | None = CORE
 
 
 # Signed-in pages, in menu order (sections keep the order in which they first appear).
@@ -30,13 +40,15 @@ PAGES: dict[str, Page] = {
     "calendrier": Page("pages/calendrier.py", "Calendrier", "📅", "Rencontres", p.MANAGE_MEETINGS),
     "partenariats": Page("pages/partenariats.py", "Partenariats", "🏫", "Rencontres", p.EDIT_PARTENARIATS),
     "bilan": Page("pages/bilan.py", "Bilan", "📊", "Pilotage", p.VIEW_BILAN),
-    "qualite": Page("pages/qualite.py", "Qualité des données", "🩺", "Recensement", p.VIEW_QUALITY),
-    "rgpd": Page("pages/rgpd.py", "Demandes RGPD", "🛡️", "RGPD", p.MANAGE_RGPD),
-    "journal": Page("pages/journal.py", "Journal", "📜", "RGPD", p.VIEW_JOURNAL),
+    # The quality report covers every tab (the Journal's types too); a person's rights cover their journal entries.
+    "qualite": Page("pages/qualite.py", "Qualité des données", "🩺", "Recensement", p.VIEW_QUALITY, tabs=None),
+    "rgpd": Page("pages/rgpd.py", "Demandes RGPD", "🛡️", "RGPD", p.MANAGE_RGPD, tabs=None),
+    "journal": Page("pages/journal.py", "Journal", "📜", "RGPD", p.VIEW_JOURNAL, tabs=("Journal",)),
     "utilisateurs": Page("pages/utilisateurs.py", "Utilisateurs", "👥", "RGPD", p.MANAGE_USERS),
     "confidentialite": Page("pages/confidentialite.py", "Confidentialité", "🔒", "RGPD", p.VIEW_PRIVACY,
-                            public=True),
-    "registre": Page("pages/registre.py", "Registre des traitements", "📒", "RGPD", p.VIEW_REGISTER),
+                            public=True, tabs=("Parametres",)),
+    "registre": Page("pages/registre.py", "Registre des traitements", "📒", "RGPD", p.VIEW_REGISTER,
+                     tabs=("Parametres",)),
 }
 PUBLIC_SECTION = "Inscription"
 REGISTRATION_PAGES: dict[str, Page] = {
@@ -53,6 +65,18 @@ LINK_PAGES: dict[str, Page] = {
 PUBLIC_PAGES: dict[str, Page] = {**REGISTRATION_PAGES, **{
     key: page._replace(section=PUBLIC_SECTION) for key, page in PAGES.items() if page.public}, **LINK_PAGES}
 HOME = "accueil"
+
+
+def core_tabs() -> tuple[str, ...]:
+    """Every tab of the schema but the history tabs, in schema order."""
+    return tuple(name for name in default_schema().tab_names if name not in HISTORY_TABS)
+
+
+def page_tabs(key: str) -> tuple[str, ...] | None:
+    """The tabs page `key` reads (None: every tab); an unknown key (the login page) reads the core tabs."""
+    page = PAGES.get(key) or PUBLIC_PAGES.get(key)
+    tabs = page.tabs if page is not None else CORE
+    return core_tabs() if tabs == CORE else tabs
 
 
 def may_open(user: User | None, key: str) -> bool:
