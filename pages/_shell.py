@@ -29,10 +29,10 @@ def build_navigation(user: User | None):
     if accounts.chooser_forced(get_settings()):  # the chooser over the real sheet: said on every page, in red
         st.error("Connexion locale forcée (allow_local_login) sur la feuille Google réelle : n'importe qui peut "
                  "prendre n'importe quelle identité, admin compris. Réservé aux essais : retirez ce réglage.",
-                 icon="🚨")
+                 icon=":material/warning:")
     if user is None:
         st.session_state.pop("_user", None)
-        login = st.Page(_login_page, title="Connexion", icon="🔑", url_path="connexion", default=True)
+        login = st.Page(_login_page, title="Connexion", icon=":material/key:", url_path="connexion", default=True)
         public = {section: [_page(k, spec) for k, spec in pages]
                   for section, pages in navigation.sections_for(None).items()}
         return _reading_its_tabs(st.navigation({"Accès": [login, *_link_pages()], **public}), "connexion")

@@ -64,7 +64,7 @@ if not any(shown):
     if following:
         st.button(f"Aller à la prochaine rencontre planifiée ({calendar.french_date(following)})", key="cal_first",
                   on_click=go, args=(following,))
-    st.page_link("pages/rencontres.py", label="Ouvrir la page Rencontres", icon="🤝")
+    st.page_link("pages/rencontres.py", label="Ouvrir la page Rencontres", icon=":material/handshake:")
 
 for week, items in zip(view, shown, strict=True):
     with st.container(border=True):
@@ -82,4 +82,4 @@ for week, items in zip(view, shown, strict=True):
                           f"{plain(item.etablissement or 'établissement non renseigné')} "
                           + plain(f"({item.format or 'format à préciser'}{visit}) — {item.lieu or 'lieu à préciser'}")
                           + f" — _{plain(item.statut)}_")
-            right.page_link("pages/rencontres.py", label="Ouvrir", icon="🤝", query_params={"id": item.meeting_id})
+            right.page_link("pages/rencontres.py", label="Ouvrir", icon=":material/handshake:", query_params={"id": item.meeting_id})

@@ -51,7 +51,7 @@ def erased_writes_notice() -> None:
 if access.allowed(user, access.RECOVER_WRITES):
     erased_writes_notice()
 if access.allowed(user, access.VIEW_JOURNAL) and (altered := journal.alert(get_store(), snapshot)):
-    st.error(altered, icon="🚨")
+    st.error(altered, icon=":material/warning:")
 
 if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontres")):
     st.info("Aucune entreprise ni aucun volontaire pour l'instant. Saisissez-les dans les pages Entreprises et "
@@ -85,4 +85,4 @@ for item in items:
         left.markdown(f"**{item.title}** — {item.count}")
         left.caption(item.detail)
         query = {todo.FILTER_PARAM: item.filter_key} if item.filter_key else None
-        right.page_link(PAGES[item.page_key].path, label=item.action, icon="➡️", query_params=query)
+        right.page_link(PAGES[item.page_key].path, label=item.action, icon=":material/arrow_forward:", query_params=query)

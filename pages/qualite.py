@@ -44,7 +44,7 @@ frame["Corriger"] = [
     for t, i in zip(frame["Onglet"], frame["ID"], strict=True)
 ]
 st.dataframe(frame, hide_index=True, width="stretch",
-             column_config={"Corriger": st.column_config.LinkColumn("Corriger", display_text="✏️ corriger")})
+             column_config={"Corriger": st.column_config.LinkColumn("Corriger", display_text="corriger")})
 journaled_download("les anomalies (CSV)", csv_bytes(frame.drop(columns=["Corriger"])),
                    "anomalies.csv", "text/csv", "_quality_export",
                    lambda: journal_export(store, user, "anomalies de qualité (CSV)", ["Valeur"],

@@ -407,9 +407,9 @@ def partnership_link(row, snapshot) -> None:
     if existing:
         st.info(plain(f"Partenariat {existing[0].id} créé à partir de cette rencontre (statut "
                       f"« {existing[0]['statut']} »)."))
-        st.page_link("pages/partenariats.py", label="Voir les partenariats", icon="🏫")
+        st.page_link("pages/partenariats.py", label="Voir les partenariats", icon=":material/domain:")
     else:
-        st.page_link("pages/partenariats.py", label="Créer un partenariat", icon="🏫",
+        st.page_link("pages/partenariats.py", label="Créer un partenariat", icon=":material/domain:",
                      query_params={"rencontre": row.id})
 
 

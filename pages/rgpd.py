@@ -254,7 +254,7 @@ def person_section() -> None:
         return
     tab, person = picked
     st.subheader(plain(person_label(tab, person)))
-    st.page_link(f"pages/{tab.lower()}.py", label="Droit de rectification : corriger la fiche", icon="✏️",
+    st.page_link(f"pages/{tab.lower()}.py", label="Droit de rectification : corriger la fiche", icon=":material/edit:",
                  query_params={"id": person.id})
     export_box(tab, person)
     consent_box(tab, person)

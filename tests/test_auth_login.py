@@ -179,7 +179,7 @@ def test_a_forced_chooser_over_google_shows_a_red_banner(app_workbook, monkeypat
     at = run_app()
     assert not at.exception, at.exception
     [banner] = [e for e in at.error if "Connexion locale forcée" in e.value]
-    assert "feuille Google réelle" in banner.value and banner.icon == "🚨"
+    assert "feuille Google réelle" in banner.value and banner.icon == ":material/warning:"
     assert "n'authentifie personne" in texts(at)
 
 

@@ -31,35 +31,35 @@ class Page(NamedTuple):
 
 # Signed-in pages, in menu order (sections keep the order in which they first appear).
 PAGES: dict[str, Page] = {
-    "accueil": Page("pages/home.py", "Accueil", "🏠", "Pilotage", p.VIEW_HOME),
-    "entreprises": Page("pages/entreprises.py", "Entreprises", "🏭", "Recensement", p.VIEW_PERSON_LISTS),
-    "personnels": Page("pages/personnels.py", "Personnels", "🎓", "Recensement", p.VIEW_PERSON_LISTS),
-    "import": Page("pages/import.py", "Import", "📥", "Recensement", p.IMPORT_DATA),
-    "appariement": Page("pages/appariement.py", "Appariement", "🔗", "Rencontres", p.PAIR),
-    "rencontres": Page("pages/rencontres.py", "Rencontres", "🤝", "Rencontres", p.MANAGE_MEETINGS),
-    "calendrier": Page("pages/calendrier.py", "Calendrier", "📅", "Rencontres", p.MANAGE_MEETINGS),
-    "partenariats": Page("pages/partenariats.py", "Partenariats", "🏫", "Rencontres", p.EDIT_PARTENARIATS),
-    "bilan": Page("pages/bilan.py", "Bilan", "📊", "Pilotage", p.VIEW_BILAN),
+    "accueil": Page("pages/home.py", "Accueil", ":material/home:", "Pilotage", p.VIEW_HOME),
+    "entreprises": Page("pages/entreprises.py", "Entreprises", ":material/factory:", "Recensement", p.VIEW_PERSON_LISTS),
+    "personnels": Page("pages/personnels.py", "Personnels", ":material/school:", "Recensement", p.VIEW_PERSON_LISTS),
+    "import": Page("pages/import.py", "Import", ":material/upload_file:", "Recensement", p.IMPORT_DATA),
+    "appariement": Page("pages/appariement.py", "Appariement", ":material/link:", "Rencontres", p.PAIR),
+    "rencontres": Page("pages/rencontres.py", "Rencontres", ":material/handshake:", "Rencontres", p.MANAGE_MEETINGS),
+    "calendrier": Page("pages/calendrier.py", "Calendrier", ":material/calendar_month:", "Rencontres", p.MANAGE_MEETINGS),
+    "partenariats": Page("pages/partenariats.py", "Partenariats", ":material/domain:", "Rencontres", p.EDIT_PARTENARIATS),
+    "bilan": Page("pages/bilan.py", "Bilan", ":material/bar_chart:", "Pilotage", p.VIEW_BILAN),
     # The quality report covers every tab (the Journal's types too); a person's rights cover their journal entries.
-    "qualite": Page("pages/qualite.py", "Qualité des données", "🩺", "Recensement", p.VIEW_QUALITY, tabs=None),
-    "rgpd": Page("pages/rgpd.py", "Demandes RGPD", "🛡️", "RGPD", p.MANAGE_RGPD, tabs=None),
-    "journal": Page("pages/journal.py", "Journal", "📜", "RGPD", p.VIEW_JOURNAL, tabs=("Journal",)),
-    "utilisateurs": Page("pages/utilisateurs.py", "Utilisateurs", "👥", "RGPD", p.MANAGE_USERS),
-    "confidentialite": Page("pages/confidentialite.py", "Confidentialité", "🔒", "RGPD", p.VIEW_PRIVACY,
+    "qualite": Page("pages/qualite.py", "Qualité des données", ":material/fact_check:", "Recensement", p.VIEW_QUALITY, tabs=None),
+    "rgpd": Page("pages/rgpd.py", "Demandes RGPD", ":material/shield:", "RGPD", p.MANAGE_RGPD, tabs=None),
+    "journal": Page("pages/journal.py", "Journal", ":material/receipt_long:", "RGPD", p.VIEW_JOURNAL, tabs=("Journal",)),
+    "utilisateurs": Page("pages/utilisateurs.py", "Utilisateurs", ":material/group:", "RGPD", p.MANAGE_USERS),
+    "confidentialite": Page("pages/confidentialite.py", "Confidentialité", ":material/lock:", "RGPD", p.VIEW_PRIVACY,
                             public=True, tabs=("Parametres",)),
-    "registre": Page("pages/registre.py", "Registre des traitements", "📒", "RGPD", p.VIEW_REGISTER,
+    "registre": Page("pages/registre.py", "Registre des traitements", ":material/menu_book:", "RGPD", p.VIEW_REGISTER,
                      tabs=("Parametres",)),
 }
 PUBLIC_SECTION = "Inscription"
 REGISTRATION_PAGES: dict[str, Page] = {
-    "inscription_entreprise": Page("pages/inscription_entreprise.py", "Inscription entreprise", "🏭",
+    "inscription_entreprise": Page("pages/inscription_entreprise.py", "Inscription entreprise", ":material/factory:",
                                    PUBLIC_SECTION, None, public=True),
-    "inscription_personnel": Page("pages/inscription_personnel.py", "Inscription personnel", "🎓",
+    "inscription_personnel": Page("pages/inscription_personnel.py", "Inscription personnel", ":material/school:",
                                   PUBLIC_SECTION, None, public=True),
 }
 # Personal links sent to the participants (services/links): no account, whoever is signed in.
 LINK_PAGES: dict[str, Page] = {
-    "lien": Page("pages/lien.py", "Lien personnel", "✉️", PUBLIC_SECTION, None, public=True, hidden=True),
+    "lien": Page("pages/lien.py", "Lien personnel", ":material/mail:", PUBLIC_SECTION, None, public=True, hidden=True),
 }
 # Without signing in: the registration forms and every public page, in the « Inscription » section.
 PUBLIC_PAGES: dict[str, Page] = {**REGISTRATION_PAGES, **{
