@@ -304,3 +304,13 @@ def map_chart(points: pd.DataFrame):
         tooltip=[alt.Tooltip("Type:N"), alt.Tooltip("Commune:N"), alt.Tooltip("Nombre:Q", format=COUNT_FORMAT)],
     ))
     return finish(alt.layer(*layers).project("mercator").properties(width=WIDTH, height=WIDTH))
+
+
+def count_bars(category: str, columns: tuple[str, ...], x_title: str = "Nombre"):
+    """A chart builder for a table with one row per category and count columns (a new table starts here)."""
+
+    def build(frame: pd.DataFrame):
+        long = _melt(frame, category, list(columns), "Indicateur", "Nombre")
+        return finish(_grouped_bars(long, category, "Indicateur", "Nombre", x_title, list(frame[category])))
+
+    return build

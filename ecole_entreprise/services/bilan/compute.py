@@ -251,11 +251,15 @@ def _range(data: BilanData, filt: BilanFilter) -> tuple[pd.Timestamp, pd.Timesta
 
 
 def _selected(frame: pd.DataFrame, data: BilanData, filt: BilanFilter) -> pd.DataFrame:
-    mask = (frame["annee"] == filt.annee_scolaire) & frame["departement"].isin(filt.scope)
-    window = _range(data, filt)
-    if window is not None:
-        mask &= frame["jour"].between(*window)
-    return frame[mask]
+    key = ("selected", id(frame), filt)  # every table selects the same rows: once per filter and frame
+    kept = data.cache.get(key)
+    if kept is None or kept[0] is not frame:
+        mask = (frame["annee"] == filt.annee_scolaire) & frame["departement"].isin(filt.scope)
+        window = _range(data, filt)
+        if window is not None:
+            mask &= frame["jour"].between(*window)
+        kept = data.cache[key] = (frame, frame[mask])
+    return kept[1]
 
 
 def _meetings(data: BilanData, filt: BilanFilter) -> pd.DataFrame:

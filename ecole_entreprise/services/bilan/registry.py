@@ -85,8 +85,16 @@ TABLES: dict[str, BilanTable] = {t.key: t for t in (
                "Mêmes indicateurs, même territoire et mêmes dates, l'année scolaire précédente.",
                "Comparaison avec l'année précédente", charts.comparison_chart, rows=("Indicateur",), years=True),
 )}
-CHARTED = tuple(key for key, table in TABLES.items() if table.chart is not None)  # page and PDF order
-MASKED = tuple(key for key, table in TABLES.items() if table.people)  # tables with cells under the rule
+
+
+def charted() -> tuple[str, ...]:
+    """Keys of the tables drawn as charts, in page and PDF order."""
+    return tuple(key for key, table in TABLES.items() if table.chart is not None)
+
+
+def masked() -> tuple[str, ...]:
+    """Keys of the tables with cells under the small-cell rule."""
+    return tuple(key for key, table in TABLES.items() if table.people)
 
 
 def chart_for(key: str, frame: pd.DataFrame):

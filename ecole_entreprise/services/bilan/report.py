@@ -26,7 +26,7 @@ from ..kernel.formatting import fmt_datetime, format_frame
 from . import charts
 from . import compute as bilan
 from .compute import BilanFilter
-from .registry import CHARTED, TABLES, chart_for
+from .registry import TABLES, chart_for, charted
 from .view import SMALL_CELLS_NOTE, BilanView, report_view
 
 PROGRAMME = "Les chefs d'entreprise invitent l'Éducation nationale"
@@ -165,7 +165,7 @@ def build_pdf(view: BilanView, comments: str, generated: datetime | None = None)
     pdf.add_page()
     pdf.heading(TABLES["kpis"].title)
     pdf.frame(view.kpis)
-    for key in CHARTED:
+    for key in charted():
         pdf.chart_section(TABLES[key].chart_title, chart_png(chart_for(key, view.tables[key])))
         if TABLES[key].pdf_table:
             pdf.frame(view.tables[key])

@@ -24,7 +24,7 @@ import pandas as pd
 from ...domain.roles import ACADEMIES, ALL_DEPARTEMENTS
 from ..kernel.formatting import departement_label
 from . import compute as bilan
-from .registry import MASKED, TABLES
+from .registry import TABLES, masked
 
 REGION = "Bourgogne-Franche-Comté"
 # The fixed territories the comité may choose, each with its départements.
@@ -76,7 +76,7 @@ def _tables(data: bilan.BilanData, annee: str) -> dict[str, dict[str, pd.DataFra
     out = {}
     for territory in TERRITORIES:
         filt = territory_filter(annee, territory)
-        tables = {key: TABLES[key].computed(data, filt, coarse=True) for key in MASKED if key != "kpis"}
+        tables = {key: TABLES[key].computed(data, filt, coarse=True) for key in masked() if key != "kpis"}
         tables["kpis"] = bilan.kpis_with_pending(data, filt)
         out[territory] = tables
     return out
@@ -311,7 +311,7 @@ def comite_tables(data: bilan.BilanData, filt: bilan.BilanFilter) -> dict[str, p
     keep their « en cours » row (the home page's tile)."""
     territory = comite_territory(filt)
     masks = year_masks(data, filt.annee_scolaire)
-    out = {key: _masked_frame(masks, territory, key) for key in MASKED if key != "kpis"}
+    out = {key: _masked_frame(masks, territory, key) for key in masked() if key != "kpis"}
     out["kpis"] = _masked_kpis(masks, territory)
     previous = year_masks(data, bilan.previous_school_year(filt.annee_scolaire))
     for key, spec in TABLES.items():

@@ -16,7 +16,7 @@ from ...domain.values import is_school_year
 from ..kernel import access
 from . import compute as bilan
 from . import small_cells
-from .registry import CHARTED, TABLES, chart_for
+from .registry import TABLES, chart_for, charted
 
 SMALL_CELLS_NOTE = ("Règle des petits effectifs : « < 5 » remplace un nombre compris entre 1 et 4 ; « n.d. » : "
                     "valeur non diffusée (un taux ou une moyenne sur moins de 5, ou un nombre masqué pour qu'un "
@@ -50,7 +50,7 @@ class BilanView:
 
     def sections(self) -> list[Section]:
         return [Section(key, TABLES[key].chart_title, TABLES[key].caption, self.tables[key],
-                        chart_for(key, self.tables[key])) for key in CHARTED]
+                        chart_for(key, self.tables[key])) for key in charted()]
 
 
 @dataclass(frozen=True)
