@@ -183,8 +183,9 @@ def _sheet_frame(df: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(neutralise)
-    if "Semaine" in out:
-        out["Semaine"] = pd.to_datetime(out["Semaine"]).dt.date
+    for column in ("Semaine", "Mois"):
+        if column in out:
+            out[column] = pd.to_datetime(out[column]).dt.date
     return out
 
 
@@ -215,7 +216,7 @@ def _style(sheet, frame: pd.DataFrame) -> None:
     sheet.freeze_panes = "A2"
     for index, column in enumerate(frame.columns):
         number_format = ("0.0 %" if column in bilan.PERCENT_COLUMNS + bilan.SIGNED_COLUMNS
-                         else "dd/mm/yyyy" if column in ("Semaine", "Date") else None)
+                         else "dd/mm/yyyy" if column in ("Semaine", "Mois", "Date") else None)
         if number_format:
             for row in range(2, len(frame) + 2):
                 sheet[f"{_letter(index)}{row}"].number_format = number_format
