@@ -135,4 +135,5 @@ def export_view(data: bilan.BilanData, user: User, filt: bilan.BilanFilter) -> B
 
 def report_view(data: bilan.BilanData, filt: bilan.BilanFilter, small_cells_rule: bool = True) -> BilanView:
     """The command line's report (the whole region) or an admin preview without the rule."""
-    return _view(data, filt, small_cells_rule, bilan.conclusions(data, filt, include_free_text=False))
+    no_text = pd.DataFrame(columns=["Rencontre", "Date", "Côté", "Conclusions"])  # exports never hold free text
+    return _view(data, filt, small_cells_rule, no_text)
