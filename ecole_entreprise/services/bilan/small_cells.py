@@ -157,14 +157,15 @@ def _components(masked: set[Cell], found: list[dict[Cell, int]]) -> list[tuple[l
     return list(groups.values())
 
 
-def solvable(masked: set[Cell], found: list[dict[Cell, int]], memo: dict | None = None) -> set[Cell]:
-    """Masked cells whose exact value follows from the sums (a zero component in every null vector). A cell
-    alone in a sum is reported without more work; a group unchanged since the last call comes from `memo`."""
+def solvable(masked: set[Cell], found: list[dict[Cell, int]], memo: dict | None = None,
+             small: set[Cell] | frozenset = frozenset()) -> set[Cell]:
+    """Masked cells whose exact value follows from the sums (a zero component in every null vector). A small
+    cell alone in a sum is reported without more work; a group unchanged since the last call comes from `memo`."""
     memo = {} if memo is None else memo
     out: set[Cell] = set()
     for members, group_lines in _components(masked, found):
         alone = {next(c for c in line if c in masked) for line in group_lines
-                 if sum(c in masked for c in line) == 1}
+                 if sum(c in masked for c in line) == 1} & small
         if alone:
             out |= alone
             continue
@@ -232,7 +233,7 @@ def suppress(values: dict[Cell, int], found: list[dict[Cell, int]],
             where[c].append(i)
     memo: dict = {}
     while True:
-        exposed = (solvable(masked, found, memo) & primary) | pinned(primary, masked, found, values)
+        exposed = (solvable(masked, found, memo, primary) & primary) | pinned(primary, masked, found, values)
         added = {p for c in sorted(exposed) if (p := _partner(c, masked, found, where, values)) is not None}
         if not added:
             return primary, masked - primary
