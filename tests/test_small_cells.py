@@ -44,6 +44,7 @@ COMITE_USER = User("comite@exemple.fr", COMITE)
 REGION = small_cells.REGION
 CHILDREN = {REGION: tuple(ACADEMIES), **ACADEMIES}
 TERRITORIES = (REGION, *ACADEMIES, *sorted(ALL_DEPARTEMENTS))
+SMALL_BOUNDS = (0, 4)  # « < 5 »: zeros read « < 5 » too, so the attacker only knows 0 to 4
 TABS = ("Entreprises", "Personnels", "Rencontres", "Partenariats", "Evenements", "Parametres")
 
 
@@ -60,7 +61,7 @@ def demo_snapshot() -> Snapshot:
     return snapshot_of(demo_records(today=TODAY), demo_parameters(TODAY))
 
 
-def synthetic_snapshot(seed: int = 13, companies: int = 260, staff: int = 600, meetings: int = 900) -> Snapshot:
+def synthetic_snapshot(seed: int = 13, companies: int = 200, staff: int = 450, meetings: int = 700) -> Snapshot:
     """Uneven on purpose: big départements next to ones with a handful of people, so small cells abound."""
     rng = random.Random(seed)
     lists = default_schema().lists
@@ -121,9 +122,12 @@ def received(data: bilan.BilanData) -> dict[tuple[str, str], dict]:
 
 def true_tables(data: bilan.BilanData) -> dict[tuple[str, str], dict]:
     """What the attacker wants: the same tables unmasked, at the same grain."""
-    return {(year, territory): {key: spec.computed(data, small_cells.territory_filter(year, territory), coarse=True)
-                                for key, spec in registry.TABLES.items()}
-            for year in YEARS for territory in TERRITORIES}
+    out = {}
+    for year, territory in itertools.product(YEARS, TERRITORIES):
+        filt = small_cells.territory_filter(year, territory)
+        out[(year, territory)] = {key: spec.computed(data, filt, coarse=True) for key, spec in registry.TABLES.items()}
+        out[(year, territory)]["kpis"] = bilan.kpis_with_pending(data, filt)
+    return out
 
 
 # ---- the attacker --------------------------------------------------------------------------------------
@@ -140,8 +144,8 @@ class Knowledge:
     def see(self, cell: tuple, shown) -> None:
         """The same cell may be shown in several places: a value anywhere makes it known."""
         if isinstance(shown, str):
-            if cell not in self.known and self.bounds.get(cell) != (1, 4):
-                self.bounds[cell] = (1, 4) if shown == bilan.SMALL else (0, math.inf)
+            if cell not in self.known and self.bounds.get(cell) != SMALL_BOUNDS:
+                self.bounds[cell] = SMALL_BOUNDS if shown == bilan.SMALL else (0, math.inf)
         elif shown is not None and not (isinstance(shown, float) and math.isnan(shown)):
             self.known[cell] = float(shown)
             self.bounds.pop(cell, None)
@@ -359,14 +363,15 @@ def true_value(data: bilan.BilanData, truth: dict, cell: tuple) -> float:
 def recovered(know: Knowledge, data: bilan.BilanData, linear_only: bool = False) -> dict[tuple, float]:
     """Small masked counts the attacker pins to their true value."""
     truth = true_tables(data)
-    small = {c for c, b in know.bounds.items() if b == (1, 4)}
+    small = {c for c, b in know.bounds.items() if b == SMALL_BOUNDS}
     found = {}
     for cells, equations in components(know):
         solved = eliminate(cells, equations)
-        found |= {c: v for c, v in solved.items() if c in small and round(v) == true_value(data, truth, c)}
-        if not linear_only:
-            for cell, value in pin_by_bounds(know, cells, equations, small - set(found)).items():
-                if value == true_value(data, truth, cell):
+        found |= {c: v for c, v in solved.items() if c in small and round(v) == true_value(data, truth, c) > 0}
+        if not linear_only:  # a pinned zero is no small count: only the cells worth the attack are tried
+            targets = {c for c in small - set(found) if c in cells and true_value(data, truth, c) > 0}
+            for cell, value in pin_by_bounds(know, cells, equations, targets).items():
+                if value == true_value(data, truth, cell) > 0:
                     found[cell] = value
     return found
 
@@ -380,9 +385,9 @@ def test_the_comite_never_receives_a_count_under_5_from_the_service(dataset):
         for key, spec in registry.TABLES.items():
             if spec.people:
                 for cell, value in count_cells(tables, key, year, territory):
-                    assert isinstance(value, str) or value == 0 or value >= 5, (name, cell, value)
+                    assert isinstance(value, str) or value >= 5, (name, cell, value)
     tiles = home_tiles(data, COMITE_USER, YEARS[0]).tiles
-    assert all(t.number is None or t.number == 0 or t.number >= 5 or t.label == bilan.SATISFACTION for t in tiles)
+    assert all(t.number is None or t.number >= 5 or t.label == bilan.SATISFACTION for t in tiles)
 
 
 def test_lists_of_departements_and_date_ranges_are_refused(dataset):
@@ -410,7 +415,7 @@ def test_no_masked_small_count_is_recovered_by_exact_differencing(dataset):
     shares: nothing the comité receives solves a masked small count."""
     name, data, views = dataset
     know = gather(views)
-    small = [c for c, b in know.bounds.items() if b == (1, 4)]
+    small = [c for c, b in know.bounds.items() if b == SMALL_BOUNDS]
     assert len(small) > 50, name  # the data really has small cells to protect
     found = recovered(know, data, linear_only=True)
     print(f"{name}: {len(small)} small cells masked, {len(know.bounds) - len(small)} secondary, "
@@ -433,7 +438,7 @@ def test_the_attacker_recovers_counts_when_only_primary_suppression_is_used(data
     """Positive control: without secondary suppression the same attacker finds small counts."""
     name, _, _ = dataset
     monkeypatch.setattr(small_cells, "suppress", lambda values, found, threshold=5: (
-        {c for c, v in values.items() if 0 < v < threshold}, set()))
+        {c for c, v in values.items() if v < threshold}, set()))
     data = bilan.prepare(DATASETS[name]())
     found = recovered(gather(received(data)), data, linear_only=True)
     print(f"{name}, primary suppression only: {len(found)} small counts recovered")
@@ -457,6 +462,6 @@ def test_exports_hold_the_comite_figures_whoever_asks(dataset):
             record = dict(zip(header, row, strict=True))
             if spec.people_rows is None or record[header[0]] in spec.people_rows:
                 for column in spec.people:
-                    assert isinstance(record[column], str) or record[column] in (0, None) or record[column] >= 5
+                    assert isinstance(record[column], str) or record[column] >= 5
     with pytest.raises(small_cells.ComiteFilterError):
         view.export_view(data, coordinator, bilan.BilanFilter(YEARS[0], departements=("21", "58")))

@@ -4,7 +4,8 @@ Three parts, so that no combination of filters gives a small count back:
 - fixed groupings: the region, an académie or ONE département, for a whole school year (no list of
   départements, no date range: « the region minus every département but one » or two ranges one day apart would
   isolate a few people);
-- primary suppression: a count of 1 to 4 reads « < 5 »;
+- primary suppression: a count under 5 reads « < 5 », a zero too (were zeros shown, « < 5 » would tell 1 to 4,
+  and a « < 5 » académie whose four départements read « < 5 » would give each of them as 1);
 - secondary suppression: every count published for a school year (each table, each of the 11 territories) is
   one cell of a system of known sums (region = its two académies, an académie = its départements, the rows of a
   table = the key figure they break down, shares = their group's total). When a masked cell could be solved
@@ -32,7 +33,7 @@ TERRITORIES: dict[str, frozenset[str]] = {REGION: ALL_DEPARTEMENTS,
                                            **{a: frozenset(deps) for a, deps in ACADEMIES.items()},
                                            **{d: frozenset({d}) for d in sorted(ALL_DEPARTEMENTS)}}
 PARENTS = {REGION: tuple(ACADEMIES), **{a: deps for a, deps in ACADEMIES.items()}}
-LOW, HIGH = 1, bilan.THRESHOLD - 1  # what « < 5 » tells: a count between 1 and 4
+LOW, HIGH = 0, bilan.THRESHOLD - 1  # what « < 5 » tells: a count between 0 and 4
 Cell = tuple  # (territory, table key, row names, column)
 
 
@@ -159,7 +160,7 @@ def _components(masked: set[Cell], found: list[dict[Cell, int]]) -> list[tuple[l
 
 def solvable(masked: set[Cell], found: list[dict[Cell, int]], memo: dict | None = None,
              small: set[Cell] | frozenset = frozenset()) -> set[Cell]:
-    """Masked cells whose exact value follows from the sums (a zero component in every null vector). A small
+    """Masked cells whose exact value follows from the sums (their unit vector is in the sums' row space). A small
     cell alone in a sum is reported without more work; a group unchanged since the last call comes from `memo`."""
     memo = {} if memo is None else memo
     out: set[Cell] = set()
@@ -185,16 +186,17 @@ def _solved(members: list[Cell], group_lines: list[dict[Cell, int]]) -> set[Cell
         for c, coef in line.items():
             if c in index:
                 matrix[r, index[c]] = coef
-    _, singular, vt = np.linalg.svd(matrix, full_matrices=True)
-    rank = int((singular > 1e-9).sum())
-    null = vt[rank:].T
-    return {cell for cell, i in index.items() if null.shape[1] == 0 or np.abs(null[i]).max() < 1e-9}
+    # A cell is solved when its unit vector lies in the row space: its projection on that space has norm 1.
+    _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
+    rows = vt[: int((singular > 1e-9).sum())]
+    projection = (rows ** 2).sum(axis=0)
+    return {cell for cell, i in index.items() if projection[i] > 1 - 1e-9}
 
 
 def pinned(primary: set[Cell], masked: set[Cell], found: list[dict[Cell, int]],
            values: dict[Cell, int]) -> set[Cell]:
     """Small cells of a sum whose known value is the least or the most their bounds allow (two « < 5 » adding
-    up to 2 are both 1)."""
+    up to 8 are both 4)."""
     out: set[Cell] = set()
     for line in found:
         unknown = {c: k for c, k in line.items() if c in masked}
@@ -225,7 +227,7 @@ def _partner(cell: Cell, masked: set[Cell], found: list[dict[Cell, int]], where:
 def suppress(values: dict[Cell, int], found: list[dict[Cell, int]],
              threshold: int = bilan.THRESHOLD) -> tuple[set[Cell], set[Cell]]:
     """(primary, secondary): the small counts, and the cells masked so that none of them can be solved."""
-    primary = {c for c, v in values.items() if 0 < v < threshold}
+    primary = {c for c, v in values.items() if v < threshold}
     masked = set(primary)
     where: dict[Cell, list[int]] = defaultdict(list)
     for i, line in enumerate(found):
