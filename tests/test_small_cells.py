@@ -423,9 +423,10 @@ def test_no_masked_small_count_is_recovered_by_exact_differencing(dataset):
     assert found == {}
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (README, « Limites connues »): « < 5 » tells 1 to 4, and "
-                   "with integrality a linear program still pins some small counts (e.g. a « < 5 » académie "
-                   "whose four départements each show « < 5 » are all 1); only exact differencing is blocked")
+@pytest.mark.xfail(strict=True, reason="known limit (README, « Limites connues »): with the bounds « < 5 » gives "
+                   "(0 to 4) and integrality, a linear program over all the sums together still pins a few small "
+                   "counts (1 of the demo's, 3 of the synthetic set's, against 230 while zeros were shown); the "
+                   "service checks bounds one sum at a time")
 def test_no_masked_small_count_is_pinned_by_bounds_and_integrality(dataset):
     name, data, views = dataset
     know = gather(views)
