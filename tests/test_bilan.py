@@ -309,8 +309,7 @@ def test_home_kpis_small_cells_for_the_steering_committee(data):
     tiles = {t.label: t for t in home_kpis(data, YEAR, small_cells_rule=True).tiles}
     assert (tiles[bilan.ENTREPRISES].value, tiles[bilan.ENTREPRISES].number) == ("< 5", None)
     assert tiles[bilan.VOLONTAIRES].value == "5"
-    # meetings are not people: 6 is not a small count (« n.d. » here only so that no total gives a small one back)
-    assert tiles[bilan.PROPOSEES].value != bilan.SMALL
+    assert tiles[bilan.PROPOSEES].value == "6"  # meetings are not people
     assert (tiles[bilan.SATISFACTION].value, tiles[bilan.SATISFACTION].number) == ("n.d.", None)  # 2 held
 
 
@@ -362,7 +361,7 @@ def test_comite_kpis_hide_people_rows_and_undisclosed_mean(data):
     out = as_dict(comite(data, "kpis"), "Indicateur", "Valeur")
     assert out[bilan.ENTREPRISES] == "< 5"
     assert out[bilan.VOLONTAIRES] == 5
-    assert out[bilan.PROPOSEES] != bilan.SMALL  # 6 meetings: not small (masked « n.d. » only to protect others)
+    assert out[bilan.PROPOSEES] == 6  # 6 meetings: not small
     assert out[bilan.REALISEES] == "< 5" and out[bilan.PARTENARIATS] == "< 5"  # a meeting is two people
     assert out[bilan.SATISFACTION] == "n.d."  # mean of fewer than 5 held meetings
 

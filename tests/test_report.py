@@ -49,8 +49,7 @@ def test_pdf_title_page_kpis_and_comment(protected_pdf):
     assert "Bilan de l'année scolaire 2025-2026" in text
     assert "Document généré le 14 mars 2026 à 09:05" in text
     assert "Indicateurs clés" in text
-    # 6 meetings is no small count, « n.d. » only so that no total gives a small one back (secondary masking)
-    assert "Rencontres proposées n.d." in text and "Rencontres réalisées < 5" in text
+    assert "Rencontres proposées 6" in text and "Rencontres réalisées < 5" in text
     assert "Commentaires" in text and COMMENT in text
 
 
@@ -117,7 +116,7 @@ def test_xlsx_one_sheet_per_table_with_small_cells_masked():
                                "Chronologie", "Comparaison"]
     kpis = rows(book["Indicateurs clés"])
     assert kpis[0] == ["Indicateur", "Valeur"]
-    assert kpis[1:] == [[bilan.ENTREPRISES, "< 5"], [bilan.VOLONTAIRES, 5], [bilan.PROPOSEES, "n.d."],
+    assert kpis[1:] == [[bilan.ENTREPRISES, "< 5"], [bilan.VOLONTAIRES, 5], [bilan.PROPOSEES, 6],
                         [bilan.REALISEES, "< 5"], [bilan.PARTENARIATS, "< 5"], [bilan.SATISFACTION, "n.d."]]
     funnel = rows(book["Entonnoir"])
     assert funnel[0] == ["Étape", "Personnels", "Entreprises"]
