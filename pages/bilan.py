@@ -153,9 +153,15 @@ if nothing_to_show(data):
             "rencontres sont saisis (pages Entreprises, Personnels, Import et Appariement).")
     st.stop()
 
+try:
+    choices = view.filter_choices(data, user)
+except view.BilanRefused as refused:  # no département in scope: nothing to show, said in French
+    st.error(str(refused))
+    st.stop()
+
 with st.container(border=True):
     try:
-        filt = filter_bar(view.filter_choices(data, user))
+        filt = filter_bar(choices)
         if filt is None:
             st.stop()
         shown = view.bilan_view(data, user, filt)

@@ -41,7 +41,8 @@ class BilanTable:
         return build(data, filt)
 
 
-K = bilan
+# Breakdowns of the volunteers recensés and of the meetings held: their rows add up to those two key figures.
+BY_PERSON = {bilan.VOLONTAIRES: bilan.VOLONTAIRES, bilan.REALISEES: bilan.REALISEES}
 TABLES: dict[str, BilanTable] = {t.key: t for t in (
     BilanTable("kpis", "Indicateurs clés", bilan.kpis, rows=("Indicateur",), people=("Valeur",),
                people_rows=bilan.PEOPLE_KPIS),
@@ -52,7 +53,7 @@ TABLES: dict[str, BilanTable] = {t.key: t for t in (
     BilanTable("departements", "Par département", bilan.by_departement,
                "Recensés de l'année et rencontres réalisées, par département de l'entreprise.",
                "Par département", charts.departement_chart, rows=("Département",),
-               people=(K.ENTREPRISES, K.VOLONTAIRES, K.REALISEES), per_departement=True),
+               people=(bilan.ENTREPRISES, bilan.VOLONTAIRES, bilan.REALISEES), per_departement=True),
     BilanTable("carte", "Par commune", bilan.map_points,
                "Communes des entreprises participantes et des établissements des volontaires.",
                "Entreprises et établissements participants", charts.map_chart,
@@ -60,17 +61,17 @@ TABLES: dict[str, BilanTable] = {t.key: t for t in (
     BilanTable("fonctions", "Par fonction", bilan.by_fonction,
                "Volontaires recensés et rencontres réalisées selon la fonction du personnel.",
                "Volontaires par fonction", charts.fonction_chart, rows=("Fonction",),
-               people=(K.VOLONTAIRES, K.REALISEES), totals={K.VOLONTAIRES: K.VOLONTAIRES, K.REALISEES: K.REALISEES}),
+               people=(bilan.VOLONTAIRES, bilan.REALISEES), totals=BY_PERSON),
     BilanTable("canaux", "Par canal de recrutement", bilan.by_canal,
                "Part des volontaires recensés par chaque canal qui ont réalisé au moins une rencontre.",
                "Efficacité des canaux de recrutement", charts.canal_chart, rows=("Canal de recrutement",),
-               people=(K.VOLONTAIRES, "Volontaires ayant réalisé une rencontre", K.REALISEES),
-               dependent={"Taux de conversion": (K.VOLONTAIRES, "Volontaires ayant réalisé une rencontre")},
-               totals={K.VOLONTAIRES: K.VOLONTAIRES, K.REALISEES: K.REALISEES}),
+               people=(bilan.VOLONTAIRES, "Volontaires ayant réalisé une rencontre", bilan.REALISEES),
+               dependent={"Taux de conversion": (bilan.VOLONTAIRES, "Volontaires ayant réalisé une rencontre")},
+               totals=BY_PERSON),
     BilanTable("formats", "Par format", bilan.by_format,
                "Rencontres réalisées par format, et leur satisfaction moyenne (sur 5).",
-               "Rencontres réalisées par format", charts.format_chart, rows=("Format",), people=(K.REALISEES,),
-               dependent={"Satisfaction moyenne": (K.REALISEES,)}, totals={K.REALISEES: K.REALISEES}),
+               "Rencontres réalisées par format", charts.format_chart, rows=("Format",), people=(bilan.REALISEES,),
+               dependent={"Satisfaction moyenne": (bilan.REALISEES,)}, totals={bilan.REALISEES: bilan.REALISEES}),
     BilanTable("satisfaction", "Satisfaction", bilan.likert,
                "Réponses des deux parties sur les rencontres réalisées : défavorables à gauche, favorables à "
                "droite.", "Satisfaction et meilleure compréhension (1 à 5)", charts.likert_chart,
@@ -79,8 +80,8 @@ TABLES: dict[str, BilanTable] = {t.key: t for t in (
     BilanTable("chronologie", "Chronologie", bilan.timeline,
                "Cumul, semaine après semaine depuis le 1er septembre (mois par mois, sans cumul, quand les "
                "petits effectifs sont masqués).", "Rencontres au fil de l'année scolaire", charts.timeline_chart,
-               rows=("Mois",), people=(K.PROPOSEES, K.REALISEES), comite_compute=bilan.months,
-               totals={K.PROPOSEES: K.PROPOSEES, K.REALISEES: K.REALISEES}, pdf_table=False),
+               rows=("Mois",), people=(bilan.PROPOSEES, bilan.REALISEES), comite_compute=bilan.months,
+               totals={bilan.PROPOSEES: bilan.PROPOSEES, bilan.REALISEES: bilan.REALISEES}, pdf_table=False),
     BilanTable("comparaison", "Comparaison", bilan.comparison,
                "Mêmes indicateurs, même territoire et mêmes dates, l'année scolaire précédente.",
                "Comparaison avec l'année précédente", charts.comparison_chart, rows=("Indicateur",), years=True),
