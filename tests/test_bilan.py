@@ -19,12 +19,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ecole_entreprise.domain.roles import COMITE, User
+from ecole_entreprise.domain.roles import COMITE, COORD_ACADEMIE, User
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.services.bilan import charts, registry, report, small_cells, view
 from ecole_entreprise.services.bilan import compute as bilan
 from ecole_entreprise.services.bilan.compute import BilanFilter, BilanFilterError
-from ecole_entreprise.services.home.kpis import home_kpis
+from ecole_entreprise.services.home.kpis import home_kpis, home_tiles
 from ecole_entreprise.services.kernel import formatting
 from ecole_entreprise.store.base import Snapshot, rows_from_grid
 
@@ -529,3 +529,15 @@ def test_a_masked_count_cannot_be_read_back_from_another_table(data):
     assert not any(isinstance(v, int) and 0 < v < 5 for v in formats[bilan.REALISEES])
     months = comite(data, "chronologie", filt)
     assert not any(isinstance(v, int) and 0 < v < 5 for v in months[bilan.REALISEES])
+
+
+def test_home_tiles_fail_closed_for_an_unknown_role_or_an_empty_scope(data):
+    assert home_tiles(data, User("x@exemple.fr", "inspecteur"), YEAR).tiles == []
+    assert home_tiles(data, User("c@exemple.fr", COORD_ACADEMIE), YEAR).tiles == []  # no Périmètre
+    dijon = home_tiles(data, User("d@exemple.fr", COORD_ACADEMIE, departements=frozenset({"21"})), YEAR)
+    assert {t.label: t.number for t in dijon.tiles}[bilan.ENTREPRISES] == 2  # ENT-A, ENT-B, not the whole region
+    with pytest.raises(view.BilanRefused):
+        view.bilan_view(data, User("x@exemple.fr", "inspecteur"), BilanFilter(YEAR))
+    scoped = view.bilan_view(data, User("d@exemple.fr", COORD_ACADEMIE, departements=frozenset({"21"})),
+                             BilanFilter(YEAR))
+    assert scoped.filt.scope == {"21"} and not scoped.masked

@@ -11,7 +11,7 @@ from ...domain.roles import User
 from ...store.base import Snapshot
 from ..bilan import compute as bilan
 from ..bilan import small_cells
-from ..bilan.view import clip
+from ..bilan.view import BilanRefused, clip
 from ..kernel.formatting import fmt_int, fmt_number
 
 
@@ -66,8 +66,14 @@ def home_kpis(source: Snapshot | bilan.BilanData, annee: str, small_cells_rule: 
 def home_tiles(source: Snapshot | bilan.BilanData, user: User, annee: str) -> HomeKpis:
     """The tiles this user may see: their départements, masked when their role masks small counts."""
     data = _data(source)
-    filt = clip(bilan.BilanFilter(annee), user)
-    return home_kpis(data, annee, user.rights.masks_small_counts, filt.departements)
+    try:
+        filt = clip(bilan.BilanFilter(annee), user)
+    except BilanRefused:  # unknown role or empty scope: no tile at all (fails closed)
+        return HomeKpis(annee, [])
+    try:
+        return home_kpis(data, annee, user.rights.masks_small_counts, filt.departements)
+    except small_cells.ComiteFilterError:  # a masking role whose scope is no fixed territory: nothing to show
+        return HomeKpis(annee, [_tile(label, bilan.NOT_DISCLOSED) for label in HOME_HELP])
 
 
 def _tile(label: str, value) -> Tile:
