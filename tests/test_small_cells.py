@@ -386,6 +386,11 @@ def test_the_comite_never_receives_a_count_under_5_from_the_service(dataset):
             if spec.people:
                 for cell, value in count_cells(tables, key, year, territory):
                     assert isinstance(value, str) or value >= 5, (name, cell, value)
+        comparison = tables["comparaison"]
+        for column in comparison.columns[1:3]:  # last year's and this year's key figures
+            for indicator, value in zip(comparison["Indicateur"], comparison[column], strict=True):
+                if indicator in bilan.PEOPLE_KPIS:
+                    assert isinstance(value, str) or value >= 5, (name, year, territory, indicator, value)
     tiles = home_tiles(data, COMITE_USER, YEARS[0]).tiles
     assert all(t.number is None or t.number >= 5 or t.label == bilan.SATISFACTION for t in tiles)
 
