@@ -363,13 +363,13 @@ def true_value(data: bilan.BilanData, truth: dict, cell: tuple) -> float:
 def recovered(know: Knowledge, data: bilan.BilanData, linear_only: bool = False) -> dict[tuple, float]:
     """Small masked counts the attacker pins to their true value."""
     truth = true_tables(data)
-    small = {c for c, b in know.bounds.items() if b == SMALL_BOUNDS}
+    small = know.unknowns()  # « < 5 » and « n.d. » alike: a count of 1 to 4 pinned is recovered, whatever it read
     found = {}
     for cells, equations in components(know):
         solved = eliminate(cells, equations)
-        found |= {c: v for c, v in solved.items() if c in small and round(v) == true_value(data, truth, c) > 0}
+        found |= {c: v for c, v in solved.items() if c in small and 0 < round(v) == true_value(data, truth, c) < 5}
         if not linear_only:  # a pinned zero is no small count: only the cells worth the attack are tried
-            targets = {c for c in small - set(found) if c in cells and true_value(data, truth, c) > 0}
+            targets = {c for c in small - set(found) if c in cells and 0 < true_value(data, truth, c) < 5}
             for cell, value in pin_by_bounds(know, cells, equations, targets).items():
                 if value == true_value(data, truth, cell) > 0:
                     found[cell] = value
@@ -428,11 +428,8 @@ def test_no_masked_small_count_is_recovered_by_exact_differencing(dataset):
     assert found == {}
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (README, « Limites connues »): with the bounds « < 5 » gives "
-                   "(0 to 4) and integrality, a linear program over all the sums together still pins a few small "
-                   "counts (1 of the demo's, 3 of the synthetic set's, against 230 while zeros were shown); the "
-                   "service checks bounds one sum at a time")
 def test_no_masked_small_count_is_pinned_by_bounds_and_integrality(dataset):
+    """The bounds « < 5 » gives (0 to 4), « n.d. » (0 or more) and whole numbers, over all the sums at once."""
     name, data, views = dataset
     know = gather(views)
     found = recovered(know, data)

@@ -8,9 +8,10 @@ Three parts, so that no combination of filters gives a small count back:
   and a « < 5 » académie whose four départements read « < 5 » would give each of them as 1);
 - secondary suppression: every count published for a school year (each table, each of the 11 territories) is
   one cell of a system of known sums (region = its two académies, an académie = its départements, the rows of a
-  table = the key figure they break down, shares = their group's total). When a masked cell could be solved
-  from those sums (alone in its line, or pinned by its bounds), another cell of the line is masked too, « n.d. »;
-  the check repeats until no small count can be solved. The masks are decided once per school year for every
+  table = the key figure they break down, shares = their group's total). When a small count could be solved
+  from those sums (alone in its line, by elimination, or left one value by the bounds « < 5 » gives and whole
+  numbers: linear programs over all the sums), another cell of one of its sums is masked too, « n.d. »; the check
+  repeats until no small count can be worked out. The masks are decided once per school year for every
   territory together, so that the région's view and a département's view agree.
 """
 
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 
 from ...domain.roles import ACADEMIES, ALL_DEPARTEMENTS
 from ..kernel.formatting import departement_label
@@ -207,7 +209,7 @@ def pinned(primary: set[Cell], masked: set[Cell], found: list[dict[Cell, int]],
         least = sum(k * (lo if k > 0 else hi) for k, (lo, hi) in zip(unknown.values(), bounds, strict=True))
         most = sum(k * (hi if k > 0 else lo) for k, (lo, hi) in zip(unknown.values(), bounds, strict=True))
         if total in (least, most):
-            out |= {c for c in unknown if c in primary}
+            out |= set(unknown)
     return out
 
 
@@ -224,22 +226,92 @@ def _partner(cell: Cell, masked: set[Cell], found: list[dict[Cell, int]], where:
     return min(candidates, key=lambda c: (values[c] == 0, values[c], c))
 
 
+def _widened(cell: Cell, tight: set[Cell], found: list[dict[Cell, int]], where: dict[Cell, list[int]],
+             values: dict[Cell, int]) -> Cell | None:
+    """No visible cell left around `cell`: a « < 5 » of its sums then reads « n.d. » (no upper bound any more),
+    the largest one first."""
+    around = [c for i in where[cell] for c in found[i] if c in tight]
+    return max(around, key=lambda c: (values[c], c)) if around else None
+
+
 def suppress(values: dict[Cell, int], found: list[dict[Cell, int]],
              threshold: int = bilan.THRESHOLD) -> tuple[set[Cell], set[Cell]]:
-    """(primary, secondary): the small counts, and the cells masked so that none of them can be solved."""
-    primary = {c for c, v in values.items() if v < threshold}
-    masked = set(primary)
+    """(« < 5 », « n.d. »): the small counts, and the cells masked (or small counts widened to « n.d. ») so that
+    none of the small counts can be worked out."""
+    tight = {c for c, v in values.items() if v < threshold}  # read « < 5 »: the reader knows 0 to 4
+    masked = set(tight)
     where: dict[Cell, list[int]] = defaultdict(list)
     for i, line in enumerate(found):
         for c in line:
             where[c].append(i)
     memo: dict = {}
+    bounded: dict = {}
+    small = {c for c in tight if values[c] > 0}  # a zero worked out is no one's count: nothing to protect
     while True:
-        exposed = (solvable(masked, found, memo, primary) & primary) | pinned(primary, masked, found, values)
-        added = {p for c in sorted(exposed) if (p := _partner(c, masked, found, where, values)) is not None}
-        if not added:
-            return primary, masked - primary
+        exposed = (solvable(masked, found, memo, small) | pinned(tight, masked, found, values)) & small
+        if not exposed:  # the costlier check last, once the sums alone solve nothing
+            exposed = boxed_in(tight, masked, found, values, bounded, small)
+        added, widened = set(), set()
+        for cell in sorted(exposed):
+            if (partner := _partner(cell, masked, found, where, values)) is not None:
+                added.add(partner)
+            elif (wide := _widened(cell, tight - widened, found, where, values)) is not None:
+                widened.add(wide)
+        if not added and not widened:
+            return tight, masked - tight
         masked |= added
+        tight -= widened
+
+
+def boxed_in(primary: set[Cell], masked: set[Cell], found: list[dict[Cell, int]], values: dict[Cell, int],
+             memo: dict | None = None, small: set[Cell] | None = None) -> set[Cell]:
+    """Small non-zero cells that all the sums together, with the bounds « < 5 » gives (0 to 4) and whole numbers,
+    leave to one value (linear programs, as a reader would run them). A cell is cleared as soon as one solution
+    moves it by 1 or more; only the cells no push moved get their own two programs."""
+    memo = {} if memo is None else memo
+    out: set[Cell] = set()
+    for members, group_lines in _components(masked, found):
+        targets = {c for c in members if (c in small if small is not None else c in primary) and values[c] > 0}
+        if not targets or not group_lines:
+            continue
+        key = (frozenset(members), frozenset(c for c in members if c in primary))
+        if key not in memo:
+            memo[key] = _boxed(members, group_lines, primary, values, targets)
+        out |= memo[key]
+    return out
+
+
+def _boxed(members: list[Cell], group_lines: list[dict[Cell, int]], primary: set[Cell], values: dict[Cell, int],
+           targets: set[Cell]) -> set[Cell]:
+    index = {c: i for i, c in enumerate(members)}
+    a_eq = np.zeros((len(group_lines), len(members)))
+    for r, line in enumerate(group_lines):
+        for c, coef in line.items():
+            if c in index:
+                a_eq[r, index[c]] = coef
+    truth = np.array([values[c] for c in members], dtype=float)
+    b_eq = a_eq @ truth
+    bounds = [(LOW, HIGH) if c in primary else (0, None) for c in members]
+    left = set(targets)
+    for direction in (1, -1, 1):  # push every uncleared cell away from its value, up then down
+        aim = np.zeros(len(members))
+        for c in left:
+            aim[index[c]] = -direction if values[c] < HIGH else direction
+        result = linprog(aim, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if result.status != 0:
+            break
+        left = {c for c in left if abs(result.x[index[c]] - values[c]) < 1 - 1e-7}
+        if not left:
+            return set()
+    boxed = set()
+    for c in left:
+        aim = np.zeros(len(members))
+        aim[index[c]] = 1
+        low = linprog(aim, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        high = linprog(-aim, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if low.status == 0 and high.status == 0 and np.ceil(low.fun - 1e-6) == np.floor(-high.fun + 1e-6):
+            boxed.add(c)
+    return boxed
 
 
 # ---- the comité's tables -------------------------------------------------------------------------------
