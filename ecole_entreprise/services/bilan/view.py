@@ -18,7 +18,7 @@ from . import compute as bilan
 from . import small_cells
 from .registry import TABLES, chart_for, charted
 
-SMALL_CELLS_NOTE = ("Règle des petits effectifs : « < 5 » remplace un nombre compris entre 1 et 4 ; « n.d. » : "
+SMALL_CELLS_NOTE = ("Règle des petits effectifs : « < 5 » remplace un nombre compris entre 0 et 4 ; « n.d. » : "
                     "valeur non diffusée (un taux ou une moyenne sur moins de 5, ou un nombre masqué pour qu'un "
                     "total ne permette pas de retrouver un petit effectif).")
 
