@@ -13,8 +13,8 @@ Measured (median of --repeat runs, except the PDF: one cold run, as the `report`
   checks every row of every tab, once per snapshot read: home_admin_first_s is that first view; the Bilan lists
   the conclusions);
 - bilan_empty_s, home_empty_s (and _admin_): the same pages on an empty workbook (only the users' rows);
-- bilan_service_s: prepare + every table of bilan.TABLES + map points + every chart built and serialized;
-  home_service_s: bilan.home_kpis on the raw snapshot (the services under the pages, for comparison);
+- bilan_service_s: prepare + every table of the registry (services/bilan/registry.py), every chart serialized;
+  home_service_s: home_kpis on the raw snapshot (the services under the pages, for comparison);
 - pdf_s: report.build_pdf (tables, charts rendered to PNG by vl-convert, layout), cold; pdf_warm_s: a second run.
 Human-readable lines first, then, as the LAST line, one JSON object.
 
@@ -39,8 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ecole_entreprise.domain.schema import default_schema  # noqa: E402
-from ecole_entreprise.services.bilan import charts, report  # noqa: E402
 from ecole_entreprise.services.bilan import compute as bilan  # noqa: E402
+from ecole_entreprise.services.bilan import report, view  # noqa: E402
+from ecole_entreprise.services.home.kpis import home_kpis  # noqa: E402
 from ecole_entreprise.store.base import Row, Snapshot, TabData, fingerprint  # noqa: E402
 
 YEAR, PREVIOUS = "2025-2026", "2024-2025"
@@ -130,17 +131,20 @@ def bilan_with_charts(snapshot: Snapshot) -> int:
     """What the Bilan page computes: every table, the map points and every chart spec."""
     filt = bilan.BilanFilter(YEAR)
     data = bilan.prepare(snapshot)
-    tables = {**bilan.all_tables(data, filt, include_free_text=True), "carte": bilan.map_points(data, filt)}
-    specs = [charts.chart_for(key, tables[key]).to_dict() for key in charts.CHART_KEYS]
+    specs = [section.chart.to_dict() for section in view.report_view(data, filt, small_cells_rule=False).sections()]
     return len(specs)
+
+
+def _report_view(snapshot: Snapshot):
+    return view.report_view(bilan.prepare(snapshot), bilan.BilanFilter(YEAR))
 
 
 def service_measures(full: Snapshot) -> dict[str, tuple]:
     """Name -> (function, args): the services under the pages, timed in this order."""
     return {
         "bilan_service_s": (bilan_with_charts, (full,)),
-        "home_service_s": (bilan.home_kpis, (full, YEAR)),
-        "pdf_warm_s": (report.build_pdf, (full, bilan.BilanFilter(YEAR), "")),
+        "home_service_s": (home_kpis, (full, YEAR)),
+        "pdf_warm_s": (lambda s: report.build_pdf(_report_view(s), ""), (full,)),
     }
 
 
@@ -244,7 +248,7 @@ def main() -> None:
           f"{len(full.rows('Rencontres'))} rencontres, {len(full.rows('Partenariats'))} partenariats")
 
     pdf = {}
-    results = {"pdf_s": _timed(lambda: pdf.update(bytes=report.build_pdf(full, bilan.BilanFilter(YEAR), "")))}
+    results = {"pdf_s": _timed(lambda: pdf.update(bytes=report.build_pdf(_report_view(full), "")))}
     for name, (function, call_args) in service_measures(full).items():
         results[name] = measure(function, *call_args, repeat=1 if name.startswith("pdf") else args.repeat)
     with tempfile.TemporaryDirectory() as folder:

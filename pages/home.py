@@ -4,9 +4,9 @@ from datetime import date
 
 import streamlit as st
 
-from ecole_entreprise.services.bilan.compute import home_kpis
 from ecole_entreprise.services.census.quality import locale_warning
 from ecole_entreprise.services.home import todo
+from ecole_entreprise.services.home.kpis import home_tiles
 from ecole_entreprise.services.kernel import access, journal, memo, workbook_recovery
 from pages._plain import plain
 from pages._shared import (
@@ -60,9 +60,10 @@ if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontr
         demo_loader()
     st.stop()
 
-# Kept until the tabs they come from change (services/kernel/memo.py): a view after a re-read costs digests.
-year, small = todo.current_school_year(snapshot, today), user.rights.masks_small_counts
-kpis = memo.per_tabs(snapshot, memo.HOME_KPI_TABS, ("kpis", year, small), lambda: home_kpis(snapshot, year, small))
+# Clipped to the user's départements and masked on the server (services/home/kpis.py); kept until the tabs they
+# come from change (services/kernel/memo.py): a view after a re-read costs digests.
+year = todo.current_school_year(snapshot, today)
+kpis = memo.per_tabs(snapshot, memo.HOME_KPI_TABS, ("kpis", year, user), lambda: home_tiles(snapshot, user, year))
 st.subheader(f"Année scolaire {plain(kpis.annee)}")
 TILES_PER_ROW = 4  # seven tiles on one row would cut their labels
 for start in range(0, len(kpis.tiles), TILES_PER_ROW):

@@ -11,17 +11,20 @@ Fixture (school year 2025-2026, previous 2024-2025):
 
 from __future__ import annotations
 
+import io
 import json
-import math
 from datetime import date, datetime
 
+import openpyxl
 import pandas as pd
 import pytest
 
+from ecole_entreprise.domain.roles import COMITE, COORD_ACADEMIE, User
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.bilan import charts
+from ecole_entreprise.services.bilan import charts, registry, report, small_cells, view
 from ecole_entreprise.services.bilan import compute as bilan
 from ecole_entreprise.services.bilan.compute import BilanFilter, BilanFilterError
+from ecole_entreprise.services.home.kpis import home_kpis, home_tiles
 from ecole_entreprise.services.kernel import formatting
 from ecole_entreprise.store.base import Snapshot, rows_from_grid
 
@@ -265,7 +268,8 @@ def test_conclusions_only_when_free_text_is_allowed(data):
         {"Rencontre": "REN-1", "Date": date(2025, 10, 14), "Côté": "Personnel",
          "Conclusions": "Je recommande ; visite prévue avec ma classe."},
     ]
-    assert "Conclusions" not in "".join(map(str, bilan.all_tables(data, BilanFilter(YEAR))["conclusions"].values))
+    comite_view = view.bilan_view(data, User("comite@exemple.fr", COMITE), BilanFilter(YEAR))
+    assert comite_view.conclusions.empty
 
 
 def test_map_points_count_companies_and_establishments_per_commune(data):
@@ -290,19 +294,19 @@ def test_map_points_degrade_to_no_map_without_communes_table(data, monkeypatch):
 
 
 def test_home_kpis(data):
-    home = bilan.home_kpis(data, YEAR)
+    home = home_kpis(data, YEAR)
     assert home.annee == YEAR
     assert as_dict(home.frame(), "Indicateur", "Valeur") == {
         bilan.ENTREPRISES: 3, bilan.VOLONTAIRES: 5, bilan.PROPOSEES: 6, bilan.EN_COURS: 2, bilan.REALISEES: 2,
         bilan.PARTENARIATS: 1, bilan.SATISFACTION: 4.0}
     assert all(tile.help for tile in home.tiles)
     assert {t.label: t.value for t in home.tiles}[bilan.SATISFACTION] == "4,00"
-    scoped = bilan.home_kpis(fixture_snapshot(), YEAR, departements=["25"]).frame()
+    scoped = home_kpis(fixture_snapshot(), YEAR, departements=["25"]).frame()
     assert as_dict(scoped, "Indicateur", "Valeur")[bilan.EN_COURS] == 1  # REN-3, planifiée, with ENT-C (25)
 
 
 def test_home_kpis_small_cells_for_the_steering_committee(data):
-    tiles = {t.label: t for t in bilan.home_kpis(data, YEAR, small_cells=True).tiles}
+    tiles = {t.label: t for t in home_kpis(data, YEAR, small_cells_rule=True).tiles}
     assert (tiles[bilan.ENTREPRISES].value, tiles[bilan.ENTREPRISES].number) == ("< 5", None)
     assert tiles[bilan.VOLONTAIRES].value == "5"
     assert tiles[bilan.PROPOSEES].value == "6"  # meetings are not people
@@ -313,7 +317,7 @@ def test_home_satisfaction_without_answers_reads_a_dash():
     snapshot = fixture_snapshot()
     for row in snapshot.tabs["Rencontres"].rows:
         row.values.update(satisfaction_entreprise="", satisfaction_personnel="")
-    tiles = {t.label: t for t in bilan.home_kpis(snapshot, YEAR, small_cells=True).tiles}
+    tiles = {t.label: t for t in home_kpis(snapshot, YEAR, small_cells_rule=True).tiles}
     assert (tiles[bilan.SATISFACTION].value, tiles[bilan.SATISFACTION].number) == ("—", None)
 
 
@@ -322,7 +326,7 @@ def test_home_kpis_values_are_french_text():
     extra = [{"id": f"REN-X{i}", "entreprise_id": "ENT-A", "personnel_id": "PER-1", "statut": "proposée",
               "annee_scolaire": YEAR, "created_at": "2025-12-10 08:00:00"} for i in range(1234)]
     snapshot.tabs["Rencontres"].rows.extend(tab("Rencontres", extra).rows)
-    tiles = {t.label: t for t in bilan.home_kpis(snapshot, YEAR).tiles}
+    tiles = {t.label: t for t in home_kpis(snapshot, YEAR).tiles}
     assert tiles[bilan.PROPOSEES].value == "1\u202f240" and tiles[bilan.PROPOSEES].number == 1240
 
 
@@ -331,36 +335,30 @@ def test_current_school_year_from_parametres(data):
     assert bilan.previous_school_year(YEAR) == "2024-2025"
 
 
+def all_tables(source, filt) -> dict[str, pd.DataFrame]:
+    data = source if isinstance(source, bilan.BilanData) else bilan.prepare(source)
+    return {key: spec.compute(data, filt) for key, spec in registry.TABLES.items()}
+
+
 def test_empty_snapshot_gives_empty_but_well_formed_tables():
-    tables = bilan.all_tables(empty_snapshot(), BilanFilter(YEAR), include_free_text=True)
-    assert set(tables) == set(bilan.TABLES)
+    tables = all_tables(empty_snapshot(), BilanFilter(YEAR))
+    assert set(tables) == set(registry.TABLES)
     assert as_dict(tables["kpis"], "Indicateur", "Valeur")[bilan.REALISEES] == 0
     assert tables["entonnoir"]["Personnels"].tolist() == [0] * 6
     assert tables["chronologie"].empty and list(tables["chronologie"].columns) == [
         "Semaine", bilan.PROPOSEES, bilan.REALISEES]
-    assert bilan.map_points(empty_snapshot(), BilanFilter(YEAR)).empty
+    assert tables["carte"].empty
 
 
-# ---- small-cell rule ---------------------------------------------------------------------------------------
+# ---- small-cell rule (the comité's tables; the attacks are in tests/test_small_cells.py) ---------------------
 
 
-def test_suppress_small_turns_counts_one_to_four_into_text():
-    frame = pd.DataFrame({"Groupe": list("abcde"), "N": [0, 1, 4, 5, 12], "Autre": [1, 2, 3, 4, 5]})
-    out = bilan.suppress_small(frame, ["N"])
-    assert out["N"].tolist() == [0, "< 5", "< 5", 5, 12]
-    assert out["Autre"].tolist() == [1, 2, 3, 4, 5]
-    assert frame["N"].tolist() == [0, 1, 4, 5, 12]  # input untouched
-    assert bilan.suppress_small(frame, ["N"], threshold=3)["N"].tolist() == [0, "< 3", 4, 5, 12]
+def comite(data, key: str, filt: BilanFilter | None = None) -> pd.DataFrame:
+    return small_cells.comite_tables(data, filt or BilanFilter(YEAR))[key]
 
 
-def test_hide_small_leaves_gaps_for_charts():
-    frame = pd.DataFrame({"N": [0, 3, 7]})
-    out = bilan.hide_small(frame, ["N"])
-    assert out["N"].iloc[0] == 0 and math.isnan(out["N"].iloc[1]) and out["N"].iloc[2] == 7
-
-
-def test_protect_kpis_hides_people_rows_and_undisclosed_mean(data):
-    out = as_dict(bilan.protect("kpis", bilan.kpis(data, BilanFilter(YEAR))), "Indicateur", "Valeur")
+def test_comite_kpis_hide_people_rows_and_undisclosed_mean(data):
+    out = as_dict(comite(data, "kpis"), "Indicateur", "Valeur")
     assert out[bilan.ENTREPRISES] == "< 5"
     assert out[bilan.VOLONTAIRES] == 5
     assert out[bilan.PROPOSEES] == 6  # 6 meetings: not small
@@ -368,53 +366,108 @@ def test_protect_kpis_hides_people_rows_and_undisclosed_mean(data):
     assert out[bilan.SATISFACTION] == "n.d."  # mean of fewer than 5 held meetings
 
 
-def test_protect_rates_and_shares_of_small_groups(data):
-    canaux = bilan.protect("canaux", bilan.by_canal(data, BilanFilter(YEAR))).set_index("Canal de recrutement")
+def test_comite_rates_and_shares_of_small_groups(data):
+    canaux = comite(data, "canaux").set_index("Canal de recrutement")
     assert canaux.loc["salon REE", bilan.VOLONTAIRES] == "< 5"
     assert canaux.loc["salon REE", "Taux de conversion"] == "n.d."
-    assert canaux.loc["semaine école-entreprise", bilan.VOLONTAIRES] == 0
-    likert = bilan.protect("satisfaction", bilan.likert(data, BilanFilter(YEAR)))
-    assert set(likert["Réponses"]) == {0, "< 5"} and set(likert["Part"]) == {"n.d."}
-    comparison = bilan.protect("comparaison", bilan.comparison(data, BilanFilter(YEAR))).set_index("Indicateur")
+    assert canaux.loc["semaine école-entreprise", bilan.VOLONTAIRES] == "< 5"  # 0: zeros read « < 5 » too
+    assert bilan.by_canal(data, BilanFilter(YEAR)).set_index("Canal de recrutement").loc[
+        "semaine école-entreprise", bilan.VOLONTAIRES] == 0
+    likert = comite(data, "satisfaction")
+    assert set(likert["Réponses"]) <= {0, "< 5", "n.d."} and set(likert["Part"]) == {"n.d."}
+    comparison = comite(data, "comparaison").set_index("Indicateur")
     assert comparison.loc[bilan.VOLONTAIRES].tolist() == ["< 5", 5, "n.d."]
 
 
-def test_protect_meetings_broken_down_by_a_persons_attribute(data):
+def test_comite_meetings_broken_down_by_a_persons_attribute(data):
     """Two meetings held by professeurs of Côte-d'Or point at two people: the count reads "< 5"."""
-    fonctions = bilan.protect("fonctions", bilan.by_fonction(data, BilanFilter(YEAR))).set_index("Fonction")
+    fonctions = comite(data, "fonctions").set_index("Fonction")
     assert fonctions.loc["professeur", bilan.REALISEES] == "< 5"
-    assert fonctions.loc["CPE", bilan.REALISEES] == 0
-    departements = bilan.protect("departements", bilan.by_departement(data, BilanFilter(YEAR)))
-    assert departements[bilan.REALISEES].tolist() == ["< 5"] + [0] * 7
-    canaux = bilan.protect("canaux", bilan.by_canal(data, BilanFilter(YEAR))).set_index("Canal de recrutement")
+    assert fonctions.loc["CPE", bilan.REALISEES] == "< 5"  # 0, which reads « < 5 » too (else « < 5 » means 1 to 4)
+    departements = comite(data, "departements")
+    assert departements[bilan.REALISEES].tolist() == ["< 5"] * 8
+    canaux = comite(data, "canaux").set_index("Canal de recrutement")
     assert canaux.loc["CLEE", bilan.REALISEES] == "< 5"
 
 
-def test_protect_likert_hides_the_share_of_a_small_count_in_a_large_group():
-    frame = pd.DataFrame({"Question": ["Satisfaction"] * 5, "Côté": ["Entreprises"] * 5, "Note": [1, 2, 3, 4, 5],
-                          "Réponses": [0, 2, 8, 10, 20], "Part": [0, 0.05, 0.2, 0.25, 0.5]})
-    out = bilan.protect("satisfaction", frame)
-    assert out["Réponses"].tolist() == [0, "< 5", 8, 10, 20]
-    assert out["Part"].tolist() == [0, "n.d.", 0.2, 0.25, 0.5]
-    drawn = bilan.protect("satisfaction", frame, for_chart=True)
-    assert drawn["Part"].isna().tolist() == [False, True, False, False, False]
+def test_a_share_of_a_small_count_in_a_large_group_is_not_disclosed(data):
+    """A rate or a share goes with its counts: masked count, undisclosed share (and the other way round)."""
+    likert = comite(data, "satisfaction")
+    for count, share in zip(likert["Réponses"], likert["Part"], strict=True):
+        assert not isinstance(count, str) or share == "n.d."
+    canaux = comite(data, "canaux")
+    done = canaux["Volontaires ayant réalisé une rencontre"]
+    assert all(rate in ("n.d.", None) for rate, n in zip(canaux["Taux de conversion"], done, strict=True)
+               if isinstance(n, str))
+
+
+def test_the_comite_gets_fixed_territories_and_whole_years_only(data):
+    with pytest.raises(small_cells.ComiteFilterError, match="un seul département"):
+        small_cells.comite_tables(data, BilanFilter(YEAR, departements=("21", "25")))
+    with pytest.raises(small_cells.ComiteFilterError, match="année scolaire entière"):
+        small_cells.comite_tables(data, BilanFilter(YEAR, periode=(date(2025, 9, 1), date(2025, 12, 31))))
+    with pytest.raises(small_cells.ComiteFilterError):
+        small_cells.comite_tables(data, BilanFilter(YEAR, periode=bilan.SEMAINE_EE))
+    assert small_cells.territory_of(BilanFilter(YEAR, academie="Dijon", departements=("21",))) == "21"
+    assert small_cells.territory_of(BilanFilter(YEAR, academie="Besançon")) == "Besançon"
+
+
+def test_the_comite_timeline_is_per_month_not_cumulative(data):
+    months = comite(data, "chronologie")
+    assert len(months) == 12 and months["Mois"].iloc[0] == pd.Timestamp(2025, 9, 1)
+    raw = bilan.months(data, BilanFilter(YEAR))
+    assert raw[bilan.PROPOSEES].sum() == 6 and raw[bilan.REALISEES].sum() == 2
+
+
+def test_adding_a_table_is_one_registry_entry(data, monkeypatch):
+    """A new table with a count column: the comité gets it masked, the page draws it, the exports hold it."""
+    def by_statut(source, filt):
+        meetings = bilan._meetings(bilan._data(source), filt)
+        counts = meetings["statut"].value_counts()
+        return pd.DataFrame({"Statut": list(counts.index), "Rencontres": [int(v) for v in counts]})
+
+    entry = registry.BilanTable("statuts", "Par statut", by_statut, "Rencontres par statut.", "Par statut",
+                                charts.count_bars("Statut", ("Rencontres",)), rows=("Statut",), people=("Rencontres",))
+    monkeypatch.setitem(registry.TABLES, "statuts", entry)
+    fresh = bilan.prepare(fixture_snapshot())
+    comite_user = User("comite@exemple.fr", COMITE)
+    shown = view.bilan_view(fresh, comite_user, BilanFilter(YEAR))
+    raw = by_statut(fresh, BilanFilter(YEAR))
+    assert len(shown.tables["statuts"]) == len(raw) and all(0 < n < 5 for n in raw["Rencontres"])
+    assert set(shown.tables["statuts"]["Rencontres"]) <= {bilan.SMALL, bilan.SECONDARY}
+    assert [s.title for s in shown.sections()][-1] == "Par statut"
+    book = openpyxl.load_workbook(io.BytesIO(report.build_xlsx(view.export_view(fresh, comite_user,
+                                                                                BilanFilter(YEAR)))))
+    assert "Par statut" in book.sheetnames
+    assert {c.value for row in book["Par statut"].iter_rows(min_row=2) for c in row[1:]} <= {"< 5", "n.d."}
 
 
 # ---- charts ------------------------------------------------------------------------------------------------
 
 
 def chart_spec(key: str, frame: pd.DataFrame) -> dict:
-    return charts.chart_for(key, frame).to_dict()
+    return registry.chart_for(key, frame).to_dict()
 
 
 def test_every_chart_builds_with_french_locale_and_palette(data):
-    tables = {**bilan.all_tables(data, BilanFilter(YEAR)), "carte": bilan.map_points(data, BilanFilter(YEAR))}
-    for key in charts.CHART_KEYS:
-        spec = chart_spec(key, tables[key])
-        assert spec["config"]["locale"]["number"]["decimal"] == ","
-        assert spec["config"]["locale"]["number"]["thousands"] == "\u202f"
-        assert "mars" in spec["config"]["locale"]["time"]["months"]
-        assert set(spec["config"]["range"]["category"]) <= set(charts.OKABE_ITO)
+    for tables in (all_tables(data, BilanFilter(YEAR)), small_cells.comite_tables(data, BilanFilter(YEAR))):
+        for key in registry.charted():
+            spec = chart_spec(key, tables[key])
+            assert spec["config"]["locale"]["number"]["decimal"] == ","
+            assert spec["config"]["locale"]["number"]["thousands"] == "\u202f"
+            assert "mars" in spec["config"]["locale"]["time"]["months"]
+            assert set(spec["config"]["range"]["category"]) <= set(charts.OKABE_ITO)
+
+
+def test_charts_write_masked_values_instead_of_dropping_them(data):
+    tables = small_cells.comite_tables(data, BilanFilter(YEAR))
+    for key in ("fonctions", "formats", "canaux", "departements", "chronologie"):
+        text = json.dumps(chart_spec(key, tables[key]), ensure_ascii=False)
+        assert '"< 5"' in text or '"n.d."' in text, key
+    likert = json.dumps(chart_spec("satisfaction", tables["satisfaction"]), ensure_ascii=False)
+    assert "parts non diffusées" in likert
+    carte = json.dumps(chart_spec("carte", tables["carte"]), ensure_ascii=False)
+    assert '"< 5"' in carte and "diamond" in carte
 
 
 def test_chart_titles_are_french(data):
@@ -465,14 +518,26 @@ def test_french_formatting():
 
 
 def test_a_masked_count_cannot_be_read_back_from_another_table(data):
-    """Département 21 held 2 meetings: masked in the département table, and so in the KPIs, by format and by week."""
+    """Département 21 held 2 meetings: masked in the département table, and so in the KPIs, by format and by month."""
     filt = BilanFilter(YEAR, departements=("21",))
     held = int(bilan.kpis(data, filt).set_index("Indicateur").loc[bilan.REALISEES, "Valeur"])
     assert 0 < held < 5  # the fixture's case
-    deps = bilan.protect("departements", bilan.by_departement(data, filt)).set_index("Département")
+    deps = comite(data, "departements", filt).set_index("Département")
     assert set(deps[bilan.REALISEES]) <= {"< 5", 0}
-    assert as_dict(bilan.protect("kpis", bilan.kpis(data, filt)), "Indicateur", "Valeur")[bilan.REALISEES] == "< 5"
-    formats = bilan.protect("formats", bilan.by_format(data, filt))
+    assert as_dict(comite(data, "kpis", filt), "Indicateur", "Valeur")[bilan.REALISEES] == "< 5"
+    formats = comite(data, "formats", filt)
     assert not any(isinstance(v, int) and 0 < v < 5 for v in formats[bilan.REALISEES])
-    weeks = bilan.protect("chronologie", bilan.timeline(data, filt))
-    assert not any(isinstance(v, int) and 0 < v < 5 for v in weeks[bilan.REALISEES])
+    months = comite(data, "chronologie", filt)
+    assert not any(isinstance(v, int) and 0 < v < 5 for v in months[bilan.REALISEES])
+
+
+def test_home_tiles_fail_closed_for_an_unknown_role_or_an_empty_scope(data):
+    assert home_tiles(data, User("x@exemple.fr", "inspecteur"), YEAR).tiles == []
+    assert home_tiles(data, User("c@exemple.fr", COORD_ACADEMIE), YEAR).tiles == []  # no Périmètre
+    dijon = home_tiles(data, User("d@exemple.fr", COORD_ACADEMIE, departements=frozenset({"21"})), YEAR)
+    assert {t.label: t.number for t in dijon.tiles}[bilan.ENTREPRISES] == 2  # ENT-A, ENT-B, not the whole region
+    with pytest.raises(view.BilanRefused):
+        view.bilan_view(data, User("x@exemple.fr", "inspecteur"), BilanFilter(YEAR))
+    scoped = view.bilan_view(data, User("d@exemple.fr", COORD_ACADEMIE, departements=frozenset({"21"})),
+                             BilanFilter(YEAR))
+    assert scoped.filt.scope == {"21"} and not scoped.masked

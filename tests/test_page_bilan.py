@@ -15,6 +15,7 @@ from ecole_entreprise.domain.roles import ALL_DEPARTEMENTS
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.values import school_year_of
 from ecole_entreprise.services.bilan import compute as bilan
+from ecole_entreprise.services.bilan import small_cells as small_cell_rule
 from ecole_entreprise.services.census.demo import CONCLUSIONS
 from ecole_entreprise.services.kernel.formatting import format_frame
 from ecole_entreprise.store.workbook import WorkbookStore
@@ -45,9 +46,12 @@ def tiles(at) -> dict[str, str]:
 
 
 def expected_tiles(filt: bilan.BilanFilter, small_cells: bool = False) -> dict[str, str]:
-    table = bilan.kpis(snapshot(), filt)
+    """The key figures as the service computes them: raw, or the comité's masked ones."""
     if small_cells:
-        table = bilan.protect("kpis", table)
+        table = small_cell_rule.comite_tables(bilan.prepare(snapshot()), filt)["kpis"]
+        table = table[table["Indicateur"] != bilan.EN_COURS]
+    else:
+        table = bilan.kpis(snapshot(), filt)
     shown = format_frame(table)
     return dict(zip(shown["Indicateur"], shown["Valeur"], strict=True))
 
@@ -203,6 +207,22 @@ def test_departements_offered_are_those_of_the_chosen_academie(app_workbook, mon
     chooser.select("25")
     rerun(at)
     assert tiles(at) == expected_tiles(bilan.BilanFilter(current_year(), academie="Besançon", departements=("25",)))
+
+
+def test_the_comite_picks_a_fixed_territory_and_a_whole_school_year(app_workbook, monkeypatch):
+    """No list of départements and no dates for the comité: a difference of two selections would isolate a few
+    people (tests/test_small_cells.py tries it)."""
+    at = bilan_page(monkeypatch, COMITE)
+    assert not at.multiselect
+    assert at.selectbox(key="bilan_period").options == ["Toute l'année"]
+    at.selectbox(key="bilan_academie").set_value("Dijon")
+    rerun(at)
+    chooser = at.selectbox(key="bilan_dep_Dijon")
+    assert chooser.options == ["Tous", "Côte-d'Or (21)", "Nièvre (58)", "Saône-et-Loire (71)", "Yonne (89)"]
+    chooser.set_value("21")
+    rerun(at)
+    assert tiles(at) == expected_tiles(bilan.BilanFilter(current_year(), departements=("21",)), small_cells=True)
+    assert any("Côte-d'Or (21)" in c.value for c in at.caption)
 
 
 def test_chosen_dates_restrict_the_period(app_workbook, monkeypatch):

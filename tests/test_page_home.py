@@ -7,6 +7,7 @@ import pytest
 
 from ecole_entreprise.services.bilan import compute as bilan
 from ecole_entreprise.services.home import todo
+from ecole_entreprise.services.home.kpis import home_kpis
 from ecole_entreprise.services.kernel.users import find_user
 from tests.support.apptest import ADMIN, COMITE, DIJON, app_store, open_page
 from tests.support.sent import record_media  # noqa: F401 (autouse fixture)
@@ -23,7 +24,7 @@ def home(monkeypatch, email):
 def expected_tiles(small_cells: bool) -> dict[str, str]:
     snapshot = app_store().read(fresh=True)
     year = todo.current_school_year(snapshot, date.today())
-    return {t.label: t.value for t in bilan.home_kpis(snapshot, year, small_cells=small_cells).tiles}
+    return {t.label: t.value for t in home_kpis(snapshot, year, small_cells_rule=small_cells).tiles}
 
 
 def links(at) -> list[tuple[str, str, str]]:

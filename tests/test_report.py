@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from ecole_entreprise.services.bilan import charts, report
+from ecole_entreprise.services.bilan import charts, registry, report, view
 from ecole_entreprise.services.bilan import compute as bilan
 from ecole_entreprise.services.bilan.compute import BilanFilter
 from tests.test_bilan import YEAR, fixture_snapshot, tab
@@ -25,9 +25,21 @@ def pdf_text(payload: bytes) -> str:
     return re.sub(r"[ \u202f\u00a0]+", " ", text)
 
 
+def shown(snapshot, filt: BilanFilter, small_cells: bool = True) -> view.BilanView:
+    return view.report_view(bilan.prepare(snapshot), filt, small_cells_rule=small_cells)
+
+
+def build_pdf(snapshot, filt, comments, small_cells=True, generated=None) -> bytes:
+    return report.build_pdf(shown(snapshot, filt, small_cells), comments, generated=generated)
+
+
+def build_xlsx(snapshot, filt, small_cells=True) -> bytes:
+    return report.build_xlsx(shown(snapshot, filt, small_cells))
+
+
 @pytest.fixture(scope="module")
 def protected_pdf() -> bytes:
-    return report.build_pdf(fixture_snapshot(), BilanFilter(YEAR), COMMENT, small_cells=True, generated=GENERATED)
+    return build_pdf(fixture_snapshot(), BilanFilter(YEAR), COMMENT, small_cells=True, generated=GENERATED)
 
 
 def test_pdf_title_page_kpis_and_comment(protected_pdf):
@@ -52,16 +64,16 @@ def test_pdf_applies_small_cell_rule_and_holds_no_personal_data(protected_pdf):
 
 def test_pdf_has_every_chart_as_an_image_and_the_tables(protected_pdf):
     reader = PdfReader(io.BytesIO(protected_pdf))
-    assert sum(len(page.images) for page in reader.pages) == len(charts.CHART_TITLES)
+    assert sum(len(page.images) for page in reader.pages) == len(registry.charted())
     text = pdf_text(protected_pdf)
-    for title in charts.CHART_TITLES.values():
-        assert title in text
+    for key in registry.charted():
+        assert registry.TABLES[key].chart_title in text
     assert "Côte-d'Or (21) Dijon < 5 < 5 < 5" in text  # the table under the département chart
     assert "salon REE < 5 < 5 n.d. < 5" in text  # the channel table, with its rate not disclosed
 
 
 def test_pdf_without_small_cell_rule_shows_exact_counts():
-    text = pdf_text(report.build_pdf(fixture_snapshot(), BilanFilter(YEAR), "", small_cells=False))
+    text = pdf_text(build_pdf(fixture_snapshot(), BilanFilter(YEAR), "", small_cells=False))
     assert "Entreprises recensées 3" in text
     assert "Satisfaction moyenne (sur 5) 4,0" in text
     assert "< 5" not in text
@@ -71,7 +83,7 @@ def test_pdf_without_small_cell_rule_shows_exact_counts():
 def test_pdf_falls_back_to_a_core_font(monkeypatch):
     monkeypatch.setattr(report, "font_files", lambda: None)
     filt = BilanFilter(YEAR, academie="Dijon")
-    text = pdf_text(report.build_pdf(fixture_snapshot(), filt, "L'œuvre – suite", small_cells=True))
+    text = pdf_text(build_pdf(fixture_snapshot(), filt, "L'œuvre – suite", small_cells=True))
     assert "Académie de Dijon" in text
     assert "L'oeuvre - suite" in text  # reduced to latin-1, accents kept
 
@@ -98,10 +110,10 @@ def rows(sheet) -> list[list]:
 
 
 def test_xlsx_one_sheet_per_table_with_small_cells_masked():
-    book = read_xlsx(report.build_xlsx(fixture_snapshot(), BilanFilter(YEAR)))
-    assert book.sheetnames == ["À propos", "Indicateurs clés", "Entonnoir", "Par département", "Par fonction",
-                               "Par canal de recrutement", "Par format", "Satisfaction", "Chronologie",
-                               "Comparaison", "Par commune"]
+    book = read_xlsx(build_xlsx(fixture_snapshot(), BilanFilter(YEAR)))
+    assert book.sheetnames == ["À propos", "Indicateurs clés", "Entonnoir", "Par département", "Par commune",
+                               "Par fonction", "Par canal de recrutement", "Par format", "Satisfaction",
+                               "Chronologie", "Comparaison"]
     kpis = rows(book["Indicateurs clés"])
     assert kpis[0] == ["Indicateur", "Valeur"]
     assert kpis[1:] == [[bilan.ENTREPRISES, "< 5"], [bilan.VOLONTAIRES, 5], [bilan.PROPOSEES, 6],
@@ -113,12 +125,14 @@ def test_xlsx_one_sheet_per_table_with_small_cells_masked():
     assert [c.value for c in canal[1]][:4] == ["Canal de recrutement", bilan.VOLONTAIRES,
                                                 "Volontaires ayant réalisé une rencontre", "Taux de conversion"]
     timeline = rows(book["Chronologie"])
-    assert timeline[1][0] == datetime(2025, 9, 1) and timeline[-1][1:] == [6, "< 5"]
-    assert report.SMALL_CELLS_NOTE in [row[0] for row in rows(book["À propos"])]
+    # per month, not cumulative (a difference of two weeks would give a small count back)
+    assert timeline[0] == ["Mois", bilan.PROPOSEES, bilan.REALISEES] and len(timeline) == 13
+    assert timeline[1][0] == datetime(2025, 9, 1) and timeline[2][1:] == ["< 5", "< 5"]
+    assert view.SMALL_CELLS_NOTE in [row[0] for row in rows(book["À propos"])]
 
 
 def test_xlsx_without_small_cells_keeps_numbers_and_percent_format():
-    book = read_xlsx(report.build_xlsx(fixture_snapshot(), BilanFilter(YEAR), small_cells=False))
+    book = read_xlsx(build_xlsx(fixture_snapshot(), BilanFilter(YEAR), small_cells=False))
     canal = book["Par canal de recrutement"]
     salon = next(row for row in canal.iter_rows(min_row=2) if row[0].value == "salon REE")
     assert salon[1].value == 3 and salon[3].value == pytest.approx(1 / 3)
@@ -131,7 +145,7 @@ def test_xlsx_neutralises_formula_typed_in_the_sheet():
     record = {"id": "PER-9", "nom": "X", "departement": "21", "fonction": "=HYPERLINK(\"http://x\")",
               "canal": "autre", "created_at": "2025-10-01 10:00:00", "statut": "validé"}
     snapshot.tabs["Personnels"].rows.append(tab("Personnels", [record]).rows[0])
-    book = read_xlsx(report.build_xlsx(snapshot, BilanFilter(YEAR), small_cells=False))
+    book = read_xlsx(build_xlsx(snapshot, BilanFilter(YEAR), small_cells=False))
     labels = [row[0] for row in rows(book["Par fonction"])]
     assert "'=HYPERLINK(\"http://x\")" in labels
     assert book["Par fonction"].cell(row=labels.index("'=HYPERLINK(\"http://x\")") + 1, column=1).data_type == "s"

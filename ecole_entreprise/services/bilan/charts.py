@@ -1,4 +1,7 @@
-"""Altair charts of the bilan tables (services/bilan.py), for the Bilan page and the PDF report.
+"""Altair charts of the bilan tables (services/bilan/compute.py), for the Bilan page and the PDF report.
+
+A masked cell arrives as text (« < 5 », « n.d. »): it is drawn as that text where its bar would be, never
+silently left out (titles and captions: services/bilan/registry.py).
 
 Every chart carries the French Vega format locale (decimal comma, narrow no-break space between thousands,
 French month names) and the Okabe–Ito colour-blind-safe palette in its config, so it reads the same in the
@@ -37,21 +40,6 @@ WIDTH = 520
 ROW_PX = 14
 LABEL_PX = 300
 
-# Chart key -> French title; keys match bilan.TABLES where the chart draws that table ("carte": map_points).
-CHART_TITLES = {
-    "entonnoir": "De l'inscription au partenariat",
-    "departements": "Par département",
-    "fonctions": "Volontaires par fonction",
-    "canaux": "Efficacité des canaux de recrutement",
-    "formats": "Rencontres réalisées par format",
-    "satisfaction": "Satisfaction et meilleure compréhension (1 à 5)",
-    "chronologie": "Rencontres au fil de l'année scolaire",
-    "comparaison": "Comparaison avec l'année précédente",
-    "carte": "Entreprises et établissements participants",
-}
-CHART_KEYS = tuple(CHART_TITLES)
-
-
 def finish(chart) -> alt.TopLevelMixin:
     """French locale, palette and a plain look: the last step of every builder."""
     return chart.configure(locale=FR_LOCALE, range=alt.RangeConfig(category=OKABE_ITO)).configure_view(
@@ -62,22 +50,42 @@ def _height(categories: int, series: int = 1) -> int:
     return max(60, categories * series * ROW_PX + 20)
 
 
+MASK = "Masqué"  # the text of a masked cell, "" when the value is drawn
+
+
 def _grouped_bars(long: pd.DataFrame, category: str, series: str, value: str, x_title: str,
-                  order: list[str]) -> alt.Chart:
-    """Horizontal bars, one group per category, one bar per series (yOffset)."""
+                  order: list[str]):
+    """Horizontal bars, one group per category, one bar per series (yOffset); masked values as text."""
     series_order = list(dict.fromkeys(long[series]))  # the table's column order, not alphabetical
-    return alt.Chart(long).mark_bar().encode(
-        y=alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_PX)),
-        yOffset=alt.YOffset(f"{series}:N", sort=series_order),
+    y = alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_PX))
+    offset = alt.YOffset(f"{series}:N", sort=series_order)
+    bars = alt.Chart().mark_bar().encode(
+        y=y, yOffset=offset,
         x=alt.X(f"{value}:Q", title=x_title, axis=alt.Axis(format=COUNT_FORMAT, tickMinStep=1)),
         color=alt.Color(f"{series}:N", title=None, sort=series_order, legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{series}:N"),
                  alt.Tooltip(f"{value}:Q", format=COUNT_FORMAT)],
-    ).properties(width=WIDTH, height=_height(len(order), long[series].nunique() or 1))
+    )
+    return alt.layer(bars, _mask_marks(y, offset), data=long).properties(
+        width=WIDTH, height=_height(len(order), long[series].nunique() or 1))
+
+
+def _mask_marks(y, offset=None):
+    """« < 5 » / « n.d. » written at the start of the axis for every masked value."""
+    encoding = {"y": y, "text": alt.Text(f"{MASK}:N"), "x": alt.value(2)}
+    if offset is not None:
+        encoding["yOffset"] = offset
+    return alt.Chart().mark_text(align="left", baseline="middle", fontSize=10, color="#333333").encode(
+        **encoding).transform_filter(f"datum['{MASK}'] != ''")
+
+
+def _masks(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: v if isinstance(v, str) else "")
 
 
 def _melt(frame: pd.DataFrame, category: str, columns: list[str], series: str, value: str) -> pd.DataFrame:
     long = frame.melt(id_vars=[category], value_vars=columns, var_name=series, value_name=value)
+    long[MASK] = _masks(long[value])
     long[value] = pd.to_numeric(long[value], errors="coerce")
     return long
 
@@ -100,33 +108,40 @@ def fonction_chart(frame: pd.DataFrame):
 
 
 def canal_chart(frame: pd.DataFrame):
-    data = frame.assign(**{"Taux de conversion": pd.to_numeric(frame["Taux de conversion"], errors="coerce")})
-    chart = alt.Chart(data).mark_bar(color=OKABE_ITO[2]).encode(
-        y=alt.Y("Canal de recrutement:N", sort=list(frame["Canal de recrutement"]), title=None,
-                axis=alt.Axis(labelLimit=LABEL_PX)),
+    data = frame.assign(**{"Taux de conversion": pd.to_numeric(frame["Taux de conversion"], errors="coerce"),
+                           MASK: _masks(frame["Taux de conversion"])})
+    y = alt.Y("Canal de recrutement:N", sort=list(frame["Canal de recrutement"]), title=None,
+              axis=alt.Axis(labelLimit=LABEL_PX))
+    bars = alt.Chart().mark_bar(color=OKABE_ITO[2]).encode(
+        y=y,
         x=alt.X("Taux de conversion:Q", title="Volontaires ayant réalisé une rencontre (part du canal)",
                 axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("Canal de recrutement:N"), alt.Tooltip("Taux de conversion:Q", format=".1%"),
                  alt.Tooltip(f"{bilan.VOLONTAIRES}:N")],
-    ).properties(width=WIDTH, height=_height(len(frame)))
+    )
+    chart = alt.layer(bars, _mask_marks(y), data=data).properties(width=WIDTH, height=_height(len(frame)))
     return finish(chart)
 
 
 def format_chart(frame: pd.DataFrame):
-    data = frame.assign(**{bilan.REALISEES: pd.to_numeric(frame[bilan.REALISEES], errors="coerce")})
-    chart = alt.Chart(data).mark_bar(color=OKABE_ITO[4]).encode(
-        y=alt.Y("Format:N", sort=list(frame["Format"]), title=None),
+    data = frame.assign(**{bilan.REALISEES: pd.to_numeric(frame[bilan.REALISEES], errors="coerce"),
+                           MASK: _masks(frame[bilan.REALISEES])})
+    y = alt.Y("Format:N", sort=list(frame["Format"]), title=None)
+    bars = alt.Chart().mark_bar(color=OKABE_ITO[4]).encode(
+        y=y,
         x=alt.X(f"{bilan.REALISEES}:Q", title="Rencontres réalisées",
                 axis=alt.Axis(format=COUNT_FORMAT, tickMinStep=1)),
         tooltip=[alt.Tooltip("Format:N"), alt.Tooltip(f"{bilan.REALISEES}:Q", format=COUNT_FORMAT),
                  alt.Tooltip("Satisfaction moyenne:N")],
-    ).properties(width=WIDTH, height=_height(len(frame)))
+    )
+    chart = alt.layer(bars, _mask_marks(y), data=data).properties(width=WIDTH, height=_height(len(frame)))
     return finish(chart)
 
 
 def likert_offsets(frame: pd.DataFrame) -> pd.DataFrame:
     """Start and end of each answer's bar, centred on the neutral answer (diverging stacked bars)."""
     out = frame.copy()
+    out[MASK] = _masks(out["Part"])
     out["Part"] = pd.to_numeric(out["Part"], errors="coerce").fillna(0.0)
     out["Groupe"] = out["Question"] + " — " + out["Côté"]
     out = out.sort_values("Note", kind="stable")  # groups keep the table's order
@@ -153,7 +168,13 @@ def likert_chart(frame: pd.DataFrame):
         tooltip=[alt.Tooltip("Groupe:N"), alt.Tooltip("Réponse:N"), alt.Tooltip("Part:Q", format=".0%")],
     ).properties(width=WIDTH, height=_height(data["Groupe"].nunique() or 1, 2))
     rule = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#444444").encode(x="x:Q")
-    return finish(alt.layer(chart, rule))
+    masked = data[data[MASK] != ""].groupby("Groupe", sort=False)[MASK].first()
+    if masked.empty:
+        return finish(alt.layer(chart, rule))
+    notes = pd.DataFrame({"Groupe": masked.index, MASK: "parts non diffusées (moins de 5 réponses)"})
+    marks = alt.Chart(notes).mark_text(align="right", baseline="middle", fontSize=10, color="#333333").encode(
+        y=alt.Y("Groupe:N", sort=list(dict.fromkeys(data["Groupe"]))), x=alt.value(WIDTH), text=f"{MASK}:N")
+    return finish(alt.layer(chart, rule, marks))
 
 
 def empty_chart(message: str = "Aucune donnée pour cette sélection."):
@@ -166,6 +187,10 @@ def empty_chart(message: str = "Aucune donnée pour cette sélection."):
 def timeline_chart(frame: pd.DataFrame):
     if frame.empty:
         return empty_chart()
+    if "Mois" in frame:  # the comité's grain: counts per month, masked ones written
+        months = frame.assign(Mois=frame["Mois"].map(_month_label))
+        long = _melt(months, "Mois", [c for c in frame.columns if c != "Mois"], "Série", "Nombre")
+        return finish(_grouped_bars(long, "Mois", "Série", "Nombre", "Rencontres du mois", list(months["Mois"])))
     long = frame.melt(id_vars=["Semaine"], var_name="Série", value_name="Cumul")
     chart = alt.Chart(long).mark_line(point=True, interpolate="step-after").encode(
         x=alt.X("Semaine:T", title="Semaine", axis=alt.Axis(format="%e %b %Y", labelAngle=-30)),
@@ -175,6 +200,11 @@ def timeline_chart(frame: pd.DataFrame):
                  alt.Tooltip("Cumul:Q", format=COUNT_FORMAT)],
     ).properties(width=WIDTH, height=220)
     return finish(chart)
+
+
+def _month_label(day) -> str:
+    day = pd.Timestamp(day)
+    return f"{FR_LOCALE['time']['months'][day.month - 1]} {day.year}"
 
 
 def comparison_chart(frame: pd.DataFrame):
@@ -252,9 +282,18 @@ def map_chart(points: pd.DataFrame):
     if outlines:
         layers.append(alt.Chart(alt.Data(values=outlines)).mark_geoshape(
             fill="#F2F2F2", stroke="#8C8C8C", strokeWidth=0.8))
-    dots = points.assign(Nombre=pd.to_numeric(points["Nombre"], errors="coerce")).dropna(subset=["Nombre"])
-    if dots.empty:  # masked or no participant: the outline alone
-        return finish(layers[0].project("mercator").properties(width=WIDTH, height=WIDTH)) if layers else empty_chart()
+    numbers = pd.to_numeric(points["Nombre"], errors="coerce")
+    masked = points[numbers.isna() & points["Nombre"].map(lambda v: isinstance(v, str))]
+    if not masked.empty:  # a masked commune is drawn as a hollow mark reading « < 5 », not left out
+        layers.append(alt.Chart(masked.assign(Nombre=masked["Nombre"].astype(str))).mark_point(
+            shape="diamond", size=60, filled=False, color="#555555").encode(
+            longitude="longitude:Q", latitude="latitude:Q",
+            tooltip=[alt.Tooltip("Type:N"), alt.Tooltip("Commune:N"), alt.Tooltip("Nombre:N")]))
+    dots = points.assign(Nombre=numbers).dropna(subset=["Nombre"])
+    if dots.empty:  # masked or no participant: the outline (and the masked marks) alone
+        if not layers:
+            return empty_chart()
+        return finish(alt.layer(*layers).project("mercator").properties(width=WIDTH, height=WIDTH))
     layers.append(alt.Chart(dots).mark_point(filled=True, opacity=0.7, stroke="white", strokeWidth=0.5).encode(
         longitude="longitude:Q", latitude="latitude:Q",
         size=alt.Size("Nombre:Q", title="Nombre", scale=alt.Scale(range=[30, 600]),
@@ -267,13 +306,11 @@ def map_chart(points: pd.DataFrame):
     return finish(alt.layer(*layers).project("mercator").properties(width=WIDTH, height=WIDTH))
 
 
-BUILDERS = {
-    "entonnoir": funnel_chart, "departements": departement_chart, "fonctions": fonction_chart,
-    "canaux": canal_chart, "formats": format_chart, "satisfaction": likert_chart,
-    "chronologie": timeline_chart, "comparaison": comparison_chart, "carte": map_chart,
-}
+def count_bars(category: str, columns: tuple[str, ...], x_title: str = "Nombre"):
+    """A chart builder for a table with one row per category and count columns (a new table starts here)."""
 
+    def build(frame: pd.DataFrame):
+        long = _melt(frame, category, list(columns), "Indicateur", "Nombre")
+        return finish(_grouped_bars(long, category, "Indicateur", "Nombre", x_title, list(frame[category])))
 
-def chart_for(key: str, frame: pd.DataFrame):
-    """The chart of one bilan table (key of CHART_TITLES); "carte" takes `bilan.map_points`."""
-    return BUILDERS[key](frame)
+    return build

@@ -14,7 +14,7 @@ Every function takes a Snapshot or, to share the conversion work, a `BilanData` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pandas as pd
@@ -24,7 +24,7 @@ from ...domain.schema import default_schema
 from ...domain.statuses import meeting_statuses
 from ...domain.values import is_school_year, parse_date
 from ...store.base import Snapshot
-from ..kernel.formatting import departement_label, fmt_date, fmt_int, fmt_number
+from ..kernel.formatting import departement_label, fmt_date
 from ..kernel.parameters import current_school_year, parameters
 
 SEMAINE_EE = "semaine école-entreprise"
@@ -47,6 +47,7 @@ EN_COURS = "Rencontres en cours"
 # Counts masked under 5 for the comité and in exports: people, and the meetings and partnerships between them
 # (with a territory filter, a small count of meetings would point at the few people who held them).
 PEOPLE_KPIS = (ENTREPRISES, VOLONTAIRES, PROPOSEES, EN_COURS, REALISEES, PARTENARIATS)
+SECONDARY = NOT_DISCLOSED  # a count masked so that a total cannot give back a small one
 
 FUNNEL_STAGES = ("Listés", "Proposés", "Acceptés", "Réalisés", "Conclus (bilan saisi)", "Partenariat")
 LIKERT_QUESTIONS = {"Satisfaction": ("sat_e", "sat_p"), "Meilleure compréhension": ("comp_e", "comp_p")}
@@ -55,21 +56,6 @@ NOT_GIVEN = "non renseigné"
 
 PERCENT_COLUMNS = ("Taux de conversion", "Part")  # ratios 0–1, shown as percents
 SIGNED_COLUMNS = ("Évolution",)  # relative changes, shown with a sign
-
-# Key -> French title (also the xlsx sheet name, at most 31 characters), in report order.
-TABLES = {
-    "kpis": "Indicateurs clés",
-    "entonnoir": "Entonnoir",
-    "departements": "Par département",
-    "fonctions": "Par fonction",
-    "canaux": "Par canal de recrutement",
-    "formats": "Par format",
-    "satisfaction": "Satisfaction",
-    "chronologie": "Chronologie",
-    "comparaison": "Comparaison",
-    "conclusions": "Conclusions",
-}
-
 
 class BilanFilterError(ValueError):
     """A filter that cannot be applied; the message is French."""
@@ -120,6 +106,8 @@ class BilanData:
     partenariats: pd.DataFrame
     semaine_ee: tuple[date, date] | None
     annee_courante: str
+    # Per school year, the comité's masked tables of every fixed territory (services/bilan/small_cells.py).
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 # ---- preparation -------------------------------------------------------------------------------------------
@@ -263,11 +251,15 @@ def _range(data: BilanData, filt: BilanFilter) -> tuple[pd.Timestamp, pd.Timesta
 
 
 def _selected(frame: pd.DataFrame, data: BilanData, filt: BilanFilter) -> pd.DataFrame:
-    mask = (frame["annee"] == filt.annee_scolaire) & frame["departement"].isin(filt.scope)
-    window = _range(data, filt)
-    if window is not None:
-        mask &= frame["jour"].between(*window)
-    return frame[mask]
+    key = ("selected", id(frame), filt)  # every table selects the same rows: once per filter and frame
+    kept = data.cache.get(key)
+    if kept is None or kept[0] is not frame:
+        mask = (frame["annee"] == filt.annee_scolaire) & frame["departement"].isin(filt.scope)
+        window = _range(data, filt)
+        if window is not None:
+            mask &= frame["jour"].between(*window)
+        kept = data.cache[key] = (frame, frame[mask])
+    return kept[1]
 
 
 def _meetings(data: BilanData, filt: BilanFilter) -> pd.DataFrame:
@@ -526,153 +518,32 @@ def map_points(source: Snapshot | BilanData, filt: BilanFilter) -> pd.DataFrame:
     return pd.DataFrame(records, columns=columns)
 
 
-def all_tables(source: Snapshot | BilanData, filt: BilanFilter, include_free_text: bool = False
-               ) -> dict[str, pd.DataFrame]:
-    """Every table of TABLES, computed from one preparation of the snapshot."""
+def pending(source: Snapshot | BilanData, filt: BilanFilter) -> int:
+    """Meetings of the selection still ahead (proposed, accepted or planned): the home page's « en cours »."""
     data = _data(source)
-    return {
-        "kpis": kpis(data, filt), "entonnoir": funnel(data, filt), "departements": by_departement(data, filt),
-        "fonctions": by_fonction(data, filt), "canaux": by_canal(data, filt), "formats": by_format(data, filt),
-        "satisfaction": likert(data, filt), "chronologie": timeline(data, filt),
-        "comparaison": comparison(data, filt), "conclusions": conclusions(data, filt, include_free_text),
-    }
+    return int(_meetings(data, filt)["statut"].isin(IN_PROGRESS).sum())
 
 
-@dataclass(frozen=True)
-class Tile:
-    """One KPI tile of the home page: `value` is French text ("1 234", "< 5"), `number` the raw figure."""
-
-    label: str
-    value: str
-    number: int | float | None
-    help: str = ""
-
-
-@dataclass(frozen=True)
-class HomeKpis:
-    annee: str
-    tiles: list[Tile]
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"Indicateur": [t.label for t in self.tiles],
-                             "Valeur": pd.Series([t.number for t in self.tiles], dtype=object)})
-
-
-HOME_HELP = {
-    ENTREPRISES: "Entreprises inscrites pendant l'année scolaire (date de création de la fiche).",
-    VOLONTAIRES: "Personnels de l'Éducation nationale inscrits pendant l'année scolaire.",
-    PROPOSEES: "Toutes les rencontres de l'année scolaire, quel que soit leur statut.",
-    EN_COURS: "Rencontres proposées, acceptées ou planifiées.",
-    REALISEES: "Rencontres au statut « réalisée » ou « bilan saisi ».",
-    PARTENARIATS: "Partenariats de l'année scolaire.",
-    SATISFACTION: "Moyenne des réponses des deux parties (1 à 5) sur les rencontres réalisées.",
-}
-
-
-def home_kpis(snapshot: Snapshot | BilanData, annee: str, small_cells: bool = False, departements=None) -> HomeKpis:
-    """The home page's tiles for one school year; with `small_cells`, the Bilan's rule for the comité (small
-    counts read "< 5", a mean of fewer than 5 held meetings "n.d.")."""
-    data = _data(snapshot)
-    filt = BilanFilter(annee, departements=tuple(departements) if departements is not None else None)
+def kpis_with_pending(source: Snapshot | BilanData, filt: BilanFilter) -> pd.DataFrame:
+    """The KPI table plus « Rencontres en cours » (the home page's extra tile)."""
+    data = _data(source)
     values = _kpi_values(data, filt)
-    values[EN_COURS] = int(_meetings(data, filt)["statut"].isin(IN_PROGRESS).sum())
-    table = _two_columns({label: values[label] for label in HOME_HELP})
-    if small_cells:
-        table = protect("kpis", table)
-    shown = dict(zip(table["Indicateur"], table["Valeur"], strict=True))
-    return HomeKpis(annee, [_tile(label, shown[label]) for label in HOME_HELP])
+    values[EN_COURS] = pending(data, filt)
+    return _two_columns(values)
 
 
-def _tile(label: str, value) -> Tile:
-    if value in (SMALL, NOT_DISCLOSED):
-        return Tile(label, value, None, HOME_HELP[label])
-    text = fmt_number(value, 2) if label == SATISFACTION else fmt_int(value)
-    return Tile(label, text, value, HOME_HELP[label])
+def months(source: Snapshot | BilanData, filt: BilanFilter) -> pd.DataFrame:
+    """Mois / Rencontres proposées / Rencontres réalisées, per month of the school year (not cumulative): the
+    timeline at the grain the comité receives, so that no week-to-week difference gives away a small count."""
+    data = _data(source)
+    meetings = _meetings(data, filt)
+    first = pd.Timestamp(int(filt.annee_scolaire[:4]), 9, 1)
+    index = pd.date_range(first, periods=12, freq="MS")
 
+    def per_month(days: pd.Series) -> list[int]:
+        days = days.dropna().clip(first, index[-1] + pd.offsets.MonthEnd(1))
+        starts = days.dt.to_period("M").dt.to_timestamp()
+        return starts.value_counts().reindex(index, fill_value=0).astype(int).to_list()
 
-# ---- small-cell rule ---------------------------------------------------------------------------------------
-
-
-def _small(frame: pd.DataFrame, column: str, threshold: int, rows) -> pd.Series:
-    numbers = pd.to_numeric(frame[column], errors="coerce")
-    mask = (numbers > 0) & (numbers < threshold)
-    return mask & rows if rows is not None else mask
-
-
-def suppress_small(df: pd.DataFrame, columns, threshold: int = THRESHOLD, rows=None) -> pd.DataFrame:
-    """Counts of people below `threshold` (but > 0) become the text "< 5" (with the threshold); `rows`
-    (boolean mask) limits the rule to some rows (e.g. the people rows of a KPI table)."""
-    out = df.copy()
-    for column in columns:
-        small = _small(out, column, threshold, rows)
-        out[column] = out[column].astype(object).where(~small, f"< {threshold}")
-    return out
-
-
-def hide_small(df: pd.DataFrame, columns, threshold: int = THRESHOLD, rows=None) -> pd.DataFrame:
-    """Same rule for charts: small counts become missing (not drawn) instead of text."""
-    out = df.copy()
-    for column in columns:
-        small = _small(out, column, threshold, rows)
-        out[column] = pd.to_numeric(out[column], errors="coerce").where(~small)
-    return out
-
-
-# Per table: columns that count people, and rates/means that would reveal them (rate column -> base column).
-# A meeting is two people: every count of meetings follows the rule too, or the breakdowns (by format, by week)
-# would add up to a count masked elsewhere.
-PEOPLE_COLUMNS = {
-    "entonnoir": ["Personnels", "Entreprises"],
-    "departements": [ENTREPRISES, VOLONTAIRES, REALISEES],
-    "fonctions": [VOLONTAIRES, REALISEES],
-    "canaux": [VOLONTAIRES, "Volontaires ayant réalisé une rencontre", REALISEES],
-    "formats": [REALISEES],
-    "satisfaction": ["Réponses"],
-    "chronologie": [PROPOSEES, REALISEES],
-    "carte": ["Nombre"],  # map_points
-}
-DEPENDENT = {
-    "canaux": {"Taux de conversion": VOLONTAIRES},
-    "formats": {"Satisfaction moyenne": REALISEES},
-}
-
-
-def protect(key: str, df: pd.DataFrame, threshold: int = THRESHOLD, for_chart: bool = False) -> pd.DataFrame:
-    """The table `key` of TABLES (or "carte") with the small-cell rule applied: text "< 5" / "n.d.", or gaps
-    for charts."""
-    hide = hide_small if for_chart else suppress_small
-    if key in ("kpis", "comparaison"):
-        return _protect_kpis(df, threshold, hide)
-    out = df.copy()
-    for rate, base in DEPENDENT.get(key, {}).items():
-        out[rate] = _undisclosed(out[rate], out[base], threshold, for_chart)
-    if key == "satisfaction":  # a share gives away a small count: of its own row, or of a small group
-        totals = out.groupby(["Question", "Côté"])["Réponses"].transform("sum")
-        out["Part"] = _undisclosed(out["Part"], totals, threshold, for_chart)
-        out["Part"] = _undisclosed(out["Part"], out["Réponses"], threshold, for_chart)
-    return hide(out, PEOPLE_COLUMNS.get(key, []), threshold)
-
-
-def _undisclosed(values: pd.Series, base: pd.Series, threshold: int, for_chart: bool) -> pd.Series:
-    small = (pd.to_numeric(base, errors="coerce") > 0) & (pd.to_numeric(base, errors="coerce") < threshold)
-    return values.astype(object).where(~small, None if for_chart else NOT_DISCLOSED)
-
-
-def _protect_kpis(df: pd.DataFrame, threshold: int, hide) -> pd.DataFrame:
-    """People rows of KPI tables; the mean satisfaction is not disclosed on fewer than 5 held meetings."""
-    value_columns = [c for c in df.columns if c not in ("Indicateur", "Évolution")]
-    people = df["Indicateur"].isin(PEOPLE_KPIS)
-    out = df.copy()
-    held = out.loc[out["Indicateur"] == REALISEES, value_columns]
-    for column in value_columns:
-        few = not held.empty and 0 < (pd.to_numeric(held[column], errors="coerce").iloc[0] or 0) < threshold
-        if few:  # a missing mean (no answer yet) gives nothing away: it stays missing
-            keep = (out["Indicateur"] != SATISFACTION) | out[column].isna()
-            out[column] = out[column].astype(object).where(keep, None if hide is hide_small else NOT_DISCLOSED)
-    out = hide(out, value_columns, threshold, rows=people)
-    if "Évolution" in out:  # a change computed from a masked value would give it away
-        masked = out[value_columns].isin([f"< {threshold}", NOT_DISCLOSED]).any(axis=1) | (
-            out[value_columns].isna().any(axis=1) & people)
-        out["Évolution"] = out["Évolution"].astype(object).where(~masked, None if hide is hide_small
-                                                                 else NOT_DISCLOSED)
-    return out
+    return pd.DataFrame({"Mois": index, PROPOSEES: per_month(meetings["created"].fillna(meetings["jour"])),
+                         REALISEES: per_month(meetings.loc[meetings["realisee"], "jour"])})

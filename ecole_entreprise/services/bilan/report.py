@@ -1,6 +1,6 @@
 """The steering-committee report: a PDF (fpdf2, charts rendered offline to PNG by vl-convert) and an xlsx of
-the aggregate tables. Aggregates only: no names, no contact details, no free text; small counts of people are
-shown as "< 5" unless the caller (an admin preview) turns the rule off.
+the aggregate tables, both drawn from a `BilanView` (services/bilan/view.py) that is already masked: aggregates
+only, no names, no contact details, no free text; the tables, their order and titles come from the registry.
 
 Font: DejaVu Sans from the folder named by ECOLE_ENTREPRISE_FONT_DIR, else from Debian's fonts-dejavu-core (the
 Docker image and CI install it; `apt-get install fonts-dejavu-core` on a Debian/Ubuntu machine); without it, the
@@ -25,31 +25,19 @@ from ..kernel.exports import neutralise
 from ..kernel.formatting import fmt_datetime, format_frame
 from . import charts
 from . import compute as bilan
-from .compute import TABLES, BilanFilter
+from .compute import BilanFilter
+from .registry import TABLES, chart_for, charted
+from .view import SMALL_CELLS_NOTE, BilanView, report_view
 
 PROGRAMME = "Les chefs d'entreprise invitent l'Éducation nationale"
 APP_TITLE = "Rencontres École–Entreprise BFC"
-SMALL_CELLS_NOTE = ("Règle des petits effectifs : « < 5 » remplace un nombre de personnes compris entre 1 et 4 ; "
-                    "« n.d. » : taux ou moyenne non diffusé car calculé sur moins de 5.")
 PAGE_WIDTH_MM = 180  # A4 (210 mm) less 15 mm margins
-# Tables shown in the PDF under their chart (the weekly timeline is left to the xlsx: one row per week).
-PDF_TABLES = ("entonnoir", "departements", "fonctions", "canaux", "formats", "satisfaction", "comparaison")
 _DEBIAN_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 _LATIN1 = str.maketrans({"\u202f": " ", "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u2019": "'",
                          "\u2026": "...", "\u0153": "oe", "\u0152": "OE", "\u20ac": "EUR"})
 
 
 # ---- shared ------------------------------------------------------------------------------------------------
-
-
-def _tables(data: bilan.BilanData, filt: BilanFilter, small_cells: bool, for_chart: bool) -> dict[str, pd.DataFrame]:
-    """Every aggregate of the report (no free text), with the small-cell rule when asked."""
-    tables = bilan.all_tables(data, filt, include_free_text=False)
-    tables.pop("conclusions")
-    tables["carte"] = bilan.map_points(data, filt)
-    if not small_cells:
-        return tables
-    return {key: bilan.protect(key, df, for_chart=for_chart) for key, df in tables.items()}
 
 
 def chart_png(chart, scale: float = 2.0) -> bytes:
@@ -154,37 +142,33 @@ def _column_widths(shown: pd.DataFrame) -> tuple[float, ...]:
     return tuple(max(10, n) for n in lengths)
 
 
-def _title_page(pdf: _Report, filt: BilanFilter, data: bilan.BilanData, generated: datetime, small_cells: bool):
+def _title_page(pdf: _Report, view: BilanView, generated: datetime):
     pdf.add_page()
     pdf.ln(40)
     pdf.write_text(APP_TITLE, size=12)
     pdf.ln(2)
     pdf.write_text(PROGRAMME, size=20, bold=True, height=10)
     pdf.ln(6)
-    pdf.write_text(f"Bilan de l'année scolaire {filt.annee_scolaire}", size=16, bold=True, height=8)
-    pdf.write_text(bilan.filter_label(filt, data), size=11)
+    pdf.write_text(f"Bilan de l'année scolaire {view.filt.annee_scolaire}", size=16, bold=True, height=8)
+    pdf.write_text(view.label, size=11)
     pdf.ln(10)
     pdf.write_text(f"Document généré le {fmt_datetime(generated)} pour le comité de pilotage.", size=10)
     pdf.write_text("Données agrégées uniquement : aucune donnée nominative ni coordonnée.", size=10)
-    if small_cells:
+    if view.masked:
         pdf.write_text(SMALL_CELLS_NOTE, size=9)
 
 
-def build_pdf(snapshot: Snapshot | bilan.BilanData, filt: BilanFilter, comments: str, small_cells: bool = True,
-              generated: datetime | None = None) -> bytes:
-    """The bilan PDF: title page, key figures, every chart with its table, then the coordinator's comments."""
-    data = snapshot if isinstance(snapshot, bilan.BilanData) else bilan.prepare(snapshot)
-    tables = _tables(data, filt, small_cells, for_chart=False)
-    drawn = _tables(data, filt, small_cells, for_chart=True)
+def build_pdf(view: BilanView, comments: str, generated: datetime | None = None) -> bytes:
+    """The bilan PDF: title page, key figures, every chart of the registry with its table, then the comments."""
     pdf = _Report(font_files())
-    _title_page(pdf, filt, data, generated or now_paris(), small_cells)
+    _title_page(pdf, view, generated or now_paris())
     pdf.add_page()
-    pdf.heading("Indicateurs clés")
-    pdf.frame(tables["kpis"])
-    for key, title in charts.CHART_TITLES.items():
-        pdf.chart_section(title, chart_png(charts.chart_for(key, drawn[key])))
-        if key in PDF_TABLES:
-            pdf.frame(tables[key])
+    pdf.heading(TABLES["kpis"].title)
+    pdf.frame(view.kpis)
+    for key in charted():
+        pdf.chart_section(TABLES[key].chart_title, chart_png(chart_for(key, view.tables[key])))
+        if TABLES[key].pdf_table:
+            pdf.frame(view.tables[key])
     pdf.heading("Commentaires", keep_with_mm=15)
     pdf.write_text(comments.strip() or "Aucun commentaire.", size=10)
     return bytes(pdf.output())
@@ -199,29 +183,25 @@ def _sheet_frame(df: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(neutralise)
-    if "Semaine" in out:
-        out["Semaine"] = pd.to_datetime(out["Semaine"]).dt.date
+    for column in ("Semaine", "Mois"):
+        if column in out:
+            out[column] = pd.to_datetime(out[column]).dt.date
     return out
 
 
-def build_xlsx(snapshot: Snapshot | bilan.BilanData, filt: BilanFilter, small_cells: bool = True,
-               generated: datetime | None = None) -> bytes:
-    """One sheet per aggregate table (French headers), after an "À propos" sheet saying what it covers."""
-    data = snapshot if isinstance(snapshot, bilan.BilanData) else bilan.prepare(snapshot)
-    tables = _tables(data, filt, small_cells, for_chart=False)
-    titles = {**{k: v for k, v in TABLES.items() if k in tables}, "carte": "Par commune"}
-    about = pd.DataFrame({"Bilan": [PROGRAMME, f"Année scolaire {filt.annee_scolaire}",
-                                    bilan.filter_label(filt, data),
+def build_xlsx(view: BilanView, generated: datetime | None = None) -> bytes:
+    """One sheet per table of the registry (French headers), after an "À propos" sheet saying what it covers."""
+    about = pd.DataFrame({"Bilan": [PROGRAMME, f"Année scolaire {view.filt.annee_scolaire}", view.label,
                                     f"Généré le {fmt_datetime(generated or now_paris())}",
-                                    SMALL_CELLS_NOTE if small_cells else "Petits effectifs non masqués."]})
+                                    SMALL_CELLS_NOTE if view.masked else "Petits effectifs non masqués."]})
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:  # the engine is pandas' business, not ours
         about.to_excel(writer, sheet_name="À propos", index=False)
         _widen(writer.sheets["À propos"], about)
-        for key, title in titles.items():
-            frame = _sheet_frame(tables[key])
-            frame.to_excel(writer, sheet_name=title, index=False)
-            _style(writer.sheets[title], frame)
+        for key, spec in TABLES.items():
+            frame = _sheet_frame(view.kpis if key == "kpis" else view.tables[key])
+            frame.to_excel(writer, sheet_name=spec.title, index=False)
+            _style(writer.sheets[spec.title], frame)
     return buffer.getvalue()
 
 
@@ -236,7 +216,7 @@ def _style(sheet, frame: pd.DataFrame) -> None:
     sheet.freeze_panes = "A2"
     for index, column in enumerate(frame.columns):
         number_format = ("0.0 %" if column in bilan.PERCENT_COLUMNS + bilan.SIGNED_COLUMNS
-                         else "dd/mm/yyyy" if column in ("Semaine", "Date") else None)
+                         else "dd/mm/yyyy" if column in ("Semaine", "Mois", "Date") else None)
         if number_format:
             for row in range(2, len(frame) + 2):
                 sheet[f"{_letter(index)}{row}"].number_format = number_format
@@ -257,11 +237,10 @@ def _letter(index: int) -> str:
 def report_cli(store_snapshot: Snapshot, annee: str, out_path: Path, xlsx_path: Path | None = None,
                comments: str = "") -> list[Path]:
     """`python -m ecole_entreprise report --year … --out … [--xlsx …]`: the whole region, small cells masked."""
-    filt = BilanFilter(annee)
-    data = bilan.prepare(store_snapshot)
+    view = report_view(bilan.prepare(store_snapshot), BilanFilter(annee))
     written = [Path(out_path)]
-    Path(out_path).write_bytes(build_pdf(data, filt, comments, small_cells=True))
+    Path(out_path).write_bytes(build_pdf(view, comments))
     if xlsx_path is not None:
-        Path(xlsx_path).write_bytes(build_xlsx(data, filt, small_cells=True))
+        Path(xlsx_path).write_bytes(build_xlsx(view))
         written.append(Path(xlsx_path))
     return written
