@@ -485,7 +485,8 @@ def _notice(snapshot) -> None:
         from pages._shell import PUBLIC_PAGES  # the menu of this session: link only to a page it offers
 
         if "confidentialite" in PUBLIC_PAGES:
-            st.page_link(PUBLIC_PAGES["confidentialite"].path, label="Lire la page Confidentialité", icon=":material/lock:")
+            st.page_link(PUBLIC_PAGES["confidentialite"].path, label="Lire la page Confidentialité",
+                         icon=":material/lock:")
         with st.expander("Afficher la notice complète"):
             st.markdown(privacy_notice(plain_values(params)))
 

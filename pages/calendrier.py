@@ -82,4 +82,5 @@ for week, items in zip(view, shown, strict=True):
                           f"{plain(item.etablissement or 'établissement non renseigné')} "
                           + plain(f"({item.format or 'format à préciser'}{visit}) — {item.lieu or 'lieu à préciser'}")
                           + f" — _{plain(item.statut)}_")
-            right.page_link("pages/rencontres.py", label="Ouvrir", icon=":material/handshake:", query_params={"id": item.meeting_id})
+            right.page_link("pages/rencontres.py", label="Ouvrir", icon=":material/handshake:",
+                            query_params={"id": item.meeting_id})

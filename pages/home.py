@@ -86,4 +86,5 @@ for item in items:
         left.markdown(f"**{item.title}** — {item.count}")
         left.caption(item.detail)
         query = {todo.FILTER_PARAM: item.filter_key} if item.filter_key else None
-        right.page_link(PAGES[item.page_key].path, label=item.action, icon=":material/arrow_forward:", query_params=query)
+        right.page_link(PAGES[item.page_key].path, label=item.action, icon=":material/arrow_forward:",
+                        query_params=query)
