@@ -118,11 +118,20 @@ def test_email_names_both_parties_and_the_appointment(store, planned):
     assert mail.to == ["lea.martin@alpha.fr", "paul.durand@ac-dijon.fr"] and mail.cc == ["coord@ac-dijon.fr"]
     assert mail.subject == "Rencontre école-entreprise : Menuiserie Alpha; Fils, et Cie et Lycée Carnot"
     for expected in ("Bonjour Léa Martin, bonjour Paul Durand,", "Courriel : lea.martin@alpha.fr",
-                     "Téléphone : 0612345678", "Lycée Carnot",
+                     "Téléphone : 06 12 34 56 78", "Lycée Carnot",
                      "déjeuner, le lundi 19 janvier 2026 à 12 h 30, Restaurant Le Central, Dijon "
                      "(visite de l'entreprise avant la rencontre)", "Claire Roy\nService école-entreprise"):
         assert expected in mail.body
     assert "$" not in mail.body
+
+
+def test_phones_read_as_french_numbers_and_a_missing_role_is_named(store):
+    company = add_company(store, contact_telephone="+33380234567", contact_fonction="")
+    staff = add_staff(store, telephone="+41223456789")
+    mail = prepare(store, add_meeting(store, company, staff, **PLANNED_VALUES).id)
+    assert "Léa Martin (fonction non renseignée), Menuiserie Alpha" in mail.body
+    assert "Téléphone : 03 80 23 45 67" in mail.body and "Téléphone : +41 22 345 67 89" in mail.body
+    assert "+33380234567" not in mail.body and "(non renseigné)" not in mail.body
 
 
 def test_custom_template_and_template_errors(store, planned):

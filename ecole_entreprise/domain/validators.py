@@ -118,6 +118,20 @@ def normalize_phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def display_phone(value: str) -> str:
+    """A stored number as a French reader writes it: « 03 80 23 45 67 » (international numbers stay +…)."""
+    raw = (value or "").strip()
+    try:
+        number = phonenumbers.parse(raw, "FR")
+    except phonenumbers.NumberParseException:
+        return raw
+    if not phonenumbers.is_valid_number(number):
+        return raw
+    kind = (phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 33
+            else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, kind)
+
+
 def _email_hint(text: str) -> str:
     if "@" not in text:
         return "il manque le @"

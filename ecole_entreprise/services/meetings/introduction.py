@@ -18,6 +18,7 @@ from string import Template
 from urllib.parse import quote
 
 from ...config import SmtpSettings
+from ...domain.validators import display_phone
 from ...domain.values import format_datetime, now_paris, parse_time
 from ...store.base import Conflict, Row, RowNotFound, Snapshot, StoreError
 from ..kernel import access, journal
@@ -30,6 +31,7 @@ CONTACT_FIELDS = ("Entreprises.contact_email", "Entreprises.contact_telephone", 
 FINALITE = "mise en relation des participants d'une rencontre école-entreprise"
 TO_BE_AGREED = "à convenir entre vous"
 MISSING = "non renseigné"
+MISSING_ROLE = "fonction non renseignée"  # « Claire Martin (fonction non renseignée) », not « (non renseigné) »
 
 DEFAULT_SUBJECT = "Rencontre école-entreprise : $entreprise et $etablissement"
 DEFAULT_BODY = """\
@@ -193,12 +195,12 @@ def template_values(snapshot: Snapshot, meeting_id: str, signature: str) -> dict
     return {
         "entreprise": company["raison_sociale"],
         "contact_civilite": company["contact_civilite"], "contact_prenom": company["contact_prenom"],
-        "contact_nom": company["contact_nom"], "contact_fonction": company["contact_fonction"] or MISSING,
+        "contact_nom": company["contact_nom"], "contact_fonction": company["contact_fonction"] or MISSING_ROLE,
         "contact_email": company["contact_email"].strip(),
-        "contact_telephone": company["contact_telephone"] or MISSING,
+        "contact_telephone": display_phone(company["contact_telephone"]) or MISSING,
         "personnel_civilite": staff["civilite"], "personnel_prenom": staff["prenom"], "personnel_nom": staff["nom"],
-        "personnel_fonction": staff["fonction"] or MISSING, "personnel_email": staff["email"].strip(),
-        "personnel_telephone": staff["telephone"] or MISSING,
+        "personnel_fonction": staff["fonction"] or MISSING_ROLE, "personnel_email": staff["email"].strip(),
+        "personnel_telephone": display_phone(staff["telephone"]) or MISSING,
         "etablissement": staff["etablissement"] or staff["uai"] or MISSING,
         **_appointment(row),
         "signature": signature.strip(),
