@@ -119,7 +119,7 @@ def _list_view(snapshot, user, tab) -> None:
     query = st.text_input("Rechercher", placeholder="Nom, commune, thématique, ID…", key=f"q_{tab.name}")
     columns = st.columns(len(FILTERS) + 1)
     filters = {name: column.multiselect(tab.field(name).header, list(tab.field(name).choices),
-                                        key=f"f_{tab.name}_{name}", placeholder="Tous")
+                                        key=f"f_{tab.name}_{name}", select_all=False, placeholder="Tous")
                for column, name in zip(columns, FILTERS, strict=False)}
     _, total = census.list_frame(rows, tab.name, query=query, filters=filters, page=1, page_size=PAGE_SIZE)
     pages = max(1, math.ceil(total / PAGE_SIZE))

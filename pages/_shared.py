@@ -124,7 +124,7 @@ def field_widget(field: Field, current: str, key: str) -> str:
     if field.type == "multichoice":
         chosen = [v for v in cells.parse_multi(current) if v in field.choices]
         return cells.format_multi(st.multiselect(label, list(field.choices), default=chosen, key=key,
-                                                 help=help_text, placeholder="Choisir…"))
+                                                 help=help_text, select_all=False, placeholder="Choisir…"))
     if field.type == "bool":
         return cells.format_bool(st.checkbox(label, value=current.strip().lower() in cells.TRUE_WORDS,
                                              key=key, help=help_text))

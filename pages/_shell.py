@@ -35,7 +35,8 @@ def build_navigation(user: User | None):
         login = st.Page(_login_page, title="Connexion", icon=":material/key:", url_path="connexion", default=True)
         public = {section: [_page(k, spec) for k, spec in pages]
                   for section, pages in navigation.sections_for(None).items()}
-        return _reading_its_tabs(st.navigation({"Accès": [login, *_link_pages()], **public}), "connexion")
+        return _reading_its_tabs(st.navigation(
+            {"Accès": [login, *_link_pages()], **public}, expanded=True), "connexion")
     sections = {section: [_page(k, spec, default=k == navigation.HOME) for k, spec in pages]
                 for section, pages in navigation.sections_for(user).items()}
     first = next(iter(sections), "Pilotage")
@@ -44,7 +45,7 @@ def build_navigation(user: User | None):
         st.caption(f"Connecté : {plain(user.label)}")
         if st.button("Se déconnecter", key="logout"):
             _logout()
-    return _reading_its_tabs(st.navigation(sections), navigation.HOME)
+    return _reading_its_tabs(st.navigation(sections, expanded=True), navigation.HOME)
 
 
 def _reading_its_tabs(page: st.Page, default_key: str) -> st.Page:

@@ -52,7 +52,8 @@ def territory(col_academie, col_deps, choices: view.FilterChoices) -> tuple[str 
         departements = None if picked == ALL_DEPS else (picked,)
     else:
         departements = tuple(col_deps.multiselect("Départements", offered, key=f"bilan_deps_{academie}",
-                                                  format_func=departement_label, placeholder="Tous")) or None
+                                                  format_func=departement_label,
+                                                  select_all=False, placeholder="Tous")) or None
     return (None if academie == WHOLE_REGION else academie), departements
 
 

@@ -40,8 +40,9 @@ def journal_frame() -> pd.DataFrame:
 
 def filtered(frame: pd.DataFrame) -> pd.DataFrame:
     left, middle, right = st.columns(3)
-    actors = left.multiselect("Acteur", sorted(frame["Acteur"].unique()), placeholder="Tous", key="journal_actor")
-    actions = middle.multiselect("Action", sorted(frame["Action"].unique()), placeholder="Toutes",
+    actors = left.multiselect("Acteur", sorted(frame["Acteur"].unique()),
+                              select_all=False, placeholder="Tous", key="journal_actor")
+    actions = middle.multiselect("Action", sorted(frame["Action"].unique()), select_all=False, placeholder="Toutes",
                                  key="journal_action")
     target = right.text_input("Cible (ID ou onglet) contient", key="journal_target")
     days = sorted(d for d in frame["_jour"].unique() if d)

@@ -83,7 +83,8 @@ def conclusions(link: registry.Link) -> None:
         comprehension = st.radio("La rencontre vous a-t-elle aidé à mieux comprendre l'autre monde ? (1 à 5)",
                                  scale, index=None, horizontal=True)
         recommande = st.radio("Recommanderiez-vous cette rencontre ?", ["Oui", "Non"], index=None, horizontal=True)
-        chosen = st.multiselect("Suite envisagée", suites, placeholder="Choisissez une ou plusieurs suites")
+        chosen = st.multiselect("Suite envisagée", suites,
+                                select_all=False, placeholder="Choisissez une ou plusieurs suites")
         sent = st.form_submit_button("Enregistrer mes conclusions", type="primary")
     if sent:
         run(lambda: actions.write_conclusions(

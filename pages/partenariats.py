@@ -117,7 +117,8 @@ def list_tab() -> None:
                 "Invitations croisées, visites, interventions en classe, stages…")
         return
     left, right = st.columns(2)
-    statuses = left.multiselect("Statut", lists["statuts_partenariat"], placeholder="Tous", key="p_statut")
+    statuses = left.multiselect("Statut", lists["statuts_partenariat"],
+                                select_all=False, placeholder="Tous", key="p_statut")
     years = sorted(set(overview["Année scolaire"]) - {""}, reverse=True)
     year = right.selectbox("Année scolaire", ["toutes"] + years, key="p_annee")
     shown = overview
@@ -142,7 +143,8 @@ def meeting_label(row) -> str:
 
 
 def common_inputs(key: str, step: str) -> None:
-    st.multiselect("Types de partenariat *", lists["types_partenariat"], placeholder="Choisir…", key=f"{key}_types")
+    st.multiselect("Types de partenariat *", lists["types_partenariat"],
+                   select_all=False, placeholder="Choisir…", key=f"{key}_types")
     under(step, "types")
     left, right = st.columns(2)
     with left:

@@ -36,7 +36,7 @@ if not anomalies:
 frame = anomalies_frame(anomalies)
 errors = int((frame["Gravité"] == "erreur").sum())
 st.warning(f"{len(frame)} anomalie(s) dont {errors} erreur(s). Corrigez-les dans la feuille ou depuis la fiche.")
-tabs = st.multiselect("Onglets", sorted(frame["Onglet"].unique()), placeholder="Tous")
+tabs = st.multiselect("Onglets", sorted(frame["Onglet"].unique()), select_all=False, placeholder="Tous")
 if tabs:
     frame = frame[frame["Onglet"].isin(tabs)]
 frame["Corriger"] = [

@@ -101,14 +101,15 @@ def list_view(snapshot) -> None:
     else:
         rows = [r for r in rows if r["id"] in wanted]
     status_col, year_col, dep_col = st.columns(3)
-    statuses = status_col.multiselect("Statut", lists["statuts_rencontre"], placeholder="Tous", key="f_statut")
+    statuses = status_col.multiselect("Statut", lists["statuts_rencontre"],
+                                      select_all=False, placeholder="Tous", key="f_statut")
     years = sorted({r["annee_scolaire"] for r in rows if r["annee_scolaire"]}, reverse=True)
     current = meetings.parameter(snapshot, "annee_scolaire")
     # A to-do link lists work left from any year: it opens on every year.
     year = year_col.selectbox("Année scolaire", ["toutes"] + years, key="f_annee",
                               index=1 + years.index(current) if current in years and wanted is None else 0)
     deps = dep_col.multiselect("Département", sorted({d for r in rows for d in departements_of(snapshot, r)}),
-                               placeholder="Tous", key="f_dep",
+                               select_all=False, placeholder="Tous", key="f_dep",
                                help="Département de l'entreprise ou du personnel")
     query = st.text_input("Rechercher", placeholder="Entreprise, personnel, établissement, ID…", key="f_query")
     lines = []
@@ -369,7 +370,8 @@ def outcome_form(row, snapshot, side: str) -> None:
         st.radio("Recommanderait la démarche *", ["oui", "non"], horizontal=True, key=f"{key}_recommande",
                  index=["oui", "non"].index(said) if said in ("oui", "non") else None)
         field_error(errors, {}, f"recommande_{side}")
-        st.multiselect("Suite envisagée *", lists["suites"], placeholder="Choisir…", key=f"{key}_suites",
+        st.multiselect("Suite envisagée *", lists["suites"],
+                       select_all=False, placeholder="Choisir…", key=f"{key}_suites",
                        default=[s for s in parse_multi(row["suite_envisagee"]) if s in lists["suites"]] if done
                        else [])
         field_error(errors, {}, "suite_envisagee")
