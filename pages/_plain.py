@@ -21,7 +21,9 @@ import re
 # so that messages read the same in tests and logs.
 _SPECIAL = re.compile(r"[\\`*\[\]<~|$]"  # always
                       r"|_(?![^\W_])|(?<![^\W_])_"  # `_` unless inside a word (intraword `_` never emphasises)
-                      r"|:(?=\S)"  # a directive or a scheme: a colon followed by a space opens neither
+                      # a directive or a scheme; a colon followed by a space, or between two digits (« 08:19 »),
+                      # opens neither
+                      r"|(?<!\d):(?=\S)|(?<=\d):(?=[^\s\d])"
                       r"|&(?=#?\w+;)")  # an entity
 # The bare autolinks (`http://…`, `www.…`, `contact@…`), icons and emoji shortcodes are found in the text after the
 # escapes are read, so a backslash does not stop them: an invisible WORD JOINER (U+2060) breaks the pattern instead.
