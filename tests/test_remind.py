@@ -12,8 +12,8 @@ from ecole_entreprise import cli
 from ecole_entreprise.config import LinkSettings, SmtpSettings, load_settings
 from ecole_entreprise.services.kernel.access import SYSTEM_USER
 from ecole_entreprise.services.links import registry, reminders
-from tests.test_introduction import Inbox, free_port
-from tests.test_links import link_in
+from tests.test_introduction import free_port
+from tests.test_links import link_in, smtp_server  # noqa: F401  (a fixture)
 from tests.test_meetings import CONSENT, USER, SheetStore, add_company, add_meeting, add_staff
 
 LINKS = LinkSettings(secret="une clé de test assez longue", public_url="http://rencontres.test", days=10)
@@ -27,15 +27,8 @@ def store():
 
 
 @pytest.fixture
-def sink():
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, SmtpSettings(host="127.0.0.1", port=controller.port, starttls=False,
-                              sender="ecole-entreprise@ac-dijon.fr")
-    controller.stop()
+def sink(smtp_server):  # noqa: F811 - the fixture imported above
+    return smtp_server  # the loopback SMTP sink of tests/test_links.py: (inbox, settings)
 
 
 def proposed(store, created: str, **values):

@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from ecole_entreprise.domain.schema import default_schema
+from ecole_entreprise.services.census.demo import load_demo
+from ecole_entreprise.store.workbook import WorkbookStore
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -77,6 +81,16 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    """The demo data in the workbook the app will open (AppServer uses <tmp_path>/classeur.xlsx)."""
+    path = tmp_path / "classeur.xlsx"
+    store = WorkbookStore(default_schema(), path)
+    store.init()
+    load_demo(store)
+    return path
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.census.demo import load_demo
 from ecole_entreprise.store.workbook import WorkbookStore
 
 pytestmark = pytest.mark.browser
@@ -22,16 +21,6 @@ COMPANY = "Chaudronnerie Démo Parcours"
 STAFF_NAME = "Démo-Parcours"
 BAD_ROW_ID = "ENT-PARCOURS"
 ONE_MATCH = re.compile(r"^1 fiche\(s\) sur \d+ ")
-
-
-@pytest.fixture
-def workbook(tmp_path):
-    """The demo data in the workbook the app will open (AppServer uses <tmp_path>/classeur.xlsx)."""
-    path = tmp_path / "classeur.xlsx"
-    store = WorkbookStore(default_schema(), path)
-    store.init()
-    load_demo(store)
-    return path
 
 
 def count(path, tab, column, value) -> int:

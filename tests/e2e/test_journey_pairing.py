@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.values import now_paris
-from ecole_entreprise.services.census.demo import load_demo
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.kernel.users import find_user
 from ecole_entreprise.services.meetings import lifecycle as meetings
@@ -24,16 +23,6 @@ pytestmark = pytest.mark.browser
 DIJON = "coord.dijon@exemple.fr"
 CPME = "coord.cpme21@exemple.fr"
 CONCLUSIONS = "Visite de l'atelier très riche : nous accueillerons une classe au printemps."
-
-
-@pytest.fixture
-def workbook(tmp_path):
-    """The demo data in the workbook the app will open (AppServer uses <tmp_path>/classeur.xlsx)."""
-    path = tmp_path / "classeur.xlsx"
-    store = WorkbookStore(default_schema(), path)
-    store.init()
-    load_demo(store)
-    return path
 
 
 def read(path):

@@ -6,7 +6,6 @@ import re
 import pytest
 
 from ecole_entreprise.domain.schema import default_schema
-from ecole_entreprise.services.census.demo import load_demo
 from ecole_entreprise.store.workbook import WorkbookStore
 from tests.test_plain_text_pages import write_payloads
 
@@ -17,13 +16,10 @@ PIXEL_HOST = "127.0.0.1:9"
 
 
 @pytest.fixture
-def workbook(tmp_path):
-    path = tmp_path / "classeur.xlsx"
-    store = WorkbookStore(default_schema(), path)
-    store.init()
-    load_demo(store)
-    write_payloads(path)
-    return path
+def workbook(workbook):
+    """The demo workbook (tests/e2e/conftest.py) with the hostile payloads in every free-text cell."""
+    write_payloads(workbook)
+    return workbook
 
 
 def first_id(path, tab: str, **where) -> str:
