@@ -19,6 +19,8 @@ from ecole_entreprise.services.census.demo import load_demo
 from ecole_entreprise.store.workbook import WorkbookStore
 
 ROOT = Path(__file__).resolve().parents[2]
+# A step may wait this long: the suite runs a test process per core beside the app server and Chromium.
+PAGE_TIMEOUT_MS = 90_000
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -109,8 +111,11 @@ def start_app(tmp_path):
 
 @pytest.fixture
 def page(browser):
+    from playwright.sync_api import expect
+
     context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    expect.set_options(timeout=PAGE_TIMEOUT_MS)  # assertions wait as long as the steps do
     yield page
     context.close()

@@ -23,6 +23,7 @@ from playwright.sync_api import expect
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.values import now_paris
 from ecole_entreprise.store.workbook import WorkbookStore
+from tests.e2e.conftest import PAGE_TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
 
@@ -152,7 +153,7 @@ def journey(store, new_id, old_id, inbox, app, browser, page, home) -> None:
     for message, dates in zip(inbox.messages, ("Le mardi matin", ""), strict=True):
         context = browser.new_context(locale="fr-FR")
         party = context.new_page()
-        party.set_default_timeout(30_000)
+        party.set_default_timeout(PAGE_TIMEOUT_MS)
         party.goto(on(app, link_of(message)))
         party.get_by_role("heading", name="Rencontre proposée").wait_for()
         expect(party.get_by_text("Connecté :")).to_have_count(0)
@@ -213,7 +214,7 @@ def dated_workbook(tmp_path):
 def party_page(browser, app, message):
     context = browser.new_context(locale="fr-FR")
     party = context.new_page()
-    party.set_default_timeout(30_000)
+    party.set_default_timeout(PAGE_TIMEOUT_MS)
     party.goto(on(app, link_of(message)))
     return context, party
 
