@@ -67,7 +67,10 @@ def cmd_check(args) -> int:
 
     def keep_links(data) -> None:
         for row in data.rows:
-            links.append(_ChainLink(row))
+            link = _ChainLink(row)
+            if links and link.hash_precedent == links[-1].hash:
+                link.hash_precedent = links[-1].hash  # one string for the two places a hash stands (memory at 16×)
+            links.append(link)
             if (problem := content_problem(row, key)) is not None:
                 altered[row.row_number] = problem
 

@@ -207,11 +207,12 @@ def check_schema(store, snapshot: Snapshot) -> Check:
     return Check("Schéma", True, "tous les onglets et colonnes du schéma sont présents." + kept)
 
 
-def check_journal(snapshot: Snapshot) -> Check:
-    from .services.kernel.journal import verify_chain
+def check_journal(store, snapshot: Snapshot) -> Check:
+    """Signatures, chain and the anchor outside the sheet, as `check` verifies them."""
+    from .services.kernel.journal import audit
 
-    chain = verify_chain(snapshot.rows("Journal"))
-    detail = chain.message_fr.rstrip(".") + " ; pas encore d'ancre externe signée : seule la chaîne est vérifiée."
+    chain = audit(store, snapshot.rows("Journal"))
+    detail = " ; ".join([chain.message_fr.rstrip("."), *chain.notes]) + "."
     return Check("Journal", chain.ok, detail,
                  "Voir `python -m ecole_entreprise check` : l'entrée nommée a été modifiée ou déplacée dans "
                  "l'onglet Journal ; rétablissez-la depuis l'historique des versions de la feuille.")
@@ -334,7 +335,7 @@ def doctor(smtp: bool = True, env: dict | None = None, secrets_paths=config.SECR
         checks.append(read)
     checks.append(check_locale(settings, found))
     if snapshot is not None:
-        checks += [check_schema(store, snapshot), check_journal(snapshot)]
+        checks += [check_schema(store, snapshot), check_journal(store, snapshot)]
     if smtp:
         checks.append(check_smtp(settings))
     checks += [check_auth(settings, snapshot, _secrets_or_empty(secrets_paths)), check_font()]

@@ -59,7 +59,25 @@ def test_doctor_on_the_embedded_default_with_demo_data_exits_0(workbook, capsys)
     out = capsys.readouterr().out
     for line in ("✔ Lecture des onglets", "✔ Schéma", "✔ Journal", "✔ Connexion", "✔ Stockage"):
         assert line in out
-    assert "seule la chaîne est vérifiée" in out
+    journal = next(line for line in out.splitlines() if line.startswith("✔ Journal"))
+    assert "journal non signé" in journal and "ancre" in journal  # the doctor checks what `check` checks
+
+
+def test_doctor_names_a_journal_that_disagrees_with_its_anchor(workbook, capsys):
+    from ecole_entreprise.domain.schema import default_schema
+    from ecole_entreprise.services.kernel import journal
+    from ecole_entreprise.store.workbook import WorkbookStore
+    from tests.test_check_streamed import edit_by_hand
+
+    assert main(["demo"]) == 0
+    store = WorkbookStore(default_schema(), workbook)
+    for i in range(3):
+        journal.record(store, "admin@exemple.fr", f"action {i}")
+    edit_by_hand(workbook, "Journal", lambda sheet: sheet.delete_rows(sheet.max_row))  # the last entry, by hand
+    capsys.readouterr()
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "✘ Journal" in out and "fin de journal" in out
 
 
 def test_a_missing_column_is_schema_drift_with_init_as_the_fix(workbook, capsys):

@@ -24,7 +24,6 @@ import hmac
 import json
 import logging
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -297,10 +296,14 @@ class _Chain:
         self.rows, self.key = rows, key
         self._checked = intact  # content already checked by the caller (a lean row holds no values)
         self.at: dict[str, int] = {}
-        self.children: dict[str, list[int]] = defaultdict(list)
+        # The entries that followed each hash: the first one alone in `_first` (a chain has one each), a list only
+        # for a fork, so a long intact journal costs one int per entry, not one list (`check` at 16×).
+        self._first: dict[str, int] = {}
+        self._more: dict[str, list[int]] = {}
         for index, row in enumerate(rows):
             self.at.setdefault(row["hash"], index)
-            self.children[row["hash_precedent"]].append(index)
+            if self._first.setdefault(row["hash_precedent"], index) != index:
+                self._more.setdefault(row["hash_precedent"], []).append(index)
         self.reported_forks: set[str] = set()
         self.first_signed = next((i for i, row in enumerate(rows) if row["hash"].startswith(SIGNED_PREFIX)),
                                  len(rows))
@@ -360,17 +363,22 @@ class _Chain:
             index = self.at.get(key)
         return keys
 
+    def children(self, key: str) -> list[int]:
+        """The entries that followed hash `key`, in sheet order."""
+        first = self._first.get(key)
+        return [] if first is None else [first, *self._more.get(key, ())]
+
     def _fork_between(self, before: int, index: int) -> str | None:
         """The entry both rows descend from when it was followed by two writers (two branches), else None."""
         theirs = set(self._ancestry(before))
         common = next((key for key in self._ancestry(index) if key in theirs), None)
-        return common if common is not None and len(self.children[common]) >= 2 else None
+        return common if common is not None and common in self._more else None
 
     def _concurrent(self, row: Row, fork: str) -> BrokenEntry | None:
         if fork in self.reported_forks:
             return None  # a later entry of a fork already reported: the same event
         self.reported_forks.add(fork)
-        heads = tuple(_where(self.rows[i]) for i in self.children[fork])
+        heads = tuple(_where(self.rows[i]) for i in self.children(fork))
         start = self.at.get(fork)
         after = f"la {_where(self.rows[start])}" if start is not None else "le début du journal"
         reason = (f"écritures concurrentes : deux écritures ont suivi {after} en même temps (branches : "
