@@ -210,6 +210,7 @@ def render_page(path: str, expect_data: bool, before=None) -> float:
     page, is not counted); `before` runs just before the timed run."""
     from streamlit.testing.v1 import AppTest
 
+    os.environ.setdefault("ECOLE_ENTREPRISE_DEMO", "1")  # AppTest: no server address, a declared demo
     app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=PAGE_TIMEOUT_S)
     app.run()
     app.switch_page(path)
