@@ -21,6 +21,7 @@ from fpdf.fonts import FontFace
 
 from ...domain.values import now_paris
 from ...store.base import Snapshot
+from ...store.cells import column_letter
 from ..kernel.exports import neutralise
 from ..kernel.formatting import fmt_datetime, format_frame
 from . import charts
@@ -208,7 +209,7 @@ def build_xlsx(view: BilanView, generated: datetime | None = None) -> bytes:
 def _widen(sheet, frame: pd.DataFrame) -> None:
     for index, column in enumerate(frame.columns):
         longest = max([len(str(column))] + [len(str(v)) for v in frame[column]])
-        sheet.column_dimensions[_letter(index)].width = min(80, longest + 2)
+        sheet.column_dimensions[column_letter(index)].width = min(80, longest + 2)
 
 
 def _style(sheet, frame: pd.DataFrame) -> None:
@@ -219,16 +220,7 @@ def _style(sheet, frame: pd.DataFrame) -> None:
                          else "dd/mm/yyyy" if column in ("Semaine", "Mois", "Date") else None)
         if number_format:
             for row in range(2, len(frame) + 2):
-                sheet[f"{_letter(index)}{row}"].number_format = number_format
-
-
-def _letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+                sheet[f"{column_letter(index)}{row}"].number_format = number_format
 
 
 # ---- command line ------------------------------------------------------------------------------------------

@@ -179,15 +179,21 @@ def solvable(masked: set[Cell], found: list[dict[Cell, int]], memo: dict | None 
     return out
 
 
-def _solved(members: list[Cell], group_lines: list[dict[Cell, int]]) -> set[Cell]:
-    if not group_lines:  # in no sum: nothing to solve it from
-        return set()
+def _coefficients(members: list[Cell], group_lines: list[dict[Cell, int]]) -> tuple[dict[Cell, int], np.ndarray]:
+    """Each member's column, and the sums as a matrix (one row per sum) over those columns."""
     index = {c: i for i, c in enumerate(members)}
     matrix = np.zeros((len(group_lines), len(members)))
     for r, line in enumerate(group_lines):
         for c, coef in line.items():
             if c in index:
                 matrix[r, index[c]] = coef
+    return index, matrix
+
+
+def _solved(members: list[Cell], group_lines: list[dict[Cell, int]]) -> set[Cell]:
+    if not group_lines:  # in no sum: nothing to solve it from
+        return set()
+    index, matrix = _coefficients(members, group_lines)
     # A cell is solved when its unit vector lies in the row space: its projection on that space has norm 1.
     _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
     rows = vt[: int((singular > 1e-9).sum())]
@@ -283,12 +289,7 @@ def boxed_in(primary: set[Cell], masked: set[Cell], found: list[dict[Cell, int]]
 
 def _boxed(members: list[Cell], group_lines: list[dict[Cell, int]], primary: set[Cell], values: dict[Cell, int],
            targets: set[Cell]) -> set[Cell]:
-    index = {c: i for i, c in enumerate(members)}
-    a_eq = np.zeros((len(group_lines), len(members)))
-    for r, line in enumerate(group_lines):
-        for c, coef in line.items():
-            if c in index:
-                a_eq[r, index[c]] = coef
+    index, a_eq = _coefficients(members, group_lines)
     truth = np.array([values[c] for c in members], dtype=float)
     b_eq = a_eq @ truth
     bounds = [(LOW, HIGH) if c in primary else (0, None) for c in members]

@@ -1,4 +1,5 @@
-"""Signed confirmation links for public registrations (double opt-in), self-contained (hmac + hashlib).
+"""Signed confirmation links for public registrations (double opt-in): hmac + hashlib, written like the links of
+services/links/tokens.py (whose base64 helpers it uses).
 
 A token names the record (tab, ID) and its expiry; its HMAC-SHA256 signature also covers the email address the
 link was sent to, which never appears in the link (addresses in URLs end up in proxy logs). So a link confirms only
@@ -7,11 +8,12 @@ that record, only while the record still holds that address, and only until it e
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from ..links.tokens import b64, unb64
 
 VERSION = "1"
 
@@ -30,14 +32,6 @@ class LinkClaim:
         return hmac.compare_digest(signature, _sign(secret, self, email))
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def _payload(claim: LinkClaim) -> str:
     return "|".join((VERSION, claim.tab, claim.row_id, str(int(claim.expires.timestamp()))))
 
@@ -51,7 +45,7 @@ def make_token(secret: str, tab: str, row_id: str, email: str, now: datetime, va
     if not secret:
         raise ValueError("a signing key is required")
     claim = LinkClaim(tab, row_id, _utc(now) + valid_for)
-    return f"{_b64(_payload(claim).encode())}.{_b64(_sign(secret, claim, email))}"
+    return f"{b64(_payload(claim).encode())}.{b64(_sign(secret, claim, email))}"
 
 
 def read_token(token: str, now: datetime) -> tuple[LinkClaim, bytes]:
@@ -59,9 +53,9 @@ def read_token(token: str, now: datetime) -> tuple[LinkClaim, bytes]:
     against the record's current address by the caller: `claim.matches(secret, email, signature)`)."""
     try:
         payload, signature = (token or "").strip().split(".")
-        version, tab, row_id, expires = _unb64(payload).decode().split("|")
+        version, tab, row_id, expires = unb64(payload).decode().split("|")
         claim = LinkClaim(tab, row_id, datetime.fromtimestamp(int(expires), UTC))
-        raw_signature = _unb64(signature)
+        raw_signature = unb64(signature)
     except (ValueError, UnicodeDecodeError):
         raise LinkInvalid("Ce lien de confirmation est incomplet ou altéré : copiez-le en entier depuis le "
                           "courriel reçu.") from None

@@ -26,16 +26,17 @@ class Payload:
     nonce: str  # the Liens row ID
 
 
-def _b64(data: bytes) -> str:
+def b64(data: bytes) -> str:
+    """URL-safe base64 without padding, as both kinds of signed link write it."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
+def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _signature(key: str, body: str) -> str:
-    return _b64(hmac.new(key.encode("utf-8"), body.encode("ascii"), hashlib.sha256).digest())
+    return b64(hmac.new(key.encode("utf-8"), body.encode("ascii"), hashlib.sha256).digest())
 
 
 def sign(key: str, payload: Payload) -> str:
@@ -43,7 +44,7 @@ def sign(key: str, payload: Payload) -> str:
         raise BadToken("no key")
     data = {"p": payload.purpose, "r": payload.record_id, "s": payload.party, "e": payload.expires,
             "n": payload.nonce}
-    body = _b64(json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+    body = b64(json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8"))
     return f"{body}.{_signature(key, body)}"
 
 
@@ -59,7 +60,7 @@ def verify(key: str, token: str) -> Payload:
     if not hmac.compare_digest(expected, signature):
         raise BadToken("signature")
     try:
-        data = json.loads(_unb64(body))
+        data = json.loads(unb64(body))
         return Payload(str(data["p"]), str(data["r"]), str(data["s"]), int(data["e"]), str(data["n"]))
     except (ValueError, KeyError, TypeError):
         raise BadToken("payload") from None
