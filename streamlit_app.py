@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._shared import run_guarded
+from pages._feedback import run_guarded
 from pages._shell import build_navigation, identify_user
 
 st.set_page_config(page_title="Rencontres École–Entreprise BFC", page_icon="🤝", layout="wide")

@@ -20,17 +20,16 @@ from ecole_entreprise.services.kernel.parameters import parameters
 from ecole_entreprise.services.privacy import consent
 from ecole_entreprise.services.privacy.documents import privacy_notice
 from ecole_entreprise.store.base import Conflict, StoreError
+from pages._feedback import field_error, show_conflict
 from pages._plain import plain, plain_rows, plain_values
 from pages._shared import (
     data_location_caption,
-    field_error,
     field_widget,
     fr_datetime,
     get_settings,
     get_snapshot,
     get_store,
     refresh_button,
-    show_conflict,
     todo_filter,
 )
 
@@ -308,7 +307,7 @@ def _record_form(store, user, tab, row) -> None:
     state = st.session_state[key]
     snapshot = get_snapshot()
     if state["conflict"] is not None:
-        show_conflict(state["conflict"], user)
+        show_conflict(state["conflict"], user, get_snapshot())
         if st.button("Recharger la fiche (abandonner ma saisie)", key=f"{key}_reload"):
             _reset(key)
             st.rerun()
@@ -429,7 +428,7 @@ def _consent_box(store, snapshot, user, tab, row) -> None:
                     else:
                         consent.give_consent(store, snapshot, user, tab.name, row.id, purpose, "coordinateur")
                 except Conflict as conflict:
-                    show_conflict(conflict, user)
+                    show_conflict(conflict, user, get_snapshot())
                     return
                 except StoreError as error:
                     st.error(plain(error))
@@ -452,7 +451,7 @@ def _archive_box(store, snapshot, user, tab, row) -> None:
                 st.error(plain(error))
                 return
             if result.conflict is not None:
-                show_conflict(result.conflict, user)
+                show_conflict(result.conflict, user, get_snapshot())
             elif result.errors:
                 st.error(plain(" ".join(result.errors.values())))
             else:

@@ -8,16 +8,9 @@ from ecole_entreprise.services.census.quality import locale_warning
 from ecole_entreprise.services.home import todo
 from ecole_entreprise.services.home.kpis import home_tiles
 from ecole_entreprise.services.kernel import access, journal, memo, workbook_recovery
+from pages._feedback import show_conflict
 from pages._plain import plain
-from pages._shared import (
-    data_location_caption,
-    demo_loader,
-    get_settings,
-    get_snapshot,
-    get_store,
-    refresh_button,
-    show_conflict,
-)
+from pages._shared import data_location_caption, demo_loader, get_settings, get_snapshot, get_store, refresh_button
 from pages._shell import PAGES, page_user
 
 user = page_user("accueil")
@@ -43,7 +36,7 @@ def erased_writes_notice() -> None:
         result = workbook_recovery.reapply(get_store(), user)
         (st.warning if result.stopped or result.conflicts else st.success)(plain(result.summary_fr()))
         for conflict in result.conflicts:
-            show_conflict(conflict, user)
+            show_conflict(conflict, user, get_snapshot())
     elif right.button("Les laisser effacées", key="dismiss_erased"):
         st.info(plain(workbook_recovery.dismiss(get_store(), user)))
 

@@ -10,17 +10,10 @@ from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.meetings import partnerships
 from ecole_entreprise.store.base import Conflict, new_id
+from pages._feedback import field_error, show_conflict, unexpected_message
 from pages._liens import invitations_box
 from pages._plain import plain
-from pages._shared import (
-    field_error,
-    fr_date,
-    get_snapshot,
-    get_store,
-    refresh_button,
-    show_conflict,
-    unexpected_message,
-)
+from pages._shared import fr_date, get_snapshot, get_store, refresh_button
 from pages._shell import page_user
 
 FLASH, ERRORS, CONFLICT = "_partenariats_flash", "_partenariats_errors", "_partenariats_conflict"
@@ -39,7 +32,7 @@ if flash := st.session_state.pop(FLASH, None):
     st.success(plain(flash))
 if CONFLICT in st.session_state:
     conflict = st.session_state[CONFLICT]
-    show_conflict(conflict, user)
+    show_conflict(conflict, user, get_snapshot())
     st.button("Repartir de la version actuelle", key="forget_conflict",
               on_click=lambda: st.session_state.pop(CONFLICT, None))
 

@@ -14,20 +14,10 @@ from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.meetings.calendar import french_date, french_time
 from ecole_entreprise.services.privacy import contacts
 from ecole_entreprise.store.base import Conflict, StoreError
+from pages._feedback import field_error, show_conflict, unexpected_message
 from pages._liens import links_box, reminders_button
 from pages._plain import plain, plain_lines
-from pages._shared import (
-    field_error,
-    fr_date,
-    fr_datetime,
-    get_settings,
-    get_snapshot,
-    get_store,
-    refresh_button,
-    show_conflict,
-    todo_filter,
-    unexpected_message,
-)
+from pages._shared import fr_date, fr_datetime, get_settings, get_snapshot, get_store, refresh_button, todo_filter
 from pages._shell import page_user
 
 FLASH, ERRORS, CONFLICT = "_rencontres_flash", "_rencontres_errors", "_rencontres_conflict"
@@ -577,7 +567,7 @@ def detail_view(meeting_id: str) -> None:
     summary(row, companies, staff)
     if CONFLICT in st.session_state:
         conflict, refused = st.session_state[CONFLICT]
-        show_conflict(conflict, user)
+        show_conflict(conflict, user, get_snapshot())
         if refused:
             st.error(plain(refused))
         st.button("Recharger la rencontre", key="reload_meeting", on_click=forget_conflict)

@@ -16,8 +16,9 @@ from ecole_entreprise.domain import values as cells
 from ecole_entreprise.services.kernel import access, parameters
 from ecole_entreprise.services.privacy import consent, retention, rights
 from ecole_entreprise.store.base import Conflict, StoreError
+from pages._feedback import show_conflict
 from pages._plain import plain
-from pages._shared import fr_date, fr_datetime, get_snapshot, get_store, refresh_button, show_conflict
+from pages._shared import fr_date, fr_datetime, get_snapshot, get_store, refresh_button
 from pages._shell import page_user
 
 user = page_user("rgpd")
@@ -42,7 +43,7 @@ def act(call, success) -> None:
     try:
         result = call()
     except Conflict as conflict:
-        show_conflict(conflict, user)
+        show_conflict(conflict, user, get_snapshot())
         return
     except StoreError as error:
         st.error(plain(error))

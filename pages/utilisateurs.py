@@ -5,8 +5,9 @@ import streamlit as st
 from ecole_entreprise.domain.roles import ROLES
 from ecole_entreprise.services.kernel import access, users
 from ecole_entreprise.store.base import Conflict, StoreError
+from pages._feedback import show_conflict
 from pages._plain import plain
-from pages._shared import get_snapshot, get_store, refresh_button, show_conflict
+from pages._shared import get_snapshot, get_store, refresh_button
 from pages._shell import page_user
 
 user = page_user("utilisateurs")
@@ -49,6 +50,6 @@ if rows:
             users.set_active(store, snapshot, user, chosen, not active)
             st.rerun()
         except Conflict as conflict:
-            show_conflict(conflict, user)
+            show_conflict(conflict, user, get_snapshot())
         except StoreError as error:
             st.error(plain(error))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from .. import errors
 from ..domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, Schema, TabSchema
 from ..domain.values import format_datetime, now_paris
 
@@ -119,11 +120,11 @@ class InitReport:
 # ---- errors: every message is French and meant for the user ----------------------------------------------
 
 
-class StoreError(Exception):
+class StoreError(errors.UserError):
     """Base class; `str(error)` is a French message that can be shown as is."""
 
 
-class SchemaMismatch(StoreError):
+class SchemaMismatch(StoreError, errors.Unavailable):
     """A tab or a required column is missing from the sheet."""
 
     def __init__(self, tab: str, column: str = ""):
@@ -135,13 +136,13 @@ class SchemaMismatch(StoreError):
             super().__init__(f"L'onglet « {tab} » est introuvable. Lancez `python -m ecole_entreprise init`.")
 
 
-class RowNotFound(StoreError):
+class RowNotFound(StoreError, errors.NotFound):
     def __init__(self, tab: str, row_id: str):
         self.tab, self.row_id = tab, row_id
         super().__init__(f"La ligne {row_id} n'existe plus dans l'onglet « {tab} » (supprimée entre-temps ?).")
 
 
-class DuplicateId(StoreError):
+class DuplicateId(StoreError, errors.Refused):
     def __init__(self, tab: str, row_id: str, row_numbers: list[int]):
         self.tab, self.row_id = tab, row_id
         rows = ", ".join(str(n) for n in row_numbers)
@@ -149,7 +150,7 @@ class DuplicateId(StoreError):
                          "Corrigez la feuille avant de modifier cette fiche.")
 
 
-class Conflict(StoreError):
+class Conflict(StoreError, errors.Conflict):
     """The row changed since the caller read it: carries both versions, nothing was written."""
 
     def __init__(self, tab: str, row_id: str, expected: dict[str, str] | None, current: Row,
@@ -195,28 +196,28 @@ class ReadVersions:
             return next(reversed(seen.values())) if seen else None
 
 
-class SpreadsheetNotFound(StoreError):
+class SpreadsheetNotFound(StoreError, errors.Unavailable):
     pass
 
 
-class PermissionDenied(StoreError):
+class PermissionDenied(StoreError, errors.Unavailable):
     pass
 
 
-class QuotaExceeded(StoreError):
+class QuotaExceeded(StoreError, errors.Unavailable):
     pass
 
 
-class Unreachable(StoreError):
+class Unreachable(StoreError, errors.Unavailable):
     pass
 
 
-class ReadOnlyTab(StoreError):
+class ReadOnlyTab(StoreError, errors.Refused):
     def __init__(self, tab: str):
         super().__init__(f"L'onglet « {tab} » est en ajout seul : ses lignes ne se modifient pas.")
 
 
-class Busy(StoreError):
+class Busy(StoreError, errors.Unavailable):
     """`exclusive(name)` could not be had in time: another process holds it."""
 
     def __init__(self, name: str, waited_s: float):
@@ -225,7 +226,7 @@ class Busy(StoreError):
                          f"{waited_s:g} s). Rien n'a été enregistré : réessayez dans un instant.")
 
 
-class MaybeApplied(StoreError):
+class MaybeApplied(StoreError, errors.Unavailable):
     """A write was sent but its answer was lost: Google may or may not have applied it, and checking failed."""
 
     def __init__(self, what: str):

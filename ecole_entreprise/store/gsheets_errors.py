@@ -10,6 +10,7 @@ import re
 
 from gspread.exceptions import APIError
 
+from .. import errors
 from .base import PermissionDenied, QuotaExceeded, SpreadsheetNotFound, StoreError, Unreachable
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def _reason(message: str) -> str:
     return "demande refusée"
 
 
-class GoogleRefused(StoreError):
+class GoogleRefused(StoreError, errors.Unavailable):
     """A 4xx answer other than access and quota: `detail` keeps Google's English text for the log."""
 
     def __init__(self, code: int, detail: str):

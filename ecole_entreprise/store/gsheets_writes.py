@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from gspread.exceptions import APIError
 
+from .. import errors
 from ..domain.schema import TabSchema
 from .base import Row, StoreError, rows_from_grid
 from .gsheets_index import answer_grids, header_range, positions, rows_range, texts
@@ -40,7 +41,7 @@ class Uncertain(Exception):
         self.cause = cause
 
 
-class RepairFailed(StoreError):
+class RepairFailed(StoreError, errors.Unavailable):
     """A misdirected write could not be undone because the sheet kept changing: shown with what to restore."""
 
     def __init__(self, tab: str, line: int, values: dict[str, str]):

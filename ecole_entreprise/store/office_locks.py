@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .. import errors
 from ..domain.values import PARIS
 from .base import StoreError
 
@@ -28,7 +29,7 @@ class Holder:
     lock_file: Path
 
 
-class WorkbookOpen(StoreError):
+class WorkbookOpen(StoreError, errors.Unavailable):
     """A write refused because a person has the workbook open in a spreadsheet program."""
 
     def __init__(self, workbook: Path, holder: Holder):

@@ -19,6 +19,8 @@ from datetime import date
 
 import pandas as pd
 
+from ecole_entreprise import errors
+
 from ...domain.roles import ACADEMIES, ALL_DEPARTEMENTS, academie_of
 from ...domain.schema import default_schema
 from ...domain.statuses import meeting_statuses
@@ -57,7 +59,7 @@ NOT_GIVEN = "non renseigné"
 PERCENT_COLUMNS = ("Taux de conversion", "Part")  # ratios 0–1, shown as percents
 SIGNED_COLUMNS = ("Évolution",)  # relative changes, shown with a sign
 
-class BilanFilterError(ValueError):
+class BilanFilterError(errors.Invalid, ValueError):
     """A filter that cannot be applied; the message is French."""
 
 

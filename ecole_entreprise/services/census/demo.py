@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
+from ecole_entreprise import errors
+
 from ...domain import communes
 from ...domain.roles import ACADEMIES, academie_of
 from ...domain.schema import CREATED_FIELD, ID_FIELD, default_schema
@@ -100,7 +102,7 @@ USERS = (("admin@exemple.fr", "Administratrice Démo", "admin", ""),
          ("comite@exemple.fr", "Comité de pilotage Démo", "comité de pilotage", ""))
 
 
-class DemoRefused(StoreError):
+class DemoRefused(StoreError, errors.Refused):
     def __init__(self, counts: dict[str, int]):
         filled = ", ".join(f"{n} ligne(s) dans « {tab} »" for tab, n in counts.items() if n)
         super().__init__(f"Les données de démonstration ne sont pas chargées : la base contient déjà des données "

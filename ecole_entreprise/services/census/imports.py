@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ecole_entreprise import errors
+
 from ...config import InputLimits
 from ...domain import communes
 from ...domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, default_schema
@@ -70,7 +72,7 @@ SYNONYMS = {
 }
 
 
-class ImportFileError(ValueError):
+class ImportFileError(errors.Invalid, ValueError):
     """The file cannot be read as a table; the message is French."""
 
 

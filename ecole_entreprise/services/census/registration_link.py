@@ -13,12 +13,14 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ecole_entreprise import errors
+
 from ..links.tokens import b64, unb64
 
 VERSION = "1"
 
 
-class LinkInvalid(ValueError):
+class LinkInvalid(errors.NotFound, ValueError):
     """A token that was not made with our key, was altered, or has expired (French message)."""
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ecole_entreprise import errors
+
 from ... import logs
 from ...domain.permissions import (  # noqa: F401  (re-exported: callers name permissions through this module)
     ALL_PERMISSIONS,
@@ -69,7 +71,7 @@ TAB_SIDES = {tab: side for side, tab in SIDE_TABS.items()}
 SYSTEM_USER = User(email="ligne-de-commande", role=ADMIN, nom="Ligne de commande")
 
 
-class AccessDenied(StoreError):
+class AccessDenied(StoreError, errors.Refused):
     """A refused operation or read; `str(error)` is a French message; `reasons` lists the detailed causes."""
 
     def __init__(self, message: str, reasons: list[str] | None = None):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ecole_entreprise import errors
+
 from ... import logs
 from ...domain.roles import ROLE_RECORDS, ROLES, User, scope_of
 from ...domain.values import parse_bool
@@ -15,7 +17,7 @@ TAB = "Utilisateurs"
 SCOPED_ROLES = tuple(name for name, role in ROLE_RECORDS.items() if role.scope_required)  # need a Périmètre
 
 
-class UnknownUser(StoreError):
+class UnknownUser(StoreError, errors.Refused):
     def __init__(self, email: str):
         super().__init__(f"Le compte {email} n'est pas autorisé dans l'application. Demandez à l'administrateur du "
                          "service école-entreprise de l'ajouter dans l'onglet « Utilisateurs ».")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ecole_entreprise import errors
+
 from ...config import LinkSettings
 from ...domain.roles import ADMIN, User
 from ...domain.schema import default_schema
@@ -31,7 +33,7 @@ FINALITE = "liens personnels des participants aux rencontres école-entreprise"
 ASK_AGAIN = "Demandez un nouveau lien au service école-entreprise."
 
 
-class LinkRefused(StoreError):
+class LinkRefused(StoreError, errors.Refused):
     """A link that cannot be used; `str(error)` is a French message that names nothing of the record."""
 
 

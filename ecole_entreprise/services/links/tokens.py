@@ -12,8 +12,10 @@ import hmac
 import json
 from dataclasses import dataclass
 
+from ecole_entreprise import errors
 
-class BadToken(ValueError):
+
+class BadToken(errors.NotFound, ValueError):
     """Not a token this app signed, or altered: the page says so without telling why."""
 
 

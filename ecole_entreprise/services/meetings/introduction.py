@@ -17,6 +17,8 @@ from email.utils import formatdate, make_msgid
 from string import Template
 from urllib.parse import quote
 
+from ecole_entreprise import errors
+
 from ...config import SmtpSettings
 from ...domain.validators import display_phone
 from ...domain.values import format_datetime, now_paris, parse_time
@@ -72,7 +74,7 @@ PLACEHOLDERS = {
 }
 
 
-class IntroductionRefused(StoreError):
+class IntroductionRefused(StoreError, errors.Refused):
     """The introduction may not be made (yet); `reasons` are the French blockers."""
 
     def __init__(self, reasons: list[str]):
@@ -80,15 +82,15 @@ class IntroductionRefused(StoreError):
         super().__init__("Mise en relation impossible : " + " ".join(self.reasons))
 
 
-class TemplateError(StoreError):
+class TemplateError(StoreError, errors.Invalid):
     pass
 
 
-class SendFailed(StoreError):
+class SendFailed(StoreError, errors.Unavailable):
     pass
 
 
-class AlreadySent(StoreError):
+class AlreadySent(StoreError, errors.Refused):
     """The introduction went out already: a second one needs an explicit confirmation (`resend=True`)."""
 
     def __init__(self, when: str, who: str):

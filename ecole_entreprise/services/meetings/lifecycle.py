@@ -13,6 +13,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ecole_entreprise import errors
+
 from ...domain.schema import CREATED_FIELD, default_schema
 from ...domain.statuses import MeetingStatus, meeting_statuses
 from ...domain.values import (
@@ -47,17 +49,17 @@ FINALITE = "suivi des rencontres école-entreprise"
 _YEAR = re.compile(r"^\d{4}-\d{4}$")
 
 
-class MeetingError(StoreError):
+class MeetingError(StoreError, errors.Refused):
     """A refused meeting operation; `str(error)` is a French message to show as is."""
 
 
-class TransitionRefused(MeetingError):
+class TransitionRefused(MeetingError, errors.Refused):
     def __init__(self, current: str, target: str):
         self.current, self.target = current, target
         super().__init__(f"Impossible de passer de “{current}” à “{target}” : {_refusal_reason(current, target)}.")
 
 
-class MeetingInvalid(MeetingError):
+class MeetingInvalid(MeetingError, errors.Invalid):
     """Field-level validation errors (field name → French message); nothing was written."""
 
     def __init__(self, errors: dict[str, str]):

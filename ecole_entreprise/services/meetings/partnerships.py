@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from ecole_entreprise import errors
+
 from ...domain.schema import default_schema
 from ...domain.statuses import PartnershipStatus, meeting_statuses
 from ...domain.validators import normalize_uai
@@ -28,7 +30,7 @@ FINALITE = "suivi des partenariats école-entreprise"
 _YEAR = re.compile(r"^\d{4}-\d{4}$")
 
 
-class PartnershipInvalid(StoreError):
+class PartnershipInvalid(StoreError, errors.Invalid):
     """Field-level validation errors (field name → French message); nothing was written."""
 
     def __init__(self, errors: dict[str, str], tab: str = TAB):

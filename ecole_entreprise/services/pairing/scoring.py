@@ -33,6 +33,8 @@ from itertools import chain
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ecole_entreprise import errors
+
 from ...domain.schema import default_schema
 from ...domain.statuses import INACTIVE_RECORD, MeetingStatus, meeting_statuses
 from ...domain.values import now_paris, parse_date, parse_int, parse_multi, school_year_of
@@ -65,7 +67,7 @@ LABELS = ("Distance", "Thématiques communes", "Formats compatibles", "Disponibi
 Locate = Callable[[str], "tuple[float, float] | None"]
 
 
-class PairingError(ValueError):
+class PairingError(errors.Refused, ValueError):
     """A pairing request that cannot be honoured; `str(error)` is French and can be shown as is."""
 
 

@@ -16,6 +16,8 @@ from datetime import date
 
 import pandas as pd
 
+from ecole_entreprise import errors
+
 from ...domain.roles import User
 from ...domain.schema import default_schema
 from ...domain.statuses import RequestStatus
@@ -35,7 +37,7 @@ ANONYMOUS_PREFIX = "Anonyme-"
 NAME_FIELDS = {"Entreprises": "contact_nom", "Personnels": "nom"}
 
 
-class RightsError(StoreError):
+class RightsError(StoreError, errors.Refused):
     """A refused rights operation; the message is French."""
 
 
