@@ -27,15 +27,6 @@ FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def prepared(snapshot) -> bilan.BilanData:
-    """The converted tabs, kept for this session while the shared snapshot is the same object."""
-    memo = st.session_state.get("_bilan_data")
-    if memo is None or memo[0] is not snapshot:
-        memo = (snapshot, bilan.prepare(snapshot))
-        st.session_state["_bilan_data"] = memo
-    return memo[1]
-
-
 def year_bounds(annee: str) -> tuple[date, date]:
     start = int(annee[:4])
     return date(start, 9, 1), date(start + 1, 8, 31)
@@ -149,7 +140,7 @@ user = page_user("bilan")
 st.title("Bilan du programme")
 refresh_button()
 snapshot = get_snapshot()
-data = prepared(snapshot)
+data = view.prepared(snapshot)
 if nothing_to_show(data):
     st.info("Aucune donnée à analyser : le bilan se remplit dès que des entreprises, des volontaires et des "
             "rencontres sont saisis (pages Entreprises, Personnels, Import et Appariement).")

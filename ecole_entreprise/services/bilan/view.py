@@ -8,12 +8,13 @@ secondary « n.d. ». An unknown role, a role without the Bilan permission or an
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 import pandas as pd
 
 from ...domain.roles import ACADEMIES, User
 from ...domain.values import is_school_year
-from ..kernel import access
+from ..kernel import access, memo
 from . import compute as bilan
 from . import small_cells
 from .registry import TABLES, chart_for, charted
@@ -67,6 +68,14 @@ class FilterChoices:
 
 class BilanRefused(access.AccessDenied):
     """The Bilan is not for this user (unknown role, no permission, empty scope)."""
+
+
+def prepared(snapshot) -> bilan.BilanData:
+    """The converted tabs, shared by every session of this server until one of the tabs they come from changes.
+    The comité's masks (small_cells.year_masks: linear programs, seconds) are kept with them, so only the first
+    view after a change pays for them. Read-only for callers."""
+    return memo.per_tabs(snapshot, memo.HOME_KPI_TABS, ("bilan.prepare", date.today()),
+                         lambda: bilan.prepare(snapshot))
 
 
 def scope(user: User | None) -> frozenset[str]:

@@ -11,7 +11,7 @@ from ...domain.roles import User
 from ...store.base import Snapshot
 from ..bilan import compute as bilan
 from ..bilan import small_cells
-from ..bilan.view import BilanRefused, clip
+from ..bilan.view import BilanRefused, clip, prepared
 from ..kernel.formatting import fmt_int, fmt_number
 
 
@@ -47,7 +47,8 @@ HOME_HELP = {
 
 
 def _data(source: Snapshot | bilan.BilanData) -> bilan.BilanData:
-    return source if isinstance(source, bilan.BilanData) else bilan.prepare(source)
+    """The Bilan's prepared data, shared with the Bilan page (and its masks) until the tabs change."""
+    return source if isinstance(source, bilan.BilanData) else prepared(source)
 
 
 def home_kpis(source: Snapshot | bilan.BilanData, annee: str, small_cells_rule: bool = False,

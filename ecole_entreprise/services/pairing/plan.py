@@ -21,8 +21,10 @@ matrix (≈ 75 ms against ≈ 20 ms on the benchmark instance); an LP or a min-c
 
 from __future__ import annotations
 
+import gc
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -162,6 +164,25 @@ def global_plan(snapshot: Snapshot, settings: PairingSettings | None = None, loc
 
 
 def plan_from_data(data: PairingData) -> Plan:
+    with _collector_paused():
+        return _solve(data)
+
+
+@contextmanager
+def _collector_paused():
+    """The plan allocates many short-lived objects while the sheet's rows (millions of objects at 16×) are alive:
+    each of Python's full collections walks them all, which made the solve grow faster than the data. Nothing
+    here forms reference cycles that would need the collector before it resumes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _solve(data: PairingData) -> Plan:
     found = best_candidates(data)
     chosen = max_weight_plan(data.remaining, found.entreprise, found.personnel, found.total)
     pairs = explain_candidates(data, found, chosen)
