@@ -249,6 +249,7 @@ def cmd_ready(args) -> int:
 
 def cmd_remind(args) -> int:
     """Due reminders by email (cron or a systemd timer): each step and side at most once."""
+    from .mail import configured_mailer
     from .services.kernel.access import SYSTEM_USER
     from .services.links import reminders
 
@@ -261,7 +262,7 @@ def cmd_remind(args) -> int:
             print(f"  à relancer : {item.meeting_id} — {item.purpose}, côté {item.side}")
         print(f"{len(due)} relance(s) due(s) (rien n'a été envoyé).")
         return 0
-    report = reminders.send_due(store, snapshot, SYSTEM_USER, settings.links, settings.smtp)
+    report = reminders.send_due(store, snapshot, SYSTEM_USER, settings.links, configured_mailer(settings))
     for line in report.sent:
         print(f"  {line}")
     for line in report.failed:

@@ -213,19 +213,13 @@ def _limits(app: dict) -> InputLimits:
 @dataclass(frozen=True)
 class RegistrationSettings:
     """The public registration forms: `[app]` keys of the same names, or the environment variables
-    ECOLE_ENTREPRISE_<NAME IN CAPITALS> (e.g. ECOLE_ENTREPRISE_TRUSTED_PROXY_HOPS, ECOLE_ENTREPRISE_PUBLIC_URL)."""
+    ECOLE_ENTREPRISE_<NAME IN CAPITALS> (e.g. ECOLE_ENTREPRISE_TRUSTED_PROXY_HOPS). The confirmation link of double
+    opt-in is a personal link: its key and public address are those of [links]."""
 
     trusted_proxy_hops: int = 0  # reverse proxies in front of the app; 0: the connection's own address
     registrations_per_address_hour: int = 5
     pending_registrations_hour: int = 60  # all senders together: registrations waiting for a check or a click
-    confirm_within_hours: int = 48  # then an unconfirmed registration is deleted (purge)
-    public_url: str = ""  # the app's address as the public reaches it, for the link in the confirmation email
-    registration_secret: str = ""  # signs the confirmation links
-
-    @property
-    def double_opt_in(self) -> bool:
-        """Links can be made (SMTP must be configured too to send them)."""
-        return bool(self.public_url and self.registration_secret)
+    confirm_within_hours: int = 48  # validity of the confirmation link; then an unconfirmed registration is purged
 
 
 def _registration(app: dict, env: dict) -> RegistrationSettings:
@@ -233,5 +227,4 @@ def _registration(app: dict, env: dict) -> RegistrationSettings:
     values = {name: type(getattr(defaults, name))(env.get(f"ECOLE_ENTREPRISE_{name.upper()}")
                                                    or app.get(name, getattr(defaults, name)))
               for name in RegistrationSettings.__dataclass_fields__}
-    values["public_url"] = values["public_url"].strip().rstrip("/")
     return RegistrationSettings(**values)

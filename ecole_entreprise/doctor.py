@@ -10,8 +10,6 @@ printed but does not change the exit code.
 from __future__ import annotations
 
 import os
-import smtplib
-import ssl
 import stat
 import time
 import urllib.request
@@ -21,6 +19,7 @@ from pathlib import Path
 
 from . import config
 from .config import Settings
+from .mail import Mailer, MailError, SmtpMailer
 from .store.base import Snapshot, StoreError
 
 AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
@@ -218,33 +217,19 @@ def check_journal(store, snapshot: Snapshot) -> Check:
                  "l'onglet Journal ; rétablissez-la depuis l'historique des versions de la feuille.")
 
 
-def check_smtp(settings: Settings, connect=None) -> Check:
+def check_smtp(settings: Settings, mailer: Mailer | None = None) -> Check:
+    """Reach the [smtp] server without sending (no login either): the mail adapter's own check."""
     smtp = settings.smtp
     if not smtp.configured:
         return Check("Envoi des courriels", True, "non configuré : copie du texte et lien mailto.")
     start = time.perf_counter()
     try:
-        if connect is not None:
-            connect(smtp)
-        else:
-            _smtp_hello(smtp)
-    except (OSError, smtplib.SMTPException, ssl.SSLError) as error:
-        return Check("Envoi des courriels", False, f"{smtp.host}:{smtp.port} injoignable ({type(error).__name__}).",
+        answer = (mailer or SmtpMailer(smtp, timeout=SMTP_TIMEOUT_S)).check()
+    except MailError as error:
+        return Check("Envoi des courriels", False, str(error),
                      "Vérifiez host, port et starttls dans [smtp], et que le pare-feu laisse sortir ce port.")
     ms = (time.perf_counter() - start) * 1000
-    return Check("Envoi des courriels", True, f"{smtp.host}:{smtp.port} répond ({ms:.0f} ms, aucun envoi fait).")
-
-
-def _smtp_hello(smtp) -> None:
-    context = ssl.create_default_context()
-    if smtp.port == 465:
-        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=SMTP_TIMEOUT_S, context=context)
-    else:
-        client = smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT_S)
-    with client:
-        client.ehlo()
-        if smtp.starttls and smtp.port != 465:
-            client.starttls(context=context)
+    return Check("Envoi des courriels", True, f"{answer} ({ms:.0f} ms, aucun envoi fait).")
 
 
 def check_auth(settings: Settings, snapshot: Snapshot | None, secrets: dict) -> Check:

@@ -19,6 +19,8 @@ from aiosmtpd.smtp import AuthResult
 
 from ecole_entreprise.config import SmtpSettings
 from ecole_entreprise.domain.roles import User
+from ecole_entreprise.mail import MemoryMailer, SmtpMailer
+from ecole_entreprise.mail.smtp import build_message
 from ecole_entreprise.services.kernel.access import AccessDenied
 from ecole_entreprise.services.meetings import introduction
 from ecole_entreprise.services.meetings import lifecycle as meetings
@@ -240,7 +242,7 @@ def test_send_delivers_body_and_parsable_ics(store, planned, smtp_server, journa
     inbox, port = smtp_server
     settings = SmtpSettings(host="127.0.0.1", port=port, starttls=False, sender="ecole-entreprise@ac-dijon.fr")
     mail = prepare(store, planned.id)
-    confirmation = introduction.send_introduction(store, store.read(), USER, mail, settings, timeout=5)
+    confirmation = introduction.send_introduction(store, store.read(), USER, mail, SmtpMailer(settings, timeout=5))
     assert confirmation == ("Courriel de mise en relation envoyé à lea.martin@alpha.fr, paul.durand@ac-dijon.fr, "
                             "coord@ac-dijon.fr.")
     [envelope] = inbox.envelopes
@@ -270,7 +272,8 @@ def test_send_delivers_body_and_parsable_ics(store, planned, smtp_server, journa
 def test_subject_reads_back_exactly_whatever_its_length_and_accents(subject):
     mail = introduction.IntroductionEmail(to=["a@exemple.fr"], cc=[], subject=subject.strip(), body="Bonjour",
                                           ics=None)
-    message = email.message_from_bytes(introduction.build_message(mail, "ee@ac-dijon.fr"), policy=email.policy.default)
+    message = email.message_from_bytes(build_message(introduction.as_mail(mail), "ee@ac-dijon.fr"),
+                                       policy=email.policy.default)
     assert message["Subject"] == subject.strip()
     assert message.get_body(("plain",)).get_content().strip() == "Bonjour"
 
@@ -281,7 +284,7 @@ def test_send_is_recorded_even_if_the_row_changed_meanwhile(store, planned, smtp
     snapshot = store.read()
     mail = introduction.prepare(snapshot, USER, planned.id, store=store, signature="C. Roy")
     store.human_edit("Rencontres", planned.id, attendus_personnel="ajouté dans la feuille")
-    introduction.send_introduction(store, snapshot, USER, mail, settings, timeout=5)
+    introduction.send_introduction(store, snapshot, USER, mail, SmtpMailer(settings, timeout=5))
     row = store.read().get("Rencontres", planned.id)
     assert row["introduction_envoyee"] and row["attendus_personnel"] == "ajouté dans la feuille"
     assert len(inbox.envelopes) == 1
@@ -334,27 +337,43 @@ def test_starttls_then_login(store, planned, tls_server):
     settings = SmtpSettings(host="127.0.0.1", port=port, starttls=True, user="coordination", password="s3cret",
                             sender="ecole-entreprise@ac-dijon.fr")
     mail = prepare(store, planned.id)
-    assert introduction.send(mail, settings, ssl_context=client_context, timeout=5).startswith(
+    assert introduction.send(mail, SmtpMailer(settings, ssl_context=client_context, timeout=5)).startswith(
         "Courriel de mise en relation envoyé à")
     assert logins == [(b"coordination", b"s3cret", True)]  # credentials only ever sent inside TLS
     assert len(inbox.envelopes) == 1
     wrong = SmtpSettings(host="127.0.0.1", port=port, starttls=True, user="coordination", password="faux",
                          sender="ecole-entreprise@ac-dijon.fr")
     with pytest.raises(SendFailed, match="refusé l'identifiant ou le mot de passe"):
-        introduction.send(mail, wrong, ssl_context=client_context, timeout=5)
+        introduction.send(mail, SmtpMailer(wrong, ssl_context=client_context, timeout=5))
     assert len(inbox.envelopes) == 1
 
 
 def test_send_failures_are_french_and_leave_the_meeting_untouched(store, planned):
     mail = prepare(store, planned.id)
+    with pytest.raises(SendFailed, match="Aucun serveur d'envoi.*lien de messagerie"):
+        introduction.send_introduction(store, store.read(), USER, mail, SmtpSettings())  # as the page passes it
     with pytest.raises(SendFailed, match="Aucun serveur d'envoi"):
-        introduction.send_introduction(store, store.read(), USER, mail, SmtpSettings())
+        introduction.send_introduction(store, store.read(), USER, mail, MemoryMailer(available=False))
     closed = SmtpSettings(host="127.0.0.1", port=free_port(), starttls=False, sender="a@ac-dijon.fr")
     with pytest.raises(SendFailed, match="injoignable"):
-        introduction.send_introduction(store, store.read(), USER, mail, closed, timeout=2)
+        introduction.send_introduction(store, store.read(), USER, mail, SmtpMailer(closed, timeout=2))
     with pytest.raises(SendFailed, match="Adresse d'expéditeur manquante"):
         introduction.send(mail, SmtpSettings(host="127.0.0.1", port=25))
     assert store.read().get("Rencontres", planned.id)["introduction_envoyee"] == ""
+
+
+def test_the_introduction_goes_to_the_mailer_given_with_its_calendar(store, planned):
+    outbox = MemoryMailer(refuse=frozenset({"coord@ac-dijon.fr"}))
+    mail = prepare(store, planned.id)
+    confirmation = introduction.send_introduction(store, store.read(), USER, mail, outbox)
+    assert confirmation == ("Courriel de mise en relation envoyé à lea.martin@alpha.fr, paul.durand@ac-dijon.fr. "
+                            "Adresses refusées par le serveur : coord@ac-dijon.fr.")
+    [sent] = outbox.outbox
+    assert (sent.to, sent.cc, sent.subject, sent.body) == (tuple(mail.to), tuple(mail.cc), mail.subject, mail.body)
+    [calendar] = sent.attachments
+    assert (calendar.filename, calendar.maintype, calendar.subtype, calendar.content) == (
+        "rencontre.ics", "text", "calendar", mail.ics)
+    assert store.read().get("Rencontres", planned.id)["introduction_envoyee"]
 
 
 # ---- without SMTP -------------------------------------------------------------------------------------------

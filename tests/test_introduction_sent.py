@@ -7,6 +7,7 @@ import pytest
 
 from ecole_entreprise.config import SmtpSettings
 from ecole_entreprise.domain.roles import ADMIN, User
+from ecole_entreprise.mail import SmtpMailer
 from ecole_entreprise.services.meetings import introduction
 from ecole_entreprise.services.meetings.introduction import AlreadySent
 from tests.test_introduction import planned, prepare, smtp_server, store  # noqa: F401  (fixtures)
@@ -27,7 +28,8 @@ OTHER = User(email="autre.coord@ac-dijon.fr", role=ADMIN, nom="Autre")
 
 def send(sheet, meeting_id, settings, user=USER, snap=None, **options):
     mail = prepare(sheet, meeting_id)
-    return introduction.send_introduction(sheet, snap or sheet.read(), user, mail, settings, timeout=5, **options)
+    return introduction.send_introduction(sheet, snap or sheet.read(), user, mail, SmtpMailer(settings, timeout=5),
+                                          **options)
 
 
 def test_sent_once_then_again_only_with_confirmation(store, planned, smtp_server):  # noqa: F811

@@ -13,6 +13,7 @@ import pytest
 
 from ecole_entreprise.config import LinkSettings, SmtpSettings
 from ecole_entreprise.domain.values import now_paris
+from ecole_entreprise.mail import SmtpMailer
 from ecole_entreprise.services.links import actions, mail, registry, tokens
 from ecole_entreprise.services.links.registry import LinkRefused
 from ecole_entreprise.services.meetings.lifecycle import MeetingInvalid
@@ -201,8 +202,8 @@ def smtp_server():
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
-    yield inbox, SmtpSettings(host="127.0.0.1", port=controller.port, starttls=False,
-                              sender="ecole-entreprise@ac-dijon.fr")
+    yield inbox, SmtpMailer(SmtpSettings(host="127.0.0.1", port=controller.port, starttls=False,
+                                         sender="ecole-entreprise@ac-dijon.fr"))
     controller.stop()
 
 
@@ -212,9 +213,8 @@ def link_in(envelope) -> str:
 
 
 def test_each_side_gets_its_own_link_by_mail_and_the_link_works(store, meeting, smtp_server):
-    inbox, smtp = smtp_server
-    sent = mail.send_meeting_links(store, store.read(), USER, LINKS, smtp, meeting.id, registry.MEETING_ANSWER,
-                                   timeout=5)
+    inbox, mailer = smtp_server
+    sent = mail.send_meeting_links(store, store.read(), USER, LINKS, mailer, meeting.id, registry.MEETING_ANSWER)
     assert len(sent) == 2 and len(inbox.envelopes) == 2
     assert sorted(e.rcpt_tos[0] for e in inbox.envelopes) == ["lea.martin@alpha.fr", "paul.durand@ac-dijon.fr"]
     parties = {opened(store, link_in(e)).party for e in inbox.envelopes}
@@ -222,19 +222,19 @@ def test_each_side_gets_its_own_link_by_mail_and_the_link_works(store, meeting, 
     company_mail = next(e for e in inbox.envelopes if e.rcpt_tos == ["lea.martin@alpha.fr"]).content.decode()
     assert "paul.durand" not in company_mail  # the other side's address is never in a link email
     assert journal_actions(store, meeting.id).count("lien envoyé") == 2
-    mail.send_meeting_links(store, store.read(), USER, LINKS, smtp, meeting.id, registry.MEETING_ANSWER, timeout=5)
+    mail.send_meeting_links(store, store.read(), USER, LINKS, mailer, meeting.id, registry.MEETING_ANSWER)
     assert link_in(inbox.envelopes[2]) == link_in(inbox.envelopes[0])  # sent again: the same link
     assert [r["objet"] for r in store.read().rows("Liens")].count(registry.MEETING_ANSWER) == 2
 
 
 def test_an_event_invites_the_partners_met_and_each_gets_a_working_link(store, smtp_server):
-    inbox, smtp = smtp_server
+    inbox, mailer = smtp_server
     company, staff, other = add_company(store), add_staff(store), add_staff(store, nom="Loin", email="l@ac.fr")
     add_meeting(store, company, staff)
     [event] = store.append("Evenements", [{"titre": "Journée portes ouvertes", "organisateur": "entreprise",
                                            "entreprise_id": company.id, "date": "2026-03-12"}])
     assert [party for party, _ in mail.invitable(store.read(), event.id)] == [staff.id]
-    mail.send_event_link(store, store.read(), USER, LINKS, smtp, event.id, staff.id, timeout=5)
+    mail.send_event_link(store, store.read(), USER, LINKS, mailer, event.id, staff.id)
     [envelope] = inbox.envelopes
     assert envelope.rcpt_tos == ["paul.durand@ac-dijon.fr"] and other.id not in envelope.content.decode()
     link = opened(store, link_in(envelope))
@@ -252,10 +252,10 @@ def urls_in(envelope) -> list[str]:
 
 
 def test_a_self_registration_is_confirmed_by_its_link_and_withdrawn_by_the_other(store, smtp_server):
-    inbox, smtp = smtp_server
+    inbox, mailer = smtp_server
     company = add_company(store, consentement_participation=CONSENT, consentement_partage=CONSENT,
                           statut="à valider")
-    mail.send_registration_links(store, store.read(), LINKS, smtp, "Entreprises", company.id, timeout=5)
+    mail.send_registration_links(store, store.read(), LINKS, mailer, "Entreprises", company.id)
     [envelope] = inbox.envelopes
     confirm_token, withdraw_token = urls_in(envelope)
     confirm = opened(store, confirm_token)
@@ -272,8 +272,8 @@ def test_a_self_registration_is_confirmed_by_its_link_and_withdrawn_by_the_other
 
 
 def test_every_email_to_a_participant_carries_a_withdrawal_link(store, meeting, smtp_server):
-    inbox, smtp = smtp_server
-    mail.send_meeting_links(store, store.read(), USER, LINKS, smtp, meeting.id, registry.MEETING_ANSWER, timeout=5)
+    inbox, mailer = smtp_server
+    mail.send_meeting_links(store, store.read(), USER, LINKS, mailer, meeting.id, registry.MEETING_ANSWER)
     for envelope in inbox.envelopes:
         answer, withdraw = (opened(store, token) for token in urls_in(envelope))
         assert answer.purpose == registry.MEETING_ANSWER and withdraw.purpose == registry.WITHDRAWAL

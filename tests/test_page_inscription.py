@@ -148,37 +148,18 @@ def test_the_rate_limit_refuses_a_flood_from_one_session(workbook, monkeypatch):
     assert len(rows("Personnels")) == before + 1
 
 
-def test_the_link_of_the_confirmation_email_confirms_the_registration_once(workbook, monkeypatch):
-    from datetime import timedelta
-
-    from ecole_entreprise.config import SmtpSettings
-    from ecole_entreprise.domain.values import now_paris
-
-    monkeypatch.setenv("ECOLE_ENTREPRISE_REGISTRATION_SECRET", "clé-de-test")
-    monkeypatch.setenv("ECOLE_ENTREPRISE_PUBLIC_URL", "https://rencontres.exemple.fr/")
-    settings = load_settings().registration
-    outbox = []
-    store = shared_store(load_settings())
-    values = {"civilite": "Mme", "nom": "Démo-Lien", "prenom": "Inès", "fonction": "professeur",
-              "code_postal": "25000", "commune_insee": "25056", "email": "demo.ines.lien@ac-besancon.fr",
-              "canal": "salon REE"}
-    result = registration.submit(store, store.read(fresh=True), "Personnels", values, {"participation": True}, "",
-                                 "client", now_paris() - timedelta(minutes=5), settings=settings,
-                                 opt_in=registration.OptIn(settings, SmtpSettings(host="smtp.exemple.fr"),
-                                                           send=lambda *a: outbox.append(a)))
-    assert rows("Personnels")[-1]["statut"] == "à confirmer"
-    link = outbox[0][2].split("https://rencontres.exemple.fr/inscription_personnel?confirmer=")[1].split()[0]
+def test_a_link_of_the_former_confirmation_email_is_refused_in_french(workbook):
+    """The confirmation link now opens the personal-link page (tests/test_page_lien.py); one sent before by the
+    inscription page itself (…?confirmer=…) confirms nothing."""
+    before = [(r.id, r["statut"]) for r in rows("Personnels")]
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.run()
     at.switch_page("pages/inscription_personnel.py")
-    at.query_params["confirmer"] = link
+    at.query_params["confirmer"] = "ancien.jeton"
     at.run()
     assert not at.exception
-    assert any("adresse est confirmée" in s.value for s in at.success), messages(at)
-    assert next(r for r in rows("Personnels") if r.id == result.row_id)["statut"] == "à valider"
-    at.query_params["confirmer"] = link[:-3] + "xyz"
-    at.run()
-    assert any(e.value.startswith("Ce lien") for e in at.error)
+    assert any("n'est plus valable" in e.value for e in at.error), messages(at)
+    assert [(r.id, r["statut"]) for r in rows("Personnels")] == before
 
 
 def test_the_coordinator_is_told_when_an_address_was_never_confirmed(workbook, monkeypatch):

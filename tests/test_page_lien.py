@@ -4,6 +4,7 @@ reused link gets a French message and shows nothing of the record."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -58,8 +59,11 @@ def a_target(purpose: str) -> tuple[str, str, str]:
 
 def issue(purpose: str, now=None) -> tuple[str, str]:
     record_id, party, shown = a_target(purpose)
+    # A confirmation link is bound to the address it was sent to (see test_a_confirmation_sent_to_an_old_address…).
+    address = app_store().read(fresh=True).get("Entreprises", record_id)["contact_email"] \
+        if purpose == registry.CONFIRMATION else ""
     _row, token = registry.issue(app_store(), load_settings().links, SYSTEM_USER, purpose, record_id, party, now=now,
-                                 tab="Entreprises")
+                                 tab="Entreprises", address=address)
     return token, shown
 
 
@@ -184,6 +188,41 @@ def test_a_registration_link_shows_no_data_and_confirms():
     at.button[0].click().run()  # « Je confirme mon inscription »
     assert "inscription est confirmée" in at.success[0].value
     assert actions.confirmed(app_store().read(fresh=True), "Entreprises", company.id)
+
+
+def test_a_confirmation_sent_to_an_old_address_is_refused_and_shows_nothing():
+    token, title = issue(registry.CONFIRMATION)
+    company = app_store().read(fresh=True).rows("Entreprises")[0]
+    app_store().update("Entreprises", company.id, {"contact_email": "nouvelle.adresse@exemple.fr"}, company.fingerprint)
+    assert_refused(open_link(token), "Ce lien n'est pas valide", title)
+
+
+def test_the_double_opt_in_link_confirms_a_registration_waiting_for_it_once():
+    """Moved from the inscription page's former « ?confirmer= » link: the record waits « à confirmer », the link
+    of its email (opened on this page) moves it to « à valider »; an altered link or a second click does nothing."""
+    from ecole_entreprise.mail import MemoryMailer
+    from ecole_entreprise.services.census import registration
+
+    settings, outbox = load_settings(), MemoryMailer()
+    store = app_store()
+    values = {"civilite": "Mme", "nom": "Démo-Lien", "prenom": "Inès", "fonction": "professeur",
+              "code_postal": "25000", "commune_insee": "25056", "email": "demo.ines.lien@ac-besancon.fr",
+              "canal": "salon REE"}
+    result = registration.submit(store, store.read(fresh=True), "Personnels", values, {"participation": True}, "",
+                                 "client", now_paris() - dt.timedelta(minutes=5), limiter=registration.RateLimiter(),
+                                 settings=settings.registration,
+                                 opt_in=registration.OptIn(settings.registration, outbox, settings.links))
+    assert store.read(fresh=True).get("Personnels", result.row_id)["statut"] == "à confirmer"
+    [mail] = outbox.outbox
+    confirm, _withdraw = re.findall(r"http://rencontres\.test/lien\?t=(\S+)", mail.body)
+    assert_refused(open_link(confirm[:-3] + "xyz"), "Ce lien n'est pas valide", "Démo-Lien")
+    at = open_link(confirm)
+    for name in ("nom", "prenom", "email"):
+        assert values[name] not in page_text(at).replace("\\", "")  # a forwarded link shows nobody's data
+    at.button[0].click().run()  # « Je confirme mon inscription »
+    assert "inscription est confirmée" in at.success[0].value
+    assert store.read(fresh=True).get("Personnels", result.row_id)["statut"] == "à valider"
+    assert_refused(open_link(confirm), "Ce lien a déjà servi", "Démo-Lien")
 
 
 def test_withdrawing_needs_the_box_ticked_then_clears_the_consents():

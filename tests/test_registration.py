@@ -1,14 +1,18 @@
-"""Self-registration on the real local workbook: consents, pending status, honeypot, rate and size limits."""
+"""Self-registration on the real local workbook: consents, pending status, honeypot, rate and size limits, and
+double opt-in by the personal confirmation link (services/links), sent through an in-memory mailer."""
 
 import re
 from datetime import datetime, timedelta
 
 import pytest
 
-from ecole_entreprise.config import RegistrationSettings, SmtpSettings
+from ecole_entreprise.config import LinkSettings, RegistrationSettings
 from ecole_entreprise.domain.schema import default_schema
+from ecole_entreprise.domain.values import parse_datetime
+from ecole_entreprise.mail import MailError, MemoryMailer
 from ecole_entreprise.services.census import registration
 from ecole_entreprise.services.census.registration import MAX_PAYLOAD_BYTES, RateLimiter, submit
+from ecole_entreprise.services.links import actions, registry
 from ecole_entreprise.store.workbook import WorkbookStore
 
 NOW = datetime(2026, 2, 3, 14, 30, 5)
@@ -220,80 +224,93 @@ def test_a_global_limit_on_pending_registrations_per_hour(store, limiter):
     assert later.accepted
 
 
-# ---- double opt-in ----------------------------------------------------------------------------------------
+# ---- double opt-in: the confirmation link is a personal link (services/links), opened on pages/lien.py -------
 
-OPT_SETTINGS = RegistrationSettings(public_url="https://rencontres.exemple.fr", registration_secret="clé-de-test",
-                                    confirm_within_hours=48)
-SMTP = SmtpSettings(host="smtp.exemple.fr", sender="ne-pas-repondre@exemple.fr")
-
-
-class Outbox(list):
-    def __call__(self, to, subject, body, smtp):
-        self.append((to, subject, body))
+OPT_SETTINGS = RegistrationSettings(confirm_within_hours=48)
+LINKS = LinkSettings(secret="une clé de test assez longue", public_url="https://rencontres.exemple.fr", days=30)
+URL = re.compile(r"https://rencontres\.exemple\.fr/lien\?t=(\S+)")
 
 
-def opt_in(outbox, smtp=SMTP):
-    return registration.OptIn(OPT_SETTINGS, smtp, send=outbox)
+def opt_in(outbox: MemoryMailer, links=LINKS):
+    return registration.OptIn(OPT_SETTINGS, outbox, links)
 
 
-def link_token(body: str) -> str:
-    [link] = re.findall(r"https://rencontres\.exemple\.fr/inscription_personnel\?confirmer=(\S+)", body)
-    return link
+def link_tokens(mail) -> list[str]:
+    """The confirmation then the withdrawal token of a registration email."""
+    return URL.findall(mail.body)
 
 
-def test_with_smtp_the_record_waits_for_the_click_on_the_link_sent_to_the_address(store, limiter):
-    outbox = Outbox()
+def opened(store, token, now=NOW):
+    return registry.check(store.read(), LINKS, token, now=now)
+
+
+def confirm(store, token, now=NOW):
+    return actions.confirm_registration(store, store.read(), opened(store, token, now))
+
+
+def test_with_a_mailer_the_record_waits_for_the_click_on_the_link_sent_to_the_address(store, limiter):
+    outbox = MemoryMailer()
     result = send(store, limiter, settings=OPT_SETTINGS, opt_in=opt_in(outbox))
     assert result.accepted and "courriel vient d'être envoyé" in result.message and "48 heures" in result.message
+    assert result.confirmation_sent
     [row] = store.read().rows("Personnels")
     assert row["statut"] == "à confirmer"
-    [(to, subject, body)] = outbox
-    assert to == "demo.claire.fontaine@ac-besancon.fr" and "Confirmez" in subject
-    token = link_token(body)
+    [mail] = outbox.outbox
+    assert mail.to == ("demo.claire.fontaine@ac-besancon.fr",) and "Confirmez" in mail.subject
+    assert "ignorez ce message" in mail.body  # a registration nobody confirms is deleted
+    token, withdrawal = link_tokens(mail)
     assert "fontaine" not in token.lower() and "@" not in token  # the address never travels in the link
-    assert [e["action"] for e in store.read().rows("Journal")] == ["inscription à confirmer"]  # no consent yet
+    link = opened(store, token)
+    assert link.purpose == registry.CONFIRMATION and link.row["cible_tab"] == "Personnels"
+    assert opened(store, withdrawal).purpose == registry.WITHDRAWAL  # every email carries the withdrawal link
+    expiry = parse_datetime(link.row["expire_le"])
+    assert expiry == NOW + timedelta(hours=48)  # valid for the delay after which the record is purged
+    done = [e["action"] for e in store.read().rows("Journal")]
+    assert "inscription à confirmer" in done and "consentement" not in done  # no consent yet
 
-    done = registration.confirm(store, store.read(), token, NOW + timedelta(hours=2), OPT_SETTINGS)
-    assert done.ok and "confirmée" in done.message
+    assert "confirmée" in confirm(store, token, NOW + timedelta(hours=2))
     row = store.read().get("Personnels", row.id)
     assert row["statut"] == "à valider"
-    proof = store.read().rows("Journal")[-1]
-    assert (proof["action"], proof["cible_id"], proof["finalite"]) == ("confirmation inscription", row.id,
-                                                                         "gestion des consentements")
+    [proof] = [e for e in store.read().rows("Journal") if e["action"] == "confirmation inscription"]
+    assert (proof["cible_id"], proof["finalite"]) == (row.id, "gestion des consentements")
     assert "consentement_participation" in proof["champs"] and "lien signé" in proof["details"]
     assert "fontaine" not in " ".join(proof.values.values()).lower()
     assert "confirmée par la personne" in registration.address_line(store.read(), "Personnels", row)
-    again = registration.confirm(store, store.read(), token, NOW + timedelta(hours=3), OPT_SETTINGS)
-    assert again.ok and "déjà confirmée" in again.message
-    assert len(store.read().rows("Journal")) == 2  # a second click journals nothing
+    assert actions.confirmed(store.read(), "Personnels", row.id)
+    entries = len(store.read().rows("Journal"))
+    with pytest.raises(registry.LinkRefused, match="déjà servi"):
+        confirm(store, token, NOW + timedelta(hours=3))
+    assert len(store.read().rows("Journal")) == entries  # a second click journals nothing
 
 
 def test_a_forged_altered_expired_or_stale_link_confirms_nothing(store, limiter):
-    outbox = Outbox()
+    outbox = MemoryMailer()
     send(store, limiter, settings=OPT_SETTINGS, opt_in=opt_in(outbox))
-    token = link_token(outbox[0][2])
+    token, _withdrawal = link_tokens(outbox.outbox[0])
     [row] = store.read().rows("Personnels")
+    [link_row] = [r for r in store.read().rows("Liens") if r["objet"] == registry.CONFIRMATION]
+    other_key = LinkSettings(secret="une autre clé assez longue", public_url=LINKS.public_url)
+    forged = registry.token_for(other_key, link_row, row["email"])
     payload, signature = token.split(".")
-    other_key = RegistrationSettings(public_url=OPT_SETTINGS.public_url, registration_secret="autre-clé")
-    forged = registration.confirmation_link(other_key, "Personnels", row.id, row["email"], NOW).split("=", 1)[1]
     for bad, when in ((forged, NOW), (payload + "." + signature[:-2] + "AA", NOW), ("n'importe quoi", NOW),
                       (token, NOW + timedelta(hours=49))):
-        result = registration.confirm(store, store.read(), bad, when, OPT_SETTINGS)
-        assert not result.ok and result.message.startswith("Ce lien")
+        with pytest.raises(registry.LinkRefused, match="^Ce lien"):
+            confirm(store, bad, when)
     # The record's address changed since: the link was for the old one.
     store.update("Personnels", row.id, {"email": "demo.autre@ac-besancon.fr"}, row.fingerprint)
-    assert not registration.confirm(store, store.read(), token, NOW, OPT_SETTINGS).ok
+    with pytest.raises(registry.LinkRefused, match="^Ce lien"):
+        confirm(store, token)
     assert store.read().get("Personnels", row.id)["statut"] == "à confirmer"
 
 
 def test_unconfirmed_registrations_are_purged_after_the_delay(store, limiter):
-    outbox = Outbox()
+    outbox = MemoryMailer()
     send(store, limiter, settings=OPT_SETTINGS, opt_in=opt_in(outbox))
     send(store, limiter, values=staff(email="demo.tard@ac-besancon.fr", nom="Tard"), now=NOW + timedelta(hours=30),
          settings=OPT_SETTINGS, opt_in=opt_in(outbox))
     confirmed = send(store, limiter, values=staff(email="demo.ok@ac-besancon.fr", nom="Ok"), settings=OPT_SETTINGS,
                      opt_in=opt_in(outbox))
-    registration.confirm(store, store.read(), link_token(outbox[-1][2]), NOW, OPT_SETTINGS)
+    confirm(store, link_tokens(outbox.outbox[-1])[0])
     later = NOW + timedelta(hours=49)
     assert "1" in registration.purge_unconfirmed(store, store.read(), later, 48, dry_run=True)
     assert len(store.read().rows("Personnels")) == 3
@@ -302,36 +319,45 @@ def test_unconfirmed_registrations_are_purged_after_the_delay(store, limiter):
     assert left == {"Tard": "à confirmer", "Ok": "à valider"} and confirmed.row_id
     entry = store.read().rows("Journal")[-1]
     assert entry["action"] == "purge inscriptions non confirmées" and "Démo-Fontaine" not in entry["details"]
+    with pytest.raises(registry.LinkRefused, match="pas valide"):  # the purged record's link confirms nothing
+        confirm(store, link_tokens(outbox.outbox[0])[0], NOW + timedelta(hours=1))
 
 
-def test_without_smtp_or_when_sending_fails_the_coordinator_is_told_the_address_is_unconfirmed(store, limiter):
-    no_smtp = send(store, limiter, settings=OPT_SETTINGS, opt_in=opt_in(Outbox(), smtp=SmtpSettings()))
-    assert no_smtp.accepted and no_smtp.message == registration.THANKS
-
-    def broken(*_):
-        raise OSError("connexion refusée")
-
+def test_without_a_mailer_or_links_or_when_sending_fails_the_coordinator_is_told_the_address_is_unconfirmed(
+        store, limiter):
+    no_server = send(store, limiter, settings=OPT_SETTINGS, opt_in=opt_in(MemoryMailer(available=False)))
+    assert no_server.accepted and no_server.message == registration.THANKS and not no_server.confirmation_sent
+    no_links = send(store, limiter, values=staff(email="demo.sans@ac-besancon.fr", nom="Sans"),
+                    settings=OPT_SETTINGS, opt_in=opt_in(MemoryMailer(), links=LinkSettings()))
+    assert no_links.message == registration.THANKS
+    broken = MemoryMailer(fail=MailError("Serveur d'envoi smtp.exemple.fr:587 injoignable (refus)."))
     failed = send(store, limiter, values=staff(email="demo.panne@ac-besancon.fr", nom="Panne"), settings=OPT_SETTINGS,
-                  opt_in=registration.OptIn(OPT_SETTINGS, SMTP, send=broken))
-    assert failed.accepted
+                  opt_in=opt_in(broken))
+    assert failed.accepted and failed.message == registration.THANKS and not broken.outbox
     snapshot = store.read()
+    assert len(snapshot.rows("Personnels")) == 3
     for row in snapshot.rows("Personnels"):
         assert row["statut"] == "à valider"
         assert "non confirmée" in registration.address_line(snapshot, "Personnels", row)
+
+
+def test_the_honeypot_answers_as_a_registration_waiting_for_its_click(store, limiter):
+    outbox = MemoryMailer()
+    bot = send(store, limiter, honeypot="http://spam.example", settings=OPT_SETTINGS, opt_in=opt_in(outbox))
+    real = send(store, limiter, key="client-2", settings=OPT_SETTINGS, opt_in=opt_in(outbox))
+    assert bot.message == real.message and bot.row_id is None and len(outbox.outbox) == 1
 
 
 def test_registration_settings_from_secrets_and_environment(tmp_path):
     from ecole_entreprise.config import load_settings
 
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text('[app]\ntrusted_proxy_hops = 1\npending_registrations_hour = 30\n'
-                       'public_url = "https://rencontres.exemple.fr/"\nregistration_secret = "clé"\n')
+    secrets.write_text('[app]\ntrusted_proxy_hops = 1\npending_registrations_hour = 30\nconfirm_within_hours = 24\n')
     settings = load_settings({}, secrets_paths=[secrets]).registration
     assert settings.trusted_proxy_hops == 1 and settings.pending_registrations_hour == 30
-    assert settings.confirm_within_hours == 48
-    assert settings.public_url == "https://rencontres.exemple.fr" and settings.double_opt_in
-    env = {"ECOLE_ENTREPRISE_TRUSTED_PROXY_HOPS": "2", "ECOLE_ENTREPRISE_REGISTRATION_SECRET": "autre"}
+    assert settings.confirm_within_hours == 24
+    env = {"ECOLE_ENTREPRISE_TRUSTED_PROXY_HOPS": "2", "ECOLE_ENTREPRISE_CONFIRM_WITHIN_HOURS": "12"}
     settings = load_settings(env, secrets_paths=[secrets]).registration
-    assert settings.trusted_proxy_hops == 2 and settings.registration_secret == "autre"
+    assert settings.trusted_proxy_hops == 2 and settings.confirm_within_hours == 12
     assert load_settings({}, secrets_paths=[]).registration == RegistrationSettings()
-    assert not RegistrationSettings().double_opt_in and RegistrationSettings().trusted_proxy_hops == 0
+    assert RegistrationSettings().confirm_within_hours == 48 and RegistrationSettings().trusted_proxy_hops == 0

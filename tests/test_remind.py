@@ -10,6 +10,7 @@ import pytest
 
 from ecole_entreprise import cli
 from ecole_entreprise.config import LinkSettings, SmtpSettings, load_settings
+from ecole_entreprise.mail import MemoryMailer, SmtpMailer
 from ecole_entreprise.services.kernel.access import SYSTEM_USER
 from ecole_entreprise.services.links import registry, reminders
 from tests.test_introduction import free_port
@@ -28,7 +29,7 @@ def store():
 
 @pytest.fixture
 def sink(smtp_server):  # noqa: F811 - the fixture imported above
-    return smtp_server  # the loopback SMTP sink of tests/test_links.py: (inbox, settings)
+    return smtp_server  # the loopback SMTP sink of tests/test_links.py: (inbox, its SMTP mailer)
 
 
 def proposed(store, created: str, **values):
@@ -68,54 +69,56 @@ def test_the_delays_are_parametres_settings(store):
 
 
 def test_a_reminder_is_sent_once_with_a_working_link_and_never_twice(store, sink):
-    inbox, smtp = sink
+    inbox, mailer = sink
     meeting = proposed(store, "2026-01-05 09:00:00", acceptation_personnel=CONSENT)
-    report = reminders.send_due(store, store.read(), USER, LINKS, smtp, now=NOW, timeout=5)
+    report = reminders.send_due(store, store.read(), USER, LINKS, mailer, now=NOW)
     assert len(report.sent) == 1 and not report.failed
     [envelope] = inbox.envelopes
     assert envelope.rcpt_tos == ["lea.martin@alpha.fr"]
     assert "Rappel" in envelope.content.decode("utf-8", "replace")
     link = registry.check(store.read(), LINKS, link_in(envelope), now=NOW)
     assert (link.purpose, link.record_id, link.party) == (registry.MEETING_ANSWER, meeting.id, "entreprise")
-    again = reminders.send_due(store, store.read(), USER, LINKS, smtp, now=NOW + dt.timedelta(days=3),
-                               timeout=5)
+    again = reminders.send_due(store, store.read(), USER, LINKS, mailer, now=NOW + dt.timedelta(days=3))
     assert again.sent == [] and len(inbox.envelopes) == 1
     actions = [r["action"] for r in store.read().rows("Journal")]
     assert actions.count("relance envoyée") == 1 and actions.count("relances") == 1
 
 
 def test_a_reminder_resends_the_link_already_sent_for_that_step(store, sink):
-    inbox, smtp = sink
+    inbox, mailer = sink
     meeting = proposed(store, "2026-01-05 09:00:00", acceptation_personnel=CONSENT)
     row, token = registry.issue(store, LINKS, USER, registry.MEETING_ANSWER, meeting.id, "entreprise",
                                 now=dt.datetime(2026, 1, 15, 9))
-    reminders.send_due(store, store.read(), USER, LINKS, smtp, now=NOW, timeout=5)
+    reminders.send_due(store, store.read(), USER, LINKS, mailer, now=NOW)
     assert link_in(inbox.envelopes[0]) == token
     assert store.read().get("Liens", row.id)["relance_le"]
     assert [r["objet"] for r in store.read().rows("Liens")] == [registry.MEETING_ANSWER, registry.WITHDRAWAL]
 
 
 def test_a_failed_sending_is_reported_and_tried_again_next_time(store, sink):
-    inbox, smtp = sink
+    inbox, mailer = sink
     proposed(store, "2026-01-05 09:00:00", acceptation_personnel=CONSENT)
-    dead = dataclasses.replace(smtp, port=free_port())
-    report = reminders.send_due(store, store.read(), USER, LINKS, dead, now=NOW, timeout=5)
+    dead = SmtpMailer(dataclasses.replace(mailer.settings, port=free_port()), timeout=5)
+    report = reminders.send_due(store, store.read(), USER, LINKS, dead, now=NOW)
     assert report.sent == [] and len(report.failed) == 1 and "injoignable" in report.failed[0]
-    assert len(reminders.send_due(store, store.read(), USER, LINKS, smtp, now=NOW, timeout=5).sent) == 1
+    assert len(reminders.send_due(store, store.read(), USER, LINKS, mailer, now=NOW).sent) == 1
 
 
 def test_without_smtp_or_secret_nothing_is_attempted(store):
     proposed(store, "2026-01-05 09:00:00")
     with pytest.raises(registry.LinksNotConfigured):
-        reminders.send_due(store, store.read(), USER, LinkSettings(), SmtpSettings(host="x"), now=NOW)
-    with pytest.raises(reminders.SendFailed):
-        reminders.send_due(store, store.read(), USER, LINKS, SmtpSettings(), now=NOW)
+        reminders.send_due(store, store.read(), USER, LinkSettings(), MemoryMailer(), now=NOW)
+    with pytest.raises(reminders.SendFailed, match="Aucun serveur d'envoi"):
+        reminders.send_due(store, store.read(), USER, LINKS, MemoryMailer(available=False), now=NOW)
+    with pytest.raises(reminders.SendFailed, match="Aucun serveur d'envoi"):
+        reminders.send_due(store, store.read(), USER, LINKS, SmtpSettings(), now=NOW)  # bare settings, unconverted
 
 
 def test_cli_remind_sends_then_finds_nothing_left(store, sink, monkeypatch, capsys):
-    inbox, smtp = sink
+    inbox, mailer = sink
     proposed(store, "2020-01-05 09:00:00")
-    monkeypatch.setattr(cli, "load_settings", lambda: dataclasses.replace(load_settings(), links=LINKS, smtp=smtp))
+    monkeypatch.setattr(cli, "load_settings",
+                        lambda: dataclasses.replace(load_settings(), links=LINKS, smtp=mailer.settings))
     monkeypatch.setattr(cli, "build_store", lambda settings: store)
     assert cli.main(["remind", "--dry-run"]) == 0
     assert "2 relance(s) due(s)" in capsys.readouterr().out and not inbox.envelopes
@@ -131,10 +134,11 @@ def test_the_rencontres_button_sends_the_due_reminders_once(app_workbook, monkey
     """The page's button does what `remind` does; after it, nothing is due and the button is gone."""
     from tests.support.apptest import ADMIN, app_store, open_page
 
-    inbox, smtp = sink
+    inbox, mailer = sink
     import pages._shared as shared
 
-    monkeypatch.setattr(shared, "load_settings", lambda: dataclasses.replace(load_settings(), links=LINKS, smtp=smtp))
+    monkeypatch.setattr(shared, "load_settings",
+                        lambda: dataclasses.replace(load_settings(), links=LINKS, smtp=mailer.settings))
     store = app_store()
     snapshot = store.read(fresh=True)
     company, staff = snapshot.rows("Entreprises")[0], snapshot.rows("Personnels")[0]

@@ -4,9 +4,11 @@ Records land "à valider" with the consents given (date, privacy-notice version,
 Public forms get abuse protection: size limits, a per-address rate limit (the address seen through the configured
 number of trusted proxies only), a limit on the registrations of the last hour from everyone together (read in the
 sheet, so it holds across restarts and servers) and a honeypot field.
-With double opt-in (SMTP, a signing key and the public address configured) a record lands "à confirmer" and a
-signed link goes to the address given: the click is the proof of consent (journaled) and moves it to "à valider";
-a registration left unconfirmed is deleted after `confirm_within_hours` (purge_unconfirmed, run by the purge).
+With double opt-in (a mailer and the personal links of services/links configured) a record lands "à confirmer" and
+its confirmation link (a personal link, valid `confirm_within_hours`) goes to the address given, with the withdrawal
+link: the click on the link page (services/links/actions.confirm_registration) is the proof of consent (journaled)
+and moves it to "à valider"; a registration left unconfirmed is deleted after that delay (purge_unconfirmed, run by
+the purge).
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ...config import RegistrationSettings, SmtpSettings
+from ...config import LinkSettings, RegistrationSettings, SmtpSettings
 from ...domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, default_schema
 from ...domain.statuses import RecordStatus
 from ...domain.values import format_datetime, format_multi, parse_datetime
-from ...store.base import Snapshot, StoreError, new_id
+from ...mail import Mailer, mailer_for
+from ...store.base import Snapshot, new_id
 from ..kernel import journal
 from ..kernel.parameters import parameter
-from . import registration_link as links
+from ..links import actions as link_actions
+from ..links import mail as link_mail
 from .records import PENDING, check, with_defaults
 
 REGISTRABLE_TABS = ("Entreprises", "Personnels")
@@ -33,10 +37,7 @@ MAX_PAYLOAD_BYTES = 20_000
 RATE_LIMIT = 5
 RATE_WINDOW = timedelta(hours=1)
 TO_CONFIRM = str(RecordStatus.TO_CONFIRM)
-CONFIRMED_ACTION = "confirmation inscription"
-EMAIL_FIELDS = {"Entreprises": "contact_email", "Personnels": "email"}
-PAGE_KEYS = {"Entreprises": "inscription_entreprise", "Personnels": "inscription_personnel"}  # url paths
-CONFIRM_PARAM = "confirmer"
+CONFIRMED_ACTION = link_actions.CONFIRMATION  # « confirmation inscription », journaled by confirm_registration
 THANKS = ("Merci, votre inscription a bien été reçue. Elle sera vérifiée par un coordinateur avant d'être "
           "utilisée ; vous serez contacté(e) par courriel.")
 
@@ -156,15 +157,17 @@ def _journal_consents(store, tab: str, row_id: str, record: dict[str, str]) -> N
 
 @dataclass(frozen=True)
 class OptIn:
-    """What double opt-in needs: the settings (key, public address, delay) and a way to send the email."""
+    """What double opt-in needs: the delay (`settings`), a way to send the email and the personal-link settings
+    (key, public address) its confirmation link is made with. `mailer` may still be the [smtp] settings (a page
+    not converted yet); without `links`, opt-in is off."""
 
     settings: RegistrationSettings
-    smtp: SmtpSettings
-    send: object = None  # callable(to, subject, body, smtp) -> None, raising on failure; default: send_email
+    mailer: Mailer | SmtpSettings
+    links: LinkSettings = LinkSettings()
 
     @property
     def active(self) -> bool:
-        return self.smtp.configured and self.settings.double_opt_in
+        return self.links.configured and mailer_for(self.mailer).available
 
 
 def _sent_at(row) -> datetime:
@@ -242,52 +245,30 @@ def submit(store, snapshot: Snapshot, tab: str, values: dict[str, str], consents
 # ---- double opt-in ----------------------------------------------------------------------------------------
 
 
-def confirmation_link(settings: RegistrationSettings, tab: str, row_id: str, email: str, now: datetime) -> str:
-    token = links.make_token(settings.registration_secret, tab, row_id, email, now,
-                             timedelta(hours=settings.confirm_within_hours))
-    return f"{settings.public_url}/{PAGE_KEYS[tab]}?{CONFIRM_PARAM}={token}"
-
-
-def confirmation_email(settings: RegistrationSettings, tab: str, row_id: str, email: str,
-                       now: datetime) -> tuple[str, str]:
-    """Subject and body (plain text) of the message holding the link."""
-    link = confirmation_link(settings, tab, row_id, email, now)
-    body = (f"Bonjour,\n\nUne inscription au programme « Les chefs d'entreprise invitent l'Éducation nationale » "
-            f"vient d'être faite avec cette adresse électronique.\n\nPour la confirmer, ouvrez ce lien dans les "
-            f"{settings.confirm_within_hours} heures :\n{link}\n\nSi vous n'êtes pas à l'origine de cette "
-            "inscription, ignorez ce message : sans confirmation, elle sera supprimée.\n\n"
-            "Le service école-entreprise de la région académique Bourgogne-Franche-Comté")
-    return "Confirmez votre inscription — Rencontres École–Entreprise BFC", body
-
-
-def send_email(to: str, subject: str, body: str, smtp: SmtpSettings) -> None:
-    """Through the SMTP server the introductions use (services/meetings/introduction.py)."""
-    from ..meetings.introduction import IntroductionEmail, send
-
-    send(IntroductionEmail(to=[to], cc=[], subject=subject, body=body, ics=None), smtp)
-
-
 def _submit_to_confirm(store, tab: str, record_id: str, record: dict[str, str], now: datetime,
                        opt_in: OptIn) -> SubmitResult:
-    """Send the link first: when it cannot be sent, the record lands "à valider" unconfirmed (the coordinator is
+    """Send the links first: when they cannot be sent, the record lands "à valider" unconfirmed (the coordinator is
     told) rather than waiting for a click that cannot come."""
-    address = record.get(EMAIL_FIELDS[tab], "")
-    subject, body = confirmation_email(opt_in.settings, tab, record_id, address, now)
+    hours = opt_in.settings.confirm_within_hours
     try:
-        (send_email if opt_in.send is None else opt_in.send)(address, subject, body, opt_in.smtp)
+        link_mail.send_registration_links(store, None, opt_in.links, opt_in.mailer, tab, record_id, values=record,
+                                          valid_for=timedelta(hours=hours), now=now)
     except Exception:  # noqa: BLE001 - any failure to send leaves the registration to the coordinator
         store.append(tab, [{**record, ID_FIELD: record_id}])
         _journal_consents(store, tab, record_id, record)
         return SubmitResult(True, THANKS, row_id=record_id)
     store.append(tab, [{**record, "statut": TO_CONFIRM, ID_FIELD: record_id}])
-    journal.record(store, SOURCE, "inscription à confirmer", tab, record_id, finalite="gestion des consentements",
-                   details=f"lien de confirmation envoyé, valable {opt_in.settings.confirm_within_hours} h")
-    return SubmitResult(True, CHECK_YOUR_MAIL.format(hours=opt_in.settings.confirm_within_hours), row_id=record_id,
-                        confirmation_sent=True)
+    journal.record(store, SOURCE, "inscription à confirmer", tab, record_id, finalite=link_actions.CONSENT_PURPOSE,
+                   details=f"lien de confirmation envoyé, valable {hours} h")
+    return SubmitResult(True, CHECK_YOUR_MAIL.format(hours=hours), row_id=record_id, confirmation_sent=True)
 
 
-CHECK_YOUR_MAIL = ("Merci : un courriel vient d'être envoyé à l'adresse indiquée. Ouvrez le lien qu'il contient dans "
-                   "les {hours} heures pour confirmer votre inscription ; sans confirmation, elle sera supprimée.")
+CHECK_YOUR_MAIL = ("Merci : un courriel vient d'être envoyé à l'adresse indiquée : ouvrez le lien qu'il contient pour "
+                   "confirmer votre inscription dans les {hours} heures ; sans confirmation, elle sera supprimée.")
+
+
+# ---- until pages/_census.py drops its « ?confirmer= » branch: the confirmation link now opens pages/lien.py ----
+CONFIRM_PARAM = "confirmer"
 
 
 @dataclass
@@ -297,28 +278,8 @@ class ConfirmResult:
 
 
 def confirm(store, snapshot: Snapshot, token: str, now: datetime, settings: RegistrationSettings) -> ConfirmResult:
-    """The click on the link: "à confirmer" → "à valider", journaled as the proof of consent."""
-    if not settings.registration_secret:
-        return ConfirmResult(False, "La confirmation des inscriptions n'est pas activée sur ce serveur.")
-    try:
-        claim, signature = links.read_token(token, now)
-    except links.LinkInvalid as invalid:
-        return ConfirmResult(False, str(invalid))
-    row = snapshot.get(claim.tab, claim.row_id) if claim.tab in REGISTRABLE_TABS else None
-    if row is None or not claim.matches(settings.registration_secret, row[EMAIL_FIELDS[claim.tab]], signature):
-        return ConfirmResult(False, "Ce lien de confirmation ne correspond à aucune inscription en attente (elle a "
-                                    "peut-être été supprimée faute de confirmation) : inscrivez-vous à nouveau.")
-    if row["statut"] != TO_CONFIRM:
-        return ConfirmResult(True, "Votre inscription est déjà confirmée : un coordinateur va la vérifier.")
-    try:
-        store.update(claim.tab, row.id, {"statut": PENDING}, row.fingerprint)
-    except StoreError as error:
-        return ConfirmResult(False, f"La confirmation n'a pas pu être enregistrée : {error}")
-    given = [name for name in ("consentement_participation", "consentement_partage") if row[name]]
-    journal.record(store, SOURCE, CONFIRMED_ACTION, claim.tab, row.id, given, "gestion des consentements",
-                   f"adresse confirmée par le lien signé ; source {SOURCE} ; notice {row['consentement_version']}")
-    return ConfirmResult(True, "Merci, votre adresse est confirmée. Un coordinateur va vérifier votre inscription "
-                               "puis vous contactera.")
+    """A link of the former confirmation email (…?confirmer=…): no longer valid, its registration is purged."""
+    return ConfirmResult(False, "Ce lien de confirmation n'est plus valable : inscrivez-vous à nouveau.")
 
 
 def address_line(snapshot: Snapshot, tab: str, row) -> str:

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ...domain.schema import default_schema
+from ...domain.statuses import RecordStatus
 from ...domain.values import now_paris
 from ...store.base import Snapshot, StoreError
 from ..kernel import journal
@@ -112,12 +113,15 @@ def _person(snapshot: Snapshot, link: Link):
 
 
 def _person_view(snapshot: Snapshot, link: Link) -> View:
+    return person_view(link.purpose, link.row["cible_tab"], _person(snapshot, link)["created_at"])
+
+
+def person_view(purpose: str, tab: str, created_at: str) -> View:
     """Nothing but the kind of record and the day it arrived: a forwarded link shows no one's data."""
-    row = _person(snapshot, link)
-    kind = "entreprise" if link.row["cible_tab"] == "Entreprises" else "personnel de l'Éducation nationale"
-    day = row["created_at"][:10]
+    kind = "entreprise" if tab == "Entreprises" else "personnel de l'Éducation nationale"
+    day = created_at[:10]
     received = f" reçue le {french_date(dt.date.fromisoformat(day))}" if len(day) == 10 and day[4] == "-" else ""
-    if link.purpose == CONFIRMATION:
+    if purpose == CONFIRMATION:
         return View("Confirmez votre inscription", (f"Votre inscription ({kind}){received} au programme « Les "
                                                     "chefs d'entreprise invitent l'Éducation nationale ».",))
     return View("Ne plus participer au programme", (
@@ -213,10 +217,23 @@ def attendance(snapshot: Snapshot, event_id: str) -> dict[str, int]:
 # ---- self-registration: double opt-in and withdrawal ------------------------------------------------------
 
 
+CONFIRMED = "confirmée"  # the Liens answer of a confirmation link
+CONSENT_PURPOSE = "gestion des consentements"
+
+
 def confirm_registration(store, snapshot: Snapshot, link: Link) -> str:
+    """The double opt-in click: a record « à confirmer » becomes « à valider », and the journal keeps the proof of
+    consent (« confirmation inscription », which the coordinator's check reads: census/registration.address_line).
+    `registry.check` has refused a link sent to an address the record no longer holds."""
     _require(link, CONFIRMATION)
-    _person(snapshot, link)
-    registry.mark_used(store, link, "confirmée")
+    row, tab = _person(snapshot, link), link.row["cible_tab"]
+    if row["statut"] == RecordStatus.TO_CONFIRM:
+        store.update(tab, row.id, {"statut": str(RecordStatus.PENDING)}, row.fingerprint)
+    registry.mark_used(store, link, CONFIRMED)
+    given = [name for name in ("consentement_participation", "consentement_partage") if row[name].strip()]
+    journal.record(store, registry.link_actor(link.row), CONFIRMATION, tab, row.id, given, CONSENT_PURPOSE,
+                   f"adresse confirmée par le lien signé {link.row.id} ; source {row['source']} ; "
+                   f"notice {row['consentement_version']}")
     return "Merci : votre inscription est confirmée. Un coordinateur la vérifiera puis vous contactera."
 
 
@@ -235,4 +252,4 @@ def withdraw(store, snapshot: Snapshot, link: Link) -> str:
 def confirmed(snapshot: Snapshot, tab: str, record_id: str) -> bool:
     """Did the person confirm a self-registration by its link (double opt-in)?"""
     return any(r["objet"] == CONFIRMATION and r["cible_tab"] == tab and r["cible_id"] == record_id
-               and r["reponse"] == "confirmée" for r in snapshot.rows(registry.TAB))
+               and r["reponse"] == CONFIRMED for r in snapshot.rows(registry.TAB))

@@ -1,6 +1,7 @@
-"""Sending personal links by email, through the SMTP code of the introduction email (meetings/introduction.py).
+"""Sending personal links by email, through the mailer the caller hands over (ecole_entreprise/mail).
 
-Each party gets its own message with its own link: a message names the counterpart's organisation only.
+Each party gets its own message with its own link: a message names the counterpart's organisation only. Every
+message to a participant also carries a link to withdraw from the programme.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ...config import LinkSettings, SmtpSettings
-from ...domain.values import now_paris, parse_datetime
+from ...domain.values import format_datetime, now_paris, parse_datetime
+from ...mail import Mail, Mailer, mailer_for
 from ...store.base import Row, Snapshot
 from ..kernel import access, journal
 from ..meetings import introduction
@@ -33,6 +35,9 @@ ASKS = {
 WITHDRAW_LINE = "Pour ne plus participer au programme (retrait de votre consentement) :"
 REMINDER = "Rappel : "
 REGISTRATION_ACTOR = "auto-inscription"  # the journal's actor for the mail a public form triggers
+IGNORE = "Si vous n'êtes pas à l'origine de cette inscription, ignorez ce message : sans confirmation, elle sera " \
+         "supprimée."
+NO_SERVER = "Aucun serveur d'envoi (SMTP) n'est configuré : les liens ne peuvent pas être envoyés."
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,19 @@ def meeting_recipient(snapshot: Snapshot, meeting: Row, side: str) -> Recipient:
 
 
 def _company(row: Row) -> Recipient:
-    return Recipient(row["contact_email"].strip(), f"{row['contact_prenom']} {row['contact_nom']}".strip(),
-                     "Entreprises.contact_email", "Entreprises", row.id)
+    return person_recipient("Entreprises", row.id, row)
 
 
 def _staff(row: Row) -> Recipient:
-    return Recipient(row["email"].strip(), f"{row['prenom']} {row['nom']}".strip(), "Personnels.email",
-                     "Personnels", row.id)
+    return person_recipient("Personnels", row.id, row)
+
+
+def person_recipient(tab: str, record_id: str, values) -> Recipient:
+    """A company's contact or a staff member, from their record (a Row, or the values of one not written yet)."""
+    first, last = ("contact_prenom", "contact_nom") if tab == "Entreprises" else ("prenom", "nom")
+    field = registry.ADDRESS_FIELDS[tab]
+    return Recipient(values[field].strip(), f"{values[first]} {values[last]}".strip(), f"{tab}.{field}", tab,
+                     record_id)
 
 
 def party_recipient(snapshot: Snapshot, party: str) -> Recipient:
@@ -76,22 +87,25 @@ def party_recipient(snapshot: Snapshot, party: str) -> Recipient:
     raise registry.LinkRefused(f"Aucune adresse électronique pour {party}.")
 
 
-def compose(snapshot: Snapshot, link_row: Row, url: str, recipient: Recipient, reminder: bool = False,
-            withdraw_url: str = "") -> introduction.IntroductionEmail:
+def compose(shown: actions.View, link_row: Row, url: str, recipient: Recipient, reminder: bool = False,
+            withdraw_url: str = "", note: str = "") -> Mail:
+    """The message of one link: what it is about (`shown`, as the link page shows it), the link, its expiry."""
     title, ask = ASKS[link_row["objet"]]
-    shown = actions.view(snapshot, _as_link(link_row))
-    until = french_date(parse_datetime(link_row["expire_le"]).date(), weekday=False)
+    expiry = parse_datetime(link_row["expire_le"])
+    until = french_date(expiry.date(), weekday=False)
+    if link_row["objet"] == CONFIRMATION:
+        until += f" à {expiry:%H:%M}"  # valid for hours, not weeks
     body = "\n".join([
         f"Bonjour {recipient.greeting or 'Madame, Monsieur'},", "",
         (REMINDER if reminder else "") + "dans le cadre du programme « Les chefs d'entreprise invitent "
         "l'Éducation nationale » :", "", *(f"  {line}" for line in shown.lines), "",
         f"{ask} en ouvrant votre lien personnel (sans compte ni mot de passe) :", url, "",
         f"Ce lien vous est personnel, sert une seule fois et expire le {until}. Ne le transférez pas.",
+        *([note] if note else []),
         *(["", WITHDRAW_LINE, withdraw_url] if withdraw_url else []),
         "", "Le service école-entreprise de la région académique Bourgogne-Franche-Comté et la CPME",
     ])
-    return introduction.IntroductionEmail(to=[recipient.address], cc=[], subject=(REMINDER if reminder else "")
-                                          + title, body=body, ics=None, meeting_id=link_row["cible_id"])
+    return Mail(to=(recipient.address,), subject=(REMINDER if reminder else "") + title, body=body)
 
 
 def _as_link(row: Row) -> registry.Link:
@@ -99,12 +113,17 @@ def _as_link(row: Row) -> registry.Link:
     return registry.Link(row, Payload(row["objet"], row["cible_id"], row["partie"], 0, row.id))
 
 
-def deliver(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSettings, link_row: Row,
-            recipient: Recipient, *, reminder: bool = False, **send_options) -> str:
-    """Send one link; the sending (and the address field used) is journaled. SendFailed propagates."""
-    url = registry.url_for(links, registry.token_for(links, link_row))
+def deliver(store, snapshot: Snapshot | None, user, links: LinkSettings, mailer: Mailer | SmtpSettings,
+            link_row: Row, recipient: Recipient, *, reminder: bool = False, shown: actions.View | None = None,
+            note: str = "") -> str:
+    """Send one link; the sending (and the address field used) is journaled. SendFailed propagates. `shown`: what
+    the link is about, when the record is not in `snapshot` (a registration being written); `note`: a line after
+    the link's expiry."""
+    url = registry.url_for(links, registry.token_for(links, link_row, recipient.address))
     withdraw = _withdrawal_url(store, user, links, recipient)
-    introduction.send(compose(snapshot, link_row, url, recipient, reminder, withdraw), smtp, **send_options)
+    message = compose(shown or actions.view(snapshot, _as_link(link_row)), link_row, url, recipient, reminder,
+                      withdraw, note)
+    introduction.send_mail(mailer, message, NO_SERVER)
     journal.record(store, user, "relance envoyée" if reminder else "lien envoyé", link_row["cible_tab"],
                    link_row["cible_id"], [recipient.contact_field], registry.FINALITE,
                    f"lien {link_row.id} « {link_row['objet']} » pour {link_row['partie']}")
@@ -120,18 +139,24 @@ def _withdrawal_url(store, user, links: LinkSettings, recipient: Recipient) -> s
     return registry.url_for(links, token)
 
 
-def send_registration_links(store, snapshot: Snapshot, links: LinkSettings, smtp: SmtpSettings, tab: str,
-                            record_id: str, **send_options) -> str:
-    """After a self-registration: the confirmation link (double opt-in) and the withdrawal link, by email."""
-    row = snapshot.get(tab, record_id)
+def send_registration_links(store, snapshot: Snapshot | None, links: LinkSettings, mailer: Mailer | SmtpSettings,
+                            tab: str, record_id: str, *, values=None, valid_for: dt.timedelta | None = None,
+                            now: dt.datetime | None = None) -> str:
+    """After a self-registration: the confirmation link (double opt-in, bound to the address given) and the
+    withdrawal link, by email. `values`: the record not written yet (census/registration.submit writes it once the
+    email is out), else it is read from `snapshot`. SendFailed / LinkRefused when nothing went out."""
+    row = values if values is not None else snapshot.get(tab, record_id)
     if row is None:
         raise registry.LinkRefused(registry.WRONG)
-    recipient = _company(row) if tab == "Entreprises" else _staff(row)
+    recipient = person_recipient(tab, record_id, row)
     if not recipient.address:
         raise registry.LinkRefused("Aucune adresse électronique pour confirmer l'inscription.")
     link_row, _token = registry.issue(store, links, REGISTRATION_ACTOR, CONFIRMATION, record_id, registry.SELF,
-                                      tab=tab)
-    return deliver(store, snapshot, REGISTRATION_ACTOR, links, smtp, link_row, recipient, **send_options)
+                                      now, tab=tab, valid_for=valid_for, address=recipient.address)
+    created = row["created_at"] if values is None else format_datetime(now or now_paris())
+    # Only a record written « à confirmer » (values given) is deleted when nobody confirms it.
+    return deliver(store, snapshot, REGISTRATION_ACTOR, links, mailer, link_row, recipient,
+                   shown=actions.person_view(CONFIRMATION, tab, created), note=IGNORE if values is not None else "")
 
 
 # ---- what a coordinator sends ------------------------------------------------------------------------------
@@ -157,28 +182,27 @@ def purpose_now(meeting: Row, today: dt.date | None = None) -> str:
     return ""
 
 
-def send_meeting_links(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSettings, meeting_id: str,
-                       purpose: str, **send_options) -> list[str]:
+def send_meeting_links(store, snapshot: Snapshot, user, links: LinkSettings, mailer: Mailer | SmtpSettings,
+                       meeting_id: str, purpose: str) -> list[str]:
     """Send a link for `purpose` to each side that has not done it (the one already sent while it is valid, else a
     new one); French confirmations."""
     meetings.require_permission(user)
     row = meetings.meeting(snapshot, meeting_id)
     meetings.require_scope(user, meetings.TAB, row, snapshot)
-    if not smtp.configured:
-        raise introduction.SendFailed("Aucun serveur d'envoi (SMTP) n'est configuré : les liens ne peuvent pas "
-                                      "être envoyés.")
+    if not mailer_for(mailer).available:
+        raise introduction.SendFailed(NO_SERVER)
     recipients = {side: meeting_recipient(snapshot, row, side) for side in sides_missing(row, purpose)}
     done = []
     for side, recipient in recipients.items():
         # Sending again resends the link still valid: one usable link per step and side.
         link_row = registry.reusable(snapshot, purpose, meeting_id, side) \
             or registry.issue(store, links, user, purpose, meeting_id, side)[0]
-        done.append(deliver(store, snapshot, user, links, smtp, link_row, recipient, **send_options))
+        done.append(deliver(store, snapshot, user, links, mailer, link_row, recipient))
     return done
 
 
-def send_event_link(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSettings, event_id: str,
-                    party: str, **send_options) -> str:
+def send_event_link(store, snapshot: Snapshot, user, links: LinkSettings, mailer: Mailer | SmtpSettings,
+                    event_id: str, party: str) -> str:
     """Invite one partner (an Entreprises or Personnels ID) to an event, with a vient / ne vient pas link."""
     meetings.require_permission(user, access.EDIT_EVENEMENTS)
     event = snapshot.get("Evenements", event_id)
@@ -187,7 +211,7 @@ def send_event_link(store, snapshot: Snapshot, user, links: LinkSettings, smtp: 
     meetings.require_scope(user, "Evenements", event, snapshot)
     recipient = party_recipient(snapshot, party)
     link_row, _token = registry.issue(store, links, user, EVENT_ANSWER, event_id, party)
-    return deliver(store, snapshot, user, links, smtp, link_row, recipient, **send_options)
+    return deliver(store, snapshot, user, links, mailer, link_row, recipient)
 
 
 def invitable(snapshot: Snapshot, event_id: str) -> list[tuple[str, str]]:

@@ -25,6 +25,7 @@ MEETING_ANSWER, EXPECTATIONS, CONCLUSIONS, EVENT_ANSWER = ("réponse rencontre",
                                                            "réponse événement")
 CONFIRMATION, WITHDRAWAL = "confirmation inscription", "retrait"  # about a person's own Entreprises/Personnels row
 PERSON_TABS = ("Entreprises", "Personnels")
+ADDRESS_FIELDS = {"Entreprises": "contact_email", "Personnels": "email"}  # where a person's own address is
 SELF = "inscrit"  # the party of a link about one's own record
 TARGET_TABS = {MEETING_ANSWER: "Rencontres", EXPECTATIONS: "Rencontres", CONCLUSIONS: "Rencontres",
                EVENT_ANSWER: "Evenements", CONFIRMATION: "", WITHDRAWAL: ""}
@@ -77,13 +78,16 @@ def _epoch(moment: dt.datetime) -> int:
     return int(moment.replace(tzinfo=PARIS).timestamp())
 
 
-def token_for(settings: LinkSettings, row: Row) -> str:
-    """The token of a Liens row (the same one each time: reminders resend the link already sent)."""
+def token_for(settings: LinkSettings, row: Row, address: str = "") -> str:
+    """The token of a Liens row (the same one each time: reminders resend the link already sent). A confirmation
+    link is bound to the `address` it is sent to."""
     if not settings.configured:
         raise LinksNotConfigured(NOT_CONFIGURED)
+    bound = tokens.address_digest(settings.secret, address) if row["objet"] == CONFIRMATION else ""
     payload = tokens.Payload(row["objet"], row["cible_id"], row["partie"], _epoch(parse_datetime(row["expire_le"])),
-                             row.id)
+                             row.id, bound)
     return tokens.sign(settings.secret, payload)
+
 
 
 def url_for(settings: LinkSettings, token: str) -> str:
@@ -91,8 +95,11 @@ def url_for(settings: LinkSettings, token: str) -> str:
 
 
 def issue(store, settings: LinkSettings, user, purpose: str, record_id: str, party: str,
-          now: dt.datetime | None = None, *, tab: str = "") -> tuple[Row, str]:
-    """A new link (row and token); the caller sends it. `tab`: the person's tab, for CONFIRMATION / WITHDRAWAL."""
+          now: dt.datetime | None = None, *, tab: str = "", valid_for: dt.timedelta | None = None,
+          address: str = "") -> tuple[Row, str]:
+    """A new link (row and token); the caller sends it. `tab`: the person's tab, for CONFIRMATION / WITHDRAWAL;
+    `valid_for`: instead of the configured days (a registration is confirmed within hours); `address`: the one a
+    CONFIRMATION link is sent to."""
     if not settings.configured:
         raise LinksNotConfigured(NOT_CONFIGURED)
     if purpose not in TARGET_TABS:
@@ -100,14 +107,14 @@ def issue(store, settings: LinkSettings, user, purpose: str, record_id: str, par
     target = TARGET_TABS[purpose] or tab
     if target not in ((TARGET_TABS[purpose],) if TARGET_TABS[purpose] else PERSON_TABS):
         raise LinkRefused(f"Un lien « {purpose} » ne vise pas l'onglet « {tab} ».")
-    expires = (now or now_paris()) + dt.timedelta(days=settings.days)
+    expires = (now or now_paris()) + (valid_for or dt.timedelta(days=settings.days))
     record = {"id": new_id(default_schema().tab(TAB).id_prefix), "objet": purpose,
               "cible_tab": target, "cible_id": record_id, "partie": party,
               "expire_le": format_datetime(expires), "statut": ACTIVE}
     [row] = store.append(TAB, [record])
     journal.record(store, user, "lien émis", target, record_id, ["Liens.objet"], FINALITE,
                    f"lien {row.id} « {purpose} » pour {party}")
-    return row, token_for(settings, row)
+    return row, token_for(settings, row, address)
 
 
 def signed(settings: LinkSettings, token: str) -> tokens.Payload:
@@ -138,7 +145,19 @@ def check(snapshot: Snapshot, settings: LinkSettings, token: str, now: dt.dateti
     moment = _epoch(now or now_paris())
     if moment >= payload.expires or moment >= _row_expiry(row):
         raise LinkRefused(EXPIRED)
+    if payload.purpose == CONFIRMATION and not _sent_to_current_address(snapshot, settings, row, payload):
+        raise LinkRefused(WRONG)
     return Link(row, payload)
+
+
+def _sent_to_current_address(snapshot: Snapshot, settings: LinkSettings, row: Row, payload: tokens.Payload) -> bool:
+    """A confirmation proves the address it was sent to: once the record holds another one, it confirms nothing.
+    A record gone (purged) is refused later, as for any link about one's own record."""
+    record = snapshot.get(row["cible_tab"], payload.record_id) if row["cible_tab"] in ADDRESS_FIELDS else None
+    if record is None:
+        return True
+    address = record[ADDRESS_FIELDS[row["cible_tab"]]]
+    return bool(address.strip()) and payload.bound == tokens.address_digest(settings.secret, address)
 
 
 def _row_expiry(row: Row) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ...config import LinkSettings, SmtpSettings
 from ...domain.values import format_datetime, now_paris, parse_datetime
+from ...mail import NO_SERVER, Mailer, mailer_for
 from ...store.base import Row, Snapshot, StoreError
 from ..kernel import journal, parameters
 from ..meetings import lifecycle as meetings
@@ -82,21 +83,22 @@ def due_reminders(snapshot: Snapshot, today: dt.date | None = None) -> list[Due]
     return found
 
 
-def send_due(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSettings,
-             now: dt.datetime | None = None, **send_options) -> Report:
-    """Send every due reminder; one that fails is reported and tried again next time."""
+def send_due(store, snapshot: Snapshot, user, links: LinkSettings, mailer: Mailer | SmtpSettings,
+             now: dt.datetime | None = None) -> Report:
+    """Send every due reminder through `mailer`; one that fails is reported and tried again next time."""
     meetings.require_permission(user)
     if not links.configured:
         raise registry.LinksNotConfigured(registry.NOT_CONFIGURED)
-    if not smtp.configured:
-        raise SendFailed("Aucun serveur d'envoi (SMTP) n'est configuré : section [smtp] de secrets.toml.")
+    mailer = mailer_for(mailer)
+    if not mailer.available:
+        raise SendFailed(NO_SERVER)
     report, now = Report(), now or now_paris()
     for due in due_reminders(snapshot, now.date()):
         row = snapshot.get(meetings.TAB, due.meeting_id)
         if not user.rights.unrestricted and not _in_scope(user, row, snapshot):
             continue
         try:
-            report.sent.append(_remind(store, snapshot, user, links, smtp, row, due, now, **send_options))
+            report.sent.append(_remind(store, snapshot, user, links, mailer, row, due, now))
         except StoreError as error:  # SendFailed, LinkRefused (no address), Conflict
             report.failed.append(f"{due.meeting_id} ({due.purpose}, {due.side}) : {error}")
     if report.sent or report.failed:
@@ -112,14 +114,13 @@ def _in_scope(user, row: Row, snapshot: Snapshot) -> bool:
         return False
 
 
-def _remind(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSettings, row: Row, due: Due,
-            now: dt.datetime, **send_options) -> str:
+def _remind(store, snapshot: Snapshot, user, links: LinkSettings, mailer: Mailer, row: Row, due: Due,
+            now: dt.datetime) -> str:
     recipient = mail.meeting_recipient(snapshot, row, due.side)
     link_row = registry.reusable(snapshot, due.purpose, due.meeting_id, due.side, now)
     if link_row is None:
         link_row, _token = registry.issue(store, links, user, due.purpose, due.meeting_id, due.side, now)
-    confirmation = mail.deliver(store, snapshot, user, links, smtp, link_row, recipient, reminder=True,
-                                **send_options)
+    confirmation = mail.deliver(store, snapshot, user, links, mailer, link_row, recipient, reminder=True)
     current = journal.fresh_snapshot(store).get(registry.TAB, link_row.id) or link_row
     store.update(registry.TAB, link_row.id, {"relance_le": format_datetime(now)}, current.fingerprint)
     return confirmation

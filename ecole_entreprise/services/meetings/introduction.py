@@ -7,13 +7,7 @@ journaled. Without SMTP the coordinator gets a mailto: link and the plain text t
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
-import ssl
 from dataclasses import dataclass
-from email.header import Header
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import formatdate, make_msgid
 from string import Template
 from urllib.parse import quote
 
@@ -22,6 +16,7 @@ from ecole_entreprise import errors
 from ...config import SmtpSettings
 from ...domain.validators import display_phone
 from ...domain.values import format_datetime, now_paris, parse_time
+from ...mail import Attachment, Delivery, Mail, Mailer, MailError, mailer_for
 from ...store.base import Conflict, Row, RowNotFound, Snapshot, StoreError
 from ..kernel import access, journal
 from ..privacy.disclosure import fresh_rule_snapshot, snapshot_blockers
@@ -312,65 +307,35 @@ def meeting_ics(row: Row, *, summary: str, location: str, description: str,
 # ---- delivering -------------------------------------------------------------------------------------------
 
 
-def build_message(email: IntroductionEmail, sender: str) -> bytes:
-    """The message as sent (CRLF line ends). The subject is encoded by email.header.Header: the default policy's
-    encoder drops the space between two adjacent non-ASCII words ("Lycée — Lycée" reads "Lycée— Lycée")."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = ", ".join(email.to)
-    if email.cc:
-        message["Cc"] = ", ".join(email.cc)
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    message.set_content(email.body)
-    if email.ics:
-        message.add_attachment(email.ics, maintype="text", subtype="calendar", filename="rencontre.ics",
-                               params={"method": "PUBLISH", "charset": "utf-8"})
-    charset = "us-ascii" if email.subject.isascii() else "utf-8"
-    subject = Header(email.subject, charset, header_name="Subject").encode(linesep="\r\n")
-    return f"Subject: {subject}\r\n".encode("ascii") + message.as_bytes(policy=SMTP)
+def as_mail(email: IntroductionEmail) -> Mail:
+    """The message handed to the mailer, the .ics attached when the meeting has a date."""
+    calendar = (Attachment("rencontre.ics", email.ics, "text", "calendar",
+                           (("method", "PUBLISH"), ("charset", "utf-8"))),) if email.ics else ()
+    return Mail(to=tuple(email.to), cc=tuple(email.cc), subject=email.subject, body=email.body,
+                attachments=calendar)
 
 
-def _connect(smtp: SmtpSettings, context: ssl.SSLContext, timeout: float) -> smtplib.SMTP:
-    if smtp.port == 465:  # implicit TLS port
-        return smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=context)
-    client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
+NO_SERVER = "Aucun serveur d'envoi (SMTP) n'est configuré : utilisez le lien de messagerie ou copiez le texte."
+
+
+def send_mail(mailer: Mailer | SmtpSettings, mail: Mail, no_server: str) -> Delivery:
+    """Through the mailer the caller was given; SendFailed (French) when nothing went out, `no_server` when no
+    server is configured."""
+    mailer = mailer_for(mailer)
+    if not mailer.available:
+        raise SendFailed(no_server)
     try:
-        if smtp.starttls:
-            client.starttls(context=context)
-    except BaseException:
-        client.close()
-        raise
-    return client
+        return mailer.send(mail)
+    except MailError as error:
+        raise SendFailed(str(error)) from None
 
 
-def send(email: IntroductionEmail, smtp_settings: SmtpSettings, *, ssl_context: ssl.SSLContext | None = None,
-         timeout: float = 20.0) -> str:
-    """Send through the configured SMTP server (STARTTLS, then login when a user is set); French confirmation."""
-    if not smtp_settings.configured:
-        raise SendFailed("Aucun serveur d'envoi (SMTP) n'est configuré : utilisez le lien de messagerie ou "
-                         "copiez le texte.")
-    sender = smtp_settings.sender or smtp_settings.user
-    if "@" not in sender:
-        raise SendFailed("Adresse d'expéditeur manquante : renseignez « sender » dans la section [smtp].")
-    message = build_message(email, sender)
-    try:
-        with _connect(smtp_settings, ssl_context or ssl.create_default_context(), timeout) as client:
-            if smtp_settings.user:
-                client.login(smtp_settings.user, smtp_settings.password)
-            refused = client.sendmail(sender, [*email.to, *email.cc], message)
-    except smtplib.SMTPAuthenticationError:
-        raise SendFailed("Le serveur d'envoi a refusé l'identifiant ou le mot de passe SMTP.") from None
-    except smtplib.SMTPRecipientsRefused:
-        raise SendFailed("Le serveur d'envoi a refusé tous les destinataires : vérifiez les adresses.") from None
-    except (smtplib.SMTPException, ssl.SSLError) as error:
-        raise SendFailed(f"Le serveur d'envoi a refusé le courriel ({error}).") from None
-    except OSError as error:
-        raise SendFailed(f"Serveur d'envoi {smtp_settings.host}:{smtp_settings.port} injoignable ({error}).") from None
-    sent = [a for a in email.to + email.cc if a not in refused]
-    confirmation = f"Courriel de mise en relation envoyé à {', '.join(sent)}."
-    if refused:
-        confirmation += f" Adresses refusées par le serveur : {', '.join(refused)}."
+def send(email: IntroductionEmail, mailer: Mailer | SmtpSettings) -> str:
+    """Send through the mailer (the configured SMTP server in production); French confirmation."""
+    delivery = send_mail(mailer, as_mail(email), NO_SERVER)
+    confirmation = f"Courriel de mise en relation envoyé à {', '.join(delivery.sent)}."
+    if delivery.refused:
+        confirmation += f" Adresses refusées par le serveur : {', '.join(delivery.refused)}."
     return confirmation
 
 
@@ -410,13 +375,13 @@ def _stamp_sent(store, snapshot: Snapshot, user, meeting_id: str, channel: str) 
         return store.update(meetings.TAB, meeting_id, changes, conflict.current.fingerprint)
 
 
-def send_introduction(store, snapshot: Snapshot, user, email: IntroductionEmail, smtp_settings: SmtpSettings,
-                      *, resend: bool = False, **send_options) -> str:
-    """Re-check the rule on a fresh read, send through SMTP, then journal and stamp the meeting; returns the
+def send_introduction(store, snapshot: Snapshot, user, email: IntroductionEmail, mailer: Mailer | SmtpSettings,
+                      *, resend: bool = False) -> str:
+    """Re-check the rule on a fresh read, send through the mailer, then journal and stamp the meeting; returns the
     confirmation. A meeting already introduced is sent again only with `resend=True` (AlreadySent otherwise,
-    nothing sent)."""
+    nothing sent). `mailer` may still be the [smtp] settings (pages/rencontres.py passes them)."""
     current = _fresh_and_allowed(store, snapshot, user, email.meeting_id)
     _refuse_second_send(current, email.meeting_id, resend)
-    confirmation = send(email, smtp_settings, **send_options)
+    confirmation = send(email, mailer)
     _stamp_sent(store, current, user, email.meeting_id, channel="SMTP")
     return confirmation
