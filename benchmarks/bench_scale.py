@@ -189,6 +189,29 @@ def bilan_view(workbook: Path, repeat: int) -> dict[str, float]:
             "bilan_after_change_s": after_change, "bilan_after_change_cpu_s": after_change_cpu}
 
 
+CHECK = """
+import runpy, sys
+sys.argv = ["ecole_entreprise", "check"]
+try:
+    runpy.run_module("ecole_entreprise", run_name="__main__")
+except SystemExit:
+    pass
+peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(int(peak.split()[1]) / 1024, file=sys.stderr)
+"""
+
+
+def check_run(workbook: Path) -> tuple[float, float]:
+    """Seconds and peak resident MB of `check` in its own process. The peak is the process's own high-water mark
+    (VmHWM, reset by exec): getrusage would also count the pages this big benchmark process shares when forking."""
+    env = {**os.environ, "ECOLE_ENTREPRISE_WORKBOOK": str(workbook)}
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CHECK], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - start
+    return seconds, float(done.stderr.strip().splitlines()[-1])
+
+
 def pairing_run(snapshot: Snapshot, repeat: int) -> tuple[float, float, int]:
     """Median of `repeat` plans: on a shared machine one run is as noisy as the other processes are busy."""
     from ecole_entreprise.services.pairing.plan import global_plan
