@@ -24,6 +24,7 @@ TAB = "appariement_onglet"  # the selected tab, kept server-side so that a rerun
 TABS = ("Par entreprise", "Par personnel", "Plan global")
 PAGE_SIZE = 10  # suggestions shown per record
 EVERYTHING = "Afficher aussi les fiches non appariables"
+NO_FIELD = ("",)  # no form field here: a field-level error (e.g. one meeting of a batch) is listed with the others
 
 ctx = page_context("appariement")
 user, snapshot = ctx.user, ctx.snapshot()
@@ -122,7 +123,7 @@ def no_suggestion(kind: str, chosen: str) -> None:
 
 def suggestions(kind: str) -> None:
     feedback = Feedback(f"appariement_{kind}")
-    feedback.show(user, snapshot)
+    feedback.show(user, snapshot, fields_shown=NO_FIELD)
     chosen, options = pick(kind)
     if chosen is None:
         return
@@ -222,7 +223,7 @@ def global_view() -> None:
             keep(pairing.global_plan(snapshot, settings=settings))
         st.session_state.pop(PLAN_IDS, None)
         feedback.clear()
-    feedback.show(user, snapshot)
+    feedback.show(user, snapshot, fields_shown=NO_FIELD)
     plan = st.session_state.get(PLAN)
     if plan is None:
         st.caption("Le plan répartit les personnels encore sans rencontre en maximisant le score total, dans la "

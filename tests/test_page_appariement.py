@@ -506,3 +506,21 @@ def test_nothing_pairable_says_what_to_do(monkeypatch, tmp_path):
     show_everything(at, "Entreprises")
     assert at.selectbox(key="pick_Entreprises").options == ["Forges de Dijon (Dijon)"]
     assert "Fiche entreprise au statut « à valider »." in "\n".join(m.value for m in at.markdown)
+
+
+def test_a_refused_proposal_shows_its_message_where_it_was_made(app_workbook, monkeypatch):
+    problem = "Personnel introuvable : la fiche a été supprimée entre-temps."
+
+    def refuse(store, snap, user, records, **kwargs):
+        raise meetings.MeetingInvalid({f"{records[0]['entreprise_id']} / {records[0]['personnel_id']}": problem})
+
+    monkeypatch.setattr(meetings, "propose", refuse)
+    before = meeting_keys()
+    at = appariement(monkeypatch)
+    compute_plan(at)
+    at.checkbox(key="plan_ok").check().run()
+    at.button(key="plan_propose").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in tab(at, "Plan global").error] == [problem]
+    assert at.button(key="plan_propose")  # nothing written, the plan is still there to retry
+    assert meeting_keys() == before
