@@ -3,6 +3,7 @@
 Expected values come from the pairing services run on the same data, never from constants.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from ecole_entreprise.services.kernel.formatting import fmt_number
 from ecole_entreprise.services.kernel.users import find_user
 from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.pairing import plan as pairing
-from ecole_entreprise.services.pairing.scoring import LABELS, PairingError
+from ecole_entreprise.services.pairing.scoring import LABELS, PairingError, company_label, staff_label
 from ecole_entreprise.store.base import Unreachable
 from ecole_entreprise.store.workbook import WorkbookStore
 from tests.support.apptest import ADMIN, COMITE, CPME, DIJON, ROOT, app_store, open_page
@@ -52,12 +53,24 @@ def pick(at, kind: str, row_id: str) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+def tab(at, label: str):
+    """The content of one tab: every tab is drawn on each run, so a test looks into the one it acts in."""
+    [found] = [t for t in at.tabs if t.label == label]
+    return found
+
+
 def first_company_with_suggestions(snap) -> tuple[str, list]:
     for row in snap.rows("Entreprises"):
         found = pairing.suggestions_for_entreprise(snap, row.id)
         if found:
             return row.id, found
     raise AssertionError("the demo data should hold a company with suggestions")
+
+
+def show_everything(at, kind: str) -> None:
+    """Tick « Afficher aussi les fiches non appariables »: the list then holds every visible record."""
+    at.toggle(key=f"all_{kind}").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
 
 
 def compute_plan(at) -> None:
@@ -77,13 +90,13 @@ def test_company_suggestions_show_score_and_breakdown(app_workbook, monkeypatch)
     company, expected = first_company_with_suggestions(snapshot())
     at = appariement(monkeypatch)
     pick(at, "Entreprises", company)
-    labels = [e.label for e in at.expander]
+    labels = [e.label for e in tab(at, "Par entreprise").expander]
     assert len(labels) == len(expected)
     staff = {r.id: r for r in snapshot().rows("Personnels")}
     for label, pair in zip(labels, expected, strict=True):
         assert label.startswith(f"{fmt_number(pair.total)} pts — ")
         assert f"{staff[pair.personnel_id]['prenom']} {staff[pair.personnel_id]['nom']}" in label
-    best = at.expander[0]
+    best = tab(at, "Par entreprise").expander[0]
     [table] = best.table
     frame = table.value
     assert list(frame["Critère"]) == list(LABELS)
@@ -96,12 +109,14 @@ def test_excluded_record_says_why(app_workbook, monkeypatch):
     snap = snapshot()
     blocked = next(r for r in snap.rows("Entreprises") if pairing.blockers(snap, "Entreprises", r.id))
     at = appariement(monkeypatch)
+    assert company_label(blocked) not in at.selectbox(key="pick_Entreprises").options  # not offered by default
+    show_everything(at, "Entreprises")
     pick(at, "Entreprises", blocked.id)
     assert "Aucune suggestion pour cette fiche." in [w.value for w in at.warning]
     shown = "\n".join(m.value for m in at.markdown)
     for reason in pairing.blockers(snap, "Entreprises", blocked.id):
         assert reason in shown
-    assert not [b for b in at.button if b.label == "Proposer cette rencontre"]
+    assert not [b for b in tab(at, "Par entreprise").button if b.label == "Proposer cette rencontre"]
 
 
 def test_staff_suggestions_list_companies(app_workbook, monkeypatch):
@@ -111,7 +126,7 @@ def test_staff_suggestions_list_companies(app_workbook, monkeypatch):
     companies = {r.id: r["raison_sociale"] for r in snap.rows("Entreprises")}
     at = appariement(monkeypatch)
     pick(at, "Personnels", staff)
-    labels = [e.label for e in at.expander]
+    labels = [e.label for e in tab(at, "Par personnel").expander]
     assert len(labels) == len(expected)
     for label, pair in zip(labels, expected, strict=True):
         assert companies[pair.entreprise_id] in label
@@ -164,7 +179,7 @@ def test_plan_is_shown_and_nothing_written_before_confirmation(app_workbook, mon
     assert metrics["Personnels sans entreprise"] == str(len(expected.unmatched_personnels))
     last = expected.pairs[-1]
     at.selectbox(key="plan_detail_pick").set_value(last.personnel_id).run()
-    [breakdown] = [t.value for t in at.table]
+    [breakdown] = [t.value for t in tab(at, "Plan global").table]
     assert list(breakdown["Critère"]) == [part.label_fr for part in last.parts]
     assert list(breakdown["Points"]) == [fmt_number(part.points) for part in last.parts]
     propose = at.button(key="plan_propose")
@@ -249,6 +264,10 @@ def test_swap_refused_in_french_and_allowed_swap_applied(app_workbook, monkeypat
         if refused:
             break
     assert refused and allowed
+    # the page offers only partners the swap accepts; a stale list (the data changed since) may still hold
+    # a refused one: the service refuses it in French, by name
+    everyone = [r.id for r in snap.rows("Personnels")]
+    monkeypatch.setattr(pairing, "swap_partners", lambda plan, first, among: [p for p in everyone if p != first])
     at = appariement(monkeypatch)
     compute_plan(at)
     at.selectbox(key="swap_a").set_value(in_plan).run()
@@ -273,6 +292,7 @@ def test_coordinator_sees_only_their_records_and_no_contact(app_workbook, monkey
     visible = [r["id"] for r in access.visible_rows(user, "Personnels", snap)]
     assert 0 < len(visible) < len(snap.rows("Personnels"))
     at = appariement(monkeypatch, DIJON)
+    show_everything(at, "Personnels")
     assert at.selectbox(key="pick_Personnels").options == [
         at.selectbox(key="pick_Personnels").format_func(pid) for pid in visible]
     compute_plan(at)
@@ -363,3 +383,144 @@ def test_nothing_to_pair_explains_why(monkeypatch, tmp_path):
     assert any(i.value.startswith("Aucune paire possible") for i in at.info)
     assert not [b for b in at.button if b.key == "plan_propose"]
     assert meeting_keys() == []
+
+
+# ---- issue 17: only what can be paired, by name; the tab and the choices kept across actions -------------------
+
+ID_PATTERN = re.compile(r"\b(ENT|PER|REN)-")
+
+
+def offer(email=ADMIN):
+    snap = snapshot()
+    return pairing.choices(find_user(snap, email), snap)
+
+
+def test_lists_offer_only_pairable_records_and_open_on_the_first(app_workbook, monkeypatch):
+    expected = offer()
+    assert 0 < len(expected.entreprises.pairable) < len(expected.entreprises.labels)  # the demo has both kinds
+    at = appariement(monkeypatch)
+    for kind, side in (("Entreprises", expected.entreprises), ("Personnels", expected.personnels)):
+        box = at.selectbox(key=f"pick_{kind}")
+        assert box.value == side.pairable[0]
+        assert box.options == [side.labels[rid] for rid in side.pairable]
+        assert not [o for o in box.options if ID_PATTERN.search(o)]
+    snap = snapshot()
+    first = snap.get("Entreprises", expected.entreprises.pairable[0])
+    assert at.selectbox(key="pick_Entreprises").options[0] == f"{first['raison_sociale']} ({first['commune']})"
+    assert "Aucune suggestion pour cette fiche." not in [w.value for w in tab(at, "Par entreprise").warning]
+    person = snap.get("Personnels", expected.personnels.pairable[0])
+    assert at.selectbox(key="pick_Personnels").options[0] == (
+        f"{person['prenom']} {person['nom']} — {person['etablissement']}")
+    # suggestions name the other side too
+    assert not [e.label for e in at.expander if ID_PATTERN.search(e.label)]
+
+
+def test_swap_offers_only_partners_the_swap_accepts(app_workbook, monkeypatch):
+    snap = snapshot()
+    plan, pairable = pairing.global_plan(snap), offer().personnels.pairable
+    at = appariement(monkeypatch)
+    compute_plan(at)
+    first = at.selectbox(key="swap_a").value
+    accepted = []
+    for other in [r.id for r in snap.rows("Personnels") if r.id != first]:
+        try:
+            pairing.swap(plan, first, other)
+        except PairingError:
+            continue
+        accepted.append(other)
+    assert accepted and set(accepted) <= set(pairable)
+    box = at.selectbox(key="swap_b")
+    assert box.options == [box.format_func(pid) for pid in accepted]
+    assert box.value == accepted[0]  # the default partner can be paired
+    at.button(key="plan_swap").click().run()
+    assert not at.error and not at.exception
+    [done] = [s.value for s in tab(at, "Plan global").success]
+    assert done.startswith("Échange effectué entre ") and not ID_PATTERN.search(done)
+    assert list(plan_frame(at)["Score"]) == [fmt_number(p.total) for p in pairing.swap(plan, first, accepted[0]).pairs]
+
+
+def test_refused_swap_names_both_records_and_shows_no_id(app_workbook, monkeypatch):
+    snap = snapshot()
+    plan = pairing.global_plan(snap)
+    first = plan.pairs[0]
+    far = next(r.id for r in snap.rows("Personnels") if r.id != first.personnel_id and pairing.swap_partners(
+        plan, first.personnel_id, [r.id]) == [] and r.id in offer().personnels.pairable)
+    monkeypatch.setattr(pairing, "swap_partners", lambda plan, a, among: [far])  # a list gone stale
+    at = appariement(monkeypatch)
+    compute_plan(at)
+    at.selectbox(key="swap_a").set_value(first.personnel_id).run()
+    at.button(key="plan_swap").click().run()
+    [message] = [e.value for e in tab(at, "Plan global").error]
+    assert message.startswith(f"Échange refusé : {company_label(snap.get('Entreprises', first.entreprise_id))} et "
+                              f"{staff_label(snap.get('Personnels', far))} ne peuvent pas être appariés.")
+    assert not ID_PATTERN.search(message)
+
+
+def test_the_tab_and_the_choices_are_kept_after_retirer(app_workbook, monkeypatch):
+    at = appariement(monkeypatch)
+    at.toggle(key="all_Entreprises").set_value(True).run()
+    chosen = offer().entreprises.pairable[1]
+    pick(at, "Entreprises", chosen)
+    at.session_state["appariement_onglet"] = "Plan global"  # what a click on the tab sets
+    compute_plan(at)
+    n = len(plan_frame(at))
+    dropped = at.selectbox(key="plan_drop_pick").value
+    at.button(key="plan_drop").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["appariement_onglet"] == "Plan global"
+    assert len(plan_frame(at)) == n - 1 and dropped not in at.selectbox(key="plan_drop_pick").options
+    assert at.selectbox(key="pick_Entreprises").value == chosen and at.toggle(key="all_Entreprises").value
+    [done] = [s.value for s in tab(at, "Plan global").success]
+    assert done == f"{staff_label(snapshot().get('Personnels', dropped))} retiré(e) du plan."
+
+
+def test_proposing_from_par_personnel_stays_there_on_the_next_person(app_workbook, monkeypatch):
+    pairable = offer().personnels.pairable
+    snap = snapshot()
+    person = next(pid for pid in pairable[:-1] if pairing.suggestions_for_personnel(snap, pid))
+    best = pairing.suggestions_for_personnel(snap, person)[0]
+    at = appariement(monkeypatch)
+    at.session_state["appariement_onglet"] = "Par personnel"
+    pick(at, "Personnels", person)
+    suffix = f"Personnels_{best.entreprise_id}_{person}"
+    at.checkbox(key=f"ok_{suffix}").check().run()
+    at.button(key=f"go_{suffix}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["appariement_onglet"] == "Par personnel"
+    assert any("1 rencontre(s) proposée(s)" in s.value for s in tab(at, "Par personnel").success)
+    # the person is now engaged: no longer offered; the list moves on to the one that followed
+    box = at.selectbox(key="pick_Personnels")
+    assert box.format_func(person) not in box.options
+    assert box.value == pairable[pairable.index(person) + 1]
+
+
+def test_nothing_pairable_says_what_to_do(monkeypatch, tmp_path):
+    small_workbook(monkeypatch, tmp_path, [{**DIJON_COMPANY, "statut": "à valider"}], [BESANCON_STAFF])
+    at = appariement(monkeypatch)
+    company = tab(at, "Par entreprise")
+    [info] = company.info
+    assert info.value.startswith("Aucune fiche entreprise ne peut être appariée pour l'instant : 1 fiche(s)")
+    assert "Validez les fiches" in info.value
+    assert [link.proto.page for link in company.get("page_link")] == ["entreprises"]
+    assert not [b for b in company.selectbox if b.key == "pick_Entreprises"]
+    show_everything(at, "Entreprises")
+    assert at.selectbox(key="pick_Entreprises").options == ["Forges de Dijon (Dijon)"]
+    assert "Fiche entreprise au statut « à valider »." in "\n".join(m.value for m in at.markdown)
+
+
+def test_a_refused_proposal_shows_its_message_where_it_was_made(app_workbook, monkeypatch):
+    problem = "Personnel introuvable : la fiche a été supprimée entre-temps."
+
+    def refuse(store, snap, user, records, **kwargs):
+        raise meetings.MeetingInvalid({f"{records[0]['entreprise_id']} / {records[0]['personnel_id']}": problem})
+
+    monkeypatch.setattr(meetings, "propose", refuse)
+    before = meeting_keys()
+    at = appariement(monkeypatch)
+    compute_plan(at)
+    at.checkbox(key="plan_ok").check().run()
+    at.button(key="plan_propose").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in tab(at, "Plan global").error] == [problem]
+    assert at.button(key="plan_propose")  # nothing written, the plan is still there to retry
+    assert meeting_keys() == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from datetime import datetime
 
@@ -12,16 +13,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ecole_entreprise.domain.roles import ADMIN, COORD_ACADEMIE, User
 from ecole_entreprise.domain.schema import default_schema
+from ecole_entreprise.services.meetings import lifecycle
 from ecole_entreprise.services.pairing.plan import (
+    Proposed,
     blockers,
+    choices,
     drop,
     global_plan,
     max_weight_plan,
     plan_to_records,
+    propose,
+    suggestions,
     suggestions_for_entreprise,
     suggestions_for_personnel,
     swap,
+    swap_partners,
 )
 from ecole_entreprise.services.pairing.scoring import EARTH_RADIUS_KM, PairingError, prepare, score_candidates
 from ecole_entreprise.store.base import Row, Snapshot, TabData, fingerprint, stamp_new
@@ -55,14 +63,16 @@ def snapshot(entreprises, personnels, rencontres=()) -> Snapshot:
 
 
 def company(id, km, **changes) -> dict:
-    return {"id": id, "raison_sociale": id, "commune_insee": f"K{km}", "thematiques": "management; orientation",
+    return {"id": id, "raison_sociale": f"Atelier {id[4:]}", "commune": f"Ville {km}", "commune_insee": f"K{km}",
+            "thematiques": "management; orientation",
             "formats": "visite avant", "disponibilites": "mai-juin; semaine école-entreprise",
             "fonctions_souhaitees": "CPE", "capacite_annuelle": "1", "statut": "validé",
             "consentement_participation": CONSENT, **changes}
 
 
 def staff(id, km, **changes) -> dict:
-    return {"id": id, "nom": id, "commune_insee": f"K{km}", "fonction": "CPE", "thematiques": "management; orientation",
+    return {"id": id, "prenom": "Camille", "nom": f"Nom{id[4:]}", "etablissement": f"Lycée {id[4:]}",
+            "commune_insee": f"K{km}", "fonction": "CPE", "thematiques": "management; orientation",
             "formats": "visite avant", "disponibilites": "mai-juin; semaine école-entreprise", "statut": "validé",
             "consentement_participation": CONSENT, **changes}
 
@@ -110,7 +120,7 @@ def test_suggestions_for_personnel_ties_by_id(snap):
 def test_excluded_rows_get_no_suggestions_but_reasons(snap):
     assert suggestions_for_personnel(snap, "PER-5", locate=locate) == []
     assert blockers(snap, "Personnels", "PER-5", locate=locate) == [
-        "Le personnel a déjà une rencontre en cours (REN-1, statut « proposée »)."]
+        "Le personnel a déjà une rencontre en cours (avec Atelier Z (Ville 500), statut « proposée »)."]
     assert suggestions_for_entreprise(snap, "ENT-Z", locate=locate) == []
     assert "plus de place" in blockers(snap, "Entreprises", "ENT-Z", locate=locate)[0]
     assert blockers(snap, "Entreprises", "ENT-A", locate=locate) == []
@@ -290,17 +300,20 @@ def test_swap_with_an_unmatched_person_replaces(plan):
 
 
 @pytest.mark.parametrize("a, b, message", [
-    ("PER-1", "PER-3", "Échange refusé : ENT-A et PER-3 ne peuvent pas être appariés. "
+    ("PER-1", "PER-3", "Échange refusé : Atelier A \\(Ville 0\\) et Camille Nom3 — Lycée 3 ne peuvent pas être "
+                       "appariés. "
                        "Distance de 100,0 km supérieure au maximum de 60,0 km."),
     ("PER-1", "PER-5", "rencontre en cours"),
     ("PER-1", "PER-6", "statut « archivé »"),
-    ("PER-4", "PER-5", "Ni PER-4 ni PER-5 ne figurent dans le plan"),
+    ("PER-4", "PER-5", "Ni Camille Nom4 — Lycée 4 ni Camille Nom5 — Lycée 5 ne figurent dans le plan"),
     ("PER-1", "PER-1", "deux personnels différents"),
     ("PER-1", "PER-X", "Personnel inconnu : PER-X"),
 ])
 def test_swap_refusals(plan, a, b, message):
-    with pytest.raises(PairingError, match=message):
+    with pytest.raises(PairingError, match=message) as refused:
         swap(plan, a, b)
+    if b != "PER-X":  # an unknown ID has no name to show
+        assert not re.search(r"\b(ENT|PER|REN)-", str(refused.value))  # records are named, never by ID
 
 
 def test_drop_frees_the_slot(plan):
@@ -309,7 +322,7 @@ def test_drop_frees_the_slot(plan):
     assert dropped.total == pytest.approx(2 * expected(0))
     assert dropped.unmatched_personnels == ["PER-4", "PER-2"]
     assert dropped.unmatched_capacity == {"ENT-B": 1}
-    with pytest.raises(PairingError, match="PER-2 ne figure pas dans le plan"):
+    with pytest.raises(PairingError, match="^Camille Nom2 — Lycée 2 ne figure pas dans le plan"):
         drop(dropped, "PER-2")
     assert swap(dropped, "PER-1", "PER-2").pairs[0].personnel_id == "PER-2"  # dropped people can come back
 
@@ -389,3 +402,64 @@ def test_candidates_per_person_comes_from_parametres():
     rows.tabs["Parametres"] = TabData("Parametres", tab.headers, [Row("PRM-K", values, {}, 2,
                                                                       fingerprint(tab, values))])
     assert PairingSettings.from_snapshot(rows).candidates_per_person == 7
+
+
+# ---- what a page offers ----------------------------------------------------------------------------------
+
+ADMIN_USER = User(email="admin@exemple.fr", role=ADMIN)
+
+
+def test_choices_offer_only_pairable_records_by_name(snap):
+    offer = choices(ADMIN_USER, snap, locate=locate)
+    assert offer.entreprises.pairable == ["ENT-A", "ENT-B", "ENT-C"]  # ENT-Z has no place left
+    assert offer.personnels.pairable == ["PER-1", "PER-2", "PER-3", "PER-4"]  # PER-5 engaged, PER-6 archived
+    assert list(offer.personnels.labels) == [f"PER-{i}" for i in range(1, 7)]  # every visible record is named
+    assert offer.entreprises.labels["ENT-A"] == "Atelier A (Ville 0)"
+    assert offer.personnels.labels["PER-2"] == "Camille Nom2 — Lycée 2"
+    assert offer.side("Personnels").options() == offer.personnels.pairable
+    assert offer.side("Personnels").options(everything=True) == list(offer.personnels.labels)
+    for block in blockers(snap, "Personnels", "PER-5", locate=locate):
+        assert not re.search(r"\b(ENT|PER|REN)-", block)
+
+
+def test_choices_stay_within_the_coordinators_scope():
+    snap = snapshot([company("ENT-A", 0)], [staff("PER-1", 0, departement="21"), staff("PER-2", 0, departement="25")])
+    coordinator = User(email="coord@exemple.fr", role=COORD_ACADEMIE, departements=frozenset({"21"}))
+    offer = choices(coordinator, snap, locate=locate)
+    assert offer.personnels.pairable == ["PER-1"] and list(offer.personnels.labels) == ["PER-1"]
+    assert offer.entreprises.pairable == ["ENT-A"]  # the counterpart side is visible whole
+    assert [p.personnel_id for p in suggestions(coordinator, snap, "Entreprises", "ENT-A", locate=locate)] == [
+        "PER-1"]
+
+
+def test_swap_partners_are_exactly_the_swaps_accepted(plan):
+    everyone = [f"PER-{i}" for i in range(1, 7)] + ["PER-X"]
+    for first in [p.personnel_id for p in plan.pairs]:
+        accepted = []
+        for other in everyone:
+            try:
+                swap(plan, first, other)
+            except PairingError:
+                continue
+            accepted.append(other)
+        assert swap_partners(plan, first, everyone) == accepted
+    assert swap_partners(plan, "PER-1", everyone) == ["PER-2", "PER-4"]  # PER-3 too far, PER-5/6 excluded
+
+
+def test_propose_makes_each_meeting_id_once(plan, monkeypatch):
+    sent = []
+
+    def fake_propose(store, snapshot, user, records):
+        sent.append([dict(r) for r in records])
+        return [] if len(sent) > 1 else records  # the retry finds them written
+
+    monkeypatch.setattr(lifecycle, "propose", lambda *args: [Row(r["id"], r, {}, 0, "") for r in fake_propose(*args)])
+    ids: dict = {}
+    first = propose(None, None, ADMIN_USER, plan.pairs, YEAR, ids)
+    assert first == Proposed(written=3, skipped=0)
+    made = [r["id"] for r in sent[0]]
+    assert len(set(made)) == 3 and all(i.startswith(default_schema().tab("Rencontres").id_prefix) for i in made)
+    assert ids == {(p.entreprise_id, p.personnel_id, YEAR): r["id"] for p, r in zip(plan.pairs, sent[0], strict=True)}
+    assert propose(None, None, ADMIN_USER, plan.pairs, YEAR, ids) == Proposed(written=0, skipped=3)
+    assert [r["id"] for r in sent[1]] == made  # the retry sends the same IDs
+    assert {r["statut"] for r in sent[0]} == {"proposée"}

@@ -171,6 +171,7 @@ def test_the_privacy_person_view_and_the_score_details_render_no_markup(hostile_
     assert not at.exception
     assert rendered_payloads(at) == [] and escaped_payloads(at) > 0
     at = open_page(monkeypatch, DIJON, "pages/appariement.py")
+    at.toggle(key="all_Entreprises").set_value(True).run()  # validated companies that cannot be paired too
     shown = 0
     for company in [r for r in app_store().read().rows("Entreprises") if r["statut"] == "validé"][:10]:
         at.selectbox(key="pick_Entreprises").set_value(company.id).run()

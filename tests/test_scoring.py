@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 import types
 from datetime import date, datetime
@@ -171,7 +172,7 @@ def test_capacity_counts_only_this_years_active_meetings():
 EXCLUSIONS = {
     "already met this year": ({"rencontres": [meeting(statut="réalisée")]}, "cette année scolaire 2025-2026"),
     "refused before": ({"rencontres": [meeting(annee_scolaire="2022-2023", statut="refusée")]},
-                       "Rencontre refusée auparavant (REN-1, 2022-2023)."),
+                       "Rencontre refusée auparavant (2022-2023)."),
     "company archived": ({"entreprises": [company(statut="archivé")]}, "Fiche entreprise au statut « archivé »."),
     "staff to validate": ({"personnels": [staff(statut="à valider")]}, "Fiche personnel au statut « à valider »."),
     "company consent": ({"entreprises": [company(consentement_participation="")]},
@@ -185,7 +186,7 @@ EXCLUSIONS = {
     "too far": ({"personnels": [staff(commune_insee="21004")]}, "supérieure au maximum"),
     "pending meeting": ({"entreprises": [company(), company(id="ENT-Z")],
                          "rencontres": [meeting(entreprise_id="ENT-Z", annee_scolaire="2024-2025", statut="proposée")]},
-                        "Le personnel a déjà une rencontre en cours (REN-1, statut « proposée »)."),
+                        "Le personnel a déjà une rencontre en cours (avec Fromagerie (Dijon), statut « proposée »)."),
     "commune unknown": ({"entreprises": [company(commune_insee="99999")]},
                         "Commune de l'entreprise non localisée (code INSEE « 99999 »)."),
     "commune missing": ({"personnels": [staff(commune_insee="")]}, "Code INSEE de la commune du personnel manquant."),
@@ -198,6 +199,7 @@ def test_every_exclusion_is_explained(case):
     score = pair(**setup)
     assert score.excluded and score.total == 0.0 and score.parts == []
     assert any(expected in reason for reason in score.excluded_reasons), score.excluded_reasons
+    assert not [r for r in score.excluded_reasons if re.search(r"\b(ENT|PER|REN)-", r)]  # named, never by ID
 
 
 @pytest.mark.parametrize("statut", ["refusée", "annulée"])

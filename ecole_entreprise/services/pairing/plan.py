@@ -24,6 +24,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+from collections.abc import Callable, Iterable, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -31,21 +32,27 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
+from ...domain.schema import default_schema
 from ...domain.statuses import MeetingStatus
-from ...store.base import Snapshot
+from ...store.base import Snapshot, new_id
+from ..kernel import access
+from ..meetings import lifecycle as meetings
 from .scoring import (
     Locate,
     PairingData,
     PairingError,
     PairingSettings,
     PairScore,
+    Side,
     best_candidates,
+    company_label,
     explain,
     explain_candidates,
     indices,
     pair_reasons,
     prepare,
     score_candidates,
+    staff_label,
 )
 
 OFFSET = 1.0  # added to every edge weight: LAPJVsp needs non-zero weights (see module docstring)
@@ -198,9 +205,18 @@ def _rescore(data: PairingData, entreprise_id: str, personnel_id: str) -> PairSc
     e, p = indices(data, entreprise_id, personnel_id)
     reasons, _ = pair_reasons(data, e, p)
     if reasons:
-        raise PairingError(f"Échange refusé : {entreprise_id} et {personnel_id} ne peuvent pas être appariés. "
+        raise PairingError(f"Échange refusé : {company_label(data.entreprises.rows[e])} et "
+                           f"{staff_label(data.personnels.rows[p])} ne peuvent pas être appariés. "
                            + " ".join(reasons))
     return explain(data, e, p)
+
+
+def _staff_name(plan: Plan, personnel_id: str) -> str:
+    """The staff member's name for a message (PairingError « Personnel inconnu » when the ID is unknown)."""
+    if plan.data is None:
+        return "Ce personnel"
+    [p] = indices(plan.data, personnel_id=personnel_id)
+    return staff_label(plan.data.personnels.rows[p])
 
 
 def swap(plan: Plan, a_personnel_id: str, b_personnel_id: str) -> Plan:
@@ -211,7 +227,8 @@ def swap(plan: Plan, a_personnel_id: str, b_personnel_id: str) -> Plan:
         raise PairingError("Choisissez deux personnels différents pour un échange.")
     ia, ib = _position(plan, a_personnel_id), _position(plan, b_personnel_id)
     if ia is None and ib is None:
-        raise PairingError(f"Ni {a_personnel_id} ni {b_personnel_id} ne figurent dans le plan : rien à échanger.")
+        raise PairingError(f"Ni {_staff_name(plan, a_personnel_id)} ni {_staff_name(plan, b_personnel_id)} ne "
+                           "figurent dans le plan : rien à échanger.")
     pairs = list(plan.pairs)
     if ia is not None:
         pairs[ia] = _rescore(plan.data, plan.pairs[ia].entreprise_id, b_personnel_id)
@@ -224,7 +241,9 @@ def drop(plan: Plan, personnel_id: str) -> Plan:
     """Remove one staff member's pair from the plan; the company's slot becomes free again."""
     position = _position(plan, personnel_id)
     if position is None:
-        raise PairingError(f"Le personnel {personnel_id} ne figure pas dans le plan.")
+        name = "Ce personnel" if plan.data is None or personnel_id not in plan.data.personnels.index else (
+            _staff_name(plan, personnel_id))
+        raise PairingError(f"{name} ne figure pas dans le plan.")
     dropped = plan.pairs[position]
     pairs = plan.pairs[:position] + plan.pairs[position + 1:]
     free = dict(plan.unmatched_capacity)
@@ -239,3 +258,99 @@ def plan_to_records(plan: Plan, annee_scolaire: str) -> list[dict[str, str]]:
         raise PairingError(f"Année scolaire « {annee_scolaire} » invalide (attendu par exemple 2025-2026).")
     return [{"entreprise_id": pair.entreprise_id, "personnel_id": pair.personnel_id, "annee_scolaire": annee_scolaire,
              "statut": PROPOSED, "score": f"{pair.total:.1f}"} for pair in plan.pairs]
+
+
+def swap_partners(plan: Plan, personnel_id: str, among: Iterable[str]) -> list[str]:
+    """The staff members of `among` (in its order) that `swap(plan, personnel_id, …)` accepts: a page offers
+    only these, so a coordinator is never proposed a partner that cannot be paired."""
+    if plan.data is None or personnel_id not in plan.data.personnels.index:
+        return []
+    return [other for other in among if other != personnel_id and _swappable(plan, personnel_id, other)]
+
+
+def _swappable(plan: Plan, a: str, b: str) -> bool:
+    data, ia, ib = plan.data, _position(plan, a), _position(plan, b)
+    if b not in data.personnels.index or (ia is None and ib is None):
+        return False
+    moves = [(plan.pairs[ia].entreprise_id, b)] if ia is not None else []
+    moves += [(plan.pairs[ib].entreprise_id, a)] if ib is not None else []
+    return all(not pair_reasons(data, *indices(data, e, p))[0] for e, p in moves)
+
+
+def distance_km(plan: Plan, pair: PairScore) -> float | None:
+    """Distance between the pair's communes (None when one is not located)."""
+    e, p = indices(plan.data, pair.entreprise_id, pair.personnel_id)
+    return pair_reasons(plan.data, e, p)[1]
+
+
+# ---- what a page offers: the records this user may pair, by name --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Records:
+    """One side (Entreprises or Personnels) as a user may pair it."""
+
+    rows: dict[str, dict[str, str]]  # every record the user may see (sheet order), as access.visible_rows clips it
+    labels: dict[str, str]  # the same records -> their name, for choices and messages (never an ID)
+    pairable: list[str]  # those that can be paired now: validated, consent given, a place left, in scope
+
+    def options(self, everything: bool = False) -> list[str]:
+        return list(self.labels) if everything else list(self.pairable)
+
+
+@dataclass(frozen=True)
+class Choices:
+    entreprises: Records
+    personnels: Records
+
+    def side(self, tab: str) -> Records:
+        return self.entreprises if tab == "Entreprises" else self.personnels
+
+
+def choices(user, snapshot: Snapshot, settings: PairingSettings | None = None,
+            locate: Locate | None = None) -> Choices:
+    """The companies and staff members this user may see, named, and which of them can be paired now (the
+    same rules as the suggestions: a record that is listed pairable is never excluded as a whole)."""
+    data = prepare(snapshot, settings, locate)
+    return Choices(_records(user, snapshot, "Entreprises", data.entreprises, company_label),
+                   _records(user, snapshot, "Personnels", data.personnels, staff_label))
+
+
+def _records(user, snapshot: Snapshot, tab: str, side: Side, label: Callable[[dict], str]) -> Records:
+    rows = {row["id"]: row for row in access.visible_rows(user, tab, snapshot)}
+    eligible = side.eligible
+    return Records(rows, {rid: label(row) for rid, row in rows.items()},
+                   [rid for rid in rows if rid in side.index and eligible[side.index[rid]]])
+
+
+def in_scope(user, snapshot: Snapshot, pairs: Iterable[PairScore]) -> list[PairScore]:
+    """The pairs whose meeting would fall within the user's départements (the others are someone else's part)."""
+    return [pair for pair in pairs if access.row_in_scope(
+        user, "Rencontres", {"entreprise_id": pair.entreprise_id, "personnel_id": pair.personnel_id}, snapshot)]
+
+
+def suggestions(user, snapshot: Snapshot, tab: str, row_id: str, n: int = 10,
+                settings: PairingSettings | None = None, locate: Locate | None = None) -> list[PairScore]:
+    """The n best in-scope suggestions for a company ("Entreprises") or a staff member ("Personnels")."""
+    finder = suggestions_for_entreprise if tab == "Entreprises" else suggestions_for_personnel
+    return in_scope(user, snapshot, finder(snapshot, row_id, n=n, settings=settings, locate=locate))
+
+
+@dataclass(frozen=True)
+class Proposed:
+    written: int
+    skipped: int  # already recorded (a retry after a lost answer): not written twice
+
+
+def propose(store, snapshot: Snapshot, user, pairs: list[PairScore], annee_scolaire: str,
+            ids: MutableMapping[tuple[str, str, str], str]) -> Proposed:
+    """Write the confirmed pairs as proposed meetings. `ids` (pair -> meeting ID) is kept by the caller until the
+    write succeeds: each pair gets its ID once, so a retry after a lost answer sends the same IDs and
+    meetings.propose skips what is already written."""
+    records = plan_to_records(Plan(list(pairs), math.fsum(p.total for p in pairs), [], {}), annee_scolaire)
+    prefix = default_schema().tab("Rencontres").id_prefix
+    for record in records:
+        key = (record["entreprise_id"], record["personnel_id"], record["annee_scolaire"])
+        record["id"] = ids.setdefault(key, new_id(prefix))
+    written = meetings.propose(store, snapshot, user, records)
+    return Proposed(len(written), len(records) - len(written))

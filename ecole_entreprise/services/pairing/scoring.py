@@ -112,6 +112,24 @@ class PairingSettings:
                    candidates_per_person=_count_or(params.get("candidats_par_personnel", ""), DEFAULT_CANDIDATES))
 
 
+def _cell(row: Row | dict, name: str) -> str:
+    return (row.get(name, "") if isinstance(row, dict) else row[name]).strip()
+
+
+def company_label(row: Row | dict) -> str:
+    """How a company is named to a person: « raison sociale (commune) », never its ID."""
+    name = _cell(row, "raison_sociale") or "Entreprise sans raison sociale"
+    town = _cell(row, "commune")
+    return f"{name} ({town})" if town else name
+
+
+def staff_label(row: Row | dict) -> str:
+    """How a staff member is named to a person: « Prénom Nom — établissement », never their ID."""
+    name = f"{_cell(row, 'prenom')} {_cell(row, 'nom')}".strip() or "Personnel sans nom"
+    school = _cell(row, "etablissement") or _cell(row, "commune")
+    return f"{name} — {school}" if school else name
+
+
 def _count_or(text: str, default: int) -> int:
     try:
         value = int(text.strip())
@@ -288,13 +306,14 @@ def _apply_meetings(data: PairingData, meetings: list[Row]) -> None:
         if e is not None and p is not None:
             if this_year and status not in CLOSED_MEETING:
                 data.pair_blockers.setdefault((e, p), []).append(
-                    f"Rencontre déjà prévue ou faite cette année scolaire {year} ({m.id}, statut « {status} »).")
+                    f"Rencontre déjà prévue ou faite cette année scolaire {year} (statut « {status} »).")
             if status == REFUSED_MEETING:
                 data.pair_blockers.setdefault((e, p), []).append(
-                    f"Rencontre refusée auparavant ({m.id}, {m['annee_scolaire'].strip() or 'année inconnue'}).")
+                    f"Rencontre refusée auparavant ({m['annee_scolaire'].strip() or 'année inconnue'}).")
         if p is not None and status in PENDING_MEETING:
+            with_whom = f"avec {company_label(data.entreprises.rows[e])}, " if e is not None else ""
             data.personnels.blockers[p].append(
-                f"Le personnel a déjà une rencontre en cours ({m.id}, statut « {status} »).")
+                f"Le personnel a déjà une rencontre en cours ({with_whom}statut « {status} »).")
     data.remaining = data.capacity - used
     for e in np.flatnonzero(data.remaining <= 0):
         data.entreprises.blockers[e].append(
