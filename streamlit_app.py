@@ -1,9 +1,5 @@
-"""Entry point: page config, identity → role → the pages this role may open."""
+"""Entry point: page config, identity → role → the pages this role may open (pages/_shell.py)."""
 
-import streamlit as st
+from pages._shell import run_app
 
-from pages._feedback import run_guarded
-from pages._shell import build_navigation, identify_user
-
-st.set_page_config(page_title="Rencontres École–Entreprise BFC", page_icon="🤝", layout="wide")
-run_guarded(lambda: build_navigation(identify_user()).run())
+run_app()

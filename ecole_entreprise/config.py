@@ -13,7 +13,8 @@ Environment: ECOLE_ENTREPRISE_SPREADSHEET (key or URL), ECOLE_ENTREPRISE_CREDENT
 ECOLE_ENTREPRISE_WORKBOOK (local .xlsx path), ECOLE_ENTREPRISE_CACHE_TTL, ECOLE_ENTREPRISE_RETRY_SECONDS,
 ECOLE_ENTREPRISE_DEV_USER, ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN, ECOLE_ENTREPRISE_LOG_LEVEL, ECOLE_ENTREPRISE_LOG_JSON,
 ECOLE_ENTREPRISE_DEMO, ECOLE_ENTREPRISE_ACCOUNTS_FILE, ECOLE_ENTREPRISE_JOURNAL_KEY, ECOLE_ENTREPRISE_JOURNAL_ANCHOR,
-ECOLE_ENTREPRISE_LINK_SECRET, ECOLE_ENTREPRISE_PUBLIC_URL (personal links, section [links]).
+ECOLE_ENTREPRISE_LINK_SECRET, ECOLE_ENTREPRISE_PUBLIC_URL (personal links, section [links]),
+ECOLE_ENTREPRISE_SESSION_SECRET, ECOLE_ENTREPRISE_SESSION_HOURS (the local sign-in's session cookie, `[app]`).
 
 secrets.toml, journal signature (never in the sheet):
     [journal]
@@ -92,6 +93,8 @@ class Settings:
     allow_local_login: bool = False  # force the demo identity chooser even with the Google backend
     demo: bool = False  # local mode: offer the identity chooser even when the server listens beyond loopback
     accounts_file: Path | None = None  # local accounts (salted password hashes); None: next to the workbook
+    session_secret: str = ""  # HMAC key of the local sign-in's cookie; empty: a key file made by this server
+    session_hours: float = 12.0  # how long a local sign-in lasts, reloads included
     journal_key: str = ""  # HMAC-SHA256 key signing the Journal's entries (hex)
     journal_anchor: Path | None = None  # append-only file of the chain's heads; None: the default place
     auth_configured: bool = False  # an [auth] section exists: use st.login
@@ -161,6 +164,8 @@ def load_settings(env: dict | None = None, secrets_paths=SECRETS_PATHS) -> Setti
         allow_local_login=_truthy(env.get("ECOLE_ENTREPRISE_ALLOW_LOCAL_LOGIN") or app.get("allow_local_login", "")),
         demo=_truthy(env.get("ECOLE_ENTREPRISE_DEMO") or app.get("demo", "")),
         accounts_file=_optional_path(env.get("ECOLE_ENTREPRISE_ACCOUNTS_FILE") or app.get("accounts_file", "")),
+        session_secret=str(env.get("ECOLE_ENTREPRISE_SESSION_SECRET") or app.get("session_secret", "")).strip(),
+        session_hours=float(env.get("ECOLE_ENTREPRISE_SESSION_HOURS") or app.get("session_hours", 12)),
         journal_key=str(env.get("ECOLE_ENTREPRISE_JOURNAL_KEY") or journal.get("key", "")).strip(),
         journal_anchor=_optional_path(env.get("ECOLE_ENTREPRISE_JOURNAL_ANCHOR") or journal.get("anchor", "")),
         auth_configured=bool(secrets.get("auth")),

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import streamlit as st
 
-from ecole_entreprise.domain.roles import User
-from ecole_entreprise.services.kernel import accounts, navigation
+from ecole_entreprise import errors
+from ecole_entreprise.services.kernel import accounts, navigation, session_cookie
 from ecole_entreprise.services.kernel.users import UnknownUser, find_user, session_user, users
-from ecole_entreprise.store.base import StoreError
+from pages._feedback import run_guarded
 from pages._plain import plain
 from pages._shared import PAGE_TABS, get_settings, get_store
 
 # The one page registry (services/kernel/navigation.py): PAGES[key].path is the page file.
 PAGES, PUBLIC_PAGES = navigation.PAGES, navigation.PUBLIC_PAGES
+# Session keys of the local sign-in: the cookie value the browser should hold ("" : none, clear it), whether this
+# session's request cookie was already considered, and when the local sign-in ends (Unix time).
+COOKIE_WANTED, COOKIE_READ, LOCAL_EXPIRES = "_session_cookie", "_session_cookie_read", "_local_expires"
+REFUSED = "Votre rôle ne donne pas accès à cette page. Adressez-vous au service école-entreprise."
 
 
 def _page(key: str, spec: navigation.Page, default: bool = False) -> st.Page:
@@ -25,7 +32,18 @@ def _link_pages() -> list[st.Page]:
             for key, spec in navigation.LINK_PAGES.items()]
 
 
-def build_navigation(user: User | None):
+def run_app() -> None:
+    """The entry point's run: page config, identity → role → the page asked for."""
+    st.set_page_config(page_title="Rencontres École–Entreprise BFC", page_icon="🤝", layout="wide")
+    run_guarded(lambda: build_navigation(identify_user()).run())
+
+
+def build_navigation(user):
+    """Every page of the registry has its URL in every session, so a record link never meets « Page not found »:
+    signed out, a page that needs signing in shows the sign-in page under its own URL (query kept), and once
+    signed in the same run lands on it; signed in, a page the role may not open says so. The menu is ours
+    (st.page_link from the registry): Streamlit's own is off (client.showSidebarNavigation), as it would list the
+    raw file names of pages/ while the first run of a freshly started server discovers them."""
     if accounts.chooser_forced(get_settings()):  # the chooser over the real sheet: said on every page, in red
         st.error("Connexion locale forcée (allow_local_login) sur la feuille Google réelle : n'importe qui peut "
                  "prendre n'importe quelle identité, admin compris. Réservé aux essais : retirez ce réglage.",
@@ -33,19 +51,43 @@ def build_navigation(user: User | None):
     if user is None:
         st.session_state.pop("_user", None)
         login = st.Page(_login_page, title="Connexion", icon=":material/key:", url_path="connexion", default=True)
-        public = {section: [_page(k, spec) for k, spec in pages]
-                  for section, pages in navigation.sections_for(None).items()}
-        return _reading_its_tabs(st.navigation(
-            {"Accès": [login, *_link_pages()], **public}, expanded=True), "connexion")
-    sections = {section: [_page(k, spec, default=k == navigation.HOME) for k, spec in pages]
+        menu = {"Accès": [login], **{section: [_page(k, spec) for k, spec in pages]
+                                     for section, pages in navigation.sections_for(None).items()}}
+        hidden = [_stand_in(key, _login_page, "Connexion") for key in PAGES if key not in PUBLIC_PAGES]
+        default_key = "connexion"
+    else:
+        menu = {section: [_page(k, spec, default=k == navigation.HOME) for k, spec in pages]
                 for section, pages in navigation.sections_for(user).items()}
-    first = next(iter(sections), "Pilotage")
-    sections[first] = [*sections.get(first, []), *_link_pages()]
+        hidden = [_stand_in(key, _refused, spec.title) for key, spec in PAGES.items()
+                  if not navigation.may_open(user, key)]
+        default_key = navigation.HOME
+    first = next(iter(menu), "Pilotage")
+    page = st.navigation({**menu, first: [*menu.get(first, []), *_link_pages(), *hidden]}, position="hidden")
+    _menu(menu)
+    if user is not None:
+        with st.sidebar:
+            st.caption(f"Connecté : {plain(user.label)}")
+            if st.button("Se déconnecter", key="logout"):
+                _logout()
+    sync_session_cookie()
+    return _reading_its_tabs(page, default_key)
+
+
+def _stand_in(key: str, target, title: str) -> st.Page:
+    """Page `key`'s URL, not in the menu, running `target` (the sign-in page, or the refusal)."""
+    return st.Page(target, title=title, icon=PAGES[key].icon, url_path=key, visibility="hidden")
+
+
+def _refused() -> None:
+    st.error(REFUSED)
+
+
+def _menu(sections: dict[str, list[st.Page]]) -> None:
     with st.sidebar:
-        st.caption(f"Connecté : {plain(user.label)}")
-        if st.button("Se déconnecter", key="logout"):
-            _logout()
-    return _reading_its_tabs(st.navigation(sections, expanded=True), navigation.HOME)
+        for section, pages in sections.items():
+            st.caption(section)
+            for page in pages:
+                st.page_link(page)
 
 
 def _reading_its_tabs(page: st.Page, default_key: str) -> st.Page:
@@ -70,19 +112,19 @@ def login_mode() -> str:
     return accounts.login_mode(get_settings(), st.get_option("server.address"), forwarded)
 
 
-def identify_user() -> User | None:
+def identify_user():
     """The signed-in user mapped through the Utilisateurs tab; None shows the login page."""
     settings, mode = get_settings(), login_mode()
     try:
         snapshot = get_snapshot()
-    except StoreError as error:
+    except errors.UserError as error:
         st.error(plain(error))
         stop_before_any_page()
     email = ""
     if mode == accounts.CHOOSER:
-        email = settings.dev_user or st.session_state.get("local_user", "")
+        email = settings.dev_user or local_email(mode)
     elif mode == accounts.PASSWORD:
-        email = st.session_state.get("local_user", "")
+        email = local_email(mode)
     elif mode == accounts.OIDC:
         if not st.user.is_logged_in:
             return None
@@ -104,7 +146,9 @@ def identify_user() -> User | None:
     except UnknownUser as error:
         _journal_sign_in(email, False, "compte absent ou inactif dans Utilisateurs")
         st.error(plain(error))
-        st.session_state.pop("local_user", None)
+        if st.session_state.pop("local_user", None):
+            st.session_state[COOKIE_WANTED] = ""
+            sync_session_cookie()
         if mode == accounts.OIDC:
             st.button("Se déconnecter", on_click=st.logout)
         st.stop()
@@ -123,7 +167,7 @@ def _journal_sign_in(email: str, accepted: bool, reason: str = "", method: str =
     seen.add((email, accepted))
     try:
         accounts.record_sign_in(get_store(), email, accepted, method, reason)
-    except StoreError as error:
+    except errors.UserError as error:
         st.warning(f"Connexion non inscrite au journal : {error}")
 
 
@@ -138,23 +182,98 @@ def _nothing() -> None:
     pass
 
 
-def current_user() -> User:
-    """The user identified by streamlit_app.py in this run (pages are only reachable through it)."""
+def current_user(key: str | None = None):
+    """The user identified by the entry point in this run (pages are only reachable through it)."""
     user = st.session_state.get("_user")
+    if user is None and key is not None:
+        # A record link opened on a freshly started server runs page `key`'s file by itself (Streamlit discovers
+        # pages/ until st.navigation has run once): run the entry point here instead, under the same address
+        # and query, which identifies the user then runs this page (or the sign-in page), and stop this run.
+        run_app()
+        st.stop()
     if user is None:
-        # A deep link opened on a freshly started server runs the page file directly (Streamlit discovers
-        # pages/ until st.navigation has run once): go through the entry point, which identifies the user.
-        try:
-            st.switch_page("streamlit_app.py")
-        except Exception:  # noqa: BLE001 - any refusal leaves the plain message below
-            pass
         st.warning("Session expirée : reconnectez-vous.")
         st.stop()
     return user
 
 
+# ---- the local sign-in's session (services/kernel/session_cookie.py) ------------------------------------------
+
+
+def local_email(mode: str) -> str:
+    """Who signed in locally in this session: on its first run, from a valid session cookie; "" once the local
+    sign-in's time is over."""
+    state = st.session_state
+    if not state.get(COOKIE_READ):
+        state[COOKIE_READ] = True  # the request's cookies stay those of the page load: after a logout, ignore them
+        if not state.get("local_user"):
+            _restore_from_cookie(mode)
+    if state.get("local_user") and time.time() >= state.get(LOCAL_EXPIRES, float("inf")):
+        _end_local_session()
+    return state.get("local_user", "")
+
+
+def _request_cookie() -> str:
+    """The session cookie the browser sent when this session opened ("" without one, or without a browser)."""
+    try:
+        value = st.context.cookies.get(session_cookie.COOKIE, "")
+    except Exception:  # noqa: BLE001 - no request context (a bare script run): no cookie
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def _restore_from_cookie(mode: str) -> None:
+    value = _request_cookie()
+    if not value:
+        return
+    settings = get_settings()
+    try:
+        session = session_cookie.read(session_cookie.signing_key(settings), value, mode, time.time(),
+                                      settings.session_hours)
+    except session_cookie.BadCookie as refused:
+        _journal_sign_in(refused.email, False, refused.reason, method=session_cookie.METHOD)
+        st.session_state[COOKIE_WANTED] = ""  # cleared from the browser: not refused again on every reload
+        return
+    except (OSError, ValueError):  # no key to check it with: sign in again
+        return
+    st.session_state["local_user"], st.session_state[LOCAL_EXPIRES] = session.email, session.expires
+    st.session_state[COOKIE_WANTED] = value
+
+
+def start_local_session(email: str, mode: str) -> None:
+    """A local sign-in accepted: for this session, and for the next ones of this browser through the cookie."""
+    settings, now = get_settings(), time.time()
+    st.session_state["local_user"] = email
+    st.session_state[LOCAL_EXPIRES] = now + settings.session_hours * 3600
+    try:
+        st.session_state[COOKIE_WANTED] = session_cookie.make(session_cookie.signing_key(settings), email, mode,
+                                                              now, settings.session_hours)
+    except (OSError, ValueError):  # no key: the sign-in lasts as long as the tab
+        st.session_state.pop(COOKIE_WANTED, None)
+
+
+def _end_local_session() -> None:
+    for name in ("local_user", LOCAL_EXPIRES):
+        st.session_state.pop(name, None)
+    if COOKIE_WANTED in st.session_state or _request_cookie():
+        st.session_state[COOKIE_WANTED] = ""
+
+
+def sync_session_cookie() -> None:
+    """Streamlit sets no cookie from Python: a script in the page does, with the value this session wants
+    ("": removed). The same value renders the same element, so the script does not run again on each rerun."""
+    value = st.session_state.get(COOKIE_WANTED)
+    if value is None:
+        return
+    cookie = session_cookie.cookie_text(value, st.session_state.get(LOCAL_EXPIRES, time.time()))
+    script = ("<script>document.cookie = " + json.dumps(cookie) +
+              ' + (location.protocol === "https:" ? "; Secure" : "");</script>')
+    with st.sidebar:
+        st.html(script, unsafe_allow_javascript=True)
+
+
 def _logout() -> None:
-    st.session_state.pop("local_user", None)
+    _end_local_session()
     st.session_state.pop("_signins_journaled", None)
     if login_mode() == accounts.OIDC:
         st.logout()
@@ -193,7 +312,7 @@ def _local_identity_chooser() -> None:
     choice = st.selectbox("Se connecter en tant que", list(labels), key="local_user_choice")
     if st.button("Entrer", type="primary"):
         _journal_sign_in(labels[choice], True, method=accounts.CHOOSER)
-        st.session_state["local_user"] = labels[choice]
+        start_local_session(labels[choice], accounts.CHOOSER)
         st.rerun()
 
 
@@ -209,17 +328,17 @@ def _password_form() -> None:
     known = {u.email for u in users(get_snapshot())}
     refused = accounts.sign_in_with_password(get_store(), get_settings(), known, email, password)
     if not refused:
-        st.session_state["local_user"] = email.strip().lower()
+        start_local_session(email.strip().lower(), accounts.PASSWORD)
         st.rerun()
     st.error("Adresse ou mot de passe incorrect." if refused != accounts.TOO_MANY else
              "Trop d'essais refusés pour cette adresse : réessayez dans quelques minutes.")
 
 
-def page_user(key: str) -> User:
+def page_user(key: str):
     """The current user, if the registry lets them open page `key`; otherwise a French refusal and the page stops."""
-    user = current_user()
+    user = current_user(key)
     st.session_state[PAGE_TABS] = navigation.page_tabs(key)
     if not navigation.may_open(user, key):
-        st.error("Votre rôle ne donne pas accès à cette page. Adressez-vous au service école-entreprise.")
+        st.error(REFUSED)
         st.stop()
     return user

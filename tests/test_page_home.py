@@ -28,7 +28,7 @@ def expected_tiles(small_cells: bool) -> dict[str, str]:
 
 
 def links(at) -> list[tuple[str, str, str]]:
-    return [(link.proto.page, link.proto.label, link.proto.query_string) for link in at.get("page_link")]
+    return [(link.proto.page, link.proto.label, link.proto.query_string) for link in at.main.get("page_link")]
 
 
 def test_coordinator_sees_the_year_tiles_and_a_link_per_to_do(app_workbook, monkeypatch):
