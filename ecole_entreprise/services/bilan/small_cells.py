@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
 
 from ...domain.roles import ACADEMIES, ALL_DEPARTEMENTS
 from ..kernel.formatting import departement_label
@@ -138,25 +140,22 @@ def lines(values: dict[Cell, int]) -> list[dict[Cell, int]]:
 
 
 def _components(masked: set[Cell], found: list[dict[Cell, int]]) -> list[tuple[list[Cell], list[dict]]]:
-    """Masked cells linked by sums, each group with the sums that touch it."""
-    parent = {c: c for c in masked}
-
-    def root(c):
-        while parent[c] != c:
-            parent[c] = parent[parent[c]]
-            c = parent[c]
-        return c
-
-    touching = [[c for c in line if c in masked] for line in found]
-    for members in touching:
-        for other in members[1:]:
-            parent[root(other)] = root(members[0])
-    groups: dict[Cell, tuple[list, list]] = {}
-    for cell in masked:
-        groups.setdefault(root(cell), ([], []))[0].append(cell)
-    for line, members in zip(found, touching, strict=True):
-        if members:
-            groups[root(members[0])][1].append(line)
+    """Masked cells linked by sums, each group with the sums that touch it (connected components of the graph
+    whose nodes are the masked cells and the sums, scipy's: the loop of the suppression calls this many times)."""
+    members = list(masked)
+    index = {c: i for i, c in enumerate(members)}
+    touching = [[index[c] for c in line if c in index] for line in found]
+    cell_nodes = [i for touched in touching for i in touched]
+    line_nodes = [len(members) + j for j, touched in enumerate(touching) for _ in touched]
+    size = len(members) + len(found)
+    graph = sp.coo_matrix((np.ones(len(cell_nodes)), (cell_nodes, line_nodes)), shape=(size, size))
+    _, labels = connected_components(graph, directed=False)
+    groups: dict[int, tuple[list, list]] = {}
+    for i, cell in enumerate(members):
+        groups.setdefault(labels[i], ([], []))[0].append(cell)
+    for line, touched in zip(found, touching, strict=True):
+        if touched:
+            groups[labels[touched[0]]][1].append(line)
     return list(groups.values())
 
 
@@ -273,39 +272,98 @@ def boxed_in(primary: set[Cell], masked: set[Cell], found: list[dict[Cell, int]]
              memo: dict | None = None, small: set[Cell] | None = None) -> set[Cell]:
     """Small non-zero cells that all the sums together, with the bounds « < 5 » gives (0 to 4) and whole numbers,
     leave to one value (linear programs, as a reader would run them). A cell is cleared as soon as one solution
-    moves it by 1 or more; only the cells no push moved get their own two programs."""
+    moves it by 1 or more; only the cells no push moved get their own two programs. The groups of masked cells
+    share no sum, so the pushes of every group not yet decided are one program (block by block its optimum is each
+    group's own): a few solver calls instead of thousands."""
     memo = {} if memo is None else memo
     out: set[Cell] = set()
+    pending = []
     for members, group_lines in _components(masked, found):
         targets = {c for c in members if (c in small if small is not None else c in primary) and values[c] > 0}
         if not targets or not group_lines:
             continue
         key = (frozenset(members), frozenset(c for c in members if c in primary))
-        if key not in memo:
-            memo[key] = _boxed(members, group_lines, primary, values, targets)
-        out |= memo[key]
+        if key in memo:
+            out |= memo[key]
+        else:
+            pending.append((key, members, group_lines, targets))
+    if pending:
+        left = _pushed(pending, primary, values)
+        for (key, members, group_lines, _), unmoved in zip(pending, left, strict=True):
+            memo[key] = _boxed(members, group_lines, primary, values, unmoved) if unmoved else set()
+            out |= memo[key]
     return out
+
+
+def _system(members: list[Cell], group_lines: list[dict[Cell, int]], primary: set[Cell],
+            values: dict[Cell, int]) -> tuple[dict[Cell, int], sp.coo_matrix, np.ndarray, list[tuple]]:
+    """One group's sums as A·x = b (b from the true values) and each cell's bounds."""
+    index = {c: i for i, c in enumerate(members)}
+    rows, cols, coefs = [], [], []
+    for r, line in enumerate(group_lines):
+        for c, coef in line.items():
+            if c in index:
+                rows.append(r)
+                cols.append(index[c])
+                coefs.append(coef)
+    matrix = sp.coo_matrix((coefs, (rows, cols)), shape=(len(group_lines), len(members)))
+    truth = np.array([values[c] for c in members], dtype=float)
+    bounds = [(LOW, HIGH) if c in primary else (0, None) for c in members]
+    return index, matrix, matrix @ truth, bounds
+
+
+def _pushed(pending: list, primary: set[Cell], values: dict[Cell, int]) -> list[set[Cell]]:
+    """For each pending group, its targets that no push moved by 1 or more: every target pushed away from its
+    value, up then down, all groups in one program per push. A target's own range is cut to its value ± 1 in
+    these programs (a move of 1 is all a push must show), which also keeps a target with no upper bound (a small
+    count widened to « n.d. ») from making the program unbounded."""
+    a_eq, b_eq, all_bounds, places = _joint_system(pending, primary, values)
+    left = [set(targets) for *_, targets in pending]
+    for direction in (1, -1, 1):  # up then down, then up again for what the second push freed
+        aim = np.zeros(len(all_bounds))
+        bounds = list(all_bounds)
+        for place, remaining in zip(places, left, strict=True):
+            for c in remaining:
+                at = place[c]
+                aim[at] = -direction if values[c] < HIGH else direction
+                low, high = bounds[at]
+                bounds[at] = (max(low, values[c] - 1), values[c] + 1 if high is None else min(high, values[c] + 1))
+        if not aim.any():
+            break
+        result = linprog(aim, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if result.status != 0:  # cannot happen (the true values are a solution): decide every cell on its own
+            break
+        left = [{c for c in remaining if abs(result.x[place[c]] - values[c]) < 1 - 1e-7}
+                for place, remaining in zip(places, left, strict=True)]
+    return left
+
+
+def _joint_system(pending: list, primary: set[Cell], values: dict[Cell, int]):
+    """Every pending group's sums in one block-diagonal A·x = b, the bounds, and each group's cell → column."""
+    rows, cols, coefs, b_eq, bounds, places = [], [], [], [], [], []
+    for _, members, group_lines, _ in pending:
+        place = {c: len(bounds) + i for i, c in enumerate(members)}
+        for line in group_lines:
+            total = 0
+            for c, coef in line.items():
+                if c in place:
+                    rows.append(len(b_eq))
+                    cols.append(place[c])
+                    coefs.append(coef)
+                    total += coef * values[c]
+            b_eq.append(total)
+        bounds.extend((LOW, HIGH) if c in primary else (0, None) for c in members)
+        places.append(place)
+    a_eq = sp.csr_matrix((coefs, (rows, cols)), shape=(len(b_eq), len(bounds)))
+    return a_eq, np.array(b_eq, dtype=float), bounds, places
 
 
 def _boxed(members: list[Cell], group_lines: list[dict[Cell, int]], primary: set[Cell], values: dict[Cell, int],
            targets: set[Cell]) -> set[Cell]:
-    index, a_eq = _coefficients(members, group_lines)
-    truth = np.array([values[c] for c in members], dtype=float)
-    b_eq = a_eq @ truth
-    bounds = [(LOW, HIGH) if c in primary else (0, None) for c in members]
-    left = set(targets)
-    for direction in (1, -1, 1):  # push every uncleared cell away from its value, up then down
-        aim = np.zeros(len(members))
-        for c in left:
-            aim[index[c]] = -direction if values[c] < HIGH else direction
-        result = linprog(aim, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        if result.status != 0:
-            break
-        left = {c for c in left if abs(result.x[index[c]] - values[c]) < 1 - 1e-7}
-        if not left:
-            return set()
+    """Of `targets` (cells no push moved), those whose least and greatest values round to the same whole number."""
+    index, a_eq, b_eq, bounds = _system(members, group_lines, primary, values)
     boxed = set()
-    for c in left:
+    for c in targets:
         aim = np.zeros(len(members))
         aim[index[c]] = 1
         low = linprog(aim, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
