@@ -8,7 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecole_entreprise.domain import near_names
-from ecole_entreprise.domain.near_names import NearNameIndex, compatible, largest_difference, partners, reaches
+from ecole_entreprise.domain.near_names import (
+    NearNameIndex,
+    common_subsequence,
+    compatible,
+    largest_difference,
+    partners,
+    reaches,
+)
 from ecole_entreprise.domain.validation import NAME_SIMILARITY, _similar
 
 
@@ -26,10 +33,23 @@ def _mutate(rng: random.Random, text: str, alphabet: str = "abcde ", edits: int 
     return "".join(chars) or "x"
 
 
-def _quick_bounds(a: str, b: str) -> bool:
-    """difflib's two cheap upper bounds only: the index must propose every such pair, not only the similar ones."""
+def _lcs(a: str, b: str) -> int:
+    """Longest common subsequence, by the textbook dynamic programme."""
+    previous = [0] * (len(b) + 1)
+    for letter in a:
+        current = [0]
+        for j, other in enumerate(b):
+            current.append(previous[j] + 1 if letter == other else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
+
+
+def _bounds(a: str, b: str) -> bool:
+    """The upper bounds of difflib's ratio only (its two cheap ones and 2 · LCS / total): the index must propose
+    every pair within them, not only the similar ones."""
     matcher = difflib.SequenceMatcher(None, a, b)
-    return matcher.real_quick_ratio() >= NAME_SIMILARITY and matcher.quick_ratio() >= NAME_SIMILARITY
+    return (matcher.real_quick_ratio() >= NAME_SIMILARITY and matcher.quick_ratio() >= NAME_SIMILARITY
+            and 2.0 * _lcs(a, b) / (len(a) + len(b)) >= NAME_SIMILARITY)
 
 
 def _check_against_every_pair(entries, similar) -> int:
@@ -62,9 +82,9 @@ def test_same_answers_as_comparing_every_pair():
     assert with_match > probes / 3  # the comparison is not vacuous
 
 
-def test_every_pair_within_difflibs_quick_bounds_is_proposed():
-    """The strongest form of the guarantee: with a `similar` that accepts whatever passes difflib's quick bounds,
-    the index still finds every such pair (anagrams and shuffled words included)."""
+def test_every_pair_within_the_bounds_of_difflibs_ratio_is_proposed():
+    """The strongest form of the guarantee: with a `similar` that accepts whatever passes the upper bounds of
+    difflib's ratio, the index still finds every such pair (anagrams and shuffled words included)."""
     rng = random.Random(14)
     with_match = 0
     for _ in range(60):
@@ -73,7 +93,7 @@ def test_every_pair_within_difflibs_quick_bounds_is_proposed():
         for _ in range(30):
             name = _mutate(rng, base, "abcdefg ", 4)
             names.append("".join(rng.sample(name, len(name))) if rng.random() < 0.4 else name)
-        with_match += _check_against_every_pair([("21231", name) for name in names], _quick_bounds)
+        with_match += _check_against_every_pair([("21231", name) for name in names], _bounds)
     assert with_match > 60 * 30 / 3
 
 
@@ -99,7 +119,12 @@ def test_random_name_sets_match_a_brute_force_check(drawn, bases):
     """Many near-identical spellings of a few names (up to four edits each) in one commune, and some in another."""
     entries = [(place, _edited(bases[base], changes)) for place, base, changes in drawn]
     _check_against_every_pair(entries, _similar)
-    _check_against_every_pair(entries, _quick_bounds)
+    _check_against_every_pair(entries, _bounds)
+
+
+@given(st.text("abc d", max_size=40), st.text("abc d", max_size=40))
+def test_common_subsequence_is_the_longest(a, b):
+    assert common_subsequence(a, b) == _lcs(a, b)
 
 
 def test_identical_spellings_are_one_entry_and_report_every_row():
@@ -158,9 +183,9 @@ def test_a_flood_of_identical_names_stays_bounded(monkeypatch):
     assert found == [str(n) for n in range(50)]
 
 
-def test_a_flood_of_anagrams_checks_at_most_the_cap(monkeypatch):
-    """Names with the same letters in another order all pass the letter bounds: at most MAX_SCANNED of them reach
-    the costly check."""
+def test_a_flood_of_close_spellings_checks_at_most_the_cap(monkeypatch):
+    """500 distinct spellings one letter away from the name all pass every bound: only MAX_SCANNED of them reach
+    the costly check (the first added of each band of lengths first)."""
     monkeypatch.setattr(near_names, "MAX_SCANNED", 50)
     calls = [0]
 
@@ -168,10 +193,11 @@ def test_a_flood_of_anagrams_checks_at_most_the_cap(monkeypatch):
         calls[0] += 1
         return _similar(a, b)
 
-    rng = random.Random(5)
+    base = "garage martin"
+    spellings = sorted({base[:at] + letter + base[at + skip:] for at in range(len(base) + 1)
+                        for letter in "abcdefghijklmnopqrstuvwxyz" for skip in (0, 1)} - {base})[:500]
     index = NearNameIndex(counting, NAME_SIMILARITY)
-    letters = list("garage martin")
-    for n in range(500):
-        index.add("21231", str(n), "".join(rng.sample(letters, len(letters))))
-    list(index.find("21231", "garage martin"))
-    assert 0 < calls[0] <= 50
+    for n, spelling in enumerate(spellings):
+        index.add("21231", str(n), spelling)
+    found = list(index.find("21231", base))
+    assert calls[0] == 50 and len(found) == 50 and found == sorted(found, key=int) and found[0] == "0"

@@ -3,23 +3,25 @@ bitwise operations, then a check of the few names that can still reach the thres
 
 "Near-identical" stays what `validation._similar` says (difflib ratio ≥ t, t = 0.9). The index proposes a superset
 of the matches and `similar` decides. It never misses one (but for MAX_SCANNED below), because difflib's ratio never
-exceeds its two cheap bounds, so a match passes both:
+exceeds these bounds, so a match passes them all:
 - real_quick_ratio: 2 · min(la, lb) / (la + lb) ≥ t: lb is one of the `partners` of la;
 - quick_ratio: 2 · |A ∩ B| / (la + lb) ≥ t, A and B being the letter multisets of the names; their symmetric
   difference then has at most la + lb - 2 · c letters, c the least count of common letters that passes (difflib's
-  own formula and rounding), and that is at most τ = largest_difference(lb), the most for any partner of lb.
+  own formula and rounding), and that is at most τ = largest_difference(lb), the most for any partner of lb;
+- 2 · LCS / (la + lb) ≥ t: difflib's matching blocks are a common subsequence (this one spares difflib nearly
+  every near miss: names with the same letters in another order).
 A multiset is a set of (letter, occurrence) elements ("aab" = {a1, a2, b1}), one bit each; the bits are dealt into
 P = τ(lb) + REQUIRED classes (bit n in class n mod P). Each differing element spoils one class, so a match has at
 least REQUIRED classes whose elements are exactly the same in both names (pigeonhole, counting filter). Per place
 and P (a band of lengths), the index keeps for each (class, elements of a name in that class) the bitset of the
 spellings that have them; a lookup counts, with bitwise operations, the spellings found in at least REQUIRED of its
-classes, then checks those with the two bounds and `similar`. Requiring several classes is what keeps candidates
+classes, then checks those with the three bounds and `similar`. Requiring several classes is what keeps candidates
 few where names share a trade or a family name: one class alone is often shared by chance.
 
 Identical spellings of a place are one entry (its rows are all reported). MAX_SCANNED caps a lookup: at most that
 many candidate spellings are checked (per band, the first added first) and at most that many row IDs reported (the
-first added). Candidates are spellings of the place within REQUIRED classes of the name; in bench_import about 14
-per lookup among the 3,300 names of Dijon, so only a file of thousands of identical names or anagrams reaches it.
+first added). In bench_import a lookup has about 14 candidates among the 3,300 names of Dijon: only a file of
+thousands of identical names, or of anagrams, reaches the cap.
 """
 
 from __future__ import annotations
@@ -74,6 +76,20 @@ def _probe_classes(length: int, threshold: float) -> tuple[int, ...]:
     return tuple(sorted({largest_difference(lb, threshold) + REQUIRED for lb in partners(length, threshold)}))
 
 
+def common_subsequence(a: str, b: str) -> int:
+    """Length of the longest common subsequence, one bitwise step per letter of `a` (Hyyrö's bit-vector form of
+    the dynamic programme: the zeros of `row` are the columns where the LCS grows)."""
+    where: dict[str, int] = {}
+    for position, letter in enumerate(b):
+        where[letter] = where.get(letter, 0) | 1 << position
+    full = (1 << len(b)) - 1
+    row = full
+    for letter in a:
+        matched = row & where.get(letter, 0)
+        row = ((row + matched) | (row - matched)) & full
+    return len(b) - row.bit_count()
+
+
 class _Band:
     """The spellings of one place whose letters are dealt into the same number of classes (a band of lengths):
     their local number is their bit in the bitsets of `postings`, keyed by (class, elements of the class)."""
@@ -88,8 +104,8 @@ class _Band:
 class NearNameIndex:
     """Names by place; `find` yields the IDs of the indexed names of that place that `similar` accepts.
 
-    `similar(a, b)` must imply difflib's real_quick_ratio and quick_ratio bounds at `threshold` (true of any test on
-    difflib's ratio, which never exceeds them)."""
+    `similar(a, b)` must imply difflib's real_quick_ratio and quick_ratio bounds and the common subsequence bound
+    at `threshold` (true of any test on difflib's ratio, which never exceeds them)."""
 
     def __init__(self, similar: Callable[[str, str], bool], threshold: float):
         self.similar, self.threshold = similar, threshold
@@ -132,8 +148,10 @@ class NearNameIndex:
                 candidates ^= low
                 checked += 1
                 other, other_letters, orders = band.spellings[low.bit_length() - 1]
-                if other == name or (len(other) in lengths  # the two cheap bounds, then difflib
-                                     and reaches((letters & other_letters).bit_count(), length + len(other), threshold)
+                total = length + len(other)
+                if other == name or (len(other) in lengths  # the three bounds, cheapest first, then difflib
+                                     and reaches((letters & other_letters).bit_count(), total, threshold)
+                                     and reaches(common_subsequence(name, other), total, threshold)
                                      and self.similar(name, other)):
                     found += orders
         found.sort()
