@@ -3,6 +3,7 @@ that gives the limit; malformed CSV named by its line; nothing written. (Timings
 """
 
 import io
+import random
 import re
 import zipfile
 
@@ -11,7 +12,9 @@ from openpyxl import Workbook
 
 from ecole_entreprise.cli import main
 from ecole_entreprise.config import InputLimits
+from ecole_entreprise.domain import validation
 from ecole_entreprise.domain.schema import default_schema
+from ecole_entreprise.domain.validation import _similar
 from ecole_entreprise.services.census.imports import (
     ERROR,
     VALID,
@@ -200,6 +203,32 @@ def test_rows_are_streamed_across_chunk_boundaries(monkeypatch):
     monkeypatch.setattr(xlsx_upload, "CHUNK", 97)  # rows, tags and UTF-8 sequences cut anywhere
     assert list(sheet_rows(data, Bounds(1 << 20, 500, 10, 100))) == expected
     assert expected[0] == (1, ["A-1-é", "B-1-é", "C-1-é"]) and len(expected) == 200
+
+
+def test_preview_finds_the_near_duplicates_that_comparing_every_pair_finds(store):
+    """Hundreds of close spellings of a few names in Dijon (and some in Besançon): a line is a duplicate exactly
+    when an earlier accepted line of the same commune has a near-identical name (the index misses none)."""
+    rng = random.Random(2026)
+    bases = ["Boulangerie Martin", "Garage du Centre Petit", "Menuiserie Dubois et Fils", "Cabinet Roux", "Atelier"]
+    towns = [("21000", "21231"), ("25000", "25056")]
+    lines, expected, accepted = [], [], []
+    for n in range(300):
+        name = list(rng.choice(bases))
+        for _ in range(rng.randint(0, 3)):
+            at = rng.randrange(len(name))
+            name[at:at + rng.randint(0, 1)] = rng.choice(["", "e", "s", " ", "x"])
+        name, (postcode, insee) = "".join(name).strip() or "Atelier", towns[n % 5 == 0]
+        lines.append(f"{name};{postcode};{insee};Martin;Léa;contact{n}@exemple-entreprise.fr\n")
+        key = validation._name_key(name)
+        twins = [j for j, (place, other) in accepted if place == insee and (other == key or _similar(key, other))]
+        expected.append([f"ligne {j + 2} du fichier" for j in twins])
+        if not twins:
+            accepted.append((n, (insee, key)))
+    frame = read_table((HEADER + "".join(lines)).encode(), "liste.csv")
+    report = preview(frame, suggest_mapping(list(frame.columns), "Entreprises"), "Entreprises", store.read())
+    found = [re.findall(r"ligne \d+ du fichier", " ; ".join(line.duplicate_of)) for line in report.lines]
+    assert found == expected
+    assert 30 < sum(map(bool, expected)) < 270  # both kinds of lines are many
 
 
 # ---- command line: exit 2, French, nothing written ------------------------------------------------------------
