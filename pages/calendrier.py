@@ -4,37 +4,26 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from ecole_entreprise.domain.values import now_paris
-from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel import forms
 from ecole_entreprise.services.meetings import calendar
-from ecole_entreprise.services.meetings import lifecycle as meetings
+from pages._context import page_context
 from pages._plain import plain
-from pages._shared import get_snapshot, refresh_button
-from pages._shell import page_user
+from pages._shared import refresh_button
 
 WEEKS = 4
 START = "_calendar_start"  # Monday of the first week shown
 
-user = page_user("calendrier")
+ctx = page_context("calendrier")
 st.title("Calendrier des rencontres")
 refresh_button()
-snapshot = get_snapshot()
-today = now_paris().date()
+snapshot = ctx.snapshot()
+today = forms.today()
 monday = today - timedelta(days=today.weekday())
 ee = calendar.ee_week(snapshot)
-visible = {r["id"] for r in access.visible_rows(user, "Rencontres", snapshot)}
 
 
 def go(day: date) -> None:
     st.session_state[START] = day - timedelta(days=day.weekday())
-
-
-def next_planned(after: date) -> date | None:
-    """The first day after `after` with a planned meeting in scope (for the empty state)."""
-    days = [meetings.meeting_day(r) for r in snapshot.rows(meetings.TAB)
-            if r.id in visible and meetings.status_of(r) == meetings.PLANNED]
-    later = sorted(d for d in days if d and d > after)
-    return later[0] if later else None
 
 
 if ee:
@@ -52,13 +41,13 @@ columns[3].button(f"+ {WEEKS} semaines ▶▶", key="cal_jump", on_click=go, arg
 if ee:
     columns[4].button("🎯 Semaine école-entreprise", key="cal_ee", on_click=go, args=(ee[0],))
 
-view = calendar.week_view(snapshot, start, weeks=WEEKS)
-shown = [[item for item in week.items if item.meeting_id in visible] for week in view]
+view = calendar.week_view_for(ctx.user, snapshot, start, weeks=WEEKS)
+shown = [week.items for week in view]
 end = start + timedelta(weeks=WEEKS, days=-1)
 st.caption(f"Du {calendar.french_date(start)} au {calendar.french_date(end)} — {sum(map(len, shown))} "
            "rencontre(s) datée(s) dans votre périmètre.")
 if not any(shown):
-    following = next_planned(end)
+    following = calendar.next_planned(ctx.user, snapshot, end)
     st.info("Aucune rencontre datée sur ces semaines. Les rencontres apparaissent ici une fois planifiées : "
             "ouvrez une rencontre acceptée dans la page Rencontres et renseignez sa date, son heure et son lieu.")
     if following:
