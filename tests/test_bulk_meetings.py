@@ -206,3 +206,30 @@ def test_the_shown_meetings_are_added_to_the_choice_and_the_filters_stay(app_wor
     assert at.multiselect(key="f_statut").value == ["proposée"]
     [after] = [d.value for d in at.dataframe]
     assert after["ID"].tolist() == frame["ID"].tolist()
+
+
+# ---- the service alone ----------------------------------------------------------------------------------
+
+
+def test_progress_is_told_after_each_meeting_and_a_meeting_chosen_twice_counts_once(app_workbook, mail_out):
+    snap, admin = snapshot(), user_of(ADMIN)
+    planned = [r.id for r in snap.rows("Rencontres") if meetings.status_of(r) == meetings.PLANNED][:2]
+    told = []
+    outcomes = bulk.relaunch(app_store(), snap, admin, LINKS, mail_out_settings(), [*planned, planned[0]],
+                             progress=lambda done, total: told.append((done, total)))
+    assert told == [(1, 2), (2, 2)]
+    assert [o.meeting_id for o in outcomes] == planned and {o.kind for o in outcomes} == {bulk.SKIPPED}
+    assert bulk.summary(outcomes) == "0 envoyée(s), 2 ignorée(s), 0 en échec."
+    assert not mail_out.envelopes
+
+
+def test_without_links_or_smtp_nothing_is_tried(app_workbook, mail_out):
+    snap, admin = snapshot(), user_of(ADMIN)
+    waiting = [r.id for r in snap.rows("Rencontres") if meetings.status_of(r) == meetings.PROPOSED]
+    journal_before = len(snap.rows("Journal"))
+    with pytest.raises(registry.LinksNotConfigured):
+        bulk.relaunch(app_store(), snap, admin, LinkSettings(), mail_out_settings(), waiting)
+    with pytest.raises(introduction.SendFailed):
+        bulk.introduce(app_store(), snap, admin, dataclasses.replace(mail_out_settings(), host=""), waiting,
+                       signature="x")
+    assert not mail_out.envelopes and len(snapshot().rows("Journal")) == journal_before
