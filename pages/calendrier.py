@@ -12,6 +12,7 @@ from pages._shared import refresh_button
 
 WEEKS = 4
 START = "_calendar_start"  # Monday of the first week shown
+WEEK_PARAM = "semaine"  # the same Monday in the URL: a reload shows the same weeks
 
 ctx = page_context("calendrier")
 st.title("Calendrier des rencontres")
@@ -24,6 +25,14 @@ ee = calendar.ee_week(snapshot)
 
 def go(day: date) -> None:
     st.session_state[START] = day - timedelta(days=day.weekday())
+    st.query_params[WEEK_PARAM] = forms.date_cell(st.session_state[START])
+
+
+def first_monday() -> date:
+    """The weeks the person chose (this session, else the URL's), else this week."""
+    if START not in st.session_state and (asked := forms.date_of(st.query_params.get(WEEK_PARAM, ""))):
+        go(asked)
+    return st.session_state.setdefault(START, monday)
 
 
 if ee:
@@ -32,7 +41,7 @@ else:
     st.caption("Dates de la semaine école-entreprise non renseignées (onglet Parametres : semaine_ee_debut et "
                "semaine_ee_fin).")
 
-start = st.session_state.setdefault(START, monday)
+start = first_monday()
 columns = st.columns([1, 1, 1, 1, 1.5] if ee else 4)
 columns[0].button("◀ Semaine précédente", key="cal_prev", on_click=go, args=(start - timedelta(weeks=1),))
 columns[1].button("Cette semaine", key="cal_today", on_click=go, args=(monday,))

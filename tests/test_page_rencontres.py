@@ -516,3 +516,17 @@ def test_calendar_empty_period_says_what_to_do_and_jumps_to_the_next_meeting(app
     ok(at)
     that_day = {r.id for r in snap.rows("Rencontres") if meetings.meeting_day(r) == following}
     assert that_day and that_day <= set(calendar_items(at))
+
+
+def test_calendar_weeks_chosen_are_kept_in_the_url_for_a_reload(app_workbook, monkeypatch):
+    at = open_page(monkeypatch, ADMIN, CALENDAR)
+    at.button(key="cal_jump").click().run()
+    ok(at)
+    shown = calendar_items(at)
+    today = now_paris().date()
+    monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=4)
+    assert at.query_params["semaine"] == monday.isoformat()
+    reloaded = open_page(monkeypatch, ADMIN, CALENDAR, query={"semaine": monday.isoformat()})
+    ok(reloaded)
+    assert calendar_items(reloaded) == shown
+    assert reloaded.caption[0].value.startswith(f"Du {calendar.french_date(monday)} au ")
