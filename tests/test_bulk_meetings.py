@@ -12,6 +12,7 @@ import dataclasses
 import pytest
 
 from ecole_entreprise.config import LinkSettings, load_settings
+from ecole_entreprise.domain.values import now_paris
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.links import registry
 from ecole_entreprise.services.meetings import bulk, introduction
@@ -185,6 +186,10 @@ def test_relaunch_reminds_each_side_that_has_not_answered(app_workbook, monkeypa
     assert journal_for(planned.id) == []
     at.run()
     assert len(mail_out.envelopes) == 2  # a rerun sends nothing
+    choose(at, [waiting.id], RELAUNCH)  # once more: the confirmation says it would not be the first
+    kind, reason = result_of(outcome_table(at), waiting.id)
+    assert kind == bulk.TO_SEND and reason.endswith(f"Déjà relancée le {now_paris():%d/%m/%Y}.")
+    assert len(mail_out.envelopes) == 2
 
 
 def test_the_shown_meetings_are_added_to_the_choice_and_the_filters_stay(app_workbook, monkeypatch):

@@ -18,7 +18,7 @@ from ecole_entreprise import errors
 from ...config import LinkSettings, SmtpSettings
 from ...domain.values import now_paris
 from ...store.base import Snapshot
-from ..kernel import access
+from ..kernel import access, forms
 from ..links import mail, registry, reminders
 from ..privacy import contacts
 from . import introduction
@@ -93,12 +93,21 @@ def _relaunch_check(snapshot: Snapshot, user, meeting_id: str) -> tuple[Outcome 
     return None, sides
 
 
+def _last_reminder(snapshot: Snapshot, meeting_id: str, sides: list[str]) -> str:
+    """« (déjà relancée le 05/01/2026) »: the person sees a relaunch would not be the first."""
+    stamps = [r["relance_le"].strip() for side in sides
+              for r in registry.links_for(snapshot, registry.MEETING_ANSWER, meeting_id, side) if r["relance_le"]]
+    days = sorted(d for d in (forms.datetime_of(t) for t in stamps) if d)
+    return f" Déjà relancée le {days[-1]:%d/%m/%Y}." if days else ""
+
+
 def preview_relaunch(snapshot: Snapshot, user, meeting_ids: list[str]) -> list[Outcome]:
     meetings.require_permission(user)
     found = []
     for meeting_id in dict.fromkeys(meeting_ids):
         ended, sides = _relaunch_check(snapshot, user, meeting_id)
-        found.append(ended or Outcome(meeting_id, TO_SEND, f"Relance de {_sides(sides)}."))
+        found.append(ended or Outcome(meeting_id, TO_SEND, f"Relance de {_sides(sides)}."
+                                      + _last_reminder(snapshot, meeting_id, sides)))
     return found
 
 
