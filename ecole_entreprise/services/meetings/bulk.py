@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from ecole_entreprise import errors
 
 from ...config import LinkSettings, SmtpSettings
-from ...domain.values import now_paris
 from ...store.base import Snapshot
 from ..kernel import access, forms
 from ..links import mail, registry, reminders
@@ -26,7 +25,6 @@ from . import lifecycle as meetings
 
 log = logging.getLogger(__name__)
 TO_SEND, SENT, SKIPPED, REFUSED, FAILED = "à envoyer", "envoyée", "ignorée", "refusée", "en échec"
-KINDS = (SENT, SKIPPED, REFUSED, FAILED)
 OUT_OF_REACH = "Rencontre introuvable ou hors de votre périmètre : rien n'est envoyé."
 SIDE_NAMES = {"entreprise": "l'entreprise", "personnel": "le personnel"}
 Progress = Callable[[int, int], None]
@@ -122,7 +120,7 @@ def relaunch(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSet
     if not smtp.configured:
         raise introduction.SendFailed("Aucun serveur d'envoi (SMTP) n'est configuré : section [smtp] de "
                                       "secrets.toml.")
-    now = now or now_paris()
+    now = now or forms.now()
 
     def one(meeting_id: str) -> Outcome:
         ended, sides = _relaunch_check(snapshot, user, meeting_id)
