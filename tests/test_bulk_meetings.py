@@ -168,6 +168,7 @@ def test_relaunch_reminds_each_side_that_has_not_answered(app_workbook, monkeypa
     at.selectbox(key="f_annee").set_value("toutes").run()
     choose(at, [waiting.id, planned.id], RELAUNCH)
     assert any(m.value.startswith("**Envoyer à 1 rencontre(s) ?**") for m in at.markdown)
+    assert result_of(outcome_table(at), waiting.id) == (bulk.TO_SEND, "Relance de l'entreprise et du personnel.")
     at.button(key="bulk_go").click().run()
     ok(at)
     company = snap.get("Entreprises", waiting["entreprise_id"])
@@ -175,7 +176,7 @@ def test_relaunch_reminds_each_side_that_has_not_answered(app_workbook, monkeypa
     assert sorted(e.rcpt_tos[0] for e in mail_out.envelopes) == sorted([company["contact_email"], staff["email"]])
     assert all("Rappel" in e.content.decode("utf-8", "replace") for e in mail_out.envelopes)
     table = outcome_table(at)
-    assert result_of(table, waiting.id)[0] == bulk.SENT
+    assert result_of(table, waiting.id) == (bulk.SENT, "Relance envoyée à l'entreprise et au personnel.")
     assert result_of(table, planned.id) == (bulk.SKIPPED, f"Aucune acceptation en attente (statut « "
                                                           f"{meetings.status_of(planned)} »).")
     assert "1 envoyée(s), 1 ignorée(s), 0 en échec." in [s.value for s in at.success]

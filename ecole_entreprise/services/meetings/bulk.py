@@ -26,7 +26,8 @@ from . import lifecycle as meetings
 log = logging.getLogger(__name__)
 TO_SEND, SENT, SKIPPED, REFUSED, FAILED = "à envoyer", "envoyée", "ignorée", "refusée", "en échec"
 OUT_OF_REACH = "Rencontre introuvable ou hors de votre périmètre : rien n'est envoyé."
-SIDE_NAMES = {"entreprise": "l'entreprise", "personnel": "le personnel"}
+OF_SIDE = {"entreprise": "de l'entreprise", "personnel": "du personnel"}
+TO_SIDE = {"entreprise": "à l'entreprise", "personnel": "au personnel"}
 Progress = Callable[[int, int], None]
 
 
@@ -46,8 +47,9 @@ def summary(outcomes: Iterable[Outcome]) -> str:
     return ", ".join(counts) + f", {kinds.count(FAILED)} en échec."
 
 
-def _sides(sides: Iterable[str]) -> str:
-    return " et ".join(SIDE_NAMES[s] for s in sides)
+def _sides(words: dict[str, str], sides: Iterable[str]) -> str:
+    """« de l'entreprise et du personnel », « au personnel »."""
+    return " et ".join(words[s] for s in sides)
 
 
 def _reachable(snapshot: Snapshot, user, meeting_id: str):
@@ -104,7 +106,7 @@ def preview_relaunch(snapshot: Snapshot, user, meeting_ids: list[str]) -> list[O
     found = []
     for meeting_id in dict.fromkeys(meeting_ids):
         ended, sides = _relaunch_check(snapshot, user, meeting_id)
-        found.append(ended or Outcome(meeting_id, TO_SEND, f"Relance de {_sides(sides)}."
+        found.append(ended or Outcome(meeting_id, TO_SEND, f"Relance {_sides(OF_SIDE, sides)}."
                                       + _last_reminder(snapshot, meeting_id, sides)))
     return found
 
@@ -133,11 +135,11 @@ def relaunch(store, snapshot: Snapshot, user, links: LinkSettings, smtp: SmtpSet
                 reminders._remind(store, snapshot, user, links, smtp, row, due, now, **send_options)
                 sent.append(side)
             except errors.UserError as error:  # SendFailed, LinkRefused, Conflict: said, tried again next time
-                failed.append(f"{SIDE_NAMES[side]} : {error}")
+                failed.append(f"{side.capitalize()} : {error}")
         if failed:
-            done = f" (relance envoyée à {_sides(sent)})" if sent else ""
+            done = f" (relance envoyée {_sides(TO_SIDE, sent)})" if sent else ""
             return Outcome(meeting_id, FAILED, " ; ".join(failed) + done)
-        return Outcome(meeting_id, SENT, f"Relance envoyée à {_sides(sent)}.")
+        return Outcome(meeting_id, SENT, f"Relance envoyée {_sides(TO_SIDE, sent)}.")
 
     return _run_each(meeting_ids, one, progress)
 
