@@ -213,7 +213,8 @@ def confirm_bulk(snapshot, labels: dict[str, str], action: str, ids: list[str]) 
             planned = bulk.preview_relaunch(snapshot, user, ids)
         count = sum(o.kind == bulk.TO_SEND for o in planned)
         st.markdown(f"**Envoyer à {count} rencontre(s) ?** ({action.lower()})")
-        st.dataframe(outcome_lines(planned, labels), hide_index=True, width="stretch")
+        first = sorted(planned, key=lambda o: o.kind != bulk.TO_SEND)  # what will go out, then what will not
+        st.dataframe(outcome_lines(first, labels), hide_index=True, width="stretch")
         blocker = bulk_blocker(action)
         if blocker:
             st.warning(blocker)
