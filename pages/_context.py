@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pages._shared import get_snapshot, get_store
+from pages import _shared
 from pages._shell import page_user
 
 
@@ -19,9 +19,9 @@ class PageContext:
 
     def snapshot(self, fresh: bool = False):
         """Only the tabs of this page (page registry), from the shared cache: calling it again costs nothing."""
-        return get_snapshot(fresh=fresh)
+        return _shared.get_snapshot(fresh=fresh)  # looked up at call time: tests inject faults there
 
 
 def page_context(key: str) -> PageContext:
     """Sign-in and permission check for page `key` (stops the run otherwise), then its context."""
-    return PageContext(key, page_user(key), get_store())
+    return PageContext(key, page_user(key), _shared.get_store())

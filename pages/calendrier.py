@@ -4,37 +4,35 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from ecole_entreprise.domain.values import now_paris
-from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel import forms
 from ecole_entreprise.services.meetings import calendar
-from ecole_entreprise.services.meetings import lifecycle as meetings
+from pages._context import page_context
 from pages._plain import plain
-from pages._shared import get_snapshot, refresh_button
-from pages._shell import page_user
+from pages._shared import refresh_button
 
 WEEKS = 4
 START = "_calendar_start"  # Monday of the first week shown
+WEEK_PARAM = "semaine"  # the same Monday in the URL: a reload shows the same weeks
 
-user = page_user("calendrier")
+ctx = page_context("calendrier")
 st.title("Calendrier des rencontres")
 refresh_button()
-snapshot = get_snapshot()
-today = now_paris().date()
+snapshot = ctx.snapshot()
+today = forms.today()
 monday = today - timedelta(days=today.weekday())
 ee = calendar.ee_week(snapshot)
-visible = {r["id"] for r in access.visible_rows(user, "Rencontres", snapshot)}
 
 
 def go(day: date) -> None:
     st.session_state[START] = day - timedelta(days=day.weekday())
+    st.query_params[WEEK_PARAM] = forms.date_cell(st.session_state[START])
 
 
-def next_planned(after: date) -> date | None:
-    """The first day after `after` with a planned meeting in scope (for the empty state)."""
-    days = [meetings.meeting_day(r) for r in snapshot.rows(meetings.TAB)
-            if r.id in visible and meetings.status_of(r) == meetings.PLANNED]
-    later = sorted(d for d in days if d and d > after)
-    return later[0] if later else None
+def first_monday() -> date:
+    """The weeks the person chose (this session, else the URL's), else this week."""
+    if START not in st.session_state and (asked := forms.date_of(st.query_params.get(WEEK_PARAM, ""))):
+        go(asked)
+    return st.session_state.setdefault(START, monday)
 
 
 if ee:
@@ -43,7 +41,7 @@ else:
     st.caption("Dates de la semaine école-entreprise non renseignées (onglet Parametres : semaine_ee_debut et "
                "semaine_ee_fin).")
 
-start = st.session_state.setdefault(START, monday)
+start = first_monday()
 columns = st.columns([1, 1, 1, 1, 1.5] if ee else 4)
 columns[0].button("◀ Semaine précédente", key="cal_prev", on_click=go, args=(start - timedelta(weeks=1),))
 columns[1].button("Cette semaine", key="cal_today", on_click=go, args=(monday,))
@@ -52,13 +50,13 @@ columns[3].button(f"+ {WEEKS} semaines ▶▶", key="cal_jump", on_click=go, arg
 if ee:
     columns[4].button("🎯 Semaine école-entreprise", key="cal_ee", on_click=go, args=(ee[0],))
 
-view = calendar.week_view(snapshot, start, weeks=WEEKS)
-shown = [[item for item in week.items if item.meeting_id in visible] for week in view]
+view = calendar.week_view_for(ctx.user, snapshot, start, weeks=WEEKS)
+shown = [week.items for week in view]
 end = start + timedelta(weeks=WEEKS, days=-1)
 st.caption(f"Du {calendar.french_date(start)} au {calendar.french_date(end)} — {sum(map(len, shown))} "
            "rencontre(s) datée(s) dans votre périmètre.")
 if not any(shown):
-    following = next_planned(end)
+    following = calendar.next_planned(ctx.user, snapshot, end)
     st.info("Aucune rencontre datée sur ces semaines. Les rencontres apparaissent ici une fois planifiées : "
             "ouvrez une rencontre acceptée dans la page Rencontres et renseignez sa date, son heure et son lieu.")
     if following:

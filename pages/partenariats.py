@@ -1,47 +1,37 @@
 """Partnerships between schools and companies, and the events partners invite each other to.
 
 Writes run in widget callbacks; the services validate every field (messages drawn under each field) and journal.
-A client-made ID per form makes a double click return the row already written instead of a second one.
+A client-made ID per form (made by the service) makes a double click return the row already written instead of a
+second one. Each form has its own Feedback, drawn with it (and as a toast); the selected tab and the list's filters
+live in the URL, so an action, a rerun or a reload never sends the person back to the first tab.
 """
 
 import streamlit as st
 
 from ecole_entreprise.services.kernel import access
-from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.meetings import partnerships
-from ecole_entreprise.store.base import Conflict, new_id
-from pages._feedback import field_error, show_conflict, unexpected_message
+from pages._context import page_context
+from pages._feedback import Feedback
 from pages._liens import invitations_box
-from pages._plain import plain
-from pages._shared import fr_date, get_snapshot, get_store, refresh_button
-from pages._shell import page_user
+from pages._shared import fr_date, refresh_button
 
-FLASH, ERRORS, CONFLICT = "_partenariats_flash", "_partenariats_errors", "_partenariats_conflict"
 TABS = ("Partenariats", "Nouveau partenariat", "Événements")
-HELD = (meetings.DONE, meetings.REVIEWED)
+TAB_KEY, ARRIVED = "onglet", "_partenariats_from"  # the tab shown (in the URL), the meeting link already followed
+STEPS = ("status", "from_meeting", "direct", "event", "attendance")
+FILTERS = {"bind": "query-params"}
 
-user = page_user("partenariats")
+ctx = page_context("partenariats")
+user, store = ctx.user, ctx.store
 can_edit = access.allowed(user, access.EDIT_PARTENARIATS)
 can_events = access.allowed(user, access.EDIT_EVENEMENTS)
-store = get_store()
-snapshot = get_snapshot()
+snapshot = ctx.snapshot()
 lists = store.schema.lists
 st.title("Partenariats")
 refresh_button()
-if flash := st.session_state.pop(FLASH, None):
-    st.success(plain(flash))
-if CONFLICT in st.session_state:
-    conflict = st.session_state[CONFLICT]
-    show_conflict(conflict, user, get_snapshot())
-    st.button("Repartir de la version actuelle", key="forget_conflict",
-              on_click=lambda: st.session_state.pop(CONFLICT, None))
 
 companies = {r["id"]: r for r in access.visible_rows(user, "Entreprises", snapshot)}
 staff = {r["id"]: r for r in access.visible_rows(user, "Personnels", snapshot)}
-overview = partnerships.partnership_overview(snapshot)
-in_scope = {r.id for r in snapshot.rows(partnerships.TAB)
-            if access.row_in_scope(user, partnerships.TAB, r, snapshot)}
-overview = overview[overview["ID"].isin(in_scope)].reset_index(drop=True)
+overview = partnerships.overview_for(user, snapshot)
 labels = {r["ID"]: f"{r['ID']} — {r['Entreprise']} × {r['Établissement']}" for _, r in overview.iterrows()}
 
 
@@ -52,38 +42,34 @@ def value(key: str):
     return st.session_state.get(key)
 
 
+def feedback(step: str) -> Feedback:
+    return Feedback(f"partenariats_{step}")
+
+
 def run(step: str, call, success, forget: tuple[str, ...] = ()) -> None:
-    """Callback: one write; French messages kept for the next drawing, under the step's fields."""
-    st.session_state[ERRORS] = {}
-    st.session_state.pop(CONFLICT, None)
-    try:
-        row = call()
-    except partnerships.PartnershipInvalid as invalid:
-        st.session_state[ERRORS] = {step: invalid.errors}
-    except Conflict as conflict:
-        st.session_state[CONFLICT] = conflict
-    except Exception as error:  # noqa: BLE001 - a callback's error would otherwise reach the page as a traceback
-        st.session_state[ERRORS] = {step: {"": unexpected_message(error)}}
-    else:
-        st.session_state[FLASH] = success(row) if callable(success) else success
-        for key in forget:  # an empty form and a new client ID for the next record
-            st.session_state.pop(key, None)
-        if step == "from_meeting":
-            st.query_params.pop("rencontre", None)  # that meeting is done: back to the list
-
-
-def errors_of(step: str) -> dict[str, str]:
-    return st.session_state.get(ERRORS, {}).get(step, {})
+    """Callback: one write; French messages kept for the next drawing, with the step's fields."""
+    for other in STEPS:  # one outcome on the page at a time
+        feedback(other).clear()
+    if not feedback(step).run(call, success):
+        return
+    for key in forget:  # an empty form and a new client ID for the next record
+        st.session_state.pop(key, None)
+    if step == "from_meeting":
+        st.query_params.pop("rencontre", None)  # that meeting is done: back to the list
 
 
 def under(step: str, *names: str) -> None:
     for name in names:
-        field_error(errors_of(step), {}, name)
+        feedback(step).field(name)
 
 
 def step_message(step: str) -> None:
-    if message := errors_of(step).get(""):
-        st.error(plain(message))
+    """The confirmation (also a toast), the whole-form error, or both versions of a conflict, where the person
+    acted."""
+    fb = feedback(step)
+    fb.show(user, ctx.snapshot())
+    if fb.conflict is not None:
+        st.button("Repartir de la version actuelle", key=f"forget_conflict_{step}", on_click=fb.clear)
 
 
 # ---- list -------------------------------------------------------------------------------------------------
@@ -92,7 +78,7 @@ def step_message(step: str) -> None:
 def status_box() -> None:
     with st.expander("Changer le statut d'un partenariat"):
         chosen = st.selectbox("Partenariat", list(labels), format_func=labels.get, key="status_pick")
-        current = snapshot.get(partnerships.TAB, chosen)
+        current = partnerships.partnership(snapshot, chosen)
         choices = lists["statuts_partenariat"]
         st.selectbox("Nouveau statut", choices, key=f"status_value_{chosen}",
                      index=choices.index(current["statut"]) if current["statut"] in choices else 0)
@@ -111,9 +97,9 @@ def list_tab() -> None:
         return
     left, right = st.columns(2)
     statuses = left.multiselect("Statut", lists["statuts_partenariat"],
-                                select_all=False, placeholder="Tous", key="p_statut")
+                                select_all=False, placeholder="Tous", key="p_statut", **FILTERS)
     years = sorted(set(overview["Année scolaire"]) - {""}, reverse=True)
-    year = right.selectbox("Année scolaire", ["toutes"] + years, key="p_annee")
+    year = right.selectbox("Année scolaire", ["toutes"] + years, key="p_annee", **FILTERS)
     shown = overview
     if statuses:
         shown = shown[shown["Statut"].isin(statuses)]
@@ -165,11 +151,8 @@ def created(before: set[str]):
 
 
 def from_meeting() -> None:
-    held = [r for r in snapshot.rows(meetings.TAB) if meetings.status_of(r) in HELD
-            and access.row_in_scope(user, meetings.TAB, r, snapshot)]
-    linked = {p["rencontre_id"] for p in snapshot.rows(partnerships.TAB)}
     wanted = st.query_params.get("rencontre", "")
-    choices = [r for r in held if r.id not in linked or r.id == wanted]
+    choices, linked = partnerships.held_meetings_for(user, snapshot, keep=wanted)
     if not choices:
         st.info("Aucune rencontre réalisée sans partenariat dans votre périmètre : marquez une rencontre comme "
                 "réalisée dans la page Rencontres, ou choisissez la saisie directe.")
@@ -185,7 +168,7 @@ def from_meeting() -> None:
     st.caption("L'entreprise, l'établissement (UAI du personnel) et l'année scolaire viennent de la rencontre.")
     common_inputs(key, "from_meeting")
     step_message("from_meeting")
-    before = {p.id for p in snapshot.rows(partnerships.TAB)}
+    before = set(partnerships.partnership_overview(snapshot)["ID"])
     st.button("Créer le partenariat", type="primary", key=f"{key}_go", on_click=run, args=(
         "from_meeting", lambda: partnerships.create_from_meeting(store, snapshot, user, meeting_id,
                                                                  **common_values(key)), created(before),
@@ -194,7 +177,7 @@ def from_meeting() -> None:
 
 def direct() -> None:
     key = "direct"
-    record_id = st.session_state.setdefault(f"{key}_id", new_id(store.schema.tab(partnerships.TAB).id_prefix))
+    record_id = st.session_state.setdefault(f"{key}_id", partnerships.new_partnership_id())
     active = {i: r for i, r in companies.items() if r.get("statut") != "archivé"}
     left, right = st.columns(2)
     with left:
@@ -237,9 +220,9 @@ def new_tab() -> None:
 
 def event_form() -> None:
     key = "event"
-    record_id = st.session_state.setdefault(f"{key}_id", new_id(store.schema.tab(partnerships.EVENTS_TAB).id_prefix))
-    errors = bool(errors_of("event"))
-    with st.expander("Nouvel événement (salon, portes ouvertes, forum des métiers…)", expanded=errors):
+    record_id = st.session_state.setdefault(f"{key}_id", partnerships.new_event_id())
+    with st.expander("Nouvel événement (salon, portes ouvertes, forum des métiers…)",
+                     expanded=bool(feedback("event").errors)):
         st.text_input("Titre *", max_chars=200, key=f"{key}_titre")
         under("event", "titre")
         left, right = st.columns(2)
@@ -281,10 +264,10 @@ def event_form() -> None:
 
 
 def attendance_form(frame) -> None:
-    with st.expander("Enregistrer les présents", expanded=bool(errors_of("attendance"))):
+    with st.expander("Enregistrer les présents", expanded=bool(feedback("attendance").errors)):
         titles = {r["ID"]: f"{fr_date(r['Date'])} — {r['Titre']} ({r['Organisé par']})" for _, r in frame.iterrows()}
         event_id = st.selectbox("Événement", list(titles), format_func=titles.get, key="attendance_pick")
-        current = snapshot.get(partnerships.EVENTS_TAB, event_id)
+        current = partnerships.event(snapshot, event_id)
         st.text_input("Venus", value=current["participants"], max_chars=1000, key=f"attendance_{event_id}",
                       help="Qui est venu, séparés par « ; »")
         under("attendance", "participants")
@@ -296,12 +279,9 @@ def attendance_form(frame) -> None:
 
 
 def events_tab() -> None:
-    visible = {r["id"] for r in access.visible_rows(user, partnerships.EVENTS_TAB, snapshot)} if can_events \
-        else set()
     chosen = st.selectbox("Partenariat", [""] + list(labels), format_func=lambda i: labels.get(i, "Tous"),
                           key="events_partnership")
-    frame = partnerships.events(snapshot, partenariat_id=chosen)
-    frame = frame[frame["ID"].isin(visible)].reset_index(drop=True)
+    frame = partnerships.events_for(user, snapshot, partenariat_id=chosen)
     if frame.empty:
         st.info("Aucun événement enregistré" + (" pour ce partenariat" if chosen else "") + " : ajoutez le salon, "
                 "la journée portes ouvertes ou le forum des métiers d'un partenaire pour suivre les invitations "
@@ -315,7 +295,17 @@ def events_tab() -> None:
             invitations_box(frame, snapshot, user)
 
 
-wanted_tab = TABS[1] if st.query_params.get("rencontre") else TABS[0]
-for tab, draw in zip(st.tabs(TABS, default=wanted_tab), (list_tab, new_tab, events_tab), strict=True):
+def follow_meeting_link() -> None:
+    """A « Créer un partenariat » link from a meeting opens the new-partnership tab, once: the tab the person
+    picks next is theirs (the tab widget keeps its default, or its state would be lost)."""
+    wanted = st.query_params.get("rencontre", "")
+    if wanted and st.session_state.get(ARRIVED) != wanted:
+        st.session_state[TAB_KEY] = TABS[1]
+    st.session_state[ARRIVED] = wanted
+
+
+follow_meeting_link()
+for tab, draw in zip(st.tabs(TABS, key=TAB_KEY, bind="query-params"), (list_tab, new_tab, events_tab),
+                     strict=True):
     with tab:
         draw()

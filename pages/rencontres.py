@@ -3,25 +3,32 @@
 Each step runs in a widget callback against the version of the meeting the page showed (its fingerprint): a change
 made meanwhile by someone else is a Conflict with both versions shown, never silently overwritten.
 Contact details appear only after an explicit click, through contacts.reveal_contacts (journaled).
+Each step has its own Feedback: its confirmation or errors are drawn with the step; a conflict, and the message of a
+step no longer drawn (a closed meeting has no « close » form), above the steps.
+The list's filters live in the URL (a reload or a return from a meeting keeps them); several meetings can be
+relaunched or introduced together (services/meetings/bulk.py), after a confirmation step.
 """
 
 import streamlit as st
 
-from ecole_entreprise.domain.values import now_paris, parse_multi, parse_time
-from ecole_entreprise.services.kernel import access
-from ecole_entreprise.services.meetings import introduction
+from ecole_entreprise import errors
+from ecole_entreprise.services.kernel import access, forms
+from ecole_entreprise.services.meetings import bulk, introduction
 from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.meetings.calendar import french_date, french_time
 from ecole_entreprise.services.privacy import contacts
-from ecole_entreprise.store.base import Conflict, StoreError
-from pages._feedback import field_error, show_conflict, unexpected_message
+from pages._context import page_context
+from pages._feedback import Feedback
 from pages._liens import links_box, reminders_button
 from pages._plain import plain, plain_lines
-from pages._shared import fr_date, fr_datetime, get_settings, get_snapshot, get_store, refresh_button, todo_filter
-from pages._shell import page_user
+from pages._shared import fr_date, fr_datetime, get_settings, refresh_button, todo_filter
 
-FLASH, ERRORS, CONFLICT = "_rencontres_flash", "_rencontres_errors", "_rencontres_conflict"
 OPENED, SHOWN = "_rencontres_id", "_rencontres_shown"  # the meeting open, and its version on screen
+REFUSAL = "_rencontres_refusal"  # the service's refusal that goes with a conflict, if the step is no longer allowed
+STEPS = ("accept", "plan", "done", "close", "expect", "outcome_entreprise", "outcome_personnel", "intro")
+FILTERS = {"bind": "query-params"}  # a reload, or the way back from a meeting, keeps the list as it was
+BULK_PICK, BULK_PENDING, BULK_DONE = "bulk_pick", "_rencontres_bulk_pending", "_rencontres_bulk_done"
+RELAUNCH, INTRODUCE = "Relancer les acceptations en attente", "Envoyer la mise en relation"
 PREPARED = "_rencontres_prepared"  # (meeting, template, what the message says) -> the email journaled for it
 MESSAGE_FIELDS = ("date", "heure", "lieu", "format", "visite", "entreprise_id", "personnel_id")
 SIDE_NAMES = {"entreprise": "l'entreprise", "personnel": "le personnel"}
@@ -30,13 +37,12 @@ CONTACT_KEYS = ("contact_email", "contact_telephone", "personnel_email", "person
 HIDDEN = "[coordonnée affichée après consultation]"
 LIFECYCLE = meetings.MILESTONES  # the main path, « proposée → … → bilan saisi »
 
-user = page_user("rencontres")
-store = get_store()
+ctx = page_context("rencontres")
+user, store = ctx.user, ctx.store
 lists = store.schema.lists
+drawn: set[str] = set()  # the steps whose messages were drawn with them in this run
 st.title("Rencontres")
 refresh_button()
-if flash := st.session_state.pop(FLASH, None):
-    st.success(plain(flash))
 
 
 # ---- names (from access.visible_rows: never a contact field) ----------------------------------------------
@@ -71,7 +77,7 @@ def departements_of(snapshot, meeting: dict) -> set[str]:
 
 def todo_caption(snapshot, visible: set[str]) -> None:
     pending = [p for p in meetings.pending_acceptances(snapshot) if p.row.id in visible]
-    late = [r for r in meetings.past_without_outcome(snapshot, now_paris().date()) if r.id in visible]
+    late = [r for r in meetings.past_without_outcome(snapshot, forms.today()) if r.id in visible]
     if pending or late:
         st.caption(f"À suivre : {len(pending)} rencontre(s) en attente d'acceptation, {len(late)} rencontre(s) "
                    "passée(s) sans bilan.")
@@ -90,39 +96,165 @@ def list_view(snapshot) -> None:
         todo_caption(snapshot, {r["id"] for r in rows})
     else:
         rows = [r for r in rows if r["id"] in wanted]
-    status_col, year_col, dep_col = st.columns(3)
-    statuses = status_col.multiselect("Statut", lists["statuts_rencontre"],
-                                      select_all=False, placeholder="Tous", key="f_statut")
-    years = sorted({r["annee_scolaire"] for r in rows if r["annee_scolaire"]}, reverse=True)
-    current = meetings.parameter(snapshot, "annee_scolaire")
-    # A to-do link lists work left from any year: it opens on every year.
-    year = year_col.selectbox("Année scolaire", ["toutes"] + years, key="f_annee",
-                              index=1 + years.index(current) if current in years and wanted is None else 0)
-    deps = dep_col.multiselect("Département", sorted({d for r in rows for d in departements_of(snapshot, r)}),
-                               select_all=False, placeholder="Tous", key="f_dep",
-                               help="Département de l'entreprise ou du personnel")
-    query = st.text_input("Rechercher", placeholder="Entreprise, personnel, établissement, ID…", key="f_query")
-    lines = []
-    for r in rows:
-        if (statuses and r["statut"] not in statuses) or (year != "toutes" and r["annee_scolaire"] != year) \
-                or (deps and not departements_of(snapshot, r) & set(deps)):
-            continue
-        line = {"ID": r["id"], "Statut": r["statut"], "Entreprise": company_name(companies, r["entreprise_id"]),
-                "Personnel": staff_name(staff, r["personnel_id"]),
-                "Établissement": school_name(staff, r["personnel_id"]), "Date": fr_date(r["date"]),
-                "Heure": r["heure"], "Format": r["format"], "Année scolaire": r["annee_scolaire"]}
-        if not query or query.lower() in " ".join(line.values()).lower():
-            lines.append(line)
+    every = [list_line(r, companies, staff) for r in rows]
+    lines = filtered(snapshot, rows, every, wanted)
     st.caption(f"{len(lines)} rencontre(s) sur {len(rows)}. Cochez la case au début d'une ligne pour ouvrir la "
                "rencontre.")
     if not lines:
         st.info("Aucune rencontre ne correspond à ces filtres.")
-        return
-    event = st.dataframe(lines, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                         key="meetings_table")
-    if event.selection.rows:
-        st.query_params["id"] = lines[event.selection.rows[0]]["ID"]
-        st.rerun()
+    else:
+        event = st.dataframe(lines, hide_index=True, width="stretch", on_select="rerun",
+                             selection_mode="single-row", key="meetings_table")
+        if event.selection.rows:
+            st.query_params["id"] = lines[event.selection.rows[0]]["ID"]
+            st.rerun()
+    bulk_box(snapshot, every, lines)
+
+
+def list_line(r, companies, staff) -> dict[str, str]:
+    return {"ID": r["id"], "Statut": r["statut"], "Entreprise": company_name(companies, r["entreprise_id"]),
+            "Personnel": staff_name(staff, r["personnel_id"]),
+            "Établissement": school_name(staff, r["personnel_id"]), "Date": fr_date(r["date"]),
+            "Heure": r["heure"], "Format": r["format"], "Année scolaire": r["annee_scolaire"]}
+
+
+def filtered(snapshot, rows, every, wanted) -> list[dict[str, str]]:
+    """The lines the filters keep (statut, année, département, search), each filter kept in the URL."""
+    status_col, year_col, dep_col = st.columns(3)
+    statuses = status_col.multiselect("Statut", lists["statuts_rencontre"],
+                                      select_all=False, placeholder="Tous", key="f_statut", **FILTERS)
+    years = sorted({r["annee_scolaire"] for r in rows if r["annee_scolaire"]}, reverse=True)
+    current = meetings.parameter(snapshot, "annee_scolaire")
+    # A to-do link lists work left from any year: it opens on every year.
+    year = year_col.selectbox("Année scolaire", ["toutes"] + years, key="f_annee", **FILTERS,
+                              index=1 + years.index(current) if current in years and wanted is None else 0)
+    deps = dep_col.multiselect("Département", sorted({d for r in rows for d in departements_of(snapshot, r)}),
+                               select_all=False, placeholder="Tous", key="f_dep", **FILTERS,
+                               help="Département de l'entreprise ou du personnel")
+    query = st.text_input("Rechercher", placeholder="Entreprise, personnel, établissement, ID…", key="f_query",
+                          **FILTERS)
+    lines = []
+    for r, line in zip(rows, every, strict=True):
+        if (statuses and r["statut"] not in statuses) or (year != "toutes" and r["annee_scolaire"] != year) \
+                or (deps and not departements_of(snapshot, r) & set(deps)):
+            continue
+        if not query or query.lower() in " ".join(line.values()).lower():
+            lines.append(line)
+    return lines
+
+
+# ---- several meetings at once: a choice, a confirmation, a progress bar, a summary ---------------------------
+
+
+def bulk_label(line: dict[str, str]) -> str:
+    when = f", {line['Date']}" if line["Date"] else ""
+    return f"{line['Entreprise']} × {line['Personnel']} — {line['Statut']}{when} ({line['ID']})"
+
+
+def bulk_feedback() -> Feedback:
+    return Feedback("rencontres_bulk")
+
+
+def bulk_box(snapshot, every: list[dict], lines: list[dict]) -> None:
+    labels = {line["ID"]: bulk_label(line) for line in every}
+    busy = bool(st.session_state.get(BULK_PENDING) or st.session_state.get(BULK_DONE) or bulk_feedback().errors)
+    with st.expander("Agir sur plusieurs rencontres (relances, mises en relation)", expanded=busy):
+        left, right = st.columns([4, 1], vertical_alignment="bottom")
+        left.multiselect("Rencontres choisies", list(labels), format_func=labels.get, key=BULK_PICK,
+                         select_all=False, placeholder="Choisir les rencontres…", on_change=cancel_bulk)
+        right.button(f"Ajouter les {len(lines)} affichées", key="bulk_shown", disabled=not lines,
+                     on_click=pick_shown, args=([line["ID"] for line in lines],))
+        actions = [RELAUNCH] + ([INTRODUCE] if access.allowed(user, access.REVEAL_CONTACTS) else [])
+        st.radio("Action", actions, horizontal=True, key="bulk_action", on_change=cancel_bulk)
+        chosen = [i for i in st.session_state.get(BULK_PICK) or [] if i in labels]
+        st.button(f"Préparer l'envoi ({len(chosen)} rencontre(s))…", key="bulk_prepare", disabled=not chosen,
+                  on_click=prepare_bulk, args=(st.session_state.get("bulk_action"), chosen))
+        if pending := st.session_state.get(BULK_PENDING):
+            confirm_bulk(snapshot, labels, *pending)
+        bulk_feedback().show()
+        if done := st.session_state.get(BULK_DONE):
+            st.dataframe(outcome_lines(done, labels), hide_index=True, width="stretch")
+
+
+def pick_shown(ids: list[str]) -> None:
+    cancel_bulk()
+    st.session_state[BULK_PICK] = list(dict.fromkeys([*(st.session_state.get(BULK_PICK) or []), *ids]))
+
+
+def cancel_bulk() -> None:
+    """A choice changed after « Préparer l'envoi »: the confirmation shown no longer matches it."""
+    st.session_state.pop(BULK_PENDING, None)
+
+
+def prepare_bulk(action: str, ids: list[str]) -> None:
+    bulk_feedback().clear()
+    st.session_state.pop(BULK_DONE, None)
+    st.session_state[BULK_PENDING] = (action, ids)
+
+
+def outcome_lines(outcomes, labels: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Rencontre": labels.get(o.meeting_id, f"Rencontre ({o.meeting_id})"), "Résultat": o.kind,
+             "Détail": o.reason} for o in outcomes]
+
+
+def confirm_bulk(snapshot, labels: dict[str, str], action: str, ids: list[str]) -> None:
+    """« Envoyer à N rencontres ? »: what each meeting will get, and a meeting already introduced is sent again
+    only if its own box is ticked."""
+    resend = []
+    with st.container(border=True):
+        if action == INTRODUCE:
+            for meeting_id in bulk.already_introduced(snapshot, user, ids):
+                label = labels.get(meeting_id, meeting_id)
+                if st.checkbox(f"Déjà mise en relation : l'envoyer une nouvelle fois — {plain(label)}",
+                               key=f"bulk_resend_{meeting_id}"):
+                    resend.append(meeting_id)
+            planned = bulk.preview_introductions(snapshot, user, ids, resend)
+        else:
+            planned = bulk.preview_relaunch(snapshot, user, ids)
+        count = sum(o.kind == bulk.TO_SEND for o in planned)
+        st.markdown(f"**Envoyer à {count} rencontre(s) ?** ({action.lower()})")
+        first = sorted(planned, key=lambda o: o.kind != bulk.TO_SEND)  # what will go out, then what will not
+        st.dataframe(outcome_lines(first, labels), hide_index=True, width="stretch")
+        blocker = bulk_blocker(action)
+        if blocker:
+            st.warning(blocker)
+        signature = st.text_input("Signature", value=user.nom or user.email, key="bulk_signature") \
+            if action == INTRODUCE else ""
+        left, right = st.columns(2)
+        right.button("Annuler", key="bulk_cancel", on_click=cancel_bulk)
+        if left.button(f"Oui, envoyer à {count} rencontre(s)", type="primary", key="bulk_go",
+                       disabled=not count or bool(blocker)):
+            bar = st.progress(0.0, text="Envoi en cours…")
+            bulk_feedback().run(lambda: run_bulk(action, ids, resend, signature, bar),
+                                bulk.summary, rerun=True)
+
+
+def bulk_blocker(action: str) -> str:
+    settings = get_settings()
+    if not settings.smtp.configured:
+        return ("Aucun serveur d'envoi n'est configuré (section [smtp] de secrets.toml) : les envois groupés ne "
+                "sont pas possibles ; utilisez le lien de messagerie de chaque rencontre.")
+    if action == RELAUNCH and not settings.links.configured:
+        return "Les liens personnels ne sont pas configurés (section [links] de secrets.toml) : pas de relance."
+    return ""
+
+
+def run_bulk(action: str, ids: list[str], resend: list[str], signature: str, bar) -> list:
+    settings = get_settings()
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"{done} rencontre(s) traitée(s) sur {total}")
+
+    snapshot = ctx.snapshot(fresh=True)
+    if action == INTRODUCE:
+        outcomes = bulk.introduce(store, snapshot, user, settings.smtp, ids, signature=signature, resend=resend,
+                                  progress=progress)
+    else:
+        outcomes = bulk.relaunch(store, snapshot, user, settings.links, settings.smtp, ids, progress=progress)
+    store.invalidate()
+    st.session_state.pop(BULK_PENDING, None)
+    st.session_state[BULK_DONE] = outcomes
+    return outcomes
 
 
 # ---- steps: callbacks run before the page is drawn again ---------------------------------------------------
@@ -140,32 +272,30 @@ def refusal_now(current, target: str) -> str:
     return "" if allowed else str(meetings.TransitionRefused(status, target))
 
 
+def feedback(step: str) -> Feedback:
+    return Feedback(f"rencontre_{step}")
+
+
 def run_step(step: str, call, success: str, target: str = "") -> None:
     """One write; its French messages are kept for the next drawing, next to the step's fields.
     A call returning text (an SMTP confirmation) has that text shown instead of `success`."""
-    st.session_state[ERRORS] = {}
-    st.session_state.pop(CONFLICT, None)
-    try:
-        result = call()
-    except meetings.MeetingInvalid as invalid:
-        st.session_state[ERRORS] = {step: invalid.errors}
-    except Conflict as conflict:  # both versions are shown above the steps, with the refusal if any
+    forget_conflict()
+
+    def on_conflict(conflict: errors.Conflict) -> None:  # shown above the steps, with the refusal if any
         both_versions(conflict, st.session_state.get(SHOWN))
-        st.session_state[CONFLICT] = (conflict, refusal_now(conflict.current, target) if target else "")
-    except Exception as error:  # noqa: BLE001 - a callback's error would otherwise reach the page as a traceback
-        st.session_state[ERRORS] = {step: {"": unexpected_message(error)}}
-    else:
-        st.session_state[FLASH] = result if isinstance(result, str) else success
+        st.session_state[REFUSAL] = refusal_now(conflict.current, target) if target else ""
+
+    feedback(step).run(call, lambda result: result if isinstance(result, str) else success, on_conflict=on_conflict)
 
 
-def both_versions(conflict: Conflict, shown) -> None:
+def both_versions(conflict: errors.Conflict, shown) -> None:
     """Prepare the comparison: the workbook does not recall the version read (the page knows it, it is the one on
     screen), and a change to the other side's free text must not be shown to whom may not read it."""
     if conflict.expected is None and shown is not None and shown.id == conflict.row_id:
         conflict.expected = dict(shown.values)
     if conflict.expected is None:
         return
-    snapshot = get_snapshot()
+    snapshot = ctx.snapshot()
     for field in store.schema.tab(meetings.TAB).fields:
         if not access.may_see_field(user, meetings.TAB, field, conflict.current, snapshot):
             conflict.expected[field.name] = conflict.current[field.name]  # hidden fields never count as changed
@@ -173,18 +303,34 @@ def both_versions(conflict: Conflict, shown) -> None:
                           **conflict.attempted}
 
 
-def errors_of(step: str) -> dict[str, str]:
-    return st.session_state.get(ERRORS, {}).get(step, {})
+def has_errors(step: str) -> bool:
+    return bool(feedback(step).errors)
 
 
 def step_message(step: str) -> None:
-    if message := errors_of(step).get(""):
-        st.error(plain(message))
+    """The step's confirmation or whole-form error, drawn with the step (a conflict is drawn above the steps)."""
+    drawn.add(step)
+    if feedback(step).conflict is None:
+        feedback(step).show()
 
 
 def forget_conflict() -> None:
-    st.session_state.pop(CONFLICT, None)
-    st.session_state[ERRORS] = {}
+    for step in STEPS:
+        feedback(step).clear()
+    st.session_state.pop(REFUSAL, None)
+
+
+def above_steps(snapshot) -> None:
+    """A conflict with both versions (and the refusal if the step is no longer allowed), and the message of a
+    step this drawing no longer shows (the meeting moved on)."""
+    for step in STEPS:
+        if feedback(step).conflict is not None:
+            feedback(step).show(user, snapshot)
+            if refused := st.session_state.get(REFUSAL):
+                st.error(plain(refused))
+            st.button("Recharger la rencontre", key="reload_meeting", on_click=forget_conflict)
+        elif step not in drawn:
+            feedback(step).show()
 
 
 # ---- detail -----------------------------------------------------------------------------------------------
@@ -234,31 +380,30 @@ def acceptances(row, snapshot) -> None:
 
 
 def plan_form(row, snapshot) -> None:
-    key, errors = f"plan_{row.id}", errors_of("plan")
+    key, fb = f"plan_{row.id}", feedback("plan")
     again = meetings.status_of(row) == meetings.PLANNED
     with st.form(key):
         st.markdown("**" + ("Replanifier (nouvelle date)" if again else "Planifier la rencontre") + "**")
         left, right = st.columns(2)
         with left:
             st.date_input("Date *", value=meetings.meeting_day(row), format="DD/MM/YYYY", key=f"{key}_date")
-            field_error(errors, {}, "date")
+            fb.field("date")
         with right:
-            hour = parse_time(row["heure"]) if row["heure"].strip() else None
-            st.time_input("Heure *", value=hour, step=900, key=f"{key}_heure")
-            field_error(errors, {}, "heure")
+            st.time_input("Heure *", value=forms.time_of(row["heure"].strip()), step=900, key=f"{key}_heure")
+            fb.field("heure")
         st.text_input("Lieu *", value=row["lieu"], max_chars=200, key=f"{key}_lieu")
-        field_error(errors, {}, "lieu")
+        fb.field("lieu")
         left, right = st.columns(2)
         with left:
             formats = lists["formats_rencontre"]
             st.selectbox("Format *", formats, index=formats.index(row["format"]) if row["format"] in formats else None,
                          placeholder="Choisir…", key=f"{key}_format")
-            field_error(errors, {}, "format")
+            fb.field("format")
         with right:
             visits = lists["visites"]
             st.selectbox("Visite de l'entreprise", visits, key=f"{key}_visite",
                          index=visits.index(row["visite"]) if row["visite"] in visits else 0)
-            field_error(errors, {}, "visite")
+            fb.field("visite")
         step_message("plan")
         st.form_submit_button("Enregistrer la date" if again else "Planifier", type="primary", key=f"{key}_go",
                               on_click=run_step, args=("plan", lambda: meetings.plan(
@@ -276,15 +421,15 @@ def done_button(row, snapshot) -> None:
 
 
 def close_form(row, snapshot, targets: list) -> None:
-    key, errors = f"close_{row.id}", errors_of("close")
+    key = f"close_{row.id}"
     labels = {t: t.means.outcome for t in targets}
     verbs = [t.means.verb for t in targets]
     title = (", ".join(verbs[:-1]) + " ou " + verbs[-1] if len(verbs) > 1 else verbs[0]).capitalize()
-    with st.expander(f"{title} la rencontre", expanded=bool(errors)):
+    with st.expander(f"{title} la rencontre", expanded=has_errors("close")):
         with st.form(key):
             st.radio("Issue", targets, format_func=labels.get, horizontal=True, key=f"{key}_target")
             st.text_area("Motif *", max_chars=500, key=f"{key}_motif")
-            field_error(errors, {}, "motif")
+            feedback("close").field("motif")
             step_message("close")
             st.form_submit_button("Confirmer", key=f"{key}_go", on_click=close_step, args=(row, snapshot, key))
 
@@ -319,8 +464,8 @@ def may_see(row, snapshot, name: str) -> bool:
 
 def expectations(row, snapshot) -> None:
     sides = [s for s in meetings.SIDES if may_see(row, snapshot, f"attendus_{s}")]
-    key, errors = f"expect_{row.id}", errors_of("expect")
-    with st.expander("Attendus de chaque partie (avant la rencontre)", expanded=bool(errors)):
+    key = f"expect_{row.id}"
+    with st.expander("Attendus de chaque partie (avant la rencontre)", expanded=has_errors("expect")):
         if not sides:
             st.caption("Les attendus sont saisis par le coordinateur de chaque partie.")
             return
@@ -328,7 +473,7 @@ def expectations(row, snapshot) -> None:
             for side in sides:
                 st.text_area(f"Attendus {OF_SIDE[side]}", value=row[f"attendus_{side}"], max_chars=2000,
                              key=f"{key}_{side}")
-                field_error(errors, {}, f"attendus_{side}")
+                feedback("expect").field(f"attendus_{side}")
             step_message("expect")
             st.form_submit_button("Enregistrer les attendus", key=f"{key}_go", on_click=run_step, args=(
                 "expect", lambda: meetings.set_expectations(store, snapshot, user, row.id,
@@ -338,7 +483,7 @@ def expectations(row, snapshot) -> None:
 
 def outcome_form(row, snapshot, side: str) -> None:
     key, step = f"outcome_{side}_{row.id}", f"outcome_{side}"
-    errors = errors_of(step)
+    fb = feedback(step)
     done = bool(row[f"conclusions_{side}"].strip())
     scores = [1, 2, 3, 4, 5]
 
@@ -349,22 +494,21 @@ def outcome_form(row, snapshot, side: str) -> None:
     with st.form(key):
         st.markdown(f"**Bilan {OF_SIDE[side]}**" + (" — déjà saisi, modifiable" if done else ""))
         st.text_area("Conclusions *", value=row[f"conclusions_{side}"], max_chars=4000, key=f"{key}_conclusions")
-        field_error(errors, {}, f"conclusions_{side}")
+        fb.field(f"conclusions_{side}")
         st.radio("Satisfaction (1 = pas du tout, 5 = tout à fait) *", scores, index=index("satisfaction"),
                  horizontal=True, key=f"{key}_satisfaction")
-        field_error(errors, {}, f"satisfaction_{side}")
+        fb.field(f"satisfaction_{side}")
         st.radio("« Je comprends mieux le monde de l'autre » (1 à 5) *", scores, index=index("comprehension"),
                  horizontal=True, key=f"{key}_comprehension")
-        field_error(errors, {}, f"comprehension_{side}")
+        fb.field(f"comprehension_{side}")
         said = row[f"recommande_{side}"].strip().lower()
         st.radio("Recommanderait la démarche *", ["oui", "non"], horizontal=True, key=f"{key}_recommande",
                  index=["oui", "non"].index(said) if said in ("oui", "non") else None)
-        field_error(errors, {}, f"recommande_{side}")
+        fb.field(f"recommande_{side}")
         st.multiselect("Suite envisagée *", lists["suites"],
                        select_all=False, placeholder="Choisir…", key=f"{key}_suites",
-                       default=[s for s in parse_multi(row["suite_envisagee"]) if s in lists["suites"]] if done
-                       else [])
-        field_error(errors, {}, "suite_envisagee")
+                       default=forms.choices_of(row["suite_envisagee"], lists["suites"]) if done else [])
+        fb.field("suite_envisagee")
         step_message(step)
         st.form_submit_button(f"Enregistrer le bilan {OF_SIDE[side]}", type="primary", key=f"{key}_go",
                               on_click=run_step,
@@ -425,13 +569,12 @@ def intro_blockers(row, snapshot) -> list[str]:
 
 def reveal(row) -> None:
     """Callback of the explicit click: every reveal is journaled by the service before values are returned."""
-    try:
-        found = [contacts.reveal_contacts(store, user, row.id, introduction.FINALITE,
-                                          side="" if user.side else side) for side in reveal_sides()]
-    except Exception as error:  # noqa: BLE001 - a callback: see run_step
-        st.session_state[ERRORS] = {"intro": {"": unexpected_message(error)}}
-        return
-    st.session_state[revealed_key(row)] = found
+    def call() -> None:
+        st.session_state[revealed_key(row)] = [
+            contacts.reveal_contacts(store, user, row.id, introduction.FINALITE, side="" if user.side else side)
+            for side in reveal_sides()]
+
+    run_step("intro", call, "")
 
 
 def template_inputs() -> tuple[str, str, str]:
@@ -485,7 +628,7 @@ def prepared_email(row, snapshot, subject: str, body: str, signature: str):
 def delivery(row, snapshot, subject: str, body: str, signature: str) -> None:
     try:
         email = prepared_email(row, snapshot, subject, body, signature)
-    except StoreError as error:
+    except errors.UserError as error:
         st.error(plain(error))
         return
     st.markdown("**Message à envoyer**")
@@ -554,7 +697,7 @@ def detail_view(meeting_id: str) -> None:
     st.session_state[OPENED] = meeting_id
     if fresh:
         forget_conflict()
-    snapshot = get_snapshot(fresh=fresh)
+    snapshot = ctx.snapshot(fresh=fresh)
     row = snapshot.get(meetings.TAB, meeting_id)
     if row is None or not access.row_in_scope(user, meetings.TAB, row, snapshot):
         st.warning(f"La rencontre {plain(meeting_id)} est introuvable ou hors de votre périmètre.")
@@ -565,12 +708,7 @@ def detail_view(meeting_id: str) -> None:
     st.caption(plain(f"{row.id} — année scolaire {row['annee_scolaire']}" +
                      (f" — score d'appariement {row['score']}" if row["score"] else "")))
     summary(row, companies, staff)
-    if CONFLICT in st.session_state:
-        conflict, refused = st.session_state[CONFLICT]
-        show_conflict(conflict, user, get_snapshot())
-        if refused:
-            st.error(plain(refused))
-        st.button("Recharger la rencontre", key="reload_meeting", on_click=forget_conflict)
+    top = st.container()
     steps(row, snapshot)
     if meetings.status_of(row) in meetings.BEFORE_MEETING:
         expectations(row, snapshot)
@@ -578,10 +716,12 @@ def detail_view(meeting_id: str) -> None:
     partnership_link(row, snapshot)
     introduction_box(row, snapshot)
     links_box(row, snapshot, user)
+    with top:
+        above_steps(ctx.snapshot())
 
 
 selected = st.query_params.get("id", "")
 if selected.startswith(f"{store.schema.tab(meetings.TAB).id_prefix}-"):
     detail_view(selected)
 else:
-    list_view(get_snapshot())
+    list_view(ctx.snapshot())

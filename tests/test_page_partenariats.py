@@ -164,3 +164,69 @@ def test_coordinator_lists_only_partnerships_in_scope(app_workbook, monkeypatch)
     ok(at)
     [frame] = [d.value for d in at.dataframe if "Rencontre" in d.value.columns]
     assert sorted(frame["ID"]) == sorted(expected)
+
+
+# ---- the tab and the filters stay where the person was (issue 17) -------------------------------------------
+
+TABS = ("Partenariats", "Nouveau partenariat", "Événements")
+
+
+def blocks(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from blocks(child)
+
+
+def tab_shown(at) -> str:
+    """The tab the server tells the browser to show."""
+    [tabs] = [b for b in blocks(at._tree) if getattr(b, "type", "") == "tab_container"]
+    return TABS[tabs.proto.tab_container.default_tab_index]
+
+
+def test_creating_an_event_stays_on_the_events_tab_with_its_confirmation(app_workbook, monkeypatch):
+    snap = snapshot()
+    partner = snap.rows("Partenariats")[0]
+    before = {e.id for e in snap.rows("Evenements")}
+    at = open_page(monkeypatch, ADMIN, PAGE)
+    assert tab_shown(at) == TABS[0]
+    at.session_state["onglet"] = TABS[2]  # the person opens the Événements tab
+    at.run()
+    assert tab_shown(at) == TABS[2]
+    at.text_input(key="event_titre").set_value("Forum des métiers")
+    at.selectbox(key="event_organisateur").set_value("entreprise")
+    at.selectbox(key="event_partenariat").set_value(partner.id).run()
+    at.date_input(key="event_date").set_value(dt.date.today() + dt.timedelta(days=30))
+    at.button(key="event_go").click().run()
+    ok(at)
+    [event] = [e for e in snapshot().rows("Evenements") if e.id not in before]
+    assert tab_shown(at) == TABS[2]
+    message = f"Événement {event.id} créé."
+    assert message in [s.value for s in at.success] and message in [t.value for t in at.toast]
+    [tab] = [t for t in at.tabs if t.label == TABS[2]]
+    assert message in [s.value for s in tab.success]  # drawn in the events tab, where the person clicked
+    at.run()
+    assert tab_shown(at) == TABS[2]
+
+
+def test_a_meeting_link_opens_the_new_tab_once_and_the_filters_stay(app_workbook, monkeypatch):
+    snap = snapshot()
+    held = held_without_partnership(snap)
+    at = open_page(monkeypatch, ADMIN, PAGE, query={"rencontre": held.id})
+    assert tab_shown(at) == TABS[1]
+    at.session_state["onglet"] = TABS[0]  # the person goes to the list: the link does not pull them back
+    at.run()
+    assert tab_shown(at) == TABS[0]
+    status = snap.rows("Partenariats")[-1]["statut"]
+    at.multiselect(key="p_statut").set_value([status]).run()
+    target = snap.rows("Partenariats")[-1]
+    new = next(s for s in app_store().schema.lists["statuts_partenariat"] if s != status)
+    at.selectbox(key="status_pick").set_value(target.id).run()
+    at.selectbox(key=f"status_value_{target.id}").set_value(new)
+    at.button(key="status_go").click().run()
+    ok(at)
+    assert snapshot().get("Partenariats", target.id)["statut"] == new
+    assert tab_shown(at) == TABS[0] and at.multiselect(key="p_statut").value == [status]
+    assert at.multiselect(key="p_statut").proto.query_param_key == "p_statut"  # kept in the URL
+    reloaded = open_page(monkeypatch, ADMIN, PAGE, query={"p_statut": new, "onglet": TABS[2]})
+    ok(reloaded)
+    assert reloaded.multiselect(key="p_statut").value == [new] and tab_shown(reloaded) == TABS[2]

@@ -199,6 +199,21 @@ def test_marking_held_before_the_date_is_refused_in_french_and_writes_nothing(ap
     assert meeting(row.id).fingerprint == row.fingerprint and journal_for(row.id) == []
 
 
+def test_a_step_that_closes_its_own_form_still_confirms_above_the_steps(app_workbook, monkeypatch):
+    planned = first(snapshot().rows("Rencontres"), status("planifiée"))
+    yesterday = now_paris().date() - dt.timedelta(days=1)
+    row = app_store().update("Rencontres", planned.id, {"date": yesterday.isoformat()}, planned.fingerprint)
+    at = open_meeting(monkeypatch, row.id)
+    at.button(key=f"done_{row.id}").click().run()
+    ok(at)
+    assert meeting(row.id)["statut"] == "réalisée"
+    assert not [b for b in at.button if b.key == f"done_{row.id}"]  # the step is behind: its button is gone
+    assert [s.value for s in at.success] == ["Rencontre réalisée."] and "Rencontre réalisée." in [
+        t.value for t in at.toast]
+    at.run()
+    assert not at.success  # shown once
+
+
 def test_a_step_made_impossible_meanwhile_shows_the_service_refusal_and_both_versions(app_workbook, monkeypatch):
     row = first(snapshot().rows("Rencontres"), lambda r: status("proposée")(r) and not r["acceptation_entreprise"])
     at = open_meeting(monkeypatch, row.id)
@@ -501,3 +516,17 @@ def test_calendar_empty_period_says_what_to_do_and_jumps_to_the_next_meeting(app
     ok(at)
     that_day = {r.id for r in snap.rows("Rencontres") if meetings.meeting_day(r) == following}
     assert that_day and that_day <= set(calendar_items(at))
+
+
+def test_calendar_weeks_chosen_are_kept_in_the_url_for_a_reload(app_workbook, monkeypatch):
+    at = open_page(monkeypatch, ADMIN, CALENDAR)
+    at.button(key="cal_jump").click().run()
+    ok(at)
+    shown = calendar_items(at)
+    today = now_paris().date()
+    monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=4)
+    assert at.query_params["semaine"] == monday.isoformat()
+    reloaded = open_page(monkeypatch, ADMIN, CALENDAR, query={"semaine": monday.isoformat()})
+    ok(reloaded)
+    assert calendar_items(reloaded) == shown
+    assert reloaded.caption[0].value.startswith(f"Du {calendar.french_date(monday)} au ")

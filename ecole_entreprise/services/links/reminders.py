@@ -98,7 +98,7 @@ def send_due(store, snapshot: Snapshot, user, links: LinkSettings, mailer: Maile
         if not user.rights.unrestricted and not _in_scope(user, row, snapshot):
             continue
         try:
-            report.sent.append(_remind(store, snapshot, user, links, mailer, row, due, now))
+            report.sent.append(remind_one(store, snapshot, user, links, mailer, row, due, now))
         except StoreError as error:  # SendFailed, LinkRefused (no address), Conflict
             report.failed.append(f"{due.meeting_id} ({due.purpose}, {due.side}) : {error}")
     if report.sent or report.failed:
@@ -114,7 +114,7 @@ def _in_scope(user, row: Row, snapshot: Snapshot) -> bool:
         return False
 
 
-def _remind(store, snapshot: Snapshot, user, links: LinkSettings, mailer: Mailer, row: Row, due: Due,
+def remind_one(store, snapshot: Snapshot, user, links: LinkSettings, mailer: Mailer, row: Row, due: Due,
             now: dt.datetime) -> str:
     recipient = mail.meeting_recipient(snapshot, row, due.side)
     link_row = registry.reusable(snapshot, due.purpose, due.meeting_id, due.side, now)

@@ -1,1 +1,2 @@
-"""Meetings and what follows them: lifecycle, calendar, introductions, partnerships and events."""
+"""Meetings and what follows them: lifecycle, calendar, introductions, partnerships and events, and the same
+action on several meetings at once (bulk)."""

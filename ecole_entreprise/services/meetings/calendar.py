@@ -10,7 +10,8 @@ import pandas as pd
 from ...domain.statuses import meeting_statuses
 from ...domain.values import parse_date
 from ...store.base import Row, Snapshot
-from .lifecycle import TAB, meeting_day, parameter, status_of
+from ..kernel import access
+from .lifecycle import PLANNED, TAB, meeting_day, parameter, status_of
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
@@ -106,6 +107,27 @@ def week_view(snapshot: Snapshot, start: dt.date, weeks: int = 4) -> list[Week]:
     for week in view:
         week.items.sort(key=lambda item: (item.day, item.heure, item.meeting_id))
     return view
+
+
+def week_view_for(user, snapshot: Snapshot, start: dt.date, weeks: int = 4) -> list[Week]:
+    """`week_view` with only the meetings in the user's scope."""
+    visible = _visible(user, snapshot)
+    view = week_view(snapshot, start, weeks)
+    for week in view:
+        week.items = [item for item in week.items if item.meeting_id in visible]
+    return view
+
+
+def next_planned(user, snapshot: Snapshot, after: dt.date) -> dt.date | None:
+    """The first day after `after` with a planned meeting in the user's scope (for an empty period)."""
+    visible = _visible(user, snapshot)
+    days = [meeting_day(r) for r in snapshot.rows(TAB) if r.id in visible and status_of(r) == PLANNED]
+    later = sorted(d for d in days if d and d > after)
+    return later[0] if later else None
+
+
+def _visible(user, snapshot: Snapshot) -> set[str]:
+    return {r["id"] for r in access.visible_rows(user, TAB, snapshot)}
 
 
 def week_frame(view: list[Week]) -> pd.DataFrame:

@@ -305,3 +305,47 @@ def partnership_overview(snapshot: Snapshot) -> pd.DataFrame:
     order = frame["Statut"].map(lambda s: _STATUS_ORDER.get(s, 3))
     return frame.assign(_order=order).sort_values(["_order", "Entreprise"], kind="stable") \
         .drop(columns="_order").reset_index(drop=True)
+
+
+# ---- what one user's page shows: clipped to their scope ---------------------------------------------------
+
+
+def new_partnership_id() -> str:
+    """A client-made ID for a form: a double click then returns the row already written (see `create`)."""
+    return new_id(default_schema().tab(TAB).id_prefix)
+
+
+def new_event_id() -> str:
+    return new_id(default_schema().tab(EVENTS_TAB).id_prefix)
+
+
+def overview_for(user, snapshot: Snapshot) -> pd.DataFrame:
+    """`partnership_overview` limited to the partnerships in the user's scope."""
+    in_scope = {r.id for r in snapshot.rows(TAB) if access.row_in_scope(user, TAB, r, snapshot)}
+    frame = partnership_overview(snapshot)
+    return frame[frame["ID"].isin(in_scope)].reset_index(drop=True)
+
+
+def events_for(user, snapshot: Snapshot, *, partenariat_id: str = "") -> pd.DataFrame:
+    """`events` limited to what the user may see (nothing without the events permission)."""
+    visible = {r["id"] for r in access.visible_rows(user, EVENTS_TAB, snapshot)} \
+        if access.allowed(user, EVENT_PERMISSION) else set()
+    frame = events(snapshot, partenariat_id=partenariat_id)
+    return frame[frame["ID"].isin(visible)].reset_index(drop=True)
+
+
+def held_meetings_for(user, snapshot: Snapshot, keep: str = "") -> tuple[list[Row], set[str]]:
+    """The held meetings in the user's scope a partnership can be born from (those without one, and `keep`),
+    and the IDs of the meetings that already gave one."""
+    linked = {p["rencontre_id"] for p in snapshot.rows(TAB)}
+    held = [r for r in snapshot.rows(meetings.TAB) if meetings.status_of(r) in meeting_statuses("held")
+            and access.row_in_scope(user, meetings.TAB, r, snapshot) and (r.id not in linked or r.id == keep)]
+    return held, linked
+
+
+def partnership(snapshot: Snapshot, partnership_id: str) -> Row | None:
+    return snapshot.get(TAB, partnership_id)
+
+
+def event(snapshot: Snapshot, event_id: str) -> Row | None:
+    return snapshot.get(EVENTS_TAB, event_id)
