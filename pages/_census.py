@@ -155,7 +155,11 @@ def _export(ctx, tab, kept: list[dict]) -> None:
     """The list as searched and filtered (every page), only the columns this role may see; journaled first."""
     if not list_exports.may_export(ctx.user):
         return
-    export = list_exports.list_export(ctx.user, tab.name, kept)
+    signature, cached = list_exports.rows_signature(tab.name, kept), st.session_state.get(f"export_{tab.name}_file")
+    if cached is None or cached[0] != signature:
+        cached = st.session_state[f"export_{tab.name}_file"] = (signature, list_exports.list_export(ctx.user, tab.name,
+                                                                                                   kept))
+    export = cached[1]
     journaled_download(f"la liste affichée ({len(kept)} fiche(s), CSV)", export.data, export.file_name,
                        list_exports.MIME, f"export_{tab.name}",
                        lambda: list_exports.journal_list_export(ctx.store, ctx.user, export))

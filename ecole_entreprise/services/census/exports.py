@@ -7,6 +7,7 @@ Formula-looking text is kept as text (kernel/exports.csv_bytes).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
@@ -38,6 +39,12 @@ class ListExport:
 
 def may_export(user) -> bool:
     return access.allowed(user, access.EXPORT_PERSONAL_DATA)
+
+
+def rows_signature(tab: str, rows: list[dict[str, str]]) -> str:
+    """Changes whenever the file would: a page keeps the file built for it until then (building it costs far
+    more than this digest, and the list is redrawn at every click)."""
+    return hashlib.sha256(repr((tab, rows)).encode()).hexdigest()
 
 
 def list_export(user, tab: str, rows: list[dict[str, str]]) -> ListExport:
