@@ -394,6 +394,11 @@ def exports_journaled():
 
 
 def test_the_list_export_is_journaled_once_before_it_is_offered(workbook, monkeypatch):
+    canary = "canari.page@exemple-canari.fr"
+    target = next(r for r in rows() if r["departement"] == "58")
+    typed = WorkbookStore(default_schema(), workbook)
+    typed.update("Entreprises", target.id, {"contact_email": canary},
+                 typed.read().get("Entreprises", target.id).fingerprint)
     at = open_page(monkeypatch, DIJON)
     at.multiselect(key="f_Entreprises_departement").set_value(["58"]).run()
     assert not at.download_button  # nothing sent before the journal has it
@@ -404,6 +409,9 @@ def test_the_list_export_is_journaled_once_before_it_is_offered(workbook, monkey
     assert "contact_email" not in entry["champs"]  # this coordinator's file has no contact details
     [button] = at.download_button
     assert button.label.startswith("Télécharger la liste affichée")
+    offered = at.session_state["export_Entreprises_file"][1].data  # the bytes the button hands over
+    assert canary.encode() not in offered and "Email du contact" not in offered.decode("utf-8-sig")
+    assert target["raison_sociale"] in offered.decode("utf-8-sig")
     at.run()
     assert len(exports_journaled()) == 1
 
