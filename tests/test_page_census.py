@@ -396,13 +396,12 @@ def exports_journaled():
 def test_the_list_export_is_journaled_once_before_it_is_offered(workbook, monkeypatch):
     canary = "canari.page@exemple-canari.fr"
     target = next(r for r in rows() if r["departement"] == "58")
-    typed = WorkbookStore(default_schema(), workbook)
-    typed.update("Entreprises", target.id, {"contact_email": canary},
-                 typed.read().get("Entreprises", target.id).fingerprint)
+    store().update("Entreprises", target.id, {"contact_email": canary}, target.fingerprint)
     at = open_page(monkeypatch, DIJON)
     at.multiselect(key="f_Entreprises_departement").set_value(["58"]).run()
     assert not at.download_button  # nothing sent before the journal has it
     at.button(key="export_Entreprises_prepare").click().run()
+    assert not at.exception and not texts(at, "error"), texts(at, "error")
     [entry] = exports_journaled()
     shown = {r.id for r in rows() if r["departement"] == "58"}
     assert journal_targets(entry) == shown and entry["acteur"] == DIJON
