@@ -393,7 +393,8 @@ def _record_form(ctx, tab, row) -> None:
     state, feedback, snapshot = st.session_state[key], Feedback(key), ctx.snapshot()
     st.markdown("#### " + ("Modifier la fiche" if row else "Nouvelle fiche"))
     current = dict(row.values) if row else _defaults(tab)
-    values = record_inputs(tab, current, key, feedback.errors, state["warnings"],
+    shown = {**Feedback(_validation_key(row)).errors, **feedback.errors} if row else feedback.errors
+    values = record_inputs(tab, current, key, shown, state["warnings"],
                            place_check=lambda place: census.scope_problem(ctx.user, tab.name, place, snapshot))
     if row is None:
         values.update(_coordinator_consents(key, snapshot))
@@ -428,6 +429,8 @@ def _save(ctx, snapshot, tab, row, values, confirm, key) -> None:
     if Feedback(key).run(call):
         result = kept["result"]
         _reset(key)
+        if row is not None:
+            Feedback(_validation_key(row)).clear()  # its messages were about the version just replaced
         _announce(tab, f"Fiche {result.row.id} enregistrée." + _sheet_only_warnings(tab, result))
         _open(result.row.id)
     if result := kept.get("result"):
@@ -459,8 +462,17 @@ def _act(ctx, tab, row, area: str, call, message: str) -> None:
     st.rerun()
 
 
+def _validation_key(row) -> str:
+    return f"validate_{row.id}"
+
+
+def _form_fields(tab) -> tuple[str, ...]:
+    """The fields the record form shows (the commune list stands for the place's derived cells)."""
+    return (*(f.name for f in tab.fields if f.name not in MANAGED), *PLACE_FIELDS)
+
+
 def _validation_box(ctx, snapshot, tab, row) -> None:
-    key = f"validate_{row.id}"
+    key = _validation_key(row)
     with st.container(border=True):
         st.markdown(f"**Inscription « {census.PENDING} »** — reçue par le formulaire public. Vérifiez les "
                     "informations (corrigez-les au besoin ci-dessous), puis validez ; archivez-la si elle est "
@@ -472,16 +484,15 @@ def _validation_box(ctx, snapshot, tab, row) -> None:
         if found.get("duplicates"):
             _show_duplicates(found["duplicates"], key)
             confirm = st.checkbox("Je confirme qu'il ne s'agit pas d'un doublon", key=f"{key}_confirm")
-        Feedback(key).show(ctx.user, snapshot, fields_shown=EVERY_MESSAGE)
+        # The messages of the form's fields are under them, in the form below; the others are listed here.
+        Feedback(key).show(ctx.user, snapshot, fields_shown=_form_fields(tab))
         if st.button("Valider l'inscription", type="primary", key=f"{key}_go"):
             def call():
                 result = census.validate_pending(ctx.store, snapshot, ctx.user, tab.name, row.id, row.fingerprint,
                                                  confirm_duplicates=confirm)
                 st.session_state[key] = {"duplicates": list(result.duplicates)}
-                census.done_or_raise(result, tab.name)
-                if not result.ok:
-                    raise census.NotSaved(census.NOT_SAVED_DUPLICATES)
-                return result
+                return census.saved_or_raise(tab.name, result, census.NOT_VALIDATED,
+                                             census.NOT_VALIDATED_DUPLICATES)
 
             _act(ctx, tab, row, key, call, f"Inscription {row.id} validée.")
 

@@ -260,6 +260,22 @@ def test_a_coordinator_validates_a_self_registration(workbook, monkeypatch):
     assert any("validée" in s for s in texts(at, "success"))
 
 
+def test_a_registration_that_cannot_be_validated_shows_each_message_under_its_field(workbook, monkeypatch):
+    target = _in_scope("à valider")
+    store().update("Entreprises", target.id, {"siret": BAD_SIRET.replace(" ", "")}, target.fingerprint)
+    at = open_page(monkeypatch, CPME, record_id=target.id)
+    at.button(key=f"validate_{target.id}_go").click().run()
+    assert not at.exception, at.exception
+    assert any("clé de contrôle" in m.value for m in column_with(at, "SIRET").markdown)
+    assert any("n'a pas été validée" in e for e in texts(at, "error"))
+    assert not any("clé de contrôle" in e for e in texts(at, "error"))  # said once, where the field is
+    assert store().read(fresh=True).get("Entreprises", target.id)["statut"] == "à valider"
+    fill(at, f"form_Entreprises_{target.id}", siret=GOOD_SIRET)
+    save(at, "Enregistrer les modifications")
+    at.button(key=f"validate_{target.id}_go").click().run()
+    assert store().read(fresh=True).get("Entreprises", target.id)["statut"] == "validé"
+
+
 def test_staff_page_creates_a_staff_member_for_the_academie_coordinator(workbook, monkeypatch):
     before = {r.id for r in rows("Personnels")}
     at = open_page(monkeypatch, DIJON, page="pages/personnels.py")

@@ -60,6 +60,8 @@ class NotSaved(errors.Invalid):
 
 NOT_SAVED = "La fiche n'a pas été enregistrée : corrigez les champs signalés en rouge."
 NOT_SAVED_DUPLICATES = "La fiche n'a pas été enregistrée : vérifiez les fiches similaires ci-dessus."
+NOT_VALIDATED = "L'inscription n'a pas été validée : corrigez les champs signalés en rouge dans la fiche ci-dessous."
+NOT_VALIDATED_DUPLICATES = "L'inscription n'a pas été validée : vérifiez les fiches similaires ci-dessus."
 
 
 def labelled_errors(tab: str, found: dict[str, str]) -> dict[str, str]:
@@ -78,14 +80,15 @@ def done_or_raise(result: SaveResult, tab: str = "") -> SaveResult:
     return result
 
 
-def saved_or_raise(tab: str, result: SaveResult) -> SaveResult:
+def saved_or_raise(tab: str, result: SaveResult, message: str = NOT_SAVED,
+                   duplicates: str = NOT_SAVED_DUPLICATES) -> SaveResult:
     """For a form: the saved result, else the Conflict, or NotSaved with each message under the visible field it
-    concerns (see form_errors) and the whole-form message under ""."""
+    concerns (see form_errors) and the whole-form `message` under ""."""
     if result.ok or result.conflict is not None:
         return done_or_raise(result)
     if result.errors:
-        raise NotSaved(NOT_SAVED, {**form_errors(tab, result.errors), "": result.errors.get("") or NOT_SAVED})
-    raise NotSaved(NOT_SAVED_DUPLICATES if result.duplicates else NOT_SAVED)
+        raise NotSaved(message, {**form_errors(tab, result.errors), "": result.errors.get("") or message})
+    raise NotSaved(duplicates if result.duplicates else message)
 
 
 def authorize(user, tab: str, snapshot: Snapshot, *records) -> None:
