@@ -618,29 +618,38 @@ def render_registration(tab_name: str, title: str, intro: str) -> None:
     st.write(intro)
     snapshot = get_snapshot()
     _notice(snapshot)
-    state = st.session_state.setdefault(key, {"submission_id": census.new_record_id(tab_name),
-                                              "errors": {}, "message": ""})
+    st.session_state.setdefault(key, {"submission_id": census.new_record_id(tab_name)})
+    feedback = Feedback(key)
     st.html(f"<style>.st-key-{key}_{HONEYPOT} {{display: none !important;}}</style>")
-    values = record_inputs(tab, _defaults(tab), key, state["errors"], {}, skip=PUBLIC_SKIP)
+    values = record_inputs(tab, _defaults(tab), key, feedback.errors, {}, skip=PUBLIC_SKIP)
     honeypot = st.text_input("Site web (laissez ce champ vide)", key=f"{key}_{HONEYPOT}", max_chars=200)
-    consents = _consent_inputs(key, state["errors"])
-    if state["errors"].get(""):
-        st.error(plain(state["errors"][""]))
-    if state["message"]:
-        st.error(plain(state["message"]))
+    consents = _consent_inputs(key, feedback.errors)
+    feedback.show(fields_shown=(*values, *PLACE_FIELDS, "consentement_participation"))
     if st.button("Envoyer mon inscription", type="primary", key=f"{key}_send"):
+        _submit(tab_name, key, snapshot, values, consents, honeypot)
+
+
+def _submit(tab_name: str, key: str, snapshot, values: dict, consents: dict, honeypot: str) -> None:
+    """Send the registration; refused, each message under its field; accepted, the thank-you screen."""
+    state, feedback, kept = st.session_state[key], Feedback(key), {}
+
+    def call():
         settings = get_settings()
-        result = registration.submit(store, snapshot, tab_name, values, consents, honeypot, _client_key(),
-                                     forms.now(), submission_id=state["submission_id"],
-                                     settings=settings.registration,
-                                     opt_in=registration.OptIn(settings.registration, settings.smtp))
-        if result.accepted:
-            _reset(key)
-            extra = "" if result.confirmation_sent else _confirmation_mail(tab_name, result.row_id)
-            st.session_state[f"{key}_done"] = result.message + extra  # one confirmation email, never two
-        else:
-            state.update(errors=census.form_errors(tab_name, result.errors), message=result.message)
-        st.rerun()
+        kept["result"] = result = registration.submit(
+            get_store(), snapshot, tab_name, values, consents, honeypot, _client_key(), forms.now(),
+            submission_id=state["submission_id"], settings=settings.registration,
+            opt_in=registration.OptIn(settings.registration, settings.smtp))
+        if not result.accepted:
+            general = " ".join(filter(None, (result.errors.get(""), result.message)))
+            raise census.NotSaved(general, {**census.form_errors(tab_name, result.errors), "": general})
+        return result
+
+    if feedback.run(call):
+        result = kept["result"]
+        _reset(key)
+        extra = "" if result.confirmation_sent else _confirmation_mail(tab_name, result.row_id)
+        st.session_state[f"{key}_done"] = result.message + extra  # one confirmation email, never two
+    st.rerun()
 
 
 def _confirm(store, token: str) -> None:

@@ -435,3 +435,21 @@ def journal_targets(entry):
     from ecole_entreprise.services.kernel import journal
 
     return journal.targets_of(entry)
+
+
+def test_the_public_form_says_an_unchosen_commune_under_the_commune_list(workbook, monkeypatch):
+    monkeypatch.delenv("ECOLE_ENTREPRISE_DEV_USER", raising=False)  # nobody signed in
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/inscription_entreprise.py")
+    at.run()
+    before = len(rows())
+    fill(at, "signup_Entreprises", raison_sociale="Imprimerie Démo Sans Commune", code_postal="21110",
+         contact_nom="Commune", contact_prenom="Hélène", contact_email="demo.helene@exemple-commune.fr")
+    at.checkbox(key="signup_Entreprises_participation").check()
+    at.button(key="signup_Entreprises_send").click().run()
+    assert not at.exception, at.exception
+    said = [m.value for m in place_box(at).markdown]
+    assert any("Commune introuvable : choisissez-la dans la liste" in m for m in said), said
+    assert "Code INSEE" not in " ".join(texts(at, "markdown") + texts(at, "error"))
+    assert len(rows()) == before
