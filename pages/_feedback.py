@@ -94,6 +94,11 @@ class Feedback:
             st.rerun()
         return "success" in state
 
+    def succeed(self, message: str) -> None:
+        """A confirmation for an action the page completed itself (shown by the next `show`)."""
+        self.clear()
+        self._state["success"] = message
+
     def fail(self, message: str, field: str = "") -> None:
         """A refusal the page found before calling the service (e.g. a confirmation box not ticked)."""
         self.clear()

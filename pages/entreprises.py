@@ -1,4 +1,4 @@
 from pages._census import render
-from pages._shell import page_user
+from pages._context import page_context
 
-render("Entreprises", page_user("entreprises"))
+render("Entreprises", page_context("entreprises"))

@@ -14,17 +14,10 @@ from ecole_entreprise.services.census import imports
 from ecole_entreprise.services.census import records as census
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.privacy.contacts import journal_export
-from ecole_entreprise.store.base import StoreError
+from pages._context import page_context
+from pages._feedback import Feedback
 from pages._plain import plain
-from pages._shared import (
-    data_location_caption,
-    get_settings,
-    get_snapshot,
-    get_store,
-    journaled_download,
-    refresh_button,
-)
-from pages._shell import current_user, page_user
+from pages._shared import data_location_caption, get_settings, journaled_download, refresh_button
 
 IGNORE = ""
 REPORT, OUTCOME, ROUND = "import_report", "import_outcome", "import_round"
@@ -38,7 +31,7 @@ def _start_over() -> None:
 
 def _mapping(frame, tab: str, digest: str) -> dict[str, str]:
     """One select per column of the file, pre-filled with the suggestion; returns column -> field."""
-    schema_tab = get_store().schema.tab(tab)
+    schema_tab = ctx.store.schema.tab(tab)
     fields = imports.mappable_fields(tab)
     suggested = imports.suggest_mapping(list(frame.columns), tab)
     options = [IGNORE, *fields]
@@ -64,7 +57,7 @@ def _file_wide(tab: str, mapping: dict[str, str], digest: str) -> dict[str, str]
     names = imports.FILE_WIDE_FIELDS[tab]
     if not names:
         return {}
-    schema_tab = get_store().schema.tab(tab)
+    schema_tab = ctx.store.schema.tab(tab)
     st.caption("Valeurs pour tout le fichier : elles complètent les lignes où la colonne est vide ou absente.")
     chosen = {}
     for column, name in zip(st.columns(len(names)), names, strict=True):
@@ -77,7 +70,7 @@ def _file_wide(tab: str, mapping: dict[str, str], digest: str) -> dict[str, str]
 
 def _twice(mapping: dict[str, str], tab: str) -> list[str]:
     chosen = list(mapping.values())
-    return sorted({get_store().schema.tab(tab).field(f).header for f in chosen if chosen.count(f) > 1})
+    return sorted({ctx.store.schema.tab(tab).field(f).header for f in chosen if chosen.count(f) > 1})
 
 
 def _report(frame, mapping: dict[str, str], tab: str, digest: str, user, constants: dict[str, str]):
@@ -85,7 +78,7 @@ def _report(frame, mapping: dict[str, str], tab: str, digest: str, user, constan
     signature = (digest, tab, tuple(sorted(mapping.items())), tuple(sorted(constants.items())))
     kept = st.session_state.get(REPORT)
     if kept is None or kept[0] != signature:
-        kept = (signature, imports.preview(frame, mapping, tab, get_snapshot(), user, constants))
+        kept = (signature, imports.preview(frame, mapping, tab, ctx.snapshot(), user, constants))
         st.session_state[REPORT] = kept
     return kept[1]
 
@@ -93,7 +86,7 @@ def _report(frame, mapping: dict[str, str], tab: str, digest: str, user, constan
 def _anomalies_button(frame, filename: str, key: str) -> None:
     if frame.empty:
         return
-    user, store = current_user(), get_store()
+    user, store = ctx.user, ctx.store
     journaled_download(f"les {len(frame)} anomalie(s) (CSV)", imports.anomalies_csv(frame),
                        f"anomalies-{Path(filename).stem}.csv", "text/csv", key,
                        lambda: journal_export(store, user, f"anomalies d'import de « {filename} » (CSV)",
@@ -127,7 +120,9 @@ def _preview(report, filename: str) -> None:
     _anomalies_button(report.anomalies(), filename, "anomalies_before")
 
 
-user = page_user("import")
+ctx = page_context("import")
+user = ctx.user
+feedback = Feedback("import")
 st.title("Import")
 st.caption(data_location_caption())
 refresh_button()
@@ -178,13 +173,12 @@ valid = report.count(imports.VALID)
 if st.button(f"Importer {valid} ligne(s) valide(s) dans « {tab} »", type="primary",
              disabled=valid == 0 or bool(report.missing_required), key="run_import"):
     bar = st.progress(0.0, text="Import en cours…")
-    try:
-        outcome = imports.run_import(get_store(), report, user, upload.name, third_party,
-                                     on_progress=lambda fraction, message: bar.progress(fraction, text=message))
-    except StoreError as error:
-        st.error(f"{plain(error)} Les lignes déjà écrites ne le seront pas une seconde fois si vous relancez "
-                 "l'import.")
 
-        st.stop()
-    st.session_state[OUTCOME] = (report, outcome)
-    st.rerun()
+    def run():
+        outcome = imports.run_import(ctx.store, report, user, upload.name, third_party,
+                                     on_progress=lambda fraction, message: bar.progress(fraction, text=message))
+        st.session_state[OUTCOME] = (report, outcome)
+        return outcome
+
+    feedback.run(run, rerun=True)
+feedback.show(user, ctx.snapshot())

@@ -1,4 +1,4 @@
 from pages._census import render
-from pages._shell import page_user
+from pages._context import page_context
 
-render("Personnels", page_user("personnels"))
+render("Personnels", page_context("personnels"))

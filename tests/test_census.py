@@ -227,3 +227,51 @@ def test_list_frame_paginates_and_reports_total():
     assert total == 60 and list(frame["ID"]) == [f"ENT-{i:03d}" for i in range(50, 60)]
     empty, total = census.list_frame([], TAB)
     assert total == 0 and list(empty.columns) == default_schema().tab(TAB).headers
+
+
+# ---- the form's place and its messages (issue 17) --------------------------------------------------------
+
+
+def test_form_errors_put_hidden_place_fields_under_the_commune_list_in_the_persons_words():
+    checked = census.check(TAB, census.with_defaults(TAB, company(commune_insee="")), None)
+    assert "commune_insee" in checked.errors and "Code INSEE" in checked.errors["commune_insee"]
+    shown = census.form_errors(TAB, checked.errors)
+    assert shown["commune_insee"] == census.PICK_COMMUNE and "departement" not in shown
+    assert "Code INSEE" not in " ".join(shown.values())
+    # A wrong postal code is said under it, once: no second message under the commune.
+    bad = census.form_errors(TAB, {"code_postal": "Code postal invalide.", "commune_insee": "obligatoire"})
+    assert bad == {"code_postal": "Code postal invalide."}
+    derived = census.form_errors("Personnels", {"academie": "Académie inconnue."})
+    assert derived == {"commune_insee": "Académie : Académie inconnue."}
+
+
+def test_commune_choices_and_place_values_come_from_the_service():
+    assert census.commune_choices("21000").options == {"21231": "Dijon (21231)"}
+    cedex = census.commune_choices("21044")
+    assert "21231" in cedex.options and "CEDEX" in cedex.warning
+    assert census.commune_choices("2100").options == {}
+    place, notes = census.place_values("21044", "21231")
+    assert place == {"commune_insee": "21231", "commune": "Dijon", "departement": "21"} and "CEDEX" in notes[0]
+
+
+def test_the_scope_is_checked_as_soon_as_the_place_is_known(store):
+    coordinator = User(email="c@exemple.fr", role=COORD_CPME, departements=parse_scope("21, 58"))
+    snapshot = store.read()
+    assert census.scope_problem(coordinator, TAB, {"departement": "21", "commune": "Dijon"}, snapshot) == ""
+    problem = census.scope_problem(coordinator, TAB, {"departement": "25", "commune": "Besançon"}, snapshot)
+    assert "hors de votre périmètre" in problem and "21, 58" in problem and "Besançon" in problem
+    assert census.scope_problem(ADMIN_USER, TAB, {"departement": "25"}, snapshot) == ""
+
+
+def test_saved_or_raise_gives_feedback_the_error_of_the_family(store):
+    from ecole_entreprise import errors
+
+    bad = census.create(store, store.read(), ADMIN_USER, TAB, company(siret="732 829 320 00075"))
+    with pytest.raises(errors.Invalid) as raised:
+        census.saved_or_raise(TAB, bad)
+    assert "siret" in raised.value.field_errors() and raised.value.field_errors()[""] == census.NOT_SAVED
+    good = census.create(store, store.read(), ADMIN_USER, TAB, company())
+    assert census.saved_or_raise(TAB, good) is good
+    twin = census.create(store, store.read(), ADMIN_USER, TAB, company())
+    with pytest.raises(census.NotSaved, match="fiches similaires"):
+        census.saved_or_raise(TAB, twin)

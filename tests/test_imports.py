@@ -262,3 +262,24 @@ def test_unknown_postal_code_is_named(store):
     [line] = report.lines
     assert line.status == ERROR and "75001" in line.errors["code_postal"]
     assert "Bourgogne-Franche-Comté" in line.errors["code_postal"]
+
+
+def test_an_import_the_sheet_stops_midway_says_a_retry_writes_no_line_twice(store, monkeypatch):
+    from ecole_entreprise import errors
+    from ecole_entreprise.services.census.imports import ImportInterrupted
+    from ecole_entreprise.store.base import Unreachable
+
+    report = report_for(store)
+    real_append = store.append
+
+    def unreachable(tab, records):
+        raise Unreachable("Feuille injoignable.")
+
+    monkeypatch.setattr(store, "append", unreachable)
+    with pytest.raises(ImportInterrupted) as raised:
+        run_import(store, report, ADMIN_USER, "liste", third_party=False)
+    assert isinstance(raised.value, errors.Unavailable)
+    assert str(raised.value).startswith("Feuille injoignable.") and "seconde fois" in str(raised.value)
+    monkeypatch.setattr(store, "append", real_append)
+    assert run_import(store, report, ADMIN_USER, "liste", third_party=False).imported == 2
+    assert len(store.read().rows("Entreprises")) == 2

@@ -260,6 +260,22 @@ def test_a_coordinator_validates_a_self_registration(workbook, monkeypatch):
     assert any("validée" in s for s in texts(at, "success"))
 
 
+def test_a_registration_that_cannot_be_validated_shows_each_message_under_its_field(workbook, monkeypatch):
+    target = _in_scope("à valider")
+    store().update("Entreprises", target.id, {"siret": BAD_SIRET.replace(" ", "")}, target.fingerprint)
+    at = open_page(monkeypatch, CPME, record_id=target.id)
+    at.button(key=f"validate_{target.id}_go").click().run()
+    assert not at.exception, at.exception
+    assert any("clé de contrôle" in m.value for m in column_with(at, "SIRET").markdown)
+    assert any("n'a pas été validée" in e for e in texts(at, "error"))
+    assert not any("clé de contrôle" in e for e in texts(at, "error"))  # said once, where the field is
+    assert store().read(fresh=True).get("Entreprises", target.id)["statut"] == "à valider"
+    fill(at, f"form_Entreprises_{target.id}", siret=GOOD_SIRET)
+    save(at, "Enregistrer les modifications")
+    at.button(key=f"validate_{target.id}_go").click().run()
+    assert store().read(fresh=True).get("Entreprises", target.id)["statut"] == "validé"
+
+
 def test_staff_page_creates_a_staff_member_for_the_academie_coordinator(workbook, monkeypatch):
     before = {r.id for r in rows("Personnels")}
     at = open_page(monkeypatch, DIJON, page="pages/personnels.py")
@@ -282,3 +298,158 @@ def test_a_consent_collected_later_is_recorded_then_withdrawn(workbook, monkeypa
     assert any("Consentement enregistré" in s for s in texts(at, "success"))
     at.button(key=f"consent_partage_{target.id}").click().run()
     assert store().read(fresh=True).get("Entreprises", target.id)["consentement_partage"] == ""
+
+
+# ---- errors next to the field the person sees (issue 17) ------------------------------------------------
+
+
+def place_box(at):
+    """The bordered box holding the postal code and the commune list, with their messages."""
+    boxes = [c for c in at.get("container") if any(w.label == "Code postal *" for w in c.text_input)]
+    return min(boxes, key=lambda c: len(c.text_input))  # the innermost
+
+
+def test_a_commune_left_unchosen_is_said_under_the_commune_list_in_the_persons_words(workbook, monkeypatch):
+    before = len(rows())
+    at = open_page(monkeypatch, CPME)
+    fill(at, NEW, raison_sociale="Chaudronnerie Démo Sans Commune", siret=GOOD_SIRET, code_postal="21110",
+         contact_nom="Commune", contact_prenom="Agathe", contact_email="demo.commune@exemple-commune.fr")
+    assert at.selectbox(key=f"{NEW}_commune_21110").value is None  # 25 communes: none chosen for the person
+    save(at)
+    said = [m.value for m in place_box(at).markdown]
+    assert any("Commune introuvable : choisissez-la dans la liste" in m for m in said), said
+    everything = " ".join(texts(at, "markdown") + texts(at, "error"))
+    assert "Code INSEE" not in everything and "Département" not in " ".join(said)
+    assert any("n'a pas été enregistrée" in e for e in texts(at, "error"))
+    assert len(rows()) == before
+
+
+def test_an_out_of_scope_commune_is_said_under_it_as_soon_as_it_is_chosen(workbook, monkeypatch):
+    at = open_page(monkeypatch, CPME)
+    fill(at, NEW, code_postal="25000")  # Besançon, Doubs: not one of the CPME 21 coordinator's départements
+    assert at.selectbox(key=f"{NEW}_commune_25000").value == "25056"
+    said = [m.value for m in place_box(at).markdown]
+    assert any("hors de votre périmètre" in m and "21, 58, 71, 89" in m for m in said), said
+    assert not texts(at, "error")  # nothing submitted yet: only the message under the commune
+    fill(at, NEW, code_postal="21000")
+    assert not any("hors de votre périmètre" in m.value for m in place_box(at).markdown)
+
+
+def test_a_message_of_a_field_the_form_does_not_show_is_listed_above_the_button(workbook, monkeypatch):
+    target = _in_scope()
+    typed = WorkbookStore(default_schema(), workbook)
+    at = open_page(monkeypatch, CPME, record_id=target.id)
+    prefix = f"form_Entreprises_{target.id}"
+    # The consents are never edited as plain fields: a (forged) edit of one is refused by the service.
+    at.session_state[f"{prefix}_contact_fonction"] = "Gérante"
+    from pages import _census
+
+    original = _census.census.edit
+
+    def forged(store_, snapshot, user, tab, row_id, values, fingerprint, **kwargs):
+        return original(store_, snapshot, user, tab, row_id, {**values, "consentement_partage": "01/01/2020"},
+                        fingerprint, **kwargs)
+
+    monkeypatch.setattr(_census.census, "edit", forged)
+    save(at, "Enregistrer les modifications")
+    assert any("encadré « Consentements »" in e for e in texts(at, "error"))
+    assert typed.read().get("Entreprises", target.id)["contact_fonction"] == target["contact_fonction"]
+
+
+# ---- several records « à valider » at once (issue 17, point 4) -------------------------------------------
+
+
+def test_a_coordinator_validates_several_registrations_after_confirming(workbook, monkeypatch):
+    pending = [r for r in rows("Personnels") if r["statut"] == "à valider"
+               and r["departement"] in ("21", "58", "71", "89")]
+    assert len(pending) >= 3 and any(not r["consentement_participation"] for r in pending)
+    at = open_page(monkeypatch, DIJON, page="pages/personnels.py")
+    at.toggle(key="bulk_Personnels_on").set_value(True).run()
+    choose = at.multiselect(key="bulk_Personnels")
+    labels = list(choose.options)
+    assert any(pending[0]["nom"] in label for label in labels), labels  # names, not bare IDs
+    choose.set_value([r.id for r in pending]).run()
+    at.button(key="bulk_Personnels_ask").click().run()
+    assert any(f"Valider {len(pending)} fiche(s) ?" in w for w in texts(at, "warning"))
+    assert all(r["statut"] == "à valider" for r in rows("Personnels") if r.id in {p.id for p in pending})
+    at.button(key="bulk_Personnels_go").click().run()
+    assert not at.exception, at.exception
+    after = {r.id: r for r in rows("Personnels")}
+    consented = [r for r in pending if r["consentement_participation"]]
+    assert all(after[r.id]["statut"] == "validé" for r in consented)
+    assert all(after[r.id]["statut"] == "à valider" for r in pending if r not in consented)
+    assert any(f"{len(consented)} fiche(s) validée(s), {len(pending) - len(consented)} refusée(s)" in s
+               for s in texts(at, "success"))
+    refused = " ".join(str(cell) for t in at.table for cell in t.value.to_numpy().ravel())
+    assert "consentement à participer non recueilli" in refused
+    journal = [e for e in store().read(fresh=True).rows("Journal") if e["action"] == "validation fiche"]
+    assert sorted(e["cible_id"] for e in journal) == sorted(r.id for r in consented)
+
+
+def test_cancelling_the_bulk_validation_validates_nothing(workbook, monkeypatch):
+    pending = [r for r in rows() if r["statut"] == "à valider" and r["departement"] in ("21", "58", "71", "89")]
+    at = open_page(monkeypatch, CPME)
+    at.toggle(key="bulk_Entreprises_on").set_value(True).run()
+    at.multiselect(key="bulk_Entreprises").set_value([r.id for r in pending]).run()
+    at.button(key="bulk_Entreprises_ask").click().run()
+    at.button(key="bulk_Entreprises_cancel").click().run()
+    assert not any("fiche(s) ?" in w for w in texts(at, "warning"))
+    assert all(r["statut"] == "à valider" for r in rows() if r.id in {p.id for p in pending})
+
+
+def test_the_counterpart_coordinator_is_offered_no_bulk_validation(workbook, monkeypatch):
+    at = open_page(monkeypatch, DIJON)  # reads companies, edits none
+    assert not [t for t in at.toggle if t.key == "bulk_Entreprises_on"]
+
+
+# ---- export of the list (issue 17, point 4) ----------------------------------------------------------------
+
+
+def exports_journaled():
+    return [e for e in store().read(fresh=True).rows("Journal") if e["action"] == "export données personnelles"]
+
+
+def test_the_list_export_is_journaled_once_before_it_is_offered(workbook, monkeypatch):
+    canary = "canari.page@exemple-canari.fr"
+    target = next(r for r in rows() if r["departement"] == "58")
+    store().update("Entreprises", target.id, {"contact_email": canary}, target.fingerprint)
+    at = open_page(monkeypatch, DIJON)
+    at.multiselect(key="f_Entreprises_departement").set_value(["58"]).run()
+    assert not at.download_button  # nothing sent before the journal has it
+    at.button(key="export_Entreprises_prepare").click().run()
+    assert not at.exception and not texts(at, "error"), texts(at, "error")
+    [entry] = exports_journaled()
+    shown = {r.id for r in rows() if r["departement"] == "58"}
+    assert journal_targets(entry) == shown and entry["acteur"] == DIJON
+    assert "contact_email" not in entry["champs"]  # this coordinator's file has no contact details
+    [button] = at.download_button
+    assert button.label.startswith("Télécharger la liste affichée")
+    offered = at.session_state["export_Entreprises_file"][1].data  # the bytes the button hands over
+    assert canary.encode() not in offered and "Email du contact" not in offered.decode("utf-8-sig")
+    assert target["raison_sociale"] in offered.decode("utf-8-sig")
+    at.run()
+    assert len(exports_journaled()) == 1
+
+
+def journal_targets(entry):
+    from ecole_entreprise.services.kernel import journal
+
+    return journal.targets_of(entry)
+
+
+def test_the_public_form_says_an_unchosen_commune_under_the_commune_list(workbook, monkeypatch):
+    monkeypatch.delenv("ECOLE_ENTREPRISE_DEV_USER", raising=False)  # nobody signed in
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/inscription_entreprise.py")
+    at.run()
+    before = len(rows())
+    fill(at, "signup_Entreprises", raison_sociale="Imprimerie Démo Sans Commune", code_postal="21110",
+         contact_nom="Commune", contact_prenom="Hélène", contact_email="demo.helene@exemple-commune.fr")
+    at.checkbox(key="signup_Entreprises_participation").check()
+    at.button(key="signup_Entreprises_send").click().run()
+    assert not at.exception, at.exception
+    said = [m.value for m in place_box(at).markdown]
+    assert any("Commune introuvable : choisissez-la dans la liste" in m for m in said), said
+    assert "Code INSEE" not in " ".join(texts(at, "markdown") + texts(at, "error"))
+    assert len(rows()) == before

@@ -148,3 +148,23 @@ def test_a_salon_list_without_channel_takes_one_for_the_whole_file(workbook, mon
     at.button(key="run_import").click().run()
     [row] = [r for r in rows("Personnels") if r["nom"] == "Démo-Salon"]
     assert row["canal"] == "salon REE"
+
+
+def test_an_import_the_sheet_stops_is_said_in_french_where_the_person_clicked(workbook, monkeypatch):
+    from ecole_entreprise.store.base import Unreachable
+
+    at = open_import(monkeypatch)
+    upload(at, partner_list("")[: partner_list("").index(b"Fromagerie")])
+    mapping_select(at, "Mél du dirigeant").set_value("contact_email").run()
+    before = len(rows())
+    store = shared_store(load_settings())
+
+    def unreachable(tab, records):
+        raise Unreachable("Le classeur est injoignable.")
+
+    monkeypatch.setattr(store, "append", unreachable)
+    at.button(key="run_import").click().run()
+    assert not at.exception, at.exception
+    assert any("injoignable" in e.value and "seconde fois" in e.value for e in at.error)
+    assert any(b.key == "run_import" for b in at.button)  # the person may retry
+    assert len(rows()) == before

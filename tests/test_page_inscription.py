@@ -148,20 +148,6 @@ def test_the_rate_limit_refuses_a_flood_from_one_session(workbook, monkeypatch):
     assert len(rows("Personnels")) == before + 1
 
 
-def test_a_link_of_the_former_confirmation_email_is_refused_in_french(workbook):
-    """The confirmation link now opens the personal-link page (tests/test_page_lien.py); one sent before by the
-    inscription page itself (…?confirmer=…) confirms nothing."""
-    before = [(r.id, r["statut"]) for r in rows("Personnels")]
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/inscription_personnel.py")
-    at.query_params["confirmer"] = "ancien.jeton"
-    at.run()
-    assert not at.exception
-    assert any("n'est plus valable" in e.value for e in at.error), messages(at)
-    assert [(r.id, r["statut"]) for r in rows("Personnels")] == before
-
-
 def test_the_coordinator_is_told_when_an_address_was_never_confirmed(workbook, monkeypatch):
     from tests.support.apptest import BESANCON, open_page
 

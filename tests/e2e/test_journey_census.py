@@ -96,7 +96,7 @@ def test_coordinators_record_a_company_and_a_staff_member_then_a_bad_row_shows_o
     # …sees the message under the field, corrects the SIRET and saves.
     type_in(page, "SIRET", "732 829 320 00074")
     page.get_by_role("button", name="Créer la fiche").click()
-    page.get_by_text("enregistrée.").wait_for()
+    page.get_by_test_id("stAlertContentSuccess").get_by_text("enregistrée.").wait_for()
     assert count(workbook, "Entreprises", "raison_sociale", COMPANY) == 1
     search(page, "parcours")
     page.get_by_text(ONE_MATCH).wait_for()
@@ -116,7 +116,7 @@ def test_coordinators_record_a_company_and_a_staff_member_then_a_bad_row_shows_o
     expect(page.get_by_label("Commune *", exact=True)).to_have_value("Dijon (21231)")
     type_in(page, "Email professionnel *", "demo.lucie.parcours@ac-dijon.fr")
     page.get_by_role("button", name="Créer la fiche").click()
-    page.get_by_text("enregistrée.").wait_for()
+    page.get_by_test_id("stAlertContentSuccess").get_by_text("enregistrée.").wait_for()
     assert count(workbook, "Personnels", "nom", STAFF_NAME) == 1
     search(page, STAFF_NAME)
     page.get_by_text(ONE_MATCH).wait_for()

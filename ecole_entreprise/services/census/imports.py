@@ -25,7 +25,7 @@ from ...domain import communes
 from ...domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, default_schema
 from ...domain.validation import DuplicateIndex, fold
 from ...domain.values import format_date
-from ...store.base import Snapshot, new_id
+from ...store.base import Snapshot, StoreError, new_id
 from ...store.xlsx_upload import Bounds, UploadRefused, sheet_rows
 from ..kernel import access, journal
 from ..kernel.exports import csv_bytes
@@ -74,6 +74,14 @@ SYNONYMS = {
 
 class ImportFileError(errors.Invalid, ValueError):
     """The file cannot be read as a table; the message is French."""
+
+
+class ImportInterrupted(StoreError, errors.Unavailable):
+    """The sheet failed midway through an import; the message says a retry writes no line twice."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(f"{cause} Les lignes déjà écrites ne le seront pas une seconde fois si vous relancez "
+                         "l'import.")
 
 
 def bounds(limits: InputLimits | None = None) -> Bounds:
@@ -437,6 +445,21 @@ def anomalies_csv(frame: pd.DataFrame) -> bytes:
     return csv_bytes(frame)
 
 
+def _append_batches(store, tab: str, records: list[dict], on_progress) -> list:
+    """Each line already has its ID (the store's append is idempotent on IDs): a retry after a failure midway
+    writes only what is missing."""
+    written = []
+    for start in range(0, len(records), BATCH_SIZE):
+        try:
+            written += store.append(tab, records[start:start + BATCH_SIZE])
+        except StoreError as error:
+            raise ImportInterrupted(error) from error
+        if on_progress:
+            done = min(start + BATCH_SIZE, len(records))
+            on_progress(done / len(records), f"{done} fiche(s) sur {len(records)} importée(s)")
+    return written
+
+
 def run_import(store, report: ImportReport, user, source_label: str, third_party: bool,
                on_progress: Callable[[float, str], None] | None = None, today: date | None = None) -> ImportOutcome:
     """Append the valid lines (source "import") in batches; returns counts and the anomalies.
@@ -453,12 +476,7 @@ def run_import(store, report: ImportReport, user, source_label: str, third_party
             line.status, line.errors = ERROR, {"departement": problem}
     today = today or date.today()
     records = [_import_record(line, source_label, third_party, today) for line in report.valid_lines]
-    written = []
-    for start in range(0, len(records), BATCH_SIZE):
-        written += store.append(report.tab, records[start:start + BATCH_SIZE])
-        if on_progress:
-            done = min(start + BATCH_SIZE, len(records))
-            on_progress(done / len(records), f"{done} fiche(s) sur {len(records)} importée(s)")
+    written = _append_batches(store, report.tab, records, on_progress)
     if on_progress and not records:
         on_progress(1.0, "Aucune ligne valide à importer")
     if records:

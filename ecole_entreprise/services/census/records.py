@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ecole_entreprise import errors
+
+from ...domain import communes
 from ...domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, TabSchema, default_schema
 from ...domain.statuses import RecordStatus
 from ...domain.validation import find_duplicates, validate_record
-from ...domain.values import parse_multi
+from ...domain.values import format_datetime, now_paris, parse_multi
 from ...store.base import Conflict, Row, RowNotFound, Snapshot, StoreError, new_id
 from ..kernel import access, journal
+from ..kernel.parameters import parameters
 from ..privacy import consent
 
 ARCHIVED, PENDING, VALIDATED = (str(s) for s in (RecordStatus.ARCHIVED, RecordStatus.PENDING, RecordStatus.VALIDATED))
@@ -50,6 +54,43 @@ class SaveResult:
         return self.row is not None
 
 
+class NotSaved(errors.Invalid):
+    """A save refused field by field (or for probable duplicates); the result keeps its warnings and duplicates."""
+
+
+NOT_SAVED = "La fiche n'a pas été enregistrée : corrigez les champs signalés en rouge."
+NOT_SAVED_DUPLICATES = "La fiche n'a pas été enregistrée : vérifiez les fiches similaires ci-dessus."
+NOT_VALIDATED = "L'inscription n'a pas été validée : corrigez les champs signalés en rouge dans la fiche ci-dessous."
+NOT_VALIDATED_DUPLICATES = "L'inscription n'a pas été validée : vérifiez les fiches similaires ci-dessus."
+
+
+def labelled_errors(tab: str, found: dict[str, str]) -> dict[str, str]:
+    """Messages listed away from their fields (a validation box, a summary): each names its column."""
+    schema = default_schema().tab(tab)
+    return {k: f"{schema.field(k).header} : {v}" if k in schema.field_names else v for k, v in found.items()}
+
+
+def done_or_raise(result: SaveResult, tab: str = "") -> SaveResult:
+    """The result of a write that went through, else its error for Feedback: the Conflict (both versions), or
+    NotSaved with the messages by field (each naming its column when `tab` is given)."""
+    if result.conflict is not None:
+        raise result.conflict
+    if result.errors:
+        raise NotSaved(errors=labelled_errors(tab, result.errors) if tab else result.errors)
+    return result
+
+
+def saved_or_raise(tab: str, result: SaveResult, message: str = NOT_SAVED,
+                   duplicates: str = NOT_SAVED_DUPLICATES) -> SaveResult:
+    """For a form: the saved result, else the Conflict, or NotSaved with each message under the visible field it
+    concerns (see form_errors) and the whole-form `message` under ""."""
+    if result.ok or result.conflict is not None:
+        return done_or_raise(result)
+    if result.errors:
+        raise NotSaved(message, {**form_errors(tab, result.errors), "": result.errors.get("") or message})
+    raise NotSaved(duplicates if result.duplicates else message)
+
+
 def authorize(user, tab: str, snapshot: Snapshot, *records) -> None:
     """The one place census and imports check access: the tab's permission, then each record's scope.
 
@@ -78,6 +119,21 @@ def check(tab: str, values: dict[str, str], snapshot: Snapshot):
 
 def duplicates_of(tab: str, values: dict[str, str], snapshot: Snapshot, exclude_id: str | None = None) -> list:
     return find_duplicates(default_schema().tab(tab), values, snapshot, exclude_id)
+
+
+def new_record_id(tab: str) -> str:
+    """The ID a form gives its record when drawn, so a double submit finds the row already written."""
+    return new_id(default_schema().tab(tab).id_prefix)
+
+
+def coordinator_consents(snapshot: Snapshot, participation: bool, partage: bool) -> dict[str, str]:
+    """Consents a coordinator collected (on paper, by phone…): dated now, with the notice version in force."""
+    if not (participation or partage):
+        return {}
+    stamp = format_datetime(now_paris())
+    return {"consentement_participation": stamp if participation else "",
+            "consentement_partage": stamp if partage else "",
+            "consentement_version": parameters(snapshot)["version_notice"], "consentement_source": "coordinateur"}
 
 
 def _journal(store, user, action: str, tab: str, row_id: str, fields) -> None:
@@ -225,6 +281,77 @@ def validate_pending(store, snapshot: Snapshot, user, tab: str, row_id: str, exp
                   "validation fiche")
 
 
+# ---- the place of a form: postal code, then a commune that carries it --------------------------------------
+
+# The form shows a postal code input and a commune list; these fields are derived from the commune chosen.
+COMMUNE_FIELD = "commune_insee"  # the commune list's field: messages of the derived fields go under it
+DERIVED_PLACE_FIELDS = ("commune", "departement", "academie")
+PICK_COMMUNE = "Commune introuvable : choisissez-la dans la liste (après le code postal)."
+
+
+@dataclass(frozen=True)
+class CommuneChoices:
+    """The communes a form offers for a postal code (INSEE code → label), and what to tell the person."""
+
+    options: dict[str, str]
+    warning: str = ""
+
+
+def commune_choices(postcode: str) -> CommuneChoices:
+    """The communes carrying this postal code; for an unknown (CEDEX) code, every commune of its département."""
+    code = (postcode or "").replace(" ", "").strip()
+    if len(code) != 5:
+        return CommuneChoices({})
+    found = communes.communes_for_postcode(code)
+    warning = ""
+    if not found and code.isdigit():
+        found = sorted((c for c in communes.all_communes() if c.departement == code[:2]), key=lambda c: c.nom)
+        warning = (f"Aucune commune n'a le code postal {code} : s'il s'agit d'un code CEDEX, choisissez la commune "
+                   "de l'adresse ci-dessous." if found else
+                   f"Aucune commune de Bourgogne-Franche-Comté n'a le code postal {code}.")
+    return CommuneChoices({c.insee: f"{c.nom} ({c.insee})" for c in found}, warning)
+
+
+def place_values(postcode: str, insee: str) -> tuple[dict[str, str], list[str]]:
+    """The cells a chosen commune fills (name, département), and the notes on its postal code (CEDEX…)."""
+    commune = communes.commune_by_insee(insee)
+    if commune is None:
+        return {COMMUNE_FIELD: ""}, []
+    code = (postcode or "").replace(" ", "").strip()
+    return ({COMMUNE_FIELD: commune.insee, "commune": commune.nom, "departement": commune.departement},
+            communes.postcode_warnings(code, commune.insee))
+
+
+def scope_problem(user, tab: str, values: dict[str, str], snapshot: Snapshot) -> str:
+    """Said as soon as the commune is chosen, before any submit: a coordinator cannot place a record outside
+    their départements (the same rule authorize applies at save time)."""
+    if user is None or tab not in EDIT_PERMISSIONS or not values.get("departement"):
+        return ""
+    if access.row_in_scope(user, tab, values, snapshot):
+        return ""
+    scope = ", ".join(sorted(user.departements))
+    return (f"Cette commune ({values.get('commune', '')}, département {values['departement']}) est hors de votre "
+            f"périmètre (départements {scope}) : la fiche ne pourra pas être enregistrée.")
+
+
+def form_errors(tab: str, found: dict[str, str]) -> dict[str, str]:
+    """Each message under the field the person sees: the commune list stands for its hidden INSEE code and for
+    the cells derived from it (département, académie), said in the person's words, not the column's."""
+    schema = default_schema().tab(tab)
+    shown: dict[str, str] = {}
+    for name, message in found.items():
+        if name == COMMUNE_FIELD:
+            text = "" if "code_postal" in found else PICK_COMMUNE
+        elif name in DERIVED_PLACE_FIELDS and name in schema.field_names:
+            text = "" if COMMUNE_FIELD in found else f"{schema.field(name).header} : {message}"
+        else:
+            shown[name] = message
+            continue
+        if text:
+            shown[COMMUNE_FIELD] = " ".join(filter(None, (shown.get(COMMUNE_FIELD, ""), text)))
+    return shown
+
+
 # ---- list pages -------------------------------------------------------------------------------------------
 
 
@@ -244,6 +371,22 @@ def _matches_filter(tab: TabSchema, row: dict, name: str, wanted) -> bool:
     return cell in wanted
 
 
+def filter_rows(rows: list[dict], tab: str, query: str = "", filters: dict | None = None) -> list[dict]:
+    """The rows matching the search (accent/case-insensitive, every word must appear) and every filter."""
+    schema_tab = default_schema().tab(tab)
+    words = _fold(query).split()
+    return [r for r in rows
+            if all(w in _fold(" ".join(str(v) for v in r.values())) for w in words)
+            and all(_matches_filter(schema_tab, r, k, v) for k, v in (filters or {}).items())]
+
+
+def list_fields(rows: list[dict], tab: str) -> list:
+    """The schema fields present in these masked rows, in the sheet's order (a field masked in every row has none)."""
+    schema_tab = default_schema().tab(tab)
+    present = {k for r in rows for k in r}
+    return [f for f in schema_tab.fields if f.name in present] if rows else list(schema_tab.fields)
+
+
 def list_frame(rows: list[dict], tab: str, query: str = "", filters: dict | None = None, page: int = 1,
                page_size: int = 25) -> tuple[pd.DataFrame, int]:
     """Search (accent/case-insensitive, every word must appear), filter (field → value or values) and paginate.
@@ -251,13 +394,8 @@ def list_frame(rows: list[dict], tab: str, query: str = "", filters: dict | None
     `rows` are already masked by access.visible_rows: a field absent from every row gets no column.
     Returns the requested page with French headers, and the total number of matching rows.
     """
-    schema_tab = default_schema().tab(tab)
-    words = _fold(query).split()
-    kept = [r for r in rows
-            if all(w in _fold(" ".join(str(v) for v in r.values())) for w in words)
-            and all(_matches_filter(schema_tab, r, k, v) for k, v in (filters or {}).items())]
-    present = {k for r in rows for k in r}
-    fields = [f for f in schema_tab.fields if f.name in present] if rows else list(schema_tab.fields)
+    kept = filter_rows(rows, tab, query, filters)
+    fields = list_fields(rows, tab)
     size = max(1, int(page_size))
     start = (max(1, int(page)) - 1) * size
     page_rows = [[r.get(f.name, "") for f in fields] for r in kept[start:start + size]]

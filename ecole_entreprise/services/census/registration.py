@@ -267,21 +267,6 @@ CHECK_YOUR_MAIL = ("Merci : un courriel vient d'être envoyé à l'adresse indiq
                    "confirmer votre inscription dans les {hours} heures ; sans confirmation, elle sera supprimée.")
 
 
-# ---- until pages/_census.py drops its « ?confirmer= » branch: the confirmation link now opens pages/lien.py ----
-CONFIRM_PARAM = "confirmer"
-
-
-@dataclass
-class ConfirmResult:
-    ok: bool
-    message: str  # French
-
-
-def confirm(store, snapshot: Snapshot, token: str, now: datetime, settings: RegistrationSettings) -> ConfirmResult:
-    """A link of the former confirmation email (…?confirmer=…): no longer valid, its registration is purged."""
-    return ConfirmResult(False, "Ce lien de confirmation n'est plus valable : inscrivez-vous à nouveau.")
-
-
 def address_line(snapshot: Snapshot, tab: str, row) -> str:
     """For the coordinator who validates: whether the address given answered the confirmation link."""
     if row["source"] != SOURCE:
