@@ -123,7 +123,9 @@ def new_request_form() -> None:
 
 def follow_up_form(rows) -> None:
     open_rows = [r for r in rows if r["statut"] not in rights.CLOSED_STATES]
-    if not open_rows:
+    followed = Feedback("rgpd_follow")
+    if not open_rows:  # the last open request was just closed: its confirmation still shows
+        followed.show(user, ctx.snapshot())
         return
     with st.expander("Suivre, prolonger ou clore une demande"):
         labels = {r.id: f"{r.id} — {r['type']} — {request_person(r)}" for r in open_rows}
@@ -138,7 +140,6 @@ def follow_up_form(rows) -> None:
                           f"échéance le {fr_date(chosen['echeance'])}."))
         informed = st.date_input("Personne informée de la prolongation le", value=today, format="DD/MM/YYYY",
                                  key="follow_informed")
-        followed = Feedback("rgpd_follow")
         if st.button("Prolonger l'échéance", key="follow_extend"):
             followed.run(lambda: rights.extend(store, snapshot, user, chosen.id, informed),
                          lambda row: f"Échéance de {row.id} prolongée au {fr_date(row['echeance'])}.", rerun=True)

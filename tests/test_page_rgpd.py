@@ -172,6 +172,7 @@ def test_close_request(workbook, monkeypatch):
     assert (row["statut"], row["traitee_le"]) == ("rejetée", format_date(TODAY))
     assert journal_actions(request.id) == ["clôture demande RGPD"]
     assert request.id not in at.selectbox(key="follow_request").options[0]
+    assert f"Demande {request.id} close (rejetée)." in texts(at, "success")
 
 
 def test_a_received_request_is_marked_in_progress_and_stays_due(workbook, monkeypatch):
