@@ -12,13 +12,14 @@ from functools import partial
 import altair as alt
 import streamlit as st
 
+from ecole_entreprise import errors
 from ecole_entreprise.services.bilan import compute as bilan
 from ecole_entreprise.services.bilan import report, view
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.kernel.formatting import departement_label, format_frame
+from pages._context import page_context
 from pages._plain import plain
-from pages._shared import get_snapshot, refresh_button
-from pages._shell import page_user
+from pages._shared import refresh_button
 
 WHOLE_REGION, ALL_DEPS = "Toute la région", "Tous"
 WHOLE_YEAR, CHOSEN_DATES = "Toute l'année", "Dates choisies"
@@ -83,10 +84,14 @@ def chart_section(section: view.Section) -> None:
     st.caption(section.caption)
     if section.key == "carte":  # the map keeps its designed square
         st.altair_chart(section.chart, width="content")
+    else:
+        # fit-x: the chart takes the page's width and keeps its own height (Streamlit's default "fit" would
+        # squeeze the bars into the designed height, axes and legend included).
+        st.altair_chart(section.chart.properties(autosize=FIT_WIDTH), width="stretch")
+    if section.mask_note:  # masked values are marked on the chart, never silently left out: say how many
+        st.caption(section.mask_note)
+    if section.key == "carte":
         return
-    # fit-x: the chart takes the page's width and keeps its own height (Streamlit's default "fit" would squeeze
-    # the bars into the designed height, axes and legend included).
-    st.altair_chart(section.chart.properties(autosize=FIT_WIDTH), width="stretch")
     with st.expander("Voir le tableau"):
         st.dataframe(french(section.table.drop(columns=["latitude", "longitude"], errors="ignore")),
                      hide_index=True, width="stretch")
@@ -111,8 +116,8 @@ def exports(data: bilan.BilanData, filt: bilan.BilanFilter) -> None:
     follow the small-cell rule: the service refuses a filter it cannot protect (a list of départements, dates)."""
     try:
         exported = view.export_view(data, user, filt)
-    except bilan.BilanFilterError as error:
-        st.info(f"Exports : {error}")
+    except errors.Invalid as error:  # a filter the small-cell rule cannot protect: said, nothing built
+        st.info(f"Exports : {plain(error)}")
         return
     comments = st.text_area("Commentaires", key="bilan_comments", max_chars=5000,
                             placeholder="Analyse du coordinateur, reprise à la fin du PDF.")
@@ -136,11 +141,11 @@ def nothing_to_show(data: bilan.BilanData) -> bool:
     return data.entreprises.empty and data.personnels.empty and data.rencontres.empty
 
 
-user = page_user("bilan")
+ctx = page_context("bilan")
+user = ctx.user
 st.title("Bilan du programme")
 refresh_button()
-snapshot = get_snapshot()
-data = view.prepared(snapshot)
+data = view.prepared(ctx.snapshot())
 if nothing_to_show(data):
     st.info("Aucune donnée à analyser : le bilan se remplit dès que des entreprises, des volontaires et des "
             "rencontres sont saisis (pages Entreprises, Personnels, Import et Appariement).")
@@ -148,7 +153,7 @@ if nothing_to_show(data):
 
 try:
     choices = view.filter_choices(data, user)
-except view.BilanRefused as refused:  # no département in scope: nothing to show, said in French
+except errors.Refused as refused:  # no département in scope: nothing to show, said in French
     st.error(plain(refused))
     st.stop()
 
@@ -158,7 +163,7 @@ with st.container(border=True):
         if filt is None:
             st.stop()
         shown = view.bilan_view(data, user, filt)
-    except bilan.BilanFilterError as error:
+    except errors.Invalid as error:  # e.g. no semaine école-entreprise in Parametres
         st.error(f"{plain(error)} Choisissez une autre période, ou faites compléter l'onglet Parametres de la feuille "
                  "(semaine_ee_debut, semaine_ee_fin au format AAAA-MM-JJ).")
         st.stop()

@@ -8,42 +8,44 @@ from ecole_entreprise.services.census.quality import locale_warning
 from ecole_entreprise.services.home import todo
 from ecole_entreprise.services.home.kpis import home_tiles
 from ecole_entreprise.services.kernel import access, journal, memo, workbook_recovery
+from pages._context import page_context
 from pages._feedback import show_conflict
 from pages._plain import plain
-from pages._shared import data_location_caption, demo_loader, get_settings, get_snapshot, get_store, refresh_button
-from pages._shell import PAGES, page_user
+from pages._shared import data_location_caption, demo_loader, get_settings, refresh_button
+from pages._shell import PAGES
 
-user = page_user("accueil")
+ctx = page_context("accueil")
+user, store = ctx.user, ctx.store
 st.title("Accueil")
 st.caption(data_location_caption())
 refresh_button()
-snapshot = get_snapshot()
+snapshot = ctx.snapshot()
 today = date.today()
-if warning := locale_warning(get_store()):
+if warning := locale_warning(store):
     st.warning(warning)
 
 
 def erased_writes_notice() -> None:
     """Admins: app writes a copy of the local workbook saved over them erased, and a one-click re-apply (through
     the conflict rules: a row changed since is shown, not overwritten)."""
-    erasures = workbook_recovery.erased(get_store())
+    erasures = workbook_recovery.erased(store)
     if not erasures:
         return
     for line in workbook_recovery.notice_lines(erasures, today):
         st.warning(plain(line))
     left, right = st.columns(2)
     if left.button("Réappliquer ces modifications", type="primary", key="reapply_erased"):
-        result = workbook_recovery.reapply(get_store(), user)
+        result = workbook_recovery.reapply(store, user)
         (st.warning if result.stopped or result.conflicts else st.success)(plain(result.summary_fr()))
         for conflict in result.conflicts:
-            show_conflict(conflict, user, get_snapshot())
+            show_conflict(conflict, user, ctx.snapshot())
     elif right.button("Les laisser effacées", key="dismiss_erased"):
-        st.info(plain(workbook_recovery.dismiss(get_store(), user)))
+        st.info(plain(workbook_recovery.dismiss(store, user)))
 
 
 if access.allowed(user, access.RECOVER_WRITES):
     erased_writes_notice()
-if access.allowed(user, access.VIEW_JOURNAL) and (altered := journal.alert(get_store(), snapshot)):
+if access.allowed(user, access.VIEW_JOURNAL) and (altered := journal.alert(store, snapshot)):
     st.error(altered, icon=":material/warning:")
 
 if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontres")):

@@ -6,14 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from ecole_entreprise.services.kernel.journal import verify_chain
+from pages._context import page_context
 from pages._plain import plain
-from pages._shared import fr_datetime, get_snapshot, refresh_button
-from pages._shell import page_user
+from pages._shared import fr_datetime, refresh_button
 
-page_user("journal")
+ctx = page_context("journal")
 st.title("Journal")
 refresh_button()
-rows = get_snapshot().rows("Journal")
+rows = ctx.snapshot().rows("Journal")
 
 
 def show_chain() -> None:

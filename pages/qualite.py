@@ -13,18 +13,18 @@ from ecole_entreprise.services.census.quality import (
 )
 from ecole_entreprise.services.kernel.exports import csv_bytes
 from ecole_entreprise.services.privacy.contacts import journal_export
+from pages._context import page_context
 from pages._plain import plain
-from pages._shared import data_location_caption, get_snapshot, get_store, journaled_download, refresh_button
-from pages._shell import page_user
+from pages._shared import data_location_caption, journaled_download, refresh_button
 
 FIX_PAGES = {"Entreprises": "entreprises", "Personnels": "personnels", "Rencontres": "rencontres"}  # open ?id=
 
-user = page_user("qualite")
+ctx = page_context("qualite")
+user, store = ctx.user, ctx.store
 st.title("Qualité des données")
 st.caption(data_location_caption())
 refresh_button()
-snapshot = get_snapshot()
-store = get_store()
+snapshot = ctx.snapshot()
 anomalies = visible_anomalies(user, check_snapshot(snapshot, store.schema), snapshot, store.schema)
 if st.button("Écrire l'onglet « À corriger » de la feuille", key="write_corrections",
              help="Une ligne par anomalie, avec un lien vers la case, pour corriger directement dans la feuille."):

@@ -12,44 +12,25 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from ecole_entreprise.domain import values as cells
-from ecole_entreprise.services.kernel import access, parameters
+from ecole_entreprise.services.kernel import access, forms, parameters
 from ecole_entreprise.services.privacy import consent, retention, rights
-from ecole_entreprise.store.base import Conflict, StoreError
-from pages._feedback import show_conflict
+from pages._context import page_context
+from pages._feedback import Feedback
 from pages._plain import plain
-from pages._shared import fr_date, fr_datetime, get_snapshot, get_store, refresh_button
-from pages._shell import page_user
+from pages._shared import fr_date, fr_datetime, refresh_button
 
-user = page_user("rgpd")
+ctx = page_context("rgpd")
+user, store = ctx.user, ctx.store
 st.title("Demandes RGPD")
 refresh_button()
-store, snapshot, today = get_store(), get_snapshot(), date.today()
-FLASH = "_rgpd_flash"  # messages to show after the rerun that follows a change
+snapshot, today = ctx.snapshot(), date.today()
+ANONYMISED_NOTE = "_rgpd_anonymised_note"  # (person ID, what the anonymisation left for a person to check)
 EXPORT = "_rgpd_export"  # (person ID, zip bytes) of the last access export prepared
 PREVIEW = "_rgpd_purge_preview"  # journal entry IDs listed by the last purge simulation
 PURPOSES = {"participation": "Participation au programme",
             "partage": "Partage des coordonnées avec la personne rencontrée"}
 OVERDUE, DUE_SOON = "⚠️ en retard", "⏳ échéance proche"
 ALERT_COLORS = {OVERDUE: "background-color: #f8d7da", DUE_SOON: "background-color: #fff3cd"}
-
-
-def flash(kind: str, message: str) -> None:
-    st.session_state.setdefault(FLASH, []).append((kind, message))
-
-
-def act(call, success) -> None:
-    """Run one service call; on success keep `success` (text, or function of the result) and reload."""
-    try:
-        result = call()
-    except Conflict as conflict:
-        show_conflict(conflict, user, get_snapshot())
-        return
-    except StoreError as error:
-        st.error(plain(error))
-        return
-    flash("success", success(result) if callable(success) else success)
-    st.rerun()
 
 
 def fold(text: str) -> str:
@@ -94,10 +75,8 @@ def request_person(row) -> str:
 
 def first_month_end(row) -> date | None:
     """Last day to tell the person about an extension (one month after receipt)."""
-    try:
-        return rights.add_months(cells.parse_date(row["recue_le"]), 1)
-    except ValueError:
-        return None
+    received = forms.date_of(row["recue_le"])
+    return rights.add_months(received, 1) if received else None
 
 
 def alert(row, due: set[str]) -> str:
@@ -133,15 +112,20 @@ def new_request_form() -> None:
         received = st.date_input("Reçue le", value=today, max_value=today, format="DD/MM/YYYY",
                                  key="new_request_received")
         notes = st.text_area("Notes", max_chars=2000, key="new_request_notes")
+        recorded = Feedback("rgpd_new_request")
         if st.button("Enregistrer la demande", type="primary", disabled=picked is None, key="new_request_go"):
             tab, person = picked
-            act(lambda: rights.open_request(store, snapshot, user, tab, person.id, kind, received, notes),
-                lambda row: f"Demande {row.id} enregistrée : réponse due au plus tard le {fr_date(row['echeance'])}.")
+            recorded.run(lambda: rights.open_request(store, snapshot, user, tab, person.id, kind, received, notes),
+                         lambda row: f"Demande {row.id} enregistrée : réponse due au plus tard le "
+                                     f"{fr_date(row['echeance'])}.", rerun=True)
+        recorded.show(user, ctx.snapshot())
 
 
 def follow_up_form(rows) -> None:
     open_rows = [r for r in rows if r["statut"] not in rights.CLOSED_STATES]
-    if not open_rows:
+    followed = Feedback("rgpd_follow")
+    if not open_rows:  # the last open request was just closed: its confirmation still shows
+        followed.show(user, ctx.snapshot())
         return
     with st.expander("Suivre, prolonger ou clore une demande"):
         labels = {r.id: f"{r.id} — {r['type']} — {request_person(r)}" for r in open_rows}
@@ -157,14 +141,16 @@ def follow_up_form(rows) -> None:
         informed = st.date_input("Personne informée de la prolongation le", value=today, format="DD/MM/YYYY",
                                  key="follow_informed")
         if st.button("Prolonger l'échéance", key="follow_extend"):
-            act(lambda: rights.extend(store, snapshot, user, chosen.id, informed),
-                lambda row: f"Échéance de {row.id} prolongée au {fr_date(row['echeance'])}.")
+            followed.run(lambda: rights.extend(store, snapshot, user, chosen.id, informed),
+                         lambda row: f"Échéance de {row.id} prolongée au {fr_date(row['echeance'])}.", rerun=True)
         if rights.request_status(chosen) == "reçue" and st.button("Marquer « en cours »", key="follow_start"):
-            act(lambda: rights.start_request(store, snapshot, user, chosen.id), f"Demande {chosen.id} en cours.")
+            followed.run(lambda: rights.start_request(store, snapshot, user, chosen.id),
+                         f"Demande {chosen.id} en cours.", rerun=True)
         status = st.selectbox("Clore avec le statut", list(rights.CLOSED_STATES), key="follow_status")
         if st.button("Clore la demande", key="follow_close"):
-            act(lambda: rights.close_request(store, snapshot, user, chosen.id, status, today),
-                f"Demande {chosen.id} close ({status}).")
+            followed.run(lambda: rights.close_request(store, snapshot, user, chosen.id, status, today),
+                         f"Demande {chosen.id} close ({status}).", rerun=True)
+        followed.show(user, ctx.snapshot())
 
 
 def requests_section() -> None:
@@ -184,12 +170,14 @@ def requests_section() -> None:
 def export_box(tab: str, person) -> None:
     st.markdown("**Droit d'accès** — toutes les données détenues sur la personne (fiche, rencontres, partenariats, "
                 "événements, demandes, journal) en JSON et CSV. La préparation de l'export est inscrite au journal.")
+    prepared = Feedback("rgpd_export")
+
+    def prepare() -> None:
+        st.session_state[EXPORT] = (person.id, rights.access_export(snapshot, tab, person.id, store=store, user=user))
+
     if st.button("Préparer l'export d'accès", key=f"export_{person.id}"):
-        try:
-            st.session_state[EXPORT] = (person.id, rights.access_export(snapshot, tab, person.id, store=store,
-                                                                        user=user))
-        except StoreError as error:
-            st.error(plain(error))
+        prepared.run(prepare)
+    prepared.show()
     ready = st.session_state.get(EXPORT)
     if ready and ready[0] == person.id:
         st.download_button("Télécharger l'export (zip)", ready[1], file_name=f"acces-{person.id}.zip",
@@ -206,13 +194,15 @@ def consent_state(person, field: str) -> str:
 
 def consent_box(tab: str, person) -> None:
     st.markdown("**Consentements** — le retrait prend effet immédiatement : plus aucune divulgation de coordonnées.")
+    changed = Feedback("rgpd_consent")
+    changed.show(user, ctx.snapshot())
     for purpose, label in PURPOSES.items():
         field = consent.PURPOSE_FIELDS[purpose]
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.markdown(f"{label} : {plain(consent_state(person, field))}")
         if person[field] and right.button("Retirer", key=f"withdraw_{purpose}_{person.id}"):
-            act(lambda p=purpose: consent.withdraw_consent(store, snapshot, user, tab, person.id, p),
-                f"Consentement « {PURPOSES[purpose].lower()} » retiré et journalisé.")
+            changed.run(lambda p=purpose: consent.withdraw_consent(store, snapshot, user, tab, person.id, p),
+                        f"Consentement « {PURPOSES[purpose].lower()} » retiré et journalisé.", rerun=True)
     missing = [p for p in PURPOSES if not person[consent.PURPOSE_FIELDS[p]]]
     if not missing:
         return
@@ -225,8 +215,8 @@ def consent_box(tab: str, person) -> None:
                               else 0, key=f"give_source_{person.id}")
         st.caption("Le consentement est daté d'aujourd'hui ; conservez le document signé.")
         if st.button("Enregistrer le consentement", key=f"give_{person.id}"):
-            act(lambda: consent.give_consent(store, snapshot, user, tab, person.id, purpose, source, version),
-                f"Consentement « {PURPOSES[purpose].lower()} » enregistré et journalisé.")
+            changed.run(lambda: consent.give_consent(store, snapshot, user, tab, person.id, purpose, source, version),
+                        f"Consentement « {PURPOSES[purpose].lower()} » enregistré et journalisé.", rerun=True)
 
 
 def anonymise_box(tab: str, person) -> None:
@@ -234,18 +224,25 @@ def anonymise_box(tab: str, person) -> None:
                 "libres et les consentements sont vidés, y compris ses attendus et conclusions dans les rencontres. "
                 "**Restent** les identifiants et les catégories (département, fonction, thématiques, statuts des "
                 "rencontres…) pour que les statistiques du bilan ne changent pas. Opération définitive.")
+    anonymised = Feedback("rgpd_anonymise")
+    anonymised.show(user, ctx.snapshot())
+    note = st.session_state.get(ANONYMISED_NOTE)
+    if note and note[0] == person.id:  # shown once: values the app does not write, for a person to look at
+        st.session_state.pop(ANONYMISED_NOTE)
+        if note[1]:
+            st.warning(plain(note[1]))
     if rights.is_anonymised(tab, person):
         st.info("Cette fiche est déjà anonymisée.")
         return
     sure = st.checkbox(f"Je confirme l'anonymisation définitive de {plain(person_label(tab, person))}",
                        key=f"anon_ok_{person.id}")
     if st.button("Anonymiser", type="primary", disabled=not sure, key=f"anon_{person.id}") and sure:
-        act(lambda: rights.anonymise(store, snapshot, user, tab, person.id), anonymised_message)
+        anonymised.run(lambda: rights.anonymise(store, snapshot, user, tab, person.id), anonymised_message,
+                       rerun=True)
 
 
 def anonymised_message(result: rights.AnonymisationResult) -> str:
-    if result.warning_fr():
-        flash("warning", result.warning_fr())
+    st.session_state[ANONYMISED_NOTE] = (result.row.id, result.warning_fr())
     return f"Fiche {result.row.id} anonymisée ({len(result.meetings)} rencontre(s) nettoyée(s))."
 
 
@@ -290,18 +287,21 @@ def inactive_section() -> None:
     current = snapshot
     if clicked:
         bar = st.progress(0.0, text=f"Anonymisation de {len(inactive)} fiche(s)…")
-        try:
-            done, notes = retention.anonymise_inactive(
+        outcome: dict = {}
+
+        def anonymise_all() -> int:
+            outcome["done"], outcome["notes"] = retention.anonymise_inactive(
                 store, snapshot, user, today, confirm=True,
                 on_progress=lambda n, total: bar.progress(n / total, text=f"{n} / {total} fiche(s) traitée(s)…"))
-        except StoreError as error:
-            st.error(plain(error))
-        else:
-            bar.progress(1.0, text=f"{len(done)} / {len(inactive)} fiche(s) anonymisée(s).")
-            st.success(f"{len(done)} fiche(s) anonymisée(s) ; chaque anonymisation est journalisée.")
-            for note in notes:
-                st.warning(plain(note))
-        current = get_snapshot()
+            return len(outcome["done"])
+
+        swept = Feedback("rgpd_retention")
+        if swept.run(anonymise_all, lambda n: f"{n} fiche(s) anonymisée(s) ; chaque anonymisation est journalisée."):
+            bar.progress(1.0, text=f"{len(outcome['done'])} / {len(inactive)} fiche(s) anonymisée(s).")
+        swept.show(user, ctx.snapshot())
+        for note in outcome.get("notes", []):  # people left alone, or values for a person to check
+            st.warning(plain(note))
+        current = ctx.snapshot()
     with table:
         inactive_table(current)
 
@@ -312,6 +312,8 @@ def journal_purge_section() -> None:
     old = retention.old_journal_entries(snapshot, today)
     st.markdown(f"**Journal** — conservé {months} mois (réglage `journal_retention_mois`) : les entrées antérieures "
                 f"au {cutoff:%d/%m/%Y} sont à supprimer.")
+    purged = Feedback("rgpd_purge")
+    purged.show(user, ctx.snapshot())
     if not old:
         st.success("Aucune entrée du journal au-delà de la durée de conservation.")
         return
@@ -328,8 +330,8 @@ def journal_purge_section() -> None:
     sure = st.checkbox(f"Je confirme la suppression de ces {len(old)} entrée(s) du journal", key="purge_ok")
     if st.button("Purger le journal", disabled=not sure, key="purge_go") and sure:
         st.session_state.pop(PREVIEW, None)
-        act(lambda: retention.purge_journal(store, snapshot, today, user=user),
-            lambda count: f"{count} entrée(s) supprimée(s) du journal.")
+        purged.run(lambda: retention.purge_journal(store, snapshot, today, user=user),
+                   lambda count: f"{count} entrée(s) supprimée(s) du journal.", rerun=True)
 
 
 def retention_section() -> None:
@@ -341,8 +343,6 @@ def retention_section() -> None:
     journal_purge_section()
 
 
-for kind, message in st.session_state.pop(FLASH, []):
-    getattr(st, kind)(plain(message))
 requests_tab, person_tab, retention_tab = st.tabs(["Demandes", "Une personne", "Conservation"])
 with requests_tab:
     requests_section()

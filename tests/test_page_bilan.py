@@ -4,6 +4,7 @@ Expected figures come from the bilan service on the same data, or are counted by
 never from constants.
 """
 
+import logging
 from datetime import date
 from io import BytesIO
 
@@ -14,6 +15,7 @@ from pypdf import PdfReader
 from ecole_entreprise.domain.roles import ALL_DEPARTEMENTS
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.values import school_year_of
+from ecole_entreprise.services.bilan import charts
 from ecole_entreprise.services.bilan import compute as bilan
 from ecole_entreprise.services.bilan import small_cells as small_cell_rule
 from ecole_entreprise.services.census.demo import CONCLUSIONS
@@ -166,6 +168,48 @@ def test_admin_sees_the_same_small_count_unmasked(app_workbook, monkeypatch):
     at = bilan_page(monkeypatch, ADMIN)
     table = table_with(at, "Fonction").set_index("Fonction")
     assert table.at[fonction, bilan.VOLONTAIRES] == str(count)
+
+
+@pytest.fixture
+def arrow_fallbacks():
+    """What Streamlit logs when a table or a chart's data does not serialise to Arrow as given (its logger does
+    not propagate, so a handler is attached to it)."""
+    found: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            found.append(record.getMessage() + (f" {record.exc_info[1]}" if record.exc_info else ""))
+
+    logger = logging.getLogger("streamlit.dataframe_util")
+    handler, level = Collect(level=logging.DEBUG), logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    yield found
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+@pytest.mark.parametrize("email", [COMITE, ADMIN])
+def test_tables_and_charts_serialise_to_arrow_without_fallback(app_workbook, monkeypatch, arrow_fallbacks, email):
+    """Columns mixing numbers and « < 5 » made Streamlit log a failed Arrow conversion and retype them."""
+    at = bilan_page(monkeypatch, email)
+    assert len(at.get("vega_lite_chart")) == 9 and at.dataframe
+    assert not [m for m in arrow_fallbacks if "Arrow" in m], arrow_fallbacks
+
+
+def test_the_comite_sees_masked_values_marked_on_the_charts_and_counted_under_them(app_workbook, monkeypatch):
+    """« Efficacité des canaux » was empty for the comité: every masked rate is now a mark in the data the page
+    received, and the note under the chart counts them."""
+    at = bilan_page(monkeypatch, COMITE)
+    drawn = chart_data(at, "Canal de recrutement")
+    table = table_with(at, "Canal de recrutement")
+    masked = [v for v in table["Taux de conversion"] if v in (bilan.SMALL, bilan.NOT_DISCLOSED)]
+    assert masked  # the demo's channels are small: their rates are not disclosed
+    assert sorted(drawn[charts.MASK][drawn[charts.MASK] != ""]) == sorted(masked)
+    assert drawn.loc[drawn[charts.MASK] != "", "Taux de conversion"].isna().all()
+    notes = [c.value for c in at.caption if "masquée" in c.value and "sur ce graphique" in c.value]
+    assert f"{len(masked)} valeurs masquées sur ce graphique" in " ".join(notes)
+    assert len(notes) == len(at.get("vega_lite_chart"))  # the demo's region has small counts on every chart
 
 
 # ---- filters -------------------------------------------------------------------------------------------------

@@ -172,6 +172,7 @@ def test_close_request(workbook, monkeypatch):
     assert (row["statut"], row["traitee_le"]) == ("rejetée", format_date(TODAY))
     assert journal_actions(request.id) == ["clôture demande RGPD"]
     assert request.id not in at.selectbox(key="follow_request").options[0]
+    assert f"Demande {request.id} close (rejetée)." in texts(at, "success")
 
 
 def test_a_received_request_is_marked_in_progress_and_stays_due(workbook, monkeypatch):
@@ -420,3 +421,31 @@ def test_register_for_the_comite_with_markdown_download(workbook, monkeypatch):
     assert download.proto.label == "Télécharger (Markdown)"
     assert "Registre des activités de traitement (article 30 du RGPD)" in texts(at, "markdown")
     assert "| Durées de conservation | Anonymisation après 24 mois" in texts(at, "markdown")
+
+
+# ---- accounts ---------------------------------------------------------------------------------------------
+
+
+def test_accounts_are_added_and_deactivated_with_their_outcome_shown(workbook, monkeypatch):
+    at = open_page(monkeypatch, "pages/utilisateurs.py")
+    assert at.selectbox[0].options == list(default_schema().lists["roles"])  # the roles the admin may assign
+    at.text_input[0].set_value("pas-une-adresse")
+    at.button[0].click()  # the form's « Ajouter »
+    rerun(at)
+    assert "n'est pas une adresse électronique" in texts(at, "error")
+    at.text_input[0].set_value("Nouvelle@Exemple.fr")
+    at.selectbox[0].set_value("comité de pilotage")
+    at.button[0].click()
+    rerun(at)
+    assert "Nouvelle@Exemple.fr ajouté." in texts(at, "success").replace("\u2060", "")  # plain(): no mail link
+    [row] = [r for r in fresh().rows("Utilisateurs") if r["email"] == "nouvelle@exemple.fr"]
+    assert (row["role"], row["actif"]) == ("comité de pilotage", "oui")
+
+    at.selectbox[1].set_value(row.id)
+    rerun(at)
+    [switch] = [b for b in at.button if b.label == "Désactiver"]
+    switch.click()
+    rerun(at)
+    assert fresh().get("Utilisateurs", row.id)["actif"] == "non"
+    assert "Compte désactivé." in texts(at, "success")
+    assert [b.label for b in at.button if b.label in ("Désactiver", "Réactiver")] == ["Réactiver"]

@@ -1,5 +1,7 @@
 """Roles as records (domain/roles.py): the sheet's list of roles, and every unknown or forgotten case fails closed."""
 
+import pytest
+
 from ecole_entreprise.domain.permissions import ALL_PERMISSIONS
 from ecole_entreprise.domain.roles import (
     ADMIN,
@@ -48,3 +50,21 @@ def test_an_empty_scope_opens_nothing_for_a_role_that_needs_one_and_the_region_f
     assert User("a@region.fr", ADMIN).covers("")  # unrestricted: even a row without a département
     snapshot = seed_programme(MemoryStore()).read()
     assert access.visible_rows(User("c@cpme.fr", COORD_CPME), "Entreprises", snapshot) == []
+
+
+def test_only_an_account_manager_may_assign_roles_and_every_role_is_offered():
+    """The Utilisateurs page offers the roles of users.assignable_roles: every role of the records to the admin,
+    none to anyone else (a forged submission is refused by users.grant all the same)."""
+    from ecole_entreprise.services.kernel import users
+
+    assert users.assignable_roles(User("a@region.fr", ADMIN)) == tuple(ROLE_RECORDS)
+    for role in (COORD_ACADEMIE, COORD_CPME, COMITE, "inspecteur d'académie"):
+        assert users.assignable_roles(User("x@exemple.fr", role, departements=ALL_DEPARTEMENTS)) == ()
+    store = MemoryStore()
+    store.init()
+    with pytest.raises(access.AccessDenied):
+        users.grant(store, User("c@region.fr", COMITE), "nouveau@exemple.fr", ADMIN)
+    assert store.read().rows(users.TAB) == []
+    users.grant(store, User("a@region.fr", ADMIN), "Coord@Exemple.fr", COORD_CPME, "21")
+    [listed] = users.accounts_table(store.read())
+    assert listed == {"Email": "coord@exemple.fr", "Nom": "", "Rôle": COORD_CPME, "Périmètre": "21", "Actif": "oui"}

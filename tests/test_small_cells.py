@@ -468,3 +468,14 @@ def test_exports_hold_the_comite_figures_whoever_asks(dataset):
                     assert isinstance(record[column], str) or record[column] >= 5
     with pytest.raises(small_cells.ComiteFilterError):
         view.export_view(data, coordinator, bilan.BilanFilter(YEARS[0], departements=("21", "58")))
+
+
+def test_a_rate_or_mean_on_a_masked_count_is_never_shown_even_when_missing(dataset):
+    """A missing conversion rate says its masked base is zero: next to a masked base it reads « n.d. » too."""
+    name, _, views = dataset
+    for (year, territory), tables in views.items():
+        for key, spec in registry.TABLES.items():
+            for record in tables[key].to_dict("records"):
+                for column, bases in spec.dependent.items():
+                    if any(isinstance(record[b], str) for b in bases):
+                        assert record[column] == bilan.NOT_DISCLOSED, (name, year, territory, key, record)

@@ -1,7 +1,13 @@
 """Altair charts of the bilan tables (services/bilan/compute.py), for the Bilan page and the PDF report.
 
-A masked cell arrives as text (« < 5 », « n.d. »): it is drawn as that text where its bar would be, never
-silently left out (titles and captions: services/bilan/registry.py).
+A masked cell arrives as text (« < 5 », « n.d. »), the true count never reaches this module: it is drawn as a
+short hatched grey stub of fixed length (it says nothing of the size) labelled with that text where its bar would
+be, a part of a stacked bar as a hatched segment « < 5 / masqué » filling what the visible parts leave, a commune
+of the map as a hollow diamond; never silently left out. Each chart says in its `usermeta` how many values it
+marks (`masked_counts`, the note under the chart: `mask_note`). Titles and captions: services/bilan/registry.py.
+
+Chart data hold one type per column (numbers, or French text for the tooltips), so Streamlit serialises them to
+Arrow as they are.
 
 Every chart carries the French Vega format locale (decimal comma, narrow no-break space between thousands,
 French month names) and the Okabe–Ito colour-blind-safe palette in its config, so it reads the same in the
@@ -15,6 +21,7 @@ from functools import lru_cache
 import altair as alt
 import pandas as pd
 
+from ..kernel.formatting import fmt_int, fmt_value
 from . import compute as bilan
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
@@ -40,47 +47,109 @@ WIDTH = 520
 ROW_PX = 14
 LABEL_PX = 300
 
-def finish(chart) -> alt.TopLevelMixin:
-    """French locale, palette and a plain look: the last step of every builder."""
-    return chart.configure(locale=FR_LOCALE, range=alt.RangeConfig(category=OKABE_ITO)).configure_view(
-        stroke=None)
+MASK = "Masqué"  # the text of a masked cell, "" when the value is drawn
+MASKS_META, MARKER_META = "valeurs_masquées", "repère"
+STUB_MARKER = ("Repère : un trait gris hachuré de longueur fixe (il ne dit rien de la valeur), suivi du libellé, "
+               "à la place de la barre")
+SEGMENT_MARKER = ("Repère : un segment gris hachuré « masqué » qui complète la barre à 100 % ; sa longueur (ce que "
+                  "laissent les parts visibles, partagé à parts égales) ne dit rien de chaque réponse")
+MAP_MARKER = "Repère : un losange creux gris à l'emplacement de la commune"
+STUB_PX = 24  # length of the stub that stands in for a masked bar: fixed, so it tells nothing of the value
+MASK_DARK, MASK_LIGHT = "#8C8C8C", "#EEEEEE"
+MASK_TEXT = "#333333"
+STRIPES = 6
+MASKED_PART = "masqué"  # what a hatched segment of a stacked bar reads after its mark: « < 5 / masqué »
+NO_RATE, NO_VOLUNTEER = "Sans taux", "aucun volontaire"  # a channel nobody came through has no rate
+
+
+def _stripes() -> dict:
+    """A hatched grey fill (Vega-Lite has no patterns: hard-edged stops of a diagonal linear gradient)."""
+    stops = []
+    for i in range(STRIPES):
+        start, middle, end = i / STRIPES, (i + 0.5) / STRIPES, (i + 1) / STRIPES
+        stops += [{"offset": start, "color": MASK_DARK}, {"offset": middle, "color": MASK_DARK},
+                  {"offset": middle, "color": MASK_LIGHT}, {"offset": end, "color": MASK_LIGHT}]
+    return {"gradient": "linear", "x1": 0, "y1": 0, "x2": 1, "y2": 1, "stops": stops}
+
+
+HATCH = _stripes()
+
+
+def finish(chart, masks: dict[str, int] | None = None, marker: str = "") -> alt.TopLevelMixin:
+    """French locale, palette and a plain look (the last step of every builder); `masks`: how many values of
+    each kind (« < 5 », « n.d. ») the chart marks instead of drawing them, `marker`: how it marks them."""
+    done = chart.configure(locale=FR_LOCALE, range=alt.RangeConfig(category=OKABE_ITO)).configure_view(stroke=None)
+    return done.properties(usermeta={MASKS_META: dict(masks or {}), MARKER_META: marker or STUB_MARKER})
+
+
+def masked_counts(chart) -> dict[str, int]:
+    """How many values of each kind the chart marks instead of drawing them ({} when none)."""
+    meta = getattr(chart, "usermeta", alt.Undefined)
+    return {} if meta is alt.Undefined else {k: v for k, v in meta.get(MASKS_META, {}).items() if v}
+
+
+def mask_note(chart) -> str:
+    """The line under a chart that marks masked values: how many, and how they are drawn ("" when none)."""
+    counts = masked_counts(chart)
+    total = sum(counts.values())
+    if not total:
+        return ""
+    kinds = " et ".join(f"{fmt_int(n)} « {mark} »" for mark, n in counts.items())
+    plural = "s" if total > 1 else ""
+    return (f"{fmt_int(total)} valeur{plural} masquée{plural} sur ce graphique ({kinds}). "
+            f"{chart.usermeta[MARKER_META]}.")
 
 
 def _height(categories: int, series: int = 1) -> int:
     return max(60, categories * series * ROW_PX + 20)
 
 
-MASK = "Masqué"  # the text of a masked cell, "" when the value is drawn
-
-
 def _grouped_bars(long: pd.DataFrame, category: str, series: str, value: str, x_title: str,
                   order: list[str]):
-    """Horizontal bars, one group per category, one bar per series (yOffset); masked values as text."""
+    """Horizontal bars, one group per category, one bar per series (yOffset); masked values as marks."""
     series_order = list(dict.fromkeys(long[series]))  # the table's column order, not alphabetical
     y = alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=LABEL_PX))
     offset = alt.YOffset(f"{series}:N", sort=series_order)
     bars = alt.Chart().mark_bar().encode(
         y=y, yOffset=offset,
-        x=alt.X(f"{value}:Q", title=x_title, axis=alt.Axis(format=COUNT_FORMAT, tickMinStep=1)),
+        x=alt.X(f"{value}:Q", title=x_title, axis=alt.Axis(format=COUNT_FORMAT, tickMinStep=1),
+                scale=alt.Scale(domainMin=0)),
         color=alt.Color(f"{series}:N", title=None, sort=series_order, legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{series}:N"),
                  alt.Tooltip(f"{value}:Q", format=COUNT_FORMAT)],
-    )
-    return alt.layer(bars, _mask_marks(y, offset), data=long).properties(
+    )  # a masked value is NaN, hence no bar (a filter emptying the layer would break its sizing)
+    tooltip = [alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{series}:N")]
+    return alt.layer(bars, *_mask_marks(y, offset, tooltip), data=long).properties(
         width=WIDTH, height=_height(len(order), long[series].nunique() or 1))
 
 
-def _mask_marks(y, offset=None):
-    """« < 5 » / « n.d. » written at the start of the axis for every masked value."""
-    encoding = {"y": y, "text": alt.Text(f"{MASK}:N"), "x": alt.value(2)}
+def _mask_marks(y, offset=None, tooltip=()):
+    """For every masked value: a hatched grey stub of fixed length at the start of the axis, and its text."""
+    encoding = {"y": y}
     if offset is not None:
         encoding["yOffset"] = offset
-    return alt.Chart().mark_text(align="left", baseline="middle", fontSize=10, color="#333333").encode(
-        **encoding).transform_filter(f"datum['{MASK}'] != ''")
+    tips = [*tooltip, alt.Tooltip(f"{MASK}:N", title="Valeur")]
+    stub = alt.Chart().mark_bar(fill=HATCH, stroke=MASK_DARK, strokeWidth=0.5).encode(
+        x=alt.value(0), x2=alt.value(STUB_PX), tooltip=tips, **encoding).transform_filter(f"datum['{MASK}'] != ''")
+    text = alt.Chart().mark_text(align="left", baseline="middle", fontSize=10, color=MASK_TEXT).encode(
+        x=alt.value(STUB_PX + 3), text=alt.Text(f"{MASK}:N"), **encoding).transform_filter(f"datum['{MASK}'] != ''")
+    return stub, text
 
 
 def _masks(values: pd.Series) -> pd.Series:
     return values.map(lambda v: v if isinstance(v, str) else "")
+
+
+def _counts(marks: pd.Series) -> dict[str, int]:
+    """How many values of each kind a chart marks, from its `Masqué` column."""
+    return {mark: int((marks == mark).sum()) for mark in (bilan.SMALL, bilan.NOT_DISCLOSED) if (marks == mark).any()}
+
+
+def _one_type(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """Columns that mix numbers and marks (« < 5 ») become French text, for the tooltips; a column of numbers
+    stays numbers. Numbers mixed with text would not serialise to Arrow."""
+    mixed = [c for c in columns if c in frame and frame[c].map(lambda v: isinstance(v, str)).any()]
+    return frame.assign(**{c: frame[c].map(fmt_value) for c in mixed})
 
 
 def _melt(frame: pd.DataFrame, category: str, columns: list[str], series: str, value: str) -> pd.DataFrame:
@@ -90,26 +159,33 @@ def _melt(frame: pd.DataFrame, category: str, columns: list[str], series: str, v
     return long
 
 
+def _bars_chart(long: pd.DataFrame, category: str, series: str, value: str, x_title: str, order: list[str]):
+    return finish(_grouped_bars(long, category, series, value, x_title, order), _counts(long[MASK]))
+
+
 def funnel_chart(frame: pd.DataFrame):
     long = _melt(frame, "Étape", ["Personnels", "Entreprises"], "Côté", "Nombre")
-    return finish(_grouped_bars(long, "Étape", "Côté", "Nombre", "Nombre de personnes", list(bilan.FUNNEL_STAGES)))
+    return _bars_chart(long, "Étape", "Côté", "Nombre", "Nombre de personnes", list(bilan.FUNNEL_STAGES))
 
 
 def departement_chart(frame: pd.DataFrame):
     measures = [bilan.ENTREPRISES, bilan.VOLONTAIRES, bilan.REALISEES]
     long = _melt(frame, "Département", measures, "Indicateur", "Nombre")
-    return finish(_grouped_bars(long, "Département", "Indicateur", "Nombre", "Nombre",
-                                list(frame["Département"])))
+    return _bars_chart(long, "Département", "Indicateur", "Nombre", "Nombre", list(frame["Département"]))
 
 
 def fonction_chart(frame: pd.DataFrame):
     long = _melt(frame, "Fonction", [bilan.VOLONTAIRES, bilan.REALISEES], "Indicateur", "Nombre")
-    return finish(_grouped_bars(long, "Fonction", "Indicateur", "Nombre", "Nombre", list(frame["Fonction"])))
+    return _bars_chart(long, "Fonction", "Indicateur", "Nombre", "Nombre", list(frame["Fonction"]))
 
 
 def canal_chart(frame: pd.DataFrame):
-    data = frame.assign(**{"Taux de conversion": pd.to_numeric(frame["Taux de conversion"], errors="coerce"),
-                           MASK: _masks(frame["Taux de conversion"])})
+    rates = frame["Taux de conversion"]
+    numbers = pd.to_numeric(rates, errors="coerce")
+    data = _one_type(frame, [c for c in frame.columns if c not in ("Canal de recrutement", "Taux de conversion")])
+    data = data.assign(**{"Taux de conversion": numbers, MASK: _masks(rates),
+                          NO_RATE: [NO_VOLUNTEER if pd.isna(n) and not isinstance(r, str) else ""
+                                    for n, r in zip(numbers, rates, strict=True)]})
     y = alt.Y("Canal de recrutement:N", sort=list(frame["Canal de recrutement"]), title=None,
               axis=alt.Axis(labelLimit=LABEL_PX))
     bars = alt.Chart().mark_bar(color=OKABE_ITO[2]).encode(
@@ -118,46 +194,83 @@ def canal_chart(frame: pd.DataFrame):
                 axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("Canal de recrutement:N"), alt.Tooltip("Taux de conversion:Q", format=".1%"),
                  alt.Tooltip(f"{bilan.VOLONTAIRES}:N")],
-    )
-    chart = alt.layer(bars, _mask_marks(y), data=data).properties(width=WIDTH, height=_height(len(frame)))
-    return finish(chart)
+    )  # a masked value is NaN, hence no bar (a filter emptying the layer would break its sizing)
+    # a channel nobody came through has no rate: said, not drawn as an empty bar that would read 0 %
+    none = alt.Chart().mark_text(align="left", baseline="middle", fontSize=10, color=MASK_TEXT).encode(
+        y=y, x=alt.value(3), text=alt.Text(f"{NO_RATE}:N")).transform_filter(f"datum['{NO_RATE}'] != ''")
+    marks = _mask_marks(y, tooltip=[alt.Tooltip("Canal de recrutement:N"), alt.Tooltip(f"{bilan.VOLONTAIRES}:N")])
+    chart = alt.layer(bars, none, *marks, data=data).properties(width=WIDTH, height=_height(len(frame)))
+    return finish(chart, _counts(data[MASK]))
 
 
 def format_chart(frame: pd.DataFrame):
-    data = frame.assign(**{bilan.REALISEES: pd.to_numeric(frame[bilan.REALISEES], errors="coerce"),
-                           MASK: _masks(frame[bilan.REALISEES])})
+    data = _one_type(frame, ["Satisfaction moyenne"]).assign(
+        **{bilan.REALISEES: pd.to_numeric(frame[bilan.REALISEES], errors="coerce"),
+           MASK: _masks(frame[bilan.REALISEES])})
     y = alt.Y("Format:N", sort=list(frame["Format"]), title=None)
     bars = alt.Chart().mark_bar(color=OKABE_ITO[4]).encode(
         y=y,
         x=alt.X(f"{bilan.REALISEES}:Q", title="Rencontres réalisées",
-                axis=alt.Axis(format=COUNT_FORMAT, tickMinStep=1)),
+                axis=alt.Axis(format=COUNT_FORMAT, tickMinStep=1), scale=alt.Scale(domainMin=0)),
         tooltip=[alt.Tooltip("Format:N"), alt.Tooltip(f"{bilan.REALISEES}:Q", format=COUNT_FORMAT),
                  alt.Tooltip("Satisfaction moyenne:N")],
-    )
-    chart = alt.layer(bars, _mask_marks(y), data=data).properties(width=WIDTH, height=_height(len(frame)))
-    return finish(chart)
+    )  # a masked value is NaN, hence no bar (a filter emptying the layer would break its sizing)
+    marks = _mask_marks(y, tooltip=[alt.Tooltip("Format:N")])
+    chart = alt.layer(bars, *marks, data=data).properties(width=WIDTH, height=_height(len(frame)))
+    return finish(chart, _counts(data[MASK]))
 
 
 def likert_offsets(frame: pd.DataFrame) -> pd.DataFrame:
-    """Start and end of each answer's bar, centred on the neutral answer (diverging stacked bars)."""
+    """Start and end of each answer's bar, centred on the neutral answer (diverging stacked bars). The masked
+    answers of a group share what its visible parts leave of 100 % (equally: their true sizes are unknown here),
+    so that a bar never stops short."""
     out = frame.copy()
-    out[MASK] = _masks(out["Part"])
-    out["Part"] = pd.to_numeric(out["Part"], errors="coerce").fillna(0.0)
+    marks = _masks(out["Réponses"])
+    out[MASK] = marks.where(marks != "", _masks(out["Part"]))
+    out = _one_type(out, ["Réponses"])
+    out["Part"] = pd.to_numeric(out["Part"], errors="coerce")
     out["Groupe"] = out["Question"] + " — " + out["Côté"]
     out = out.sort_values("Note", kind="stable")  # groups keep the table's order
-    negative = out["Part"].where(out["Note"] < 3, 0) + out["Part"].where(out["Note"] == 3, 0) / 2
+    hidden = out[MASK] != ""
+    shown = out["Part"].fillna(0.0).where(~hidden, 0.0)
+    left_over = (1 - shown.groupby(out["Groupe"]).transform("sum")).clip(lower=0)
+    sharing = hidden.groupby(out["Groupe"]).transform("sum").clip(lower=1)
+    width = shown.where(~hidden, left_over / sharing)
+    negative = width.where(out["Note"] < 3, 0) + width.where(out["Note"] == 3, 0) / 2
     left = negative.groupby(out["Groupe"]).transform("sum")
-    out["fin"] = out.groupby("Groupe")["Part"].cumsum() - left
-    out["début"] = out["fin"] - out["Part"]
+    out["fin"] = width.groupby(out["Groupe"]).cumsum() - left
+    out["début"] = out["fin"] - width
     out["Réponse"] = out["Note"].map(LIKERT_LABELS)
     return out
 
 
+def masked_segments(offsets: pd.DataFrame) -> pd.DataFrame:
+    """One hatched segment per run of adjacent masked answers of a group, reading « < 5 / masqué »."""
+    segments = []
+    for group, rows in offsets.groupby("Groupe", sort=False):
+        run: list = []
+        for record in [*rows.to_dict("records"), None]:
+            if record is not None and record[MASK]:
+                run.append(record)
+                continue
+            if run:
+                kinds = ", ".join(dict.fromkeys(r[MASK] for r in run))
+                notes = [r["Note"] for r in run]
+                which = f"note {notes[0]}" if len(notes) == 1 else f"notes {notes[0]} à {notes[-1]}"
+                segments.append({"Groupe": group, "début": run[0]["début"], "fin": run[-1]["fin"],
+                                 MASK: f"{kinds} / {MASKED_PART}",
+                                 "Détail": f"parts non diffusées ({which})"})
+            run = []
+    return pd.DataFrame(segments, columns=["Groupe", "début", "fin", MASK, "Détail"])
+
+
 def likert_chart(frame: pd.DataFrame):
     data = likert_offsets(frame)
+    groups = list(dict.fromkeys(data["Groupe"]))
+    # masked answers are covered by their hatched segment (an empty layer would break the chart's sizing)
     chart = alt.Chart(data).mark_bar().encode(
         # Question + side labels are long: the default 180 px limit would cut them with an ellipsis.
-        y=alt.Y("Groupe:N", title=None, sort=list(dict.fromkeys(data["Groupe"])), axis=alt.Axis(labelLimit=400)),
+        y=alt.Y("Groupe:N", title=None, sort=groups, axis=alt.Axis(labelLimit=400)),
         x=alt.X("début:Q", title="Part des réponses (défavorables à gauche, favorables à droite)",
                 axis=alt.Axis(format=".0%", labelExpr="format(abs(datum.value), '.0%')"),
                 scale=alt.Scale(domain=[-1, 1])),
@@ -168,13 +281,16 @@ def likert_chart(frame: pd.DataFrame):
         tooltip=[alt.Tooltip("Groupe:N"), alt.Tooltip("Réponse:N"), alt.Tooltip("Part:Q", format=".0%")],
     ).properties(width=WIDTH, height=_height(data["Groupe"].nunique() or 1, 2))
     rule = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#444444").encode(x="x:Q")
-    masked = data[data[MASK] != ""].groupby("Groupe", sort=False)[MASK].first()
-    if masked.empty:
+    segments = masked_segments(data)
+    if segments.empty:
         return finish(alt.layer(chart, rule))
-    notes = pd.DataFrame({"Groupe": masked.index, MASK: "parts non diffusées (moins de 5 réponses)"})
-    marks = alt.Chart(notes).mark_text(align="right", baseline="middle", fontSize=10, color="#333333").encode(
-        y=alt.Y("Groupe:N", sort=list(dict.fromkeys(data["Groupe"]))), x=alt.value(WIDTH), text=f"{MASK}:N")
-    return finish(alt.layer(chart, rule, marks))
+    y = alt.Y("Groupe:N", sort=groups)
+    hatched = alt.Chart(segments).mark_bar(fill=HATCH, stroke=MASK_DARK, strokeWidth=0.5).encode(
+        y=y, x="début:Q", x2="fin:Q", tooltip=[alt.Tooltip("Groupe:N"), alt.Tooltip("Détail:N")])
+    labels = alt.Chart(segments.assign(milieu=(segments["début"] + segments["fin"]) / 2)).mark_text(
+        baseline="middle", fontSize=10, fontWeight="bold", color="#000000").encode(
+        y=y, x="milieu:Q", text=f"{MASK}:N")
+    return finish(alt.layer(chart, rule, hatched, labels), _counts(data[MASK]), SEGMENT_MARKER)
 
 
 def empty_chart(message: str = "Aucune donnée pour cette sélection."):
@@ -190,7 +306,7 @@ def timeline_chart(frame: pd.DataFrame):
     if "Mois" in frame:  # the comité's grain: counts per month, masked ones written
         months = frame.assign(Mois=frame["Mois"].map(_month_label))
         long = _melt(months, "Mois", [c for c in frame.columns if c != "Mois"], "Série", "Nombre")
-        return finish(_grouped_bars(long, "Mois", "Série", "Nombre", "Rencontres du mois", list(months["Mois"])))
+        return _bars_chart(long, "Mois", "Série", "Nombre", "Rencontres du mois", list(months["Mois"]))
     long = frame.melt(id_vars=["Semaine"], var_name="Série", value_name="Cumul")
     chart = alt.Chart(long).mark_line(point=True, interpolate="step-after").encode(
         x=alt.X("Semaine:T", title="Semaine", axis=alt.Axis(format="%e %b %Y", labelAngle=-30)),
@@ -211,8 +327,7 @@ def comparison_chart(frame: pd.DataFrame):
     years = [c for c in frame.columns if c not in ("Indicateur", "Évolution")]
     counts = frame[frame["Indicateur"] != bilan.SATISFACTION]
     long = _melt(counts, "Indicateur", years, "Année scolaire", "Nombre")
-    return finish(_grouped_bars(long, "Indicateur", "Année scolaire", "Nombre", "Nombre",
-                                list(counts["Indicateur"])))
+    return _bars_chart(long, "Indicateur", "Année scolaire", "Nombre", "Nombre", list(counts["Indicateur"]))
 
 
 # ---- map ---------------------------------------------------------------------------------------------------
@@ -284,6 +399,7 @@ def map_chart(points: pd.DataFrame):
             fill="#F2F2F2", stroke="#8C8C8C", strokeWidth=0.8))
     numbers = pd.to_numeric(points["Nombre"], errors="coerce")
     masked = points[numbers.isna() & points["Nombre"].map(lambda v: isinstance(v, str))]
+    masks = _counts(masked["Nombre"])
     if not masked.empty:  # a masked commune is drawn as a hollow mark reading « < 5 », not left out
         layers.append(alt.Chart(masked.assign(Nombre=masked["Nombre"].astype(str))).mark_point(
             shape="diamond", size=60, filled=False, color="#555555").encode(
@@ -293,7 +409,8 @@ def map_chart(points: pd.DataFrame):
     if dots.empty:  # masked or no participant: the outline (and the masked marks) alone
         if not layers:
             return empty_chart()
-        return finish(alt.layer(*layers).project("mercator").properties(width=WIDTH, height=WIDTH))
+        return finish(alt.layer(*layers).project("mercator").properties(width=WIDTH, height=WIDTH), masks,
+                      MAP_MARKER)
     layers.append(alt.Chart(dots).mark_point(filled=True, opacity=0.7, stroke="white", strokeWidth=0.5).encode(
         longitude="longitude:Q", latitude="latitude:Q",
         size=alt.Size("Nombre:Q", title="Nombre", scale=alt.Scale(range=[30, 600]),
@@ -303,7 +420,7 @@ def map_chart(points: pd.DataFrame):
         shape=alt.Shape("Type:N", title=None, scale=alt.Scale(domain=list(MAP_TYPES), range=["circle", "square"])),
         tooltip=[alt.Tooltip("Type:N"), alt.Tooltip("Commune:N"), alt.Tooltip("Nombre:Q", format=COUNT_FORMAT)],
     ))
-    return finish(alt.layer(*layers).project("mercator").properties(width=WIDTH, height=WIDTH))
+    return finish(alt.layer(*layers).project("mercator").properties(width=WIDTH, height=WIDTH), masks, MAP_MARKER)
 
 
 def count_bars(category: str, columns: tuple[str, ...], x_title: str = "Nombre"):
@@ -311,6 +428,6 @@ def count_bars(category: str, columns: tuple[str, ...], x_title: str = "Nombre")
 
     def build(frame: pd.DataFrame):
         long = _melt(frame, category, list(columns), "Indicateur", "Nombre")
-        return finish(_grouped_bars(long, category, "Indicateur", "Nombre", x_title, list(frame[category])))
+        return _bars_chart(long, category, "Indicateur", "Nombre", x_title, list(frame[category]))
 
     return build

@@ -167,7 +167,10 @@ def build_pdf(view: BilanView, comments: str, generated: datetime | None = None)
     pdf.heading(TABLES["kpis"].title)
     pdf.frame(view.kpis)
     for key in charted():
-        pdf.chart_section(TABLES[key].chart_title, chart_png(chart_for(key, view.tables[key])))
+        chart = chart_for(key, view.tables[key])
+        pdf.chart_section(TABLES[key].chart_title, chart_png(chart))
+        if note := charts.mask_note(chart):
+            pdf.write_text(note, size=8)
         if TABLES[key].pdf_table:
             pdf.frame(view.tables[key])
     pdf.heading("Commentaires", keep_with_mm=15)

@@ -413,7 +413,8 @@ def _masked_frame(masks: YearMasks, territory: str, key: str) -> pd.DataFrame:
                 out.at[index, column] = mark
                 hidden.add(column)
         for column, bases in spec.dependent.items():
-            if hidden & set(bases) and pd.notna(record[column]):
+            # even a missing rate or mean goes: "no rate" would tell that its masked base is zero
+            if hidden & set(bases):
                 out.at[index, column] = bilan.NOT_DISCLOSED
     return out
 

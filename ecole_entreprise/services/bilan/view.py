@@ -15,8 +15,8 @@ import pandas as pd
 from ...domain.roles import ACADEMIES, User
 from ...domain.values import is_school_year
 from ..kernel import access, memo
+from . import charts, small_cells
 from . import compute as bilan
-from . import small_cells
 from .registry import TABLES, chart_for, charted
 
 SMALL_CELLS_NOTE = ("Règle des petits effectifs : « < 5 » remplace un nombre compris entre 0 et 4 ; « n.d. » : "
@@ -33,6 +33,11 @@ class Section:
     caption: str
     table: pd.DataFrame
     chart: object
+
+    @property
+    def mask_note(self) -> str:
+        """How many values the chart marks as masked instead of drawing them, and how ("" when none)."""
+        return charts.mask_note(self.chart)
 
 
 @dataclass(frozen=True)

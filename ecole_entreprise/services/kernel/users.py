@@ -11,6 +11,7 @@ from ...domain.roles import ROLE_RECORDS, ROLES, User, scope_of
 from ...domain.values import parse_bool
 from ...store.base import Snapshot, StoreError
 from ...store.cache import CachedStore
+from . import access
 from .access import AccessDenied
 
 TAB = "Utilisateurs"
@@ -86,6 +87,32 @@ def confirm(store, user: User) -> User:
     return current
 
 
+def assignable_roles(actor: User | None) -> tuple[str, ...]:
+    """The roles `actor` may give an account: every role for one who manages accounts, none otherwise."""
+    return ROLES if access.allowed(actor, access.MANAGE_USERS) else ()
+
+
+def accounts_table(snapshot: Snapshot) -> list[dict[str, str]]:
+    """The Utilisateurs tab as the page lists it: a scoped role without Périmètre reads « aucun » (it sees
+    nothing), a role that needs none reads « tout »."""
+    def scope(row) -> str:
+        return row["perimetre"] or ("aucun" if row["role"] in SCOPED_ROLES else "tout")
+
+    return [{"Email": r["email"], "Nom": r["nom"], "Rôle": r["role"], "Périmètre": scope(r),
+             "Actif": r["actif"] or "oui"} for r in snapshot.rows(TAB)]
+
+
+def account_choices(snapshot: Snapshot) -> dict[str, tuple[str, bool]]:
+    """Row ID -> (label, active) of every account, for the activate / deactivate choice."""
+    return {r.id: (f"{r['email']} ({r['role']})", (r["actif"] or "oui").lower() != "non") for r in snapshot.rows(TAB)}
+
+
+def grant(store, actor: User, email: str, role: str, scope: str = "", name: str = ""):
+    """`add_user` on behalf of someone signed in: only an account manager may (re-checked on a fresh read)."""
+    access.require(actor, access.MANAGE_USERS)
+    return add_user(store, email, role, scope, name)
+
+
 def add_user(store, email: str, role: str, scope: str = "", name: str = ""):
     if role not in ROLES:
         raise StoreError(f"Rôle inconnu « {role} ». Rôles possibles : {', '.join(ROLES)}.")
@@ -101,8 +128,6 @@ def add_user(store, email: str, role: str, scope: str = "", name: str = ""):
 
 def set_active(store, snapshot: Snapshot, actor: User, user_row_id: str, active: bool):
     """Deactivate rather than delete: the journal keeps pointing at a known account."""
-    from . import access
-
     access.require(actor, access.MANAGE_USERS)
     row = snapshot.get(TAB, user_row_id)
     if row is None:
