@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ecole_entreprise.mail import configured_mailer
+from ecole_entreprise import bootstrap
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.links import actions, mail, registry, reminders
 from pages._plain import plain
@@ -38,7 +38,7 @@ def links_box(row, snapshot, user) -> None:
         st.button(f"Envoyer le lien « {purpose} » {' et '.join(label[s] for s in sides)}",
                   key=f"send_links_{row.id}", on_click=_run,
                   args=(lambda: mail.send_meeting_links(get_store(), get_snapshot(fresh=True), user,
-                                                        get_settings().links, configured_mailer(get_settings()),
+                                                        get_settings().links, bootstrap.mailer(get_settings()),
                                                         row.id, purpose),))
     else:
         st.caption("Aucune partie n'a d'étape à faire par lien pour l'instant.")
@@ -72,7 +72,7 @@ def reminders_button(snapshot, user) -> None:
 
     def send() -> list[str]:
         report = reminders.send_due(get_store(), get_snapshot(fresh=True), user, settings.links,
-                                    configured_mailer(settings))
+                                    bootstrap.mailer(settings))
         return [report.summary(), *report.failed]
 
     st.button(f"Envoyer les relances dues ({len(due)})", key="send_reminders", on_click=_run, args=(send,),
@@ -98,4 +98,4 @@ def invitations_box(frame, snapshot, user) -> None:
         settings = get_settings()
         st.button("Envoyer l'invitation", key="invite_send", on_click=_run, args=(
             lambda: [mail.send_event_link(get_store(), get_snapshot(fresh=True), user, settings.links,
-                                          configured_mailer(settings), event_id, party)],))
+                                          bootstrap.mailer(settings), event_id, party)],))

@@ -11,7 +11,7 @@ relaunched or introduced together (services/meetings/bulk.py), after a confirmat
 
 import streamlit as st
 
-from ecole_entreprise import errors
+from ecole_entreprise import bootstrap, errors
 from ecole_entreprise.services.kernel import access, forms
 from ecole_entreprise.services.meetings import bulk, introduction
 from ecole_entreprise.services.meetings import lifecycle as meetings
@@ -231,7 +231,7 @@ def confirm_bulk(snapshot, labels: dict[str, str], action: str, ids: list[str]) 
 
 def bulk_blocker(action: str) -> str:
     settings = get_settings()
-    if not settings.smtp.configured:
+    if not bootstrap.mailer(settings).available:
         return ("Aucun serveur d'envoi n'est configuré (section [smtp] de secrets.toml) : les envois groupés ne "
                 "sont pas possibles ; utilisez le lien de messagerie de chaque rencontre.")
     if action == RELAUNCH and not settings.links.configured:
@@ -247,10 +247,11 @@ def run_bulk(action: str, ids: list[str], resend: list[str], signature: str, bar
 
     snapshot = ctx.snapshot(fresh=True)
     if action == INTRODUCE:
-        outcomes = bulk.introduce(store, snapshot, user, settings.smtp, ids, signature=signature, resend=resend,
-                                  progress=progress)
+        outcomes = bulk.introduce(store, snapshot, user, bootstrap.mailer(settings), ids, signature=signature,
+                                  resend=resend, progress=progress)
     else:
-        outcomes = bulk.relaunch(store, snapshot, user, settings.links, settings.smtp, ids, progress=progress)
+        outcomes = bulk.relaunch(store, snapshot, user, settings.links, bootstrap.mailer(settings), ids,
+                                  progress=progress)
     store.invalidate()
     st.session_state.pop(BULK_PENDING, None)
     st.session_state[BULK_DONE] = outcomes
@@ -636,15 +637,15 @@ def delivery(row, snapshot, subject: str, body: str, signature: str) -> None:
     if email.ics:
         st.download_button("Télécharger l'invitation (.ics)", email.ics, file_name=f"rencontre-{row.id}.ics",
                            mime="text/calendar", key=f"ics_{row.id}")
-    smtp = get_settings().smtp
+    mailer = bootstrap.mailer(get_settings())
     sent_before = bool(introduction.sent_stamp(row)[0])
     again = sent_before and st.checkbox("Elle a déjà été envoyée : je confirme l'envoyer une nouvelle fois",
                                         key=f"resend_ok_{row.id}")
-    if smtp.configured:
+    if mailer.available:
         sure = st.checkbox("J'ai relu le message : l'envoyer aux deux parties", key=f"send_ok_{row.id}")
         st.button("Envoyer à nouveau" if sent_before else "Envoyer", type="primary",
                   disabled=not sure or (sent_before and not again), key=f"send_{row.id}", on_click=run_step,
-                  args=("intro", lambda: introduction.send_introduction(store, snapshot, user, email, smtp,
+                  args=("intro", lambda: introduction.send_introduction(store, snapshot, user, email, mailer,
                                                                         resend=again),
                         "Mise en relation envoyée."))
         return

@@ -21,5 +21,5 @@ def configured_mailer(settings: Settings) -> Mailer:
 
 
 def mailer_for(mailer: Mailer | SmtpSettings) -> Mailer:
-    """A mailer as is; bare [smtp] settings (a page not yet converted passes them) as the SMTP adapter."""
+    """A mailer as is; bare [smtp] settings (as tests and commands hold them) as the SMTP adapter."""
     return SmtpMailer(mailer) if isinstance(mailer, SmtpSettings) else mailer

@@ -87,7 +87,7 @@ def type_segments(page, label, digits: str) -> None:
 
 def click_and_wait(page, button, message) -> None:
     page.get_by_role("button", name=button, exact=True).click()
-    page.get_by_text(message, exact=True).wait_for()
+    page.get_by_test_id("stMainBlockContainer").get_by_text(message, exact=True).wait_for()  # not its toast copy
 
 
 def open_first_row(page) -> None:
@@ -126,7 +126,7 @@ def journey(page, app, workbook, company, pair, staff, before) -> None:
     tick_until_enabled(best, "Je confirme la proposition de cette rencontre",
                        best.get_by_role("button", name="Proposer cette rencontre"))
     best.get_by_role("button", name="Proposer cette rencontre").click()
-    page.get_by_text(re.compile(r"^1 rencontre\(s\) proposée\(s\)")).wait_for()
+    page.get_by_test_id("stMainBlockContainer").get_by_text(re.compile(r"^1 rencontre\(s\) proposée\(s\)")).wait_for()
     [meeting_id] = [r.id for r in read(workbook).rows("Rencontres") if r.id not in before]
     assert (meeting(workbook, meeting_id)["entreprise_id"], meeting(workbook, meeting_id)["personnel_id"]) == (
         company.id, staff.id)
@@ -186,7 +186,7 @@ def journey(page, app, workbook, company, pair, staff, before) -> None:
     page.get_by_role("option", name="invitations mutuelles", exact=True).click()
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Créer le partenariat", exact=True).click()
-    page.get_by_text(re.compile(r"^Partenariat PAR-\w+ créé\.$")).wait_for()
+    page.get_by_test_id("stMainBlockContainer").get_by_text(re.compile(r"^Partenariat PAR-\w+ créé\.$")).wait_for()
     [made] = [p for p in read(workbook).rows("Partenariats") if p["rencontre_id"] == meeting_id]
     assert (made["entreprise_id"], made["uai"], made["types"]) == (company.id, staff["uai"],
                                                                    "invitations mutuelles")

@@ -158,8 +158,8 @@ def _journal_consents(store, tab: str, row_id: str, record: dict[str, str]) -> N
 @dataclass(frozen=True)
 class OptIn:
     """What double opt-in needs: the delay (`settings`), a way to send the email and the personal-link settings
-    (key, public address) its confirmation link is made with. `mailer` may still be the [smtp] settings (a page
-    not converted yet); without `links`, opt-in is off."""
+    (key, public address) its confirmation link is made with. `mailer` may also be bare [smtp] settings (the
+    tests' and commands' way); without `links`, opt-in is off."""
 
     settings: RegistrationSettings
     mailer: Mailer | SmtpSettings

@@ -379,7 +379,7 @@ def send_introduction(store, snapshot: Snapshot, user, email: IntroductionEmail,
                       *, resend: bool = False) -> str:
     """Re-check the rule on a fresh read, send through the mailer, then journal and stamp the meeting; returns the
     confirmation. A meeting already introduced is sent again only with `resend=True` (AlreadySent otherwise,
-    nothing sent). `mailer` may still be the [smtp] settings (pages/rencontres.py passes them)."""
+    nothing sent). `mailer` may also be bare [smtp] settings (mail.mailer_for makes the SMTP adapter of them)."""
     current = _fresh_and_allowed(store, snapshot, user, email.meeting_id)
     _refuse_second_send(current, email.meeting_id, resend)
     confirmation = send(email, mailer)
