@@ -34,7 +34,8 @@ def get_snapshot(fresh: bool = False):
 
 
 def refresh_button() -> None:
-    if st.sidebar.button("🔄 Relire les données", help="Relire la feuille maintenant (sinon toutes les minutes)"):
+    if st.sidebar.button("Relire les données", icon=":material/refresh:",
+                         help="Relire la feuille maintenant (sinon toutes les minutes)"):
         get_store().invalidate()
         st.rerun()
 

@@ -36,7 +36,8 @@ def first_monday() -> date:
 
 
 if ee:
-    st.info(f"🎯 Semaine école-entreprise : du {calendar.french_date(ee[0])} au {calendar.french_date(ee[1])}.")
+    st.info(f"Semaine école-entreprise : du {calendar.french_date(ee[0])} au {calendar.french_date(ee[1])}.",
+            icon=":material/flag:")
 else:
     st.caption("Dates de la semaine école-entreprise non renseignées (onglet Parametres : semaine_ee_debut et "
                "semaine_ee_fin).")
@@ -48,7 +49,7 @@ columns[1].button("Cette semaine", key="cal_today", on_click=go, args=(monday,))
 columns[2].button("Semaine suivante ▶", key="cal_next", on_click=go, args=(start + timedelta(weeks=1),))
 columns[3].button(f"+ {WEEKS} semaines ▶▶", key="cal_jump", on_click=go, args=(start + timedelta(weeks=WEEKS),))
 if ee:
-    columns[4].button("🎯 Semaine école-entreprise", key="cal_ee", on_click=go, args=(ee[0],))
+    columns[4].button("Semaine école-entreprise", icon=":material/flag:", key="cal_ee", on_click=go, args=(ee[0],))
 
 view = calendar.week_view_for(ctx.user, snapshot, start, weeks=WEEKS)
 shown = [week.items for week in view]
@@ -67,7 +68,7 @@ if not any(shown):
 for week, items in zip(view, shown, strict=True):
     with st.container(border=True):
         if week.ee_week:
-            st.markdown(f"**{week.label}** · :orange-background[🎯 semaine école-entreprise]")
+            st.markdown(f"**{week.label}** · :orange-background[:material/flag: semaine école-entreprise]")
         else:
             st.markdown(f"**{week.label}**")
         if not items:

@@ -29,7 +29,7 @@ EXPORT = "_rgpd_export"  # (person ID, zip bytes) of the last access export prep
 PREVIEW = "_rgpd_purge_preview"  # journal entry IDs listed by the last purge simulation
 PURPOSES = {"participation": "Participation au programme",
             "partage": "Partage des coordonnées avec la personne rencontrée"}
-OVERDUE, DUE_SOON = "⚠️ en retard", "⏳ échéance proche"
+OVERDUE, DUE_SOON = "⚠ en retard", "échéance proche"  # no emoji: a table cell shows no icon font
 ALERT_COLORS = {OVERDUE: "background-color: #f8d7da", DUE_SOON: "background-color: #fff3cd"}
 
 

@@ -105,8 +105,8 @@ def test_requests_list_highlights_overdue_and_due_soon(workbook, monkeypatch):
     done = add_request(TODAY - timedelta(days=45), statut="traitée")
     at = open_page(monkeypatch, "pages/rgpd.py")
     table = at.dataframe[0].value.set_index("ID")
-    assert table.loc[late.id, "Alerte"].startswith("⚠️ en retard")
-    assert table.loc[soon.id, "Alerte"].startswith("⏳ échéance proche")
+    assert table.loc[late.id, "Alerte"].startswith("⚠ en retard")
+    assert table.loc[soon.id, "Alerte"].startswith("échéance proche")
     assert table.loc[done.id, "Alerte"] == ""  # a closed request is never late
     assert table.loc[late.id, "Échéance"] == add_months(TODAY - timedelta(days=45), 1).strftime("%d/%m/%Y")
     demo = [i for i in table.index if i not in (late.id, soon.id, done.id)]
