@@ -42,18 +42,25 @@ def company(name, **extra):
 
 
 def test_four_app_processes_and_a_person_saving_fresh_and_stale_copies(tmp_path):
-    figures = shared_workbook.run(tmp_path, seconds=3.0, writers=4, seed=1)
-    assert figures["local_app_writes"] > 0 and figures["local_person_edits"] > 0
-    assert figures["local_person_saves_stale"] >= 1  # the person kept a copy open while the app wrote
-    # Every app write the file lacks is reported, and nothing the person saved was written over.
-    assert figures["local_app_writes_erased"] >= 1
-    assert figures["local_lost_undetected"] == 0
-    assert figures["local_erased_reported"] >= figures["local_app_writes_erased"]
-    assert figures["local_person_edits_erased"] == 0
-    # Re-applied, every app write is back, still without touching what the person typed.
-    assert figures["local_reapply_conflicts"] == 0 and figures["local_missing_after_reapply"] == 0
-    assert figures["local_person_edits_erased_after_reapply"] == 0
-    assert figures["journal_chain_ok"]
+    # On a busy machine a 3 s run may see no stale save at all: then it runs again (another seed), each run held
+    # to every safety rule, until one has exercised the stale copy that erases app writes.
+    for seed in (1, 2, 3):
+        folder = tmp_path / f"seed-{seed}"
+        folder.mkdir()
+        figures = shared_workbook.run(folder, seconds=3.0, writers=4, seed=seed)
+        assert figures["local_app_writes"] > 0 and figures["local_person_edits"] > 0
+        # Every app write the file lacks is reported, and nothing the person saved was written over.
+        assert figures["local_lost_undetected"] == 0
+        assert figures["local_erased_reported"] >= figures["local_app_writes_erased"]
+        assert figures["local_person_edits_erased"] == 0
+        # Re-applied, every app write is back, still without touching what the person typed.
+        assert figures["local_reapply_conflicts"] == 0 and figures["local_missing_after_reapply"] == 0
+        assert figures["local_person_edits_erased_after_reapply"] == 0
+        assert figures["journal_chain_ok"]
+        if figures["local_person_saves_stale"] >= 1 and figures["local_app_writes_erased"] >= 1:
+            break  # the person kept a copy open while the app wrote, and saved it over the app's writes
+    else:
+        pytest.fail("three runs without a stale copy saved over the app's writes: the case was not exercised")
 
 
 # ---- Excel and LibreOffice hold the workbook open -------------------------------------------------------------------
