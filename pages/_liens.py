@@ -8,23 +8,15 @@ import streamlit as st
 from ecole_entreprise import bootstrap
 from ecole_entreprise.services.kernel import access
 from ecole_entreprise.services.links import actions, mail, registry, reminders
+from pages._feedback import Feedback
 from pages._plain import plain
 from pages._shared import fr_datetime, get_settings, get_snapshot, get_store
 
-FLASH = "_liens_flash"
 
-
-def _flash() -> None:
-    for kind, text in st.session_state.pop(FLASH, []):
-        (st.success if kind == "ok" else st.error)(text)
-
-
-def _run(call) -> None:
-    """A button callback: the outcome is shown on the next run, next to the button."""
-    try:
-        st.session_state[FLASH] = [("ok", line) for line in call()]
-    except actions.Refused as error:
-        st.session_state[FLASH] = [("error", str(error))]
+def _run(feedback: Feedback, call) -> None:
+    """A button callback: `call` returns the lines to confirm; the outcome is shown on the next run, next to the
+    button."""
+    feedback.run(call, " ".join)
     get_store().invalidate()
 
 
@@ -32,12 +24,13 @@ def links_box(row, snapshot, user) -> None:
     st.markdown("#### Liens personnels des participants")
     purpose = mail.purpose_now(row)
     sides = mail.sides_missing(row, purpose) if purpose else []
-    _flash()
+    feedback = Feedback(f"liens_{row.id}")
+    feedback.show()
     if sides:
         label = {"entreprise": "à l'entreprise", "personnel": "au personnel"}
         st.button(f"Envoyer le lien « {purpose} » {' et '.join(label[s] for s in sides)}",
                   key=f"send_links_{row.id}", on_click=_run,
-                  args=(lambda: mail.send_meeting_links(get_store(), get_snapshot(fresh=True), user,
+                  args=(feedback, lambda: mail.send_meeting_links(get_store(), get_snapshot(fresh=True), user,
                                                         get_settings().links, bootstrap.mailer(get_settings()),
                                                         row.id, purpose),))
     else:
@@ -54,7 +47,8 @@ def links_box(row, snapshot, user) -> None:
         left, right = st.columns([3, 1])
         chosen = left.selectbox("Lien à révoquer", active, key=f"revoke_pick_{row.id}")
         right.button("Révoquer", key=f"revoke_{row.id}", on_click=_run,
-                     args=(lambda: [_revoked(registry.revoke(get_store(), get_snapshot(fresh=True), user, chosen))],))
+                     args=(feedback, lambda: [_revoked(registry.revoke(get_store(), get_snapshot(fresh=True), user,
+                                                                       chosen))],))
 
 
 def _revoked(row) -> str:
@@ -65,7 +59,8 @@ def reminders_button(snapshot, user) -> None:
     """Due reminders in this user's scope, sent at most once per step and side (as by `remind`)."""
     due = [d for d in reminders.due_reminders(snapshot)
            if access.row_in_scope(user, "Rencontres", snapshot.get("Rencontres", d.meeting_id), snapshot)]
-    _flash()
+    feedback = Feedback("liens_relances")
+    feedback.show()
     if not due:
         return
     settings = get_settings()
@@ -75,14 +70,15 @@ def reminders_button(snapshot, user) -> None:
                                     bootstrap.mailer(settings))
         return [report.summary(), *report.failed]
 
-    st.button(f"Envoyer les relances dues ({len(due)})", key="send_reminders", on_click=_run, args=(send,),
+    st.button(f"Envoyer les relances dues ({len(due)})", key="send_reminders", on_click=_run, args=(feedback, send),
               help="Réponse attendue, attendus avant la rencontre, conclusions après : une seule relance par étape.")
 
 
 def invitations_box(frame, snapshot, user) -> None:
     """Partenariats page: invite a partner to an event by a personal link (vient / ne vient pas), and the count."""
     with st.expander("Inviter par lien personnel et suivre les réponses"):
-        _flash()
+        feedback = Feedback("liens_invitations")
+        feedback.show()
         titles = {r["ID"]: f"{r['Titre']} ({r['Organisé par']})" for _, r in frame.iterrows()}
         event_id = st.selectbox("Événement", list(titles), format_func=lambda key: plain(titles[key]),
                                 key="invite_event")
@@ -97,5 +93,5 @@ def invitations_box(frame, snapshot, user) -> None:
                              key="invite_party")
         settings = get_settings()
         st.button("Envoyer l'invitation", key="invite_send", on_click=_run, args=(
-            lambda: [mail.send_event_link(get_store(), get_snapshot(fresh=True), user, settings.links,
+            feedback, lambda: [mail.send_event_link(get_store(), get_snapshot(fresh=True), user, settings.links,
                                           bootstrap.mailer(settings), event_id, party)],))

@@ -6,7 +6,6 @@ their French messages.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 
 import pandas as pd
@@ -33,12 +32,6 @@ OVERDUE, DUE_SOON = "⚠ en retard", "échéance proche"  # no emoji: a table ce
 ALERT_COLORS = {OVERDUE: "background-color: #f8d7da", DUE_SOON: "background-color: #fff3cd"}
 
 
-def fold(text: str) -> str:
-    """Case- and accent-insensitive search text."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def person_label(tab: str, row) -> str:
     if row is None:
         return "fiche introuvable"
@@ -51,9 +44,7 @@ def pick_person(key: str):
     """One search over Entreprises and Personnels; returns (tab, row) or None while nobody is chosen."""
     query = st.text_input("Rechercher une personne", key=f"{key}_q",
                           placeholder="Nom, entreprise, établissement, courriel, ID…")
-    words = fold(query).split()
-    found = {f"{tab}|{row.id}": (tab, row) for tab in rights.PERSON_TABS for row in snapshot.rows(tab)
-             if all(w in fold(" ".join([row.id, *row.values.values()])) for w in words)}
+    found = rights.find_people(snapshot, query)
     if not found:
         st.info("Aucune fiche ne correspond à la recherche.")
         return None

@@ -295,29 +295,13 @@ def boxed_in(primary: set[Cell], masked: set[Cell], found: list[dict[Cell, int]]
     return out
 
 
-def _system(members: list[Cell], group_lines: list[dict[Cell, int]], primary: set[Cell],
-            values: dict[Cell, int]) -> tuple[dict[Cell, int], sp.coo_matrix, np.ndarray, list[tuple]]:
-    """One group's sums as A·x = b (b from the true values) and each cell's bounds."""
-    index = {c: i for i, c in enumerate(members)}
-    rows, cols, coefs = [], [], []
-    for r, line in enumerate(group_lines):
-        for c, coef in line.items():
-            if c in index:
-                rows.append(r)
-                cols.append(index[c])
-                coefs.append(coef)
-    matrix = sp.coo_matrix((coefs, (rows, cols)), shape=(len(group_lines), len(members)))
-    truth = np.array([values[c] for c in members], dtype=float)
-    bounds = [(LOW, HIGH) if c in primary else (0, None) for c in members]
-    return index, matrix, matrix @ truth, bounds
-
-
 def _pushed(pending: list, primary: set[Cell], values: dict[Cell, int]) -> list[set[Cell]]:
     """For each pending group, its targets that no push moved by 1 or more: every target pushed away from its
     value, up then down, all groups in one program per push. A target's own range is cut to its value ± 1 in
     these programs (a move of 1 is all a push must show), which also keeps a target with no upper bound (a small
     count widened to « n.d. ») from making the program unbounded."""
-    a_eq, b_eq, all_bounds, places = _joint_system(pending, primary, values)
+    a_eq, b_eq, all_bounds, places = _joint_system([(members, lines_) for _, members, lines_, _ in pending],
+                                                   primary, values)
     left = [set(targets) for *_, targets in pending]
     for direction in (1, -1, 1):  # up then down, then up again for what the second push freed
         aim = np.zeros(len(all_bounds))
@@ -338,10 +322,12 @@ def _pushed(pending: list, primary: set[Cell], values: dict[Cell, int]) -> list[
     return left
 
 
-def _joint_system(pending: list, primary: set[Cell], values: dict[Cell, int]):
-    """Every pending group's sums in one block-diagonal A·x = b, the bounds, and each group's cell → column."""
+def _joint_system(groups: list[tuple[list[Cell], list[dict[Cell, int]]]], primary: set[Cell],
+                  values: dict[Cell, int]):
+    """The groups' sums in one block-diagonal A·x = b (b from the true values), each cell's bounds, and each
+    group's cell → column."""
     rows, cols, coefs, b_eq, bounds, places = [], [], [], [], [], []
-    for _, members, group_lines, _ in pending:
+    for members, group_lines in groups:
         place = {c: len(bounds) + i for i, c in enumerate(members)}
         for line in group_lines:
             total = 0
@@ -361,7 +347,7 @@ def _joint_system(pending: list, primary: set[Cell], values: dict[Cell, int]):
 def _boxed(members: list[Cell], group_lines: list[dict[Cell, int]], primary: set[Cell], values: dict[Cell, int],
            targets: set[Cell]) -> set[Cell]:
     """Of `targets` (cells no push moved), those whose least and greatest values round to the same whole number."""
-    index, a_eq, b_eq, bounds = _system(members, group_lines, primary, values)
+    a_eq, b_eq, bounds, [index] = _joint_system([(members, group_lines)], primary, values)
     boxed = set()
     for c in targets:
         aim = np.zeros(len(members))

@@ -7,7 +7,6 @@ Store errors such as Conflict are returned in the result, never swallowed.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -17,7 +16,7 @@ from ecole_entreprise import errors
 from ...domain import communes
 from ...domain.schema import CREATED_FIELD, ID_FIELD, UPDATED_FIELD, TabSchema, default_schema
 from ...domain.statuses import RecordStatus
-from ...domain.validation import find_duplicates, validate_record
+from ...domain.validation import find_duplicates, fold, validate_record
 from ...domain.values import format_datetime, now_paris, parse_multi
 from ...store.base import Conflict, Row, RowNotFound, Snapshot, StoreError, new_id
 from ..kernel import access, journal
@@ -355,12 +354,6 @@ def form_errors(tab: str, found: dict[str, str]) -> dict[str, str]:
 # ---- list pages -------------------------------------------------------------------------------------------
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents, so "ecole" finds "École"."""
-    decomposed = unicodedata.normalize("NFKD", str(text or ""))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
 def _matches_filter(tab: TabSchema, row: dict, name: str, wanted) -> bool:
     wanted = [wanted] if isinstance(wanted, str) else list(wanted or [])
     if not wanted:
@@ -374,9 +367,9 @@ def _matches_filter(tab: TabSchema, row: dict, name: str, wanted) -> bool:
 def filter_rows(rows: list[dict], tab: str, query: str = "", filters: dict | None = None) -> list[dict]:
     """The rows matching the search (accent/case-insensitive, every word must appear) and every filter."""
     schema_tab = default_schema().tab(tab)
-    words = _fold(query).split()
+    words = fold(query).split()
     return [r for r in rows
-            if all(w in _fold(" ".join(str(v) for v in r.values())) for w in words)
+            if all(w in fold(" ".join(str(v) for v in r.values())) for w in words)
             and all(_matches_filter(schema_tab, r, k, v) for k, v in (filters or {}).items())]
 
 

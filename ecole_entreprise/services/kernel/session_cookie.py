@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
+from wsgiref.handlers import format_date_time  # HTTP's date, whatever the locale
 
 from ... import errors
 from ...config import Settings, accounts_path
@@ -40,19 +40,12 @@ class BadCookie(errors.Refused, ValueError):
         self.reason, self.email = reason, email
 
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def cookie_text(value: str, until: float) -> str:
     """What the page's script gives `document.cookie`: `value` kept until `until` (Unix time), or, for a value
-    that is not ours ("" included), the cookie removed. The date is HTTP's (English names, whatever the locale)."""
+    that is not ours ("" included), the cookie removed."""
     if not SHAPE.fullmatch(value or ""):
         return f"{COOKIE}=; Path=/; SameSite=Strict; Max-Age=0"
-    t = time.gmtime(until)
-    date = f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} {t.tm_hour:02d}:{t.tm_min:02d}:" \
-           f"{t.tm_sec:02d} GMT"
-    return f"{COOKIE}={value}; Path=/; SameSite=Strict; Expires={date}"
+    return f"{COOKIE}={value}; Path=/; SameSite=Strict; Expires={format_date_time(until)}"
 
 
 @dataclass(frozen=True)

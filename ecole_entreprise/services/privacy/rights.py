@@ -21,6 +21,7 @@ from ecole_entreprise import errors
 from ...domain.roles import User
 from ...domain.schema import default_schema
 from ...domain.statuses import RequestStatus
+from ...domain.validation import fold
 from ...domain.values import format_date, parse_date
 from ...store.base import Row, RowNotFound, Snapshot, StoreError
 from ..kernel import access, journal
@@ -32,6 +33,14 @@ TAB = "Demandes RGPD"
 OPEN_STATES = tuple(str(s) for s in RequestStatus if s.open)
 CLOSED_STATES = tuple(str(s) for s in RequestStatus if not s.open)
 PERSON_TABS = ("Entreprises", "Personnels")
+
+
+def find_people(snapshot: Snapshot, query: str) -> dict[str, tuple[str, Row]]:
+    """Every record of Entreprises and Personnels holding each word of `query` (case, accents and apostrophes
+    ignored), as "tab|ID" → (tab, row): the admin's search for the person a request is about."""
+    words = fold(query).split()
+    return {f"{tab}|{row.id}": (tab, row) for tab in PERSON_TABS for row in snapshot.rows(tab)
+            if all(w in fold(" ".join([row.id, *row.values.values()])) for w in words)}
 ERASURE = "droit à l'effacement"
 ANONYMOUS_PREFIX = "Anonyme-"
 NAME_FIELDS = {"Entreprises": "contact_nom", "Personnels": "nom"}
