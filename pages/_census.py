@@ -41,6 +41,7 @@ MANAGED = {"id", "created_at", "updated_at", "commune", "commune_insee", "depart
 PLACE_FIELDS = ("code_postal", "commune_insee", "commune", "departement")
 FILTERS = ("departement", "statut", "thematiques")
 PAGE_SIZE = 25
+LIST_TAB = "Liste"
 # Columns shown first in the lists (the others follow, scrolled to the right).
 FIRST_COLUMNS = {
     "Entreprises": ("id", "raison_sociale", "commune", "departement", "statut", "contact_nom", "contact_prenom",
@@ -64,7 +65,7 @@ def render(tab_name: str, ctx) -> None:
     if selected:
         _record_view(ctx, tab, selected, can_edit)
         return
-    list_tab, new_tab = st.tabs(["Liste", "Nouvelle fiche"], key=f"view_{tab.name}", on_change="rerun")
+    list_tab, new_tab = st.tabs([LIST_TAB, "Nouvelle fiche"], key=_view_key(tab), on_change="rerun")
     with list_tab:
         _list_view(ctx, tab, can_edit)
     with new_tab:
@@ -88,9 +89,16 @@ def _open(row_id: str) -> None:
     st.rerun()
 
 
-def _close() -> None:
+def _close(tab) -> None:
+    """Back to the list, on the « Liste » tab: the tab last chosen may survive in the session when the person
+    clicks before the record's run has ended."""
     st.query_params.pop("id", None)
+    st.session_state[_view_key(tab)] = LIST_TAB
     st.rerun()
+
+
+def _view_key(tab) -> str:
+    return f"view_{tab.name}"
 
 
 def _reset(prefix: str) -> None:
@@ -236,7 +244,7 @@ def _bulk_confirm(ctx, tab, snapshot, chosen: list[str]) -> None:
 def _record_view(ctx, tab, row_id: str, can_edit: bool) -> None:
     user = ctx.user
     if st.button("← Retour à la liste", key="back_to_list"):
-        _close()
+        _close(tab)
     # Read the sheet afresh when the form is opened: it saves against this version.
     snapshot = ctx.snapshot(fresh=can_edit and _form_key(tab, row_id) not in st.session_state)
     row = snapshot.get(tab.name, row_id)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ecole_entreprise import errors
 from ecole_entreprise.services.kernel import accounts, navigation, session_cookie
@@ -20,6 +22,10 @@ PAGES, PUBLIC_PAGES = navigation.PAGES, navigation.PUBLIC_PAGES
 # session's request cookie was already considered, and when the local sign-in ends (Unix time).
 COOKIE_WANTED, COOKIE_READ, LOCAL_EXPIRES = "_session_cookie", "_session_cookie_read", "_local_expires"
 REFUSED = "Votre rôle ne donne pas accès à cette page. Adressez-vous au service école-entreprise."
+NOT_FOUND = ("Cette adresse ne correspond à aucune page de l'application (lien incomplet ou ancien). Choisissez une "
+             "page dans le menu.")
+# An address segment Streamlit accepts as a page's url_path (no "/", nothing to sanitize).
+PAGE_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
 def _page(key: str, spec: navigation.Page, default: bool = False) -> st.Page:
@@ -62,7 +68,9 @@ def build_navigation(user):
                   if not navigation.may_open(user, key)]
         default_key = navigation.HOME
     first = next(iter(menu), "Pilotage")
-    page = st.navigation({**menu, first: [*menu.get(first, []), *_link_pages(), *hidden]}, position="hidden")
+    pages = [*menu.get(first, []), *_link_pages(), *hidden]
+    pages += _unknown_address([*pages, *(p for section in menu.values() for p in section)])
+    page = st.navigation({**menu, first: pages}, position="hidden")
     _menu(menu)
     if user is not None:
         with st.sidebar:
@@ -80,6 +88,24 @@ def _stand_in(key: str, target, title: str) -> st.Page:
 
 def _refused() -> None:
     st.error(REFUSED)
+
+
+def _unknown_address(pages: list[st.Page]) -> list[st.Page]:
+    """The address typed or followed names no page: a French « page introuvable » under that address, in place of
+    Streamlit's English « Page not found » box (shown only for an address no page may carry, such as a nested one)."""
+    run = get_script_run_ctx()
+    if run is None or run.pages_manager.intended_page_script_hash:  # a click in the app names a page by its hash
+        return []
+    asked = (run.pages_manager.intended_page_name or "").strip("/")
+    if not PAGE_SEGMENT.fullmatch(asked) or asked in {p.url_path for p in pages}:
+        return []
+    return [st.Page(_not_found, title="Page introuvable", icon=":material/search_off:", url_path=asked,
+                    visibility="hidden")]
+
+
+def _not_found() -> None:
+    st.title("Page introuvable")
+    st.warning(NOT_FOUND)
 
 
 def _menu(sections: dict[str, list[st.Page]]) -> None:

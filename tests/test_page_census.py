@@ -153,6 +153,19 @@ def test_a_valid_create_writes_exactly_one_row_and_opens_it(workbook, monkeypatc
     assert any(row.id in s for s in texts(at, "success"))
 
 
+def test_back_to_the_list_lands_on_the_list_tab_whatever_tab_the_session_kept(workbook, monkeypatch):
+    """A person who clicks « Retour à la liste » before the record's run has ended keeps the tab chosen before
+    (« Nouvelle fiche », where the record was created): the list must show all the same."""
+    record = rows()[0]
+    at = open_page(monkeypatch, CPME, record_id=record.id)
+    at.session_state["view_Entreprises"] = "Nouvelle fiche"
+    at.button(key="back_to_list").click().run()
+    assert not at.exception, at.exception
+    assert "id" not in at.query_params
+    assert at.session_state["view_Entreprises"] == "Liste"
+    assert [t.label for t in at.tabs] == ["Liste", "Nouvelle fiche"]
+
+
 def test_a_duplicate_is_flagged_with_a_link_and_needs_confirmation(workbook, monkeypatch):
     existing = next(r for r in rows() if r["departement"] == "21" and r["siret"])
     before = len(rows())

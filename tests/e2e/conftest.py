@@ -27,6 +27,33 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-dev-shm-usage"]
 
 
+# True once the app's script has stayed idle for `quiet` ms (counted from window.__settleFrom): a rerun a widget asked
+# for starts a moment after the action, so an idle state seen once proves nothing.
+_SETTLED_JS = """quiet => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const now = performance.now();
+    if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') window.__settleFrom = now;
+    return now - window.__settleFrom >= quiet;
+}"""
+
+
+def settle(page, quiet_ms: int = 600) -> None:
+    """Wait until the app has finished the reruns the last action caused (the page then shows their result, not a
+    state that a pending rerun is about to redraw)."""
+    page.evaluate("() => { window.__settleFrom = performance.now(); }")
+    page.wait_for_function(_SETTLED_JS, arg=quiet_ms, polling=100)
+
+
+def open_first_row(page) -> None:
+    """Tick the box at the start of the table's first row (the table is drawn on a canvas), once the filters'
+    rerun has drawn it: a click on a table that a rerun then redraws is lost."""
+    settle(page)
+    grid = page.locator('[data-testid="stDataFrame"]')
+    grid.wait_for()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 52)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.store.workbook import WorkbookStore
+from tests.e2e.conftest import open_first_row
 
 pytestmark = pytest.mark.browser
 
@@ -62,14 +63,6 @@ def new_record_tab(page, url) -> None:
 def search(page, text) -> None:
     page.get_by_role("button", name="← Retour à la liste").click()
     type_in(page, "Rechercher", text)
-
-
-def open_first_row(page) -> None:
-    """Tick the box at the start of the table's first row (the table is drawn on a canvas)."""
-    grid = page.locator('[data-testid="stDataFrame"]')
-    grid.wait_for()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 12, box["y"] + 52)
 
 
 def test_coordinators_record_a_company_and_a_staff_member_then_a_bad_row_shows_on_quality(

@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.domain.values import now_paris
 from ecole_entreprise.store.workbook import WorkbookStore
-from tests.e2e.conftest import PAGE_TIMEOUT_MS
+from tests.e2e.conftest import PAGE_TIMEOUT_MS, open_first_row
 
 pytestmark = pytest.mark.browser
 
@@ -124,10 +124,10 @@ def open_meeting(page, meeting_id) -> None:
         field.wait_for()
     field.fill(meeting_id)
     field.press("Tab")
+    # The list may still show the previous search's single line: wait for this search's rerun to be drawn.
+    page.wait_for_url(re.compile(rf"f_query={re.escape(meeting_id)}"))
     page.get_by_text(re.compile(r"^1 rencontre\(s\) sur ")).wait_for()
-    grid = page.locator('[data-testid="stDataFrame"]')
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 12, box["y"] + 52)
+    open_first_row(page)
     page.get_by_role("heading", name=re.compile("Fonderie Lumière")).wait_for()
 
 

@@ -17,6 +17,7 @@ from ecole_entreprise.services.kernel.users import find_user
 from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.pairing import plan as pairing
 from ecole_entreprise.store.workbook import WorkbookStore
+from tests.e2e.conftest import open_first_row
 
 pytestmark = pytest.mark.browser
 
@@ -88,14 +89,6 @@ def type_segments(page, label, digits: str) -> None:
 def click_and_wait(page, button, message) -> None:
     page.get_by_role("button", name=button, exact=True).click()
     page.get_by_test_id("stMainBlockContainer").get_by_text(message, exact=True).wait_for()  # not its toast copy
-
-
-def open_first_row(page) -> None:
-    """Tick the box at the start of the table's first row (the table is drawn on a canvas)."""
-    grid = page.locator('[data-testid="stDataFrame"]')
-    grid.wait_for()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 12, box["y"] + 52)
 
 
 def meeting(path, meeting_id):

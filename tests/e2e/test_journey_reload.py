@@ -81,3 +81,21 @@ def test_the_menu_never_lists_raw_file_names(workbook, start_app, page):
     seen = sidebar_texts(page)
     assert any("Appariement" in text for text in seen)
     assert not [text for text in seen if RAW_NAMES.search(text)], seen
+
+
+def test_an_unknown_address_says_so_in_french_signed_out_and_signed_in(workbook, start_app, page):
+    app = start_app()
+    page.goto(app.url)  # the first run of a fresh server discovers the pages
+    page.get_by_role("button", name="Entrer").wait_for()
+    for when in ("signed out", "signed in"):
+        page.goto(f"{app.url}/ancienne-page?id=REN-XXXX")
+        page.get_by_role("heading", name="Page introuvable").wait_for()
+        page.get_by_text(re.compile("^Cette adresse ne correspond à aucune page")).wait_for()
+        assert page.get_by_text("Page not found").count() == 0, when
+        assert page.get_by_role("dialog").count() == 0, when
+        if when == "signed out":
+            page.goto(app.url)
+            page.get_by_role("button", name="Entrer").click()
+            page.get_by_role("heading", name="Accueil").wait_for()
+    page.get_by_role("link", name="Rencontres").click()  # the menu still leads to the pages
+    page.get_by_label("Rechercher", exact=True).wait_for()
