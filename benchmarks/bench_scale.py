@@ -13,8 +13,10 @@ Journal of three entries per meeting and one per person. Measured at each scale:
   home_admin_after_change_s: the first view after a read in which one meeting changed (tiles and to-do list
   computed again, the quality report only for that meeting's row); home_admin_s: later views;
 - bilan_s, bilan_cpu_s: the Bilan page as the comité de pilotage in a new session (target ≤ 1.5 s at 1×),
-  wall-clock and CPU; bilan_after_change_s (and _cpu_s): its first view after a meeting changed, which decides
-  the small-cell masks again (services/bilan/small_cells.py, once for every session);
+  wall-clock and CPU; bilan_after_change_s (and _cpu_s): its first view after a meeting's place changed (the
+  counts are the same: the small-cell masks kept for them serve again, services/bilan/small_cells.py);
+  bilan_after_count_change_s (and _cpu_s): after a meeting's status changed, which changes this year's counts and
+  decides this year's masks again (linear programs; last year's are kept);
 - check_s, check_peak_mb: `python -m ecole_entreprise check` in a new process on a workbook holding the data
   (peak resident memory of that process);
 - pairing_plan_s, pairing_plan_cpu_s: pairing.global_plan end to end (encoding, candidates, solve, explanations;
@@ -177,16 +179,22 @@ def bilan_view(workbook: Path, repeat: int) -> dict[str, float]:
     os.environ.update(ECOLE_ENTREPRISE_WORKBOOK=str(workbook), ECOLE_ENTREPRISE_DEV_USER=bench_bilan.COMITE)
     store = shared_store(load_settings())
 
-    def change():
+    def change(values=None):
         meeting = store.read().rows("Rencontres")[0]
-        store.update("Rencontres", meeting.id, {"lieu": "Salle du conseil"}, meeting.fingerprint)
+        store.update("Rencontres", meeting.id, values or {"lieu": "Salle du conseil"}, meeting.fingerprint)
         store.read()
+
+    def count_change():
+        meeting = store.read().rows("Rencontres")[0]
+        change({"statut": "annulée" if meeting["statut"] != "annulée" else "refusée"})
 
     bench_bilan.render_page("pages/bilan.py", True)
     views = [cpu_timed("pages/bilan.py", lambda: None) for _ in range(repeat)]
     after_change, after_change_cpu = cpu_timed("pages/bilan.py", change)
+    after_count, after_count_cpu = cpu_timed("pages/bilan.py", count_change)
     return {"bilan_s": statistics.median(w for w, _ in views), "bilan_cpu_s": statistics.median(c for _, c in views),
-            "bilan_after_change_s": after_change, "bilan_after_change_cpu_s": after_change_cpu}
+            "bilan_after_change_s": after_change, "bilan_after_change_cpu_s": after_change_cpu,
+            "bilan_after_count_change_s": after_count, "bilan_after_count_change_cpu_s": after_count_cpu}
 
 
 CHECK = """

@@ -255,7 +255,7 @@ def _restore_from_cookie(mode: str) -> None:
     settings = get_settings()
     try:
         session = session_cookie.read(session_cookie.signing_key(settings), value, mode, time.time(),
-                                      settings.session_hours)
+                                      settings.session_hours, stamp_of=_password_stamp(mode))
     except session_cookie.BadCookie as refused:
         _journal_sign_in(refused.email, False, refused.reason, method=session_cookie.METHOD)
         st.session_state[COOKIE_WANTED] = ""  # cleared from the browser: not refused again on every reload
@@ -273,9 +273,17 @@ def start_local_session(email: str, mode: str) -> None:
     st.session_state[LOCAL_EXPIRES] = now + settings.session_hours * 3600
     try:
         st.session_state[COOKIE_WANTED] = session_cookie.make(session_cookie.signing_key(settings), email, mode,
-                                                              now, settings.session_hours)
+                                                              now, settings.session_hours,
+                                                              stamp=_password_stamp(mode)(email))
     except (OSError, ValueError):  # no key: the sign-in lasts as long as the tab
         st.session_state.pop(COOKIE_WANTED, None)
+
+
+def _password_stamp(mode: str):
+    """email → the stamp of its password today: a new password ends the sessions opened with the old one."""
+    if mode != accounts.PASSWORD:
+        return lambda email: ""
+    return accounts.local_accounts(get_settings()).stamp
 
 
 def _end_local_session() -> None:

@@ -2,6 +2,7 @@
 chooser is forced over Google Sheets, and sign-ins (accepted and refused) in the journal."""
 
 import stat
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from ecole_entreprise.config import Settings, accounts_path, load_settings
 from ecole_entreprise.services.kernel import accounts, journal
+from ecole_entreprise.services.kernel import session_cookie as sc
 from tests.support.apptest import ADMIN, app_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,6 +151,20 @@ def test_a_local_account_signs_in_with_its_password_and_the_sign_in_is_journaled
     assert at.session_state["_user"].email == ADMIN
     [entry] = sign_ins(ADMIN)
     assert entry["action"] == "connexion" and "méthode : mot de passe" in entry["details"]
+
+
+def test_the_session_cookie_of_a_password_sign_in_names_that_password(exposed):
+    """The cookie set at sign-in restores the session while the password is the same, not after a new one."""
+    settings = load_settings()
+    book = accounts.LocalAccounts(accounts_path(settings))
+    book.set_password(ADMIN, PASSWORD)
+    at = sign_in(run_app(), ADMIN, PASSWORD)
+    value = at.session_state["_session_cookie"]
+    key = sc.signing_key(settings)
+    assert sc.read(key, value, accounts.PASSWORD, time.time(), 12, stamp_of=book.stamp).email == ADMIN
+    book.set_password(ADMIN, PASSWORD + " changé")
+    with pytest.raises(sc.BadCookie, match="changement du mot de passe"):
+        sc.read(key, value, accounts.PASSWORD, time.time(), 12, stamp_of=book.stamp)
 
 
 def test_a_wrong_password_is_refused_and_the_refusal_is_journaled(exposed):

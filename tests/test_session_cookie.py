@@ -65,6 +65,25 @@ def test_a_value_made_for_the_chooser_does_not_open_a_password_server():
     assert (refused.value.reason, refused.value.email) == (sc.OTHER_METHOD, ADMIN)
 
 
+def test_a_value_made_with_a_password_that_changed_since_is_refused_with_its_email():
+    value = sc.make(KEY, ADMIN, accounts.PASSWORD, NOW, HOURS, stamp="tampon-ancien")
+    assert sc.read(KEY, value, accounts.PASSWORD, NOW, HOURS, stamp_of=lambda email: "tampon-ancien").email == ADMIN
+    for today in ("tampon-nouveau", ""):  # a new password, or none any more
+        with pytest.raises(sc.BadCookie) as refused:
+            sc.read(KEY, value, accounts.PASSWORD, NOW, HOURS, stamp_of=lambda email, t=today: t)
+        assert (refused.value.reason, refused.value.email) == (sc.PASSWORD_CHANGED, ADMIN)
+
+
+def test_an_accounts_stamp_changes_with_every_new_password_and_tells_nothing_of_it(tmp_path):
+    book = accounts.LocalAccounts(tmp_path / "comptes.json")
+    assert book.stamp(ADMIN) == ""
+    book.set_password(ADMIN, "un mot de passe assez long")
+    first = book.stamp(ADMIN)
+    book.set_password(ADMIN, "un mot de passe assez long")  # the same password again: a new salt, a new stamp
+    assert first and book.stamp(ADMIN) not in ("", first) and book.stamp(f" {ADMIN.upper()} ") == book.stamp(ADMIN)
+    assert "mot de passe" not in first and len(first) == 16
+
+
 def test_the_key_is_the_configured_secret_else_a_key_file_written_once(tmp_path):
     settings = Settings(workbook_path=tmp_path / "classeur.xlsx")
     assert sc.signing_key(replace(settings, session_secret=KEY)) == KEY
@@ -196,6 +215,22 @@ def test_a_password_sign_in_survives_a_reload_too(browser_cookie, monkeypatch):
     monkeypatch.delenv("ECOLE_ENTREPRISE_DEMO")  # AppTest has no server address: beyond loopback, passwords
     browser_cookie["value"] = cookie_for(ADMIN, method=accounts.PASSWORD)
     assert signed_in_as(run_app()) == ADMIN
+
+
+def test_a_new_password_ends_the_sessions_opened_with_the_old_one(browser_cookie, monkeypatch):
+    monkeypatch.delenv("ECOLE_ENTREPRISE_DEMO")  # beyond loopback: local passwords
+    book = accounts.local_accounts(load_settings())
+    book.set_password(ADMIN, "le premier mot de passe")
+    opened = sc.make(sc.signing_key(load_settings()), ADMIN, accounts.PASSWORD, time.time(), HOURS,
+                     stamp=book.stamp(ADMIN))
+    browser_cookie["value"] = opened
+    assert signed_in_as(run_app()) == ADMIN
+    book.set_password(ADMIN, "le second mot de passe")  # `set-password`, e.g. after a leak
+    at = run_app()
+    assert signed_in_as(at) == ""
+    [entry] = refusals()
+    assert entry["acteur"] == ADMIN and entry["details"] == f"méthode : {sc.METHOD} ; motif : {sc.PASSWORD_CHANGED}"
+    assert "Max-Age=0" in cookie_scripts(at)[0]
 
 
 def test_a_local_session_ends_after_its_duration_even_in_an_open_tab(browser_cookie, monkeypatch):

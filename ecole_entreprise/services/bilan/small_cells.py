@@ -17,7 +17,8 @@ Three parts, so that no combination of filters gives a small count back:
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,11 @@ TERRITORIES: dict[str, frozenset[str]] = {REGION: ALL_DEPARTEMENTS,
 PARENTS = {REGION: tuple(ACADEMIES), **{a: deps for a, deps in ACADEMIES.items()}}
 LOW, HIGH = 0, bilan.THRESHOLD - 1  # what « < 5 » tells: a count between 0 and 4
 Cell = tuple  # (territory, table key, row names, column)
+# The masks decided for the last few sets of counts: the suppression is a function of the counts alone, and most
+# changes to the sheet (a place, a time, a note, any change to another year) leave a year's counts as they were.
+DECIDED_KEPT = 8
+_decided: OrderedDict[frozenset, tuple[frozenset, frozenset]] = OrderedDict()
+_decided_lock = threading.Lock()
 
 
 class ComiteFilterError(bilan.BilanFilterError):
@@ -380,10 +386,25 @@ def year_masks(data: bilan.BilanData, annee: str) -> YearMasks:
     key = ("small_cells", annee)
     if key not in data.cache:
         tables = _tables(data, annee)
-        values = cells(tables)
-        primary, secondary = suppress(values, lines(values))
-        data.cache[key] = YearMasks(annee, tables, frozenset(primary), frozenset(secondary))
+        primary, secondary = decided(cells(tables))
+        data.cache[key] = YearMasks(annee, tables, primary, secondary)
     return data.cache[key]
+
+
+def decided(values: dict[Cell, int]) -> tuple[frozenset, frozenset]:
+    """`suppress` of these counts, kept for the same counts (compared whole, not by a digest that could collide)."""
+    counts = frozenset(values.items())
+    with _decided_lock:
+        if counts in _decided:
+            _decided.move_to_end(counts)
+            return _decided[counts]
+    primary, secondary = suppress(values, lines(values))
+    masks = (frozenset(primary), frozenset(secondary))
+    with _decided_lock:
+        _decided[counts] = masks
+        while len(_decided) > DECIDED_KEPT:
+            _decided.popitem(last=False)
+    return masks
 
 
 def _masked_frame(masks: YearMasks, territory: str, key: str) -> pd.DataFrame:

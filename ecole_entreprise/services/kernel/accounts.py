@@ -109,6 +109,12 @@ class LocalAccounts:
             json.dump(accounts, handle, indent=1, sort_keys=True)
         os.replace(temporary, self.path)
 
+    def stamp(self, email: str) -> str:
+        """A short digest of the account's stored hash ("" without a password): it changes with every new
+        password (a new salt each time), and tells nothing of the password."""
+        stored = self._load().get((email or "").strip().lower())
+        return hashlib.sha256(stored.encode("utf-8")).hexdigest()[:16] if stored else ""
+
     def check(self, email: str, password: str) -> bool:
         stored = self._load().get((email or "").strip().lower())
         if stored is None:

@@ -28,6 +28,7 @@ KEY_FILE = "cle-session-locale.txt"
 MIN_SECRET = 16
 ALTERED, EXPIRED, OTHER_METHOD = ("cookie de session altéré ou signé d'une autre clé", "cookie de session expiré",
                                   "cookie de session d'une autre méthode de connexion")
+PASSWORD_CHANGED = "cookie de session d'avant un changement du mot de passe"
 # What make() writes (base64url and a dot): anything else is not ours, and is never put into the page's script.
 SHAPE = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
 
@@ -56,17 +57,19 @@ class Session:
     expires: int
 
 
-def make(key: str, email: str, method: str, now: float, hours: float) -> str:
-    """The cookie's value for `email`, signed in by `method` at `now`, valid `hours`."""
+def make(key: str, email: str, method: str, now: float, hours: float, stamp: str = "") -> str:
+    """The cookie's value for `email`, signed in by `method` at `now`, valid `hours`; `stamp` names the password
+    it was opened with (accounts.LocalAccounts.stamp), so that a new password ends the sessions of the old one."""
     issued = int(now)
     payload = tokens.Payload(purpose=PURPOSE, record_id=email.strip().lower(), party=method,
-                             expires=issued + int(hours * 3600), nonce=str(issued))
+                             expires=issued + int(hours * 3600), nonce=str(issued), bound=stamp)
     return tokens.sign(key, payload)
 
 
-def read(key: str, value: str, method: str, now: float, hours: float) -> Session:
-    """The session a cookie value carries; BadCookie when altered, made for another method, or expired (also when
-    older than `hours` now, should the setting have been shortened since)."""
+def read(key: str, value: str, method: str, now: float, hours: float, stamp_of=lambda email: "") -> Session:
+    """The session a cookie value carries; BadCookie when altered, made for another method, expired (also when
+    older than `hours` now, should the setting have been shortened since), or made with a password that has
+    changed since (`stamp_of(email)`: the stamp of the account's password today)."""
     if not SHAPE.fullmatch(value or ""):
         raise BadCookie(ALTERED)
     try:
@@ -81,6 +84,8 @@ def read(key: str, value: str, method: str, now: float, hours: float) -> Session
         raise BadCookie(OTHER_METHOD, session.email)
     if now >= session.expires:
         raise BadCookie(EXPIRED, session.email)
+    if payload.bound != stamp_of(session.email):
+        raise BadCookie(PASSWORD_CHANGED, session.email)
     return session
 
 
