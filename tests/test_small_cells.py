@@ -440,7 +440,7 @@ def test_no_masked_small_count_is_pinned_by_bounds_and_integrality(dataset):
 def test_the_attacker_recovers_counts_when_only_primary_suppression_is_used(dataset, monkeypatch):
     """Positive control: without secondary suppression the same attacker finds small counts."""
     name, _, _ = dataset
-    monkeypatch.setattr(small_cells, "_decided", OrderedDict())  # not the masks kept for the same counts
+    fresh_masks(monkeypatch)  # not the masks kept for the same data or counts
     monkeypatch.setattr(small_cells, "suppress", lambda values, found, threshold=5: (
         {c for c, v in values.items() if v < threshold}, set()))
     data = bilan.prepare(DATASETS[name]())
@@ -482,12 +482,18 @@ def test_a_rate_or_mean_on_a_masked_count_is_never_shown_even_when_missing(datas
                         assert record[column] == bilan.NOT_DISCLOSED, (name, year, territory, key, record)
 
 
+def fresh_masks(monkeypatch) -> None:
+    """Nothing kept from the tests before: every year's masks are decided by the `suppress` of this test."""
+    monkeypatch.setattr(small_cells, "_decided", OrderedDict())
+    monkeypatch.setattr(small_cells, "_years", OrderedDict())
+
+
 def test_the_masks_are_decided_again_only_when_a_years_counts_change(monkeypatch):
     """The first comité view after a change of the sheet: a change that leaves a year's counts as they were (a
     place, another year) reuses that year's masks; a change of a count decides them again, as from scratch."""
     decisions = []
     real = small_cells.suppress
-    monkeypatch.setattr(small_cells, "_decided", OrderedDict())
+    fresh_masks(monkeypatch)
     monkeypatch.setattr(small_cells, "suppress", lambda values, found, threshold=5: (
         decisions.append(len(values)), real(values, found, threshold))[1])
     records = demo_records(today=TODAY)
@@ -498,7 +504,16 @@ def test_the_masks_are_decided_again_only_when_a_years_counts_change(monkeypatch
     held = next(m for m in meetings if m["annee_scolaire"] == YEARS[0] and m["statut"] == "réalisée")
     placed = {**records, "Rencontres": [{**m, "lieu": "Salle du conseil"} if m is held else m for m in meetings]}
     again = small_cells.year_masks(bilan.prepare(snapshot_of(placed, demo_parameters(TODAY))), YEARS[0])
-    assert len(decisions) == 1 and (again.primary, again.secondary) == (first.primary, first.secondary)
+    assert len(decisions) == 1 and again is first  # a column the bilan does not read: the same year, tables too
+
+    noted = {**records, "Rencontres": [{**m, "conclusions_entreprise": "Une rencontre utile."}
+                                       if m is held else m for m in meetings]}
+    data = bilan.prepare(snapshot_of(noted, demo_parameters(TODAY)))
+    assert small_cells.content_digest(data) != small_cells.content_digest(bilan.prepare(snapshot_of(
+        placed, demo_parameters(TODAY))))
+    again = small_cells.year_masks(data, YEARS[0])
+    assert len(decisions) == 1 and again is not first  # new data, tables computed again, the same counts
+    assert (again.primary, again.secondary) == (first.primary, first.secondary)
 
     cancelled = {**records, "Rencontres": [{**m, "statut": "annulée"} if m is held else m for m in meetings]}
     data = bilan.prepare(snapshot_of(cancelled, demo_parameters(TODAY)))

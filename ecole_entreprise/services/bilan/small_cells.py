@@ -17,6 +17,7 @@ Three parts, so that no combination of filters gives a small count back:
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
@@ -40,10 +41,13 @@ TERRITORIES: dict[str, frozenset[str]] = {REGION: ALL_DEPARTEMENTS,
 PARENTS = {REGION: tuple(ACADEMIES), **{a: deps for a, deps in ACADEMIES.items()}}
 LOW, HIGH = 0, bilan.THRESHOLD - 1  # what « < 5 » tells: a count between 0 and 4
 Cell = tuple  # (territory, table key, row names, column)
-# The masks decided for the last few sets of counts: the suppression is a function of the counts alone, and most
-# changes to the sheet (a place, a time, a note, any change to another year) leave a year's counts as they were.
+# Kept for the next prepared data (a new one comes with every change of its tabs), as most changes leave a year as
+# it was: a year's tables and masks for the same prepared content (a place, a time: columns the bilan does not
+# read), and the masks for the same counts (a note, a change in another year), since the suppression is a function
+# of the counts alone.
 DECIDED_KEPT = 8
 _decided: OrderedDict[frozenset, tuple[frozenset, frozenset]] = OrderedDict()
+_years: OrderedDict[tuple, YearMasks] = OrderedDict()
 _decided_lock = threading.Lock()
 
 
@@ -385,26 +389,42 @@ def year_masks(data: bilan.BilanData, annee: str) -> YearMasks:
     """Decided once per school year for every territory together (kept with the prepared data)."""
     key = ("small_cells", annee)
     if key not in data.cache:
-        tables = _tables(data, annee)
-        primary, secondary = decided(cells(tables))
-        data.cache[key] = YearMasks(annee, tables, primary, secondary)
+        kept_as = (content_digest(data), annee, tuple(masked()))  # the registry's tables are part of a year
+        data.cache[key] = _kept(_years, kept_as, lambda: _year_masks(data, annee))
     return data.cache[key]
 
 
-def decided(values: dict[Cell, int]) -> tuple[frozenset, frozenset]:
-    """`suppress` of these counts, kept for the same counts (compared whole, not by a digest that could collide)."""
-    counts = frozenset(values.items())
+def _year_masks(data: bilan.BilanData, annee: str) -> YearMasks:
+    tables = _tables(data, annee)
+    values = cells(tables)
+    primary, secondary = _kept(_decided, frozenset(values.items()), lambda: suppress(values, lines(values)))
+    return YearMasks(annee, tables, frozenset(primary), frozenset(secondary))
+
+
+def _kept(kept: OrderedDict, key, compute):
+    """compute(), or what it gave for an equal key among the last DECIDED_KEPT (two sessions may both compute)."""
     with _decided_lock:
-        if counts in _decided:
-            _decided.move_to_end(counts)
-            return _decided[counts]
-    primary, secondary = suppress(values, lines(values))
-    masks = (frozenset(primary), frozenset(secondary))
+        if key in kept:
+            kept.move_to_end(key)
+            return kept[key]
+    value = compute()
     with _decided_lock:
-        _decided[counts] = masks
-        while len(_decided) > DECIDED_KEPT:
-            _decided.popitem(last=False)
-    return masks
+        kept[key] = value
+        while len(kept) > DECIDED_KEPT:
+            kept.popitem(last=False)
+    return value
+
+
+def content_digest(data: bilan.BilanData) -> str:
+    """A digest of what the prepared data hold (pandas' 64-bit hash of each row, with the columns and their
+    types): two versions of the data collide with probability about 2⁻⁶⁴. Computed once per prepared data."""
+    if "digest" not in data.cache:
+        digest = hashlib.blake2b(repr((data.semaine_ee, data.annee_courante)).encode(), digest_size=16)
+        for frame in (data.entreprises, data.personnels, data.rencontres, data.partenariats):
+            digest.update(repr(list(zip(frame.columns, map(str, frame.dtypes), strict=True))).encode())
+            digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        data.cache["digest"] = digest.hexdigest()
+    return data.cache["digest"]
 
 
 def _masked_frame(masks: YearMasks, territory: str, key: str) -> pd.DataFrame:
