@@ -386,7 +386,8 @@ class YearMasks:
 
 
 def year_masks(data: bilan.BilanData, annee: str) -> YearMasks:
-    """Decided once per school year for every territory together (kept with the prepared data)."""
+    """Decided once per school year for every territory together (kept with the prepared data, and for the next
+    prepared data of the same content)."""
     key = ("small_cells", annee)
     if key not in data.cache:
         kept_as = (content_digest(data), annee, tuple(masked()))  # the registry's tables are part of a year
