@@ -463,3 +463,24 @@ def test_propose_makes_each_meeting_id_once(plan, monkeypatch):
     assert propose(None, None, ADMIN_USER, plan.pairs, YEAR, ids) == Proposed(written=0, skipped=3)
     assert [r["id"] for r in sent[1]] == made  # the retry sends the same IDs
     assert {r["statut"] for r in sent[0]} == {"proposée"}
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_paused_while_preparing_and_solving_and_left_as_found(snap, monkeypatch, enabled):
+    """The plan's cost stays near linear in the data (benchmarks/bench_scale.py): Python's full collections,
+    which walk every live row, do not run while the plan prepares and solves; the caller's setting comes back."""
+    import gc
+
+    from ecole_entreprise.services.pairing import plan as plan_module
+
+    seen = []
+    real_prepare, real_solve = plan_module.prepare, plan_module._solve
+    monkeypatch.setattr(plan_module, "prepare", lambda *a, **k: (seen.append(gc.isenabled()), real_prepare(*a, **k))[1])
+    monkeypatch.setattr(plan_module, "_solve", lambda data: (seen.append(gc.isenabled()), real_solve(data))[1])
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert global_plan(snap, locate=locate).pairs
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    assert seen == [False, False]

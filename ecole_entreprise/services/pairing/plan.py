@@ -167,7 +167,8 @@ def _plan(data: PairingData, pairs: list[PairScore]) -> Plan:
 
 def global_plan(snapshot: Snapshot, settings: PairingSettings | None = None, locate: Locate | None = None) -> Plan:
     """The exact maximum-score plan for everyone not yet paired (nothing is written)."""
-    return plan_from_data(prepare(snapshot, settings, locate))
+    with _collector_paused():  # preparing allocates as much as solving (encodings of every row)
+        return plan_from_data(prepare(snapshot, settings, locate))
 
 
 def plan_from_data(data: PairingData) -> Plan:
