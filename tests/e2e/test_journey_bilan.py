@@ -12,6 +12,7 @@ from ecole_entreprise.domain.values import now_paris
 from ecole_entreprise.services.bilan import compute as bilan
 from ecole_entreprise.services.census.demo import demo_parameters, load_demo
 from ecole_entreprise.store.workbook import WorkbookStore
+from tests.e2e.conftest import settle
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +28,7 @@ def demo_workbook(path) -> str:
 def choose(page, label: str, option: str) -> None:
     page.get_by_role("combobox", name=label, exact=True).click()
     page.get_by_role("option", name=option, exact=True).click()
+    settle(page)  # the Bilan of that choice, not the one a pending rerun is about to replace
 
 
 def test_comite_downloads_last_year_pdf(start_app, page, tmp_path):

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from ecole_entreprise.domain.schema import default_schema
 from ecole_entreprise.store.workbook import WorkbookStore
-from tests.e2e.conftest import open_first_row
+from tests.e2e.conftest import open_first_row, settle
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +42,7 @@ def choose(page, label, option, attempts: int = 3) -> None:
         page.get_by_label(label, exact=True).click()
         try:
             page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            settle(page)  # the form as the choice redraws it
             return
         except PlaywrightTimeout:
             if attempt == attempts - 1:

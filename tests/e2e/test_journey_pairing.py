@@ -17,7 +17,7 @@ from ecole_entreprise.services.kernel.users import find_user
 from ecole_entreprise.services.meetings import lifecycle as meetings
 from ecole_entreprise.services.pairing import plan as pairing
 from ecole_entreprise.store.workbook import WorkbookStore
-from tests.e2e.conftest import open_first_row
+from tests.e2e.conftest import open_first_row, settle
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +53,7 @@ def choose(page, label, option, attempts: int = 3) -> None:
         page.keyboard.type(option[:20])
         try:
             page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+            settle(page)  # the page the choice leads to, not the one a pending rerun is about to replace
             return
         except PlaywrightTimeout:
             if attempt == attempts - 1:
@@ -63,6 +64,7 @@ def choose(page, label, option, attempts: int = 3) -> None:
 def tick_until_enabled(container, label, button, attempts: int = 3) -> None:
     """Tick a confirmation box; a click landing while the expander still moves is lost, so look and retry."""
     for attempt in range(attempts):
+        settle(container.page)  # while a rerun draws the expander, its old and new boxes are both in the page
         if not container.get_by_role("checkbox", name=label).is_checked():
             container.get_by_text(label).click()
         try:
