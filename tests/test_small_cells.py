@@ -19,7 +19,7 @@ import io
 import itertools
 import math
 import random
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -34,6 +34,7 @@ from ecole_entreprise.services.bilan import compute as bilan
 from ecole_entreprise.services.bilan import registry, report, small_cells, view
 from ecole_entreprise.services.census.demo import demo_parameters, demo_records
 from ecole_entreprise.services.home.kpis import home_tiles
+from ecole_entreprise.services.kernel import memo
 from ecole_entreprise.services.kernel.formatting import departement_label
 from ecole_entreprise.store.base import Snapshot
 from tests.test_bilan import tab
@@ -484,8 +485,8 @@ def test_a_rate_or_mean_on_a_masked_count_is_never_shown_even_when_missing(datas
 
 def fresh_masks(monkeypatch) -> None:
     """Nothing kept from the tests before: every year's masks are decided by the `suppress` of this test."""
-    monkeypatch.setattr(small_cells, "_decided", OrderedDict())
-    monkeypatch.setattr(small_cells, "_years", OrderedDict())
+    monkeypatch.setattr(small_cells, "_decided", memo.Kept(small_cells.DECIDED_KEPT))
+    monkeypatch.setattr(small_cells, "_years", memo.Kept(small_cells.DECIDED_KEPT))
 
 
 def test_the_masks_are_decided_again_only_when_a_years_counts_change(monkeypatch):

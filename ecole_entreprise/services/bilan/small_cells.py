@@ -18,8 +18,7 @@ Three parts, so that no combination of filters gives a small count back:
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +29,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ...domain.roles import ACADEMIES, ALL_DEPARTEMENTS
 from ..kernel.formatting import departement_label
+from ..kernel.memo import Kept
 from . import compute as bilan
 from .registry import TABLES, masked
 
@@ -46,9 +46,8 @@ Cell = tuple  # (territory, table key, row names, column)
 # read), and the masks for the same counts (a note, a change in another year), since the suppression is a function
 # of the counts alone.
 DECIDED_KEPT = 8
-_decided: OrderedDict[frozenset, tuple[frozenset, frozenset]] = OrderedDict()
-_years: OrderedDict[tuple, YearMasks] = OrderedDict()
-_decided_lock = threading.Lock()
+_decided = Kept(DECIDED_KEPT)  # counts → (primary, secondary)
+_years = Kept(DECIDED_KEPT)  # (content digest, year, tables) → YearMasks
 
 
 class ComiteFilterError(bilan.BilanFilterError):
@@ -391,29 +390,15 @@ def year_masks(data: bilan.BilanData, annee: str) -> YearMasks:
     key = ("small_cells", annee)
     if key not in data.cache:
         kept_as = (content_digest(data), annee, tuple(masked()))  # the registry's tables are part of a year
-        data.cache[key] = _kept(_years, kept_as, lambda: _year_masks(data, annee))
+        data.cache[key] = _years.get(kept_as, lambda: _year_masks(data, annee))
     return data.cache[key]
 
 
 def _year_masks(data: bilan.BilanData, annee: str) -> YearMasks:
     tables = _tables(data, annee)
     values = cells(tables)
-    primary, secondary = _kept(_decided, frozenset(values.items()), lambda: suppress(values, lines(values)))
+    primary, secondary = _decided.get(frozenset(values.items()), lambda: suppress(values, lines(values)))
     return YearMasks(annee, tables, frozenset(primary), frozenset(secondary))
-
-
-def _kept(kept: OrderedDict, key, compute):
-    """compute(), or what it gave for an equal key among the last DECIDED_KEPT (two sessions may both compute)."""
-    with _decided_lock:
-        if key in kept:
-            kept.move_to_end(key)
-            return kept[key]
-    value = compute()
-    with _decided_lock:
-        kept[key] = value
-        while len(kept) > DECIDED_KEPT:
-            kept.popitem(last=False)
-    return value
 
 
 def content_digest(data: bilan.BilanData) -> str:

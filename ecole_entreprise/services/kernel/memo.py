@@ -24,8 +24,6 @@ MAX_ENTRIES = 64
 HOME_KPI_TABS = ("Entreprises", "Personnels", "Rencontres", "Partenariats", "Parametres")
 _ABSENT = "absent"
 _FINGERPRINT, _NUMBER = attrgetter("fingerprint"), attrgetter("row_number")  # a row's ID is in its fingerprint
-_results: OrderedDict = OrderedDict()
-_lock = threading.Lock()
 
 
 def signature(data: TabData | None) -> str:
@@ -52,24 +50,43 @@ def signatures(snapshot, tabs: Iterable[str]) -> tuple[str, ...]:
     return tuple(signature(snapshot.tabs.get(name)) for name in tabs)
 
 
+class Kept:
+    """The last `size` results by key, shared by threads: `get(key, compute)` is compute(), or what it gave for an
+    equal key (two sessions asking at once may both compute; either result is kept)."""
+
+    def __init__(self, size: int):
+        self.size, self._results, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._results:
+                self._results.move_to_end(key)
+                return self._results[key]
+        value = compute()
+        with self._lock:
+            self._results[key] = value
+            while len(self._results) > self.size:
+                self._results.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._results.clear()
+
+
+_results = Kept(MAX_ENTRIES)
+
+
 def per_tabs(snapshot: Snapshot, tabs: Iterable[str], key: tuple, compute: Callable[[], T]) -> T:
     """`compute()`, or the result it gave for the same `key` while `tabs` held the same content.
 
     The result is shared between callers: treat it as read-only."""
     tabs = tuple(tabs)
-    full = (key, tabs, signatures(snapshot, tabs))
-    with _lock:
-        if full in _results:
-            _results.move_to_end(full)
-            return _results[full]
-    value = compute()
-    with _lock:
-        _results[full] = value
-        while len(_results) > MAX_ENTRIES:
-            _results.popitem(last=False)
-    return value
+    return _results.get((key, tabs, signatures(snapshot, tabs)), compute)
 
 
 def clear() -> None:
-    with _lock:
-        _results.clear()
+    _results.clear()
