@@ -150,6 +150,31 @@ def test_a_meeting_out_of_scope_is_refused_and_says_nothing_of_it(app_workbook, 
                 and company in " ".join(d.value["Rencontre"])]
 
 
+def test_each_meeting_of_a_bulk_introduction_costs_one_fresh_read(app_workbook, monkeypatch, mail_out):
+    """On Google a read is quota: the rule is checked on one read of the sheet per meeting (preparing and sending
+    follow each other, nobody reviews the message in between), and a consent withdrawn before that read counts."""
+    from ecole_entreprise.services.kernel import journal
+
+    snap, admin = snapshot(), user_of(ADMIN)
+    staff_of = {i: snap.get("Rencontres", i)["personnel_id"] for i in disclosable_ids(snap, admin)}
+    first, second = list(staff_of)[:2]
+    third = next(i for i, p in staff_of.items() if p not in (staff_of[first], staff_of[second]))
+    chosen = [first, second, third]
+    for meeting_id in chosen:
+        never_introduced(meeting_id)
+    cached = snapshot()  # what the page holds: the consent below is withdrawn after it was read
+    staff = cached.get("Personnels", staff_of[third])
+    app_store().update("Personnels", staff.id, {"consentement_partage": ""}, staff.fingerprint)
+    reads, real = [], journal.fresh_snapshot
+    monkeypatch.setattr(journal, "fresh_snapshot", lambda store: (reads.append(1), real(store))[1])
+    outcomes = bulk.introduce(app_store(), cached, admin, mail_out_settings(), chosen, signature="Coordination")
+    assert [o.kind for o in outcomes] == [bulk.SENT, bulk.SENT, bulk.SKIPPED]
+    assert len(reads) == 3 and len(mail_out.envelopes) == 2
+    for meeting_id in chosen[:2]:
+        assert [e["action"] for e in journal_for(meeting_id)] == ["préparation mise en relation", "mise en relation"]
+    assert journal_for(chosen[2]) == []
+
+
 def mail_out_settings():
     import pages._shared as shared
 

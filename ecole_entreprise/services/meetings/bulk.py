@@ -185,10 +185,10 @@ def already_introduced(snapshot: Snapshot, user, meeting_ids: list[str]) -> list
 
 
 def introduce(store, snapshot: Snapshot, user, smtp: Mailer | SmtpSettings, meeting_ids: list[str], *, signature: str,
-              resend: Collection[str] = (), progress: Progress | None = None, **send_options) -> list[Outcome]:
+              resend: Collection[str] = (), progress: Progress | None = None) -> list[Outcome]:
     """Send the introduction email (default template) to each meeting, as its « Envoyer » button does: the rule
-    checked on a fresh read, the preparation and the sending journaled, the meeting stamped. A meeting already
-    introduced is skipped unless its ID is in `resend` (the person confirmed it, meeting by meeting)."""
+    checked on one fresh read per meeting, the preparation and the sending journaled, the meeting stamped. A
+    meeting already introduced is skipped unless its ID is in `resend` (the person confirmed it, meeting by meeting)."""
     meetings.require_permission(user)
     meetings.require_permission(user, access.REVEAL_CONTACTS)
     smtp = mailer_for(smtp)
@@ -202,9 +202,8 @@ def introduce(store, snapshot: Snapshot, user, smtp: Mailer | SmtpSettings, meet
             return ended
         again = meeting_id in resend
         try:
-            email = introduction.prepare(snapshot, user, meeting_id, store=store, signature=signature)
-            confirmation = introduction.send_introduction(store, snapshot, user, email, smtp, resend=again,
-                                                          **send_options)
+            confirmation = introduction.prepare_and_send(store, snapshot, user, meeting_id, smtp,
+                                                         signature=signature, resend=again)
         except (introduction.AlreadySent, introduction.IntroductionRefused) as error:  # changed meanwhile
             return Outcome(meeting_id, SKIPPED, str(error))
         except (errors.Refused, errors.NotFound) as error:

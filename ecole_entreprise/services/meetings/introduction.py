@@ -222,7 +222,14 @@ def prepare(snapshot: Snapshot, user, meeting_id: str, *, store, signature: str,
 
     The message shows both sides' contact details: preparing it is a disclosure, journaled before it is returned
     (a page keeps the result rather than preparing it again on every rerun). The rule is checked on a fresh read."""
-    snapshot = _fresh_and_allowed(store, snapshot, user, meeting_id)
+    return _prepared(_fresh_and_allowed(store, snapshot, user, meeting_id), user, meeting_id, store=store,
+                     signature=signature, cc=cc, subject_template=subject_template, body_template=body_template,
+                     now=now)
+
+
+def _prepared(snapshot: Snapshot, user, meeting_id: str, *, store, signature: str, cc, subject_template: str,
+              body_template: str, now: dt.datetime | None) -> IntroductionEmail:
+    """The email from a snapshot on which the rule was just checked; the preparation journaled."""
     values = template_values(snapshot, meeting_id, signature)
     subject = " ".join(render(subject_template, values).split())  # one header line, whatever the sheet holds
     body = render(body_template, values)
@@ -381,6 +388,21 @@ def send_introduction(store, snapshot: Snapshot, user, email: IntroductionEmail,
     confirmation. A meeting already introduced is sent again only with `resend=True` (AlreadySent otherwise,
     nothing sent). `mailer` may also be bare [smtp] settings (mail.mailer_for makes the SMTP adapter of them)."""
     current = _fresh_and_allowed(store, snapshot, user, email.meeting_id)
+    return _send_checked(store, current, user, email, mailer, resend)
+
+
+def prepare_and_send(store, snapshot: Snapshot, user, meeting_id: str, mailer: Mailer | SmtpSettings, *,
+                     signature: str, resend: bool = False) -> str:
+    """Prepare and send at once (several meetings in a row, the default template): one fresh read serves both, as
+    nobody reviews the message in between. A second sending is refused before anything is prepared."""
+    current = _fresh_and_allowed(store, snapshot, user, meeting_id)
+    _refuse_second_send(current, meeting_id, resend)
+    email = _prepared(current, user, meeting_id, store=store, signature=signature, cc=(),
+                      subject_template=DEFAULT_SUBJECT, body_template=DEFAULT_BODY, now=None)
+    return _send_checked(store, current, user, email, mailer, resend)
+
+
+def _send_checked(store, current: Snapshot, user, email: IntroductionEmail, mailer, resend: bool) -> str:
     _refuse_second_send(current, email.meeting_id, resend)
     confirmation = send(email, mailer)
     _stamp_sent(store, current, user, email.meeting_id, channel="SMTP")
