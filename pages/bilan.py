@@ -162,7 +162,9 @@ with st.container(border=True):
         filt = filter_bar(choices)
         if filt is None:
             st.stop()
-        shown = view.bilan_view(data, user, filt)
+        # After a change of this year's counts the comité's masks are decided again (seconds): said while it lasts
+        with st.spinner("Calcul du bilan et des masques des petits effectifs…", show_time=True):
+            shown = view.bilan_view(data, user, filt)
     except errors.Invalid as error:  # e.g. no semaine école-entreprise in Parametres
         st.error(f"{plain(error)} Choisissez une autre période, ou faites compléter l'onglet Parametres de la feuille "
                  "(semaine_ee_debut, semaine_ee_fin au format AAAA-MM-JJ).")

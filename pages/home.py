@@ -58,7 +58,9 @@ if not any(snapshot.rows(tab) for tab in ("Entreprises", "Personnels", "Rencontr
 # Clipped to the user's départements and masked on the server (services/home/kpis.py); kept until the tabs they
 # come from change (services/kernel/memo.py): a view after a re-read costs digests.
 year = todo.current_school_year(snapshot, today)
-kpis = memo.per_tabs(snapshot, memo.HOME_KPI_TABS, ("kpis", year, user), lambda: home_tiles(snapshot, user, year))
+with st.spinner("Calcul des chiffres clés…", show_time=True):  # shown only past half a second
+    kpis = memo.per_tabs(snapshot, memo.HOME_KPI_TABS, ("kpis", year, user),
+                         lambda: home_tiles(snapshot, user, year))
 st.subheader(f"Année scolaire {plain(kpis.annee)}")
 TILES_PER_ROW = 4  # seven tiles on one row would cut their labels
 for start in range(0, len(kpis.tiles), TILES_PER_ROW):
