@@ -143,7 +143,7 @@ def _list_view(ctx, tab, can_edit: bool) -> None:
     kept = census.filter_rows(rows, tab.name, query, filters)
     pages = max(1, math.ceil(len(kept) / PAGE_SIZE))
     page = min(int(columns[-1].number_input("Page", min_value=1, value=1, step=1, key=f"p_{tab.name}")), pages)
-    frame, total = census.list_frame(rows, tab.name, query=query, filters=filters, page=page, page_size=PAGE_SIZE)
+    frame, total = census.page_frame(rows, kept, tab.name, page=page, page_size=PAGE_SIZE), len(kept)
     st.caption(f"{total} fiche(s) sur {len(rows)} — page {page} sur {pages}. Cochez la case au début d'une ligne "
                "pour ouvrir la fiche.")
     if total == 0:
@@ -396,7 +396,7 @@ def _record_form(ctx, tab, row) -> None:
     if key not in st.session_state:
         # Made once per form: a double click or a retried submit never creates two rows, and an edit is saved
         # against the version the form was built from (a change made meanwhile is a conflict, not overwritten).
-        st.session_state[key] = {"client_id": None if row else census.new_record_id(tab.name),
+        st.session_state[key] = {"client_id": None if row else forms.new_record_id(tab.name),
                                  "fingerprint": row.fingerprint if row else "", "warnings": {}, "duplicates": []}
     state, feedback, snapshot = st.session_state[key], Feedback(key), ctx.snapshot()
     st.markdown("#### " + ("Modifier la fiche" if row else "Nouvelle fiche"))
@@ -606,7 +606,7 @@ def render_registration(tab_name: str, title: str, intro: str) -> None:
     st.write(intro)
     snapshot = get_snapshot()
     _notice(snapshot)
-    st.session_state.setdefault(key, {"submission_id": census.new_record_id(tab_name)})
+    st.session_state.setdefault(key, {"submission_id": forms.new_record_id(tab_name)})
     feedback = Feedback(key)
     st.html(f"<style>.st-key-{key}_{HONEYPOT} {{display: none !important;}}</style>")
     values = record_inputs(tab, _defaults(tab), key, feedback.errors, {}, skip=PUBLIC_SKIP)

@@ -68,9 +68,9 @@ def build_navigation(user):
                   if not navigation.may_open(user, key)]
         default_key = navigation.HOME
     first = next(iter(menu), "Pilotage")
-    pages = [*menu.get(first, []), *_link_pages(), *hidden]
-    pages += _unknown_address([*pages, *(p for section in menu.values() for p in section)])
-    page = st.navigation({**menu, first: pages}, position="hidden")
+    sections = {**menu, first: [*menu.get(first, []), *_link_pages(), *hidden]}
+    sections[first] += _unknown_address([p for section in sections.values() for p in section])
+    page = st.navigation(sections, position="hidden")
     _menu(menu)
     if user is not None:
         with st.sidebar:

@@ -82,7 +82,8 @@ def chart_section(section: view.Section) -> None:
     """Title, one-line explanation, chart, and the same figures as a table."""
     st.subheader(section.title)
     st.caption(section.caption)
-    if section.key == "carte":  # the map keeps its designed square
+    is_map = section.key == "carte"
+    if is_map:  # the map keeps its designed square
         st.altair_chart(section.chart, width="content")
     else:
         # fit-x: the chart takes the page's width and keeps its own height (Streamlit's default "fit" would
@@ -90,7 +91,7 @@ def chart_section(section: view.Section) -> None:
         st.altair_chart(section.chart.properties(autosize=FIT_WIDTH), width="stretch")
     if section.mask_note:  # masked values are marked on the chart, never silently left out: say how many
         st.caption(section.mask_note)
-    if section.key == "carte":
+    if is_map:
         return
     with st.expander("Voir le tableau"):
         st.dataframe(french(section.table.drop(columns=["latitude", "longitude"], errors="ignore")),

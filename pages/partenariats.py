@@ -8,7 +8,7 @@ live in the URL, so an action, a rerun or a reload never sends the person back t
 
 import streamlit as st
 
-from ecole_entreprise.services.kernel import access
+from ecole_entreprise.services.kernel import access, forms
 from ecole_entreprise.services.meetings import partnerships
 from pages._context import page_context
 from pages._feedback import Feedback
@@ -177,7 +177,7 @@ def from_meeting() -> None:
 
 def direct() -> None:
     key = "direct"
-    record_id = st.session_state.setdefault(f"{key}_id", partnerships.new_partnership_id())
+    record_id = st.session_state.setdefault(f"{key}_id", forms.new_record_id(partnerships.TAB))
     active = {i: r for i, r in companies.items() if r.get("statut") != "archivé"}
     left, right = st.columns(2)
     with left:
@@ -220,7 +220,7 @@ def new_tab() -> None:
 
 def event_form() -> None:
     key = "event"
-    record_id = st.session_state.setdefault(f"{key}_id", partnerships.new_event_id())
+    record_id = st.session_state.setdefault(f"{key}_id", forms.new_record_id(partnerships.EVENTS_TAB))
     with st.expander("Nouvel événement (salon, portes ouvertes, forum des métiers…)",
                      expanded=bool(feedback("event").errors)):
         st.text_input("Titre *", max_chars=200, key=f"{key}_titre")

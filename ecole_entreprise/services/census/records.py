@@ -120,11 +120,6 @@ def duplicates_of(tab: str, values: dict[str, str], snapshot: Snapshot, exclude_
     return find_duplicates(default_schema().tab(tab), values, snapshot, exclude_id)
 
 
-def new_record_id(tab: str) -> str:
-    """The ID a form gives its record when drawn, so a double submit finds the row already written."""
-    return new_id(default_schema().tab(tab).id_prefix)
-
-
 def coordinator_consents(snapshot: Snapshot, participation: bool, partage: bool) -> dict[str, str]:
     """Consents a coordinator collected (on paper, by phone…): dated now, with the notice version in force."""
     if not (participation or partage):
@@ -388,8 +383,13 @@ def list_frame(rows: list[dict], tab: str, query: str = "", filters: dict | None
     Returns the requested page with French headers, and the total number of matching rows.
     """
     kept = filter_rows(rows, tab, query, filters)
+    return page_frame(rows, kept, tab, page, page_size), len(kept)
+
+
+def page_frame(rows: list[dict], kept: list[dict], tab: str, page: int = 1, page_size: int = 25) -> pd.DataFrame:
+    """Page `page` of the rows `filter_rows` kept, with French headers; the columns are those of all `rows`."""
     fields = list_fields(rows, tab)
     size = max(1, int(page_size))
     start = (max(1, int(page)) - 1) * size
     page_rows = [[r.get(f.name, "") for f in fields] for r in kept[start:start + size]]
-    return pd.DataFrame(page_rows, columns=[f.header for f in fields]), len(kept)
+    return pd.DataFrame(page_rows, columns=[f.header for f in fields])

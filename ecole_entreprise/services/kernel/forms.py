@@ -6,6 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from ...domain import values as cells
+from ...domain.schema import default_schema
+from ...store.base import new_id
+
+
+def new_record_id(tab: str) -> str:
+    """The ID a form gives the record of `tab` when it is drawn: a double submit finds the row already written."""
+    return new_id(default_schema().tab(tab).id_prefix)
 
 
 def today() -> date:

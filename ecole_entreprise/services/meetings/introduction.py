@@ -388,7 +388,8 @@ def send_introduction(store, snapshot: Snapshot, user, email: IntroductionEmail,
     confirmation. A meeting already introduced is sent again only with `resend=True` (AlreadySent otherwise,
     nothing sent). `mailer` may also be bare [smtp] settings (mail.mailer_for makes the SMTP adapter of them)."""
     current = _fresh_and_allowed(store, snapshot, user, email.meeting_id)
-    return _send_checked(store, current, user, email, mailer, resend)
+    _refuse_second_send(current, email.meeting_id, resend)
+    return _send_checked(store, current, user, email, mailer)
 
 
 def prepare_and_send(store, snapshot: Snapshot, user, meeting_id: str, mailer: Mailer | SmtpSettings, *,
@@ -399,11 +400,11 @@ def prepare_and_send(store, snapshot: Snapshot, user, meeting_id: str, mailer: M
     _refuse_second_send(current, meeting_id, resend)
     email = _prepared(current, user, meeting_id, store=store, signature=signature, cc=(),
                       subject_template=DEFAULT_SUBJECT, body_template=DEFAULT_BODY, now=None)
-    return _send_checked(store, current, user, email, mailer, resend)
+    return _send_checked(store, current, user, email, mailer)
 
 
-def _send_checked(store, current: Snapshot, user, email: IntroductionEmail, mailer, resend: bool) -> str:
-    _refuse_second_send(current, email.meeting_id, resend)
+def _send_checked(store, current: Snapshot, user, email: IntroductionEmail, mailer) -> str:
+    """Send, then stamp the meeting, once the rule and the second-sending check held on `current`."""
     confirmation = send(email, mailer)
     _stamp_sent(store, current, user, email.meeting_id, channel="SMTP")
     return confirmation

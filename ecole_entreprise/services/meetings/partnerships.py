@@ -310,15 +310,6 @@ def partnership_overview(snapshot: Snapshot) -> pd.DataFrame:
 # ---- what one user's page shows: clipped to their scope ---------------------------------------------------
 
 
-def new_partnership_id() -> str:
-    """A client-made ID for a form: a double click then returns the row already written (see `create`)."""
-    return new_id(default_schema().tab(TAB).id_prefix)
-
-
-def new_event_id() -> str:
-    return new_id(default_schema().tab(EVENTS_TAB).id_prefix)
-
-
 def overview_for(user, snapshot: Snapshot) -> pd.DataFrame:
     """`partnership_overview` limited to the partnerships in the user's scope."""
     in_scope = {r.id for r in snapshot.rows(TAB) if access.row_in_scope(user, TAB, r, snapshot)}

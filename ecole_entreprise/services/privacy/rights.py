@@ -33,6 +33,9 @@ TAB = "Demandes RGPD"
 OPEN_STATES = tuple(str(s) for s in RequestStatus if s.open)
 CLOSED_STATES = tuple(str(s) for s in RequestStatus if not s.open)
 PERSON_TABS = ("Entreprises", "Personnels")
+ERASURE = "droit à l'effacement"
+ANONYMOUS_PREFIX = "Anonyme-"
+NAME_FIELDS = {"Entreprises": "contact_nom", "Personnels": "nom"}
 
 
 def find_people(snapshot: Snapshot, query: str) -> dict[str, tuple[str, Row]]:
@@ -41,9 +44,6 @@ def find_people(snapshot: Snapshot, query: str) -> dict[str, tuple[str, Row]]:
     words = fold(query).split()
     return {f"{tab}|{row.id}": (tab, row) for tab in PERSON_TABS for row in snapshot.rows(tab)
             if all(w in fold(" ".join([row.id, *row.values.values()])) for w in words)}
-ERASURE = "droit à l'effacement"
-ANONYMOUS_PREFIX = "Anonyme-"
-NAME_FIELDS = {"Entreprises": "contact_nom", "Personnels": "nom"}
 
 
 class RightsError(StoreError, errors.Refused):
